@@ -1,0 +1,67 @@
+import { MAX_ADMIN_BODY_BYTES } from '../env';
+import { readJsonBody } from '../http/body';
+import { jsonResponse } from '../http/json';
+import { pageOf, parsePageRequest } from '../http/pagination';
+import type { RouteRequest } from '../http/route';
+import { parseBody } from '../http/validate';
+import { requireApp, requireOperator } from './auth';
+import {
+  appToApi,
+  changeShop,
+  createApp,
+  createAppSchema,
+  createShop,
+  createShopSchema,
+  requireShop,
+  shopToApi,
+  updateShopSchema,
+} from './shops';
+import { listApps, listShops } from './store';
+
+/** Shops and apps: the operator token (ADMIN_TOKEN) manages them; an app can read its own shop. */
+
+export async function postShop(request: RouteRequest, env: Env): Promise<Response> {
+  await requireOperator(request, env);
+  const input = parseBody(createShopSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
+  return jsonResponse({ shop: shopToApi(await createShop(env, input)) }, 201);
+}
+
+export async function getShops(request: RouteRequest, env: Env): Promise<Response> {
+  await requireOperator(request, env);
+  const page = parsePageRequest(new URL(request.url).searchParams);
+  const { items, nextCursor } = pageOf(await listShops(env.DB, page.limit + 1, page.cursor), page.limit);
+  return jsonResponse({ shops: items.map(shopToApi), next_cursor: nextCursor });
+}
+
+export async function getShop(request: RouteRequest, env: Env): Promise<Response> {
+  await requireOperator(request, env);
+  return jsonResponse({ shop: shopToApi(await requireShop(env, request.params['shopId']!)) });
+}
+
+export async function patchShop(request: RouteRequest, env: Env): Promise<Response> {
+  await requireOperator(request, env);
+  const input = parseBody(updateShopSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
+  return jsonResponse({ shop: shopToApi(await changeShop(env, request.params['shopId']!, input)) });
+}
+
+export async function postApp(request: RouteRequest, env: Env): Promise<Response> {
+  await requireOperator(request, env);
+  const input = parseBody(createAppSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
+  const { app, accessToken } = await createApp(env, request.params['shopId']!, input);
+  return jsonResponse({ app: appToApi(app), access_token: accessToken }, 201);
+}
+
+export async function getApps(request: RouteRequest, env: Env): Promise<Response> {
+  await requireOperator(request, env);
+  const shop = await requireShop(env, request.params['shopId']!);
+  const page = parsePageRequest(new URL(request.url).searchParams);
+  const rows = await listApps(env.DB, shop.id, page.limit + 1, page.cursor);
+  const { items, nextCursor } = pageOf(rows, page.limit);
+  return jsonResponse({ apps: items.map(appToApi), next_cursor: nextCursor });
+}
+
+/** GET /api/v1/shop: the shop of the calling app. */
+export async function getOwnShop(request: RouteRequest, env: Env): Promise<Response> {
+  const app = await requireApp(request, env);
+  return jsonResponse({ shop: shopToApi(await requireShop(env, app.shopId)), app: appToApi(app) });
+}

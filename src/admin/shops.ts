@@ -1,0 +1,143 @@
+import * as v from 'valibot';
+import { conflict, notFound } from '../http/errors';
+import { publishCorsPolicy } from '../ingress/cors-settings';
+import {
+  API_VERSION_PATTERN,
+  isSupportedApiVersion,
+  LATEST_STABLE_API_VERSION,
+  SUPPORTED_API_VERSIONS,
+} from '../subscriptions/versions';
+import { nowIso } from '../time';
+import {
+  findShop,
+  insertApp,
+  insertShop,
+  updateShop,
+  type AppRecord,
+  type ShopRecord,
+} from './store';
+import { hashAccessToken, newAccessToken } from './tokens';
+
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+
+const hostname = v.pipe(
+  v.string('must be a string'),
+  v.trim(),
+  v.toLowerCase(),
+  v.regex(HOSTNAME, 'must be a host name such as shop.example.com'),
+);
+
+export const createShopSchema = v.strictObject({
+  myshopify_domain: v.pipe(
+    hostname,
+    v.regex(/\.myshopify\.com$/, 'must end in .myshopify.com'),
+  ),
+  primary_domain: v.optional(v.nullable(hostname), null),
+  cors_allow_all: v.optional(v.boolean('must be true or false'), false),
+});
+
+export const updateShopSchema = v.strictObject({
+  primary_domain: v.optional(v.nullable(hostname)),
+  cors_allow_all: v.optional(v.boolean('must be true or false')),
+});
+
+export const createAppSchema = v.strictObject({
+  name: v.pipe(
+    v.string('must be a string'),
+    v.trim(),
+    v.minLength(1, "can't be blank"),
+    v.maxLength(255, 'is too long (at most 255 characters)'),
+  ),
+  api_version: v.optional(
+    v.pipe(
+      v.string('must be a string'),
+      v.regex(API_VERSION_PATTERN, 'must be YYYY-MM or unstable'),
+      v.check(isSupportedApiVersion, `must be one of ${SUPPORTED_API_VERSIONS.join(', ')}`),
+    ),
+    LATEST_STABLE_API_VERSION,
+  ),
+});
+
+/** Creates a shop and publishes its CORS policy; 409 when the myshopify domain is taken. */
+export async function createShop(
+  env: Env,
+  input: v.InferOutput<typeof createShopSchema>,
+): Promise<ShopRecord> {
+  const now = nowIso();
+  const shop: ShopRecord = {
+    id: crypto.randomUUID(),
+    myshopifyDomain: input.myshopify_domain,
+    primaryDomain: input.primary_domain,
+    corsAllowAll: input.cors_allow_all,
+    createdAt: now,
+    updatedAt: now,
+  };
+  if (!(await insertShop(env.DB, shop))) {
+    throw conflict(`A shop with myshopify_domain ${shop.myshopifyDomain} already exists.`);
+  }
+  await publishCorsPolicy(env, shop.id);
+  return shop;
+}
+
+/** Changes a shop's primary domain or allow-all flag, then republishes its CORS policy. */
+export async function changeShop(
+  env: Env,
+  shopId: string,
+  input: v.InferOutput<typeof updateShopSchema>,
+): Promise<ShopRecord> {
+  const shop = await requireShop(env, shopId);
+  const updated: ShopRecord = {
+    ...shop,
+    primaryDomain: input.primary_domain === undefined ? shop.primaryDomain : input.primary_domain,
+    corsAllowAll: input.cors_allow_all ?? shop.corsAllowAll,
+    updatedAt: nowIso(),
+  };
+  if (!(await updateShop(env.DB, updated))) throw notFound('Shop');
+  await publishCorsPolicy(env, shop.id);
+  return updated;
+}
+
+export async function requireShop(env: Env, shopId: string): Promise<ShopRecord> {
+  const shop = await findShop(env.DB, shopId);
+  if (shop === null) throw notFound('Shop');
+  return shop;
+}
+
+/** Creates an app for a shop; its access token is returned here and never again. */
+export async function createApp(
+  env: Env,
+  shopId: string,
+  input: v.InferOutput<typeof createAppSchema>,
+): Promise<{ app: AppRecord; accessToken: string }> {
+  await requireShop(env, shopId);
+  const now = nowIso();
+  const accessToken = newAccessToken();
+  const app: AppRecord = {
+    id: crypto.randomUUID(),
+    shopId,
+    name: input.name,
+    apiVersion: input.api_version,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await insertApp(env.DB, app, await hashAccessToken(accessToken));
+  return { app, accessToken };
+}
+
+export const shopToApi = (shop: ShopRecord) => ({
+  id: shop.id,
+  myshopify_domain: shop.myshopifyDomain,
+  primary_domain: shop.primaryDomain,
+  cors_allow_all: shop.corsAllowAll,
+  created_at: shop.createdAt,
+  updated_at: shop.updatedAt,
+});
+
+export const appToApi = (app: AppRecord) => ({
+  id: app.id,
+  shop_id: app.shopId,
+  name: app.name,
+  api_version: app.apiVersion,
+  created_at: app.createdAt,
+  updated_at: app.updatedAt,
+});

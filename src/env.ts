@@ -1,0 +1,67 @@
+/**
+ * `Env` is generated from wrangler.toml by `npm run cf-typegen` (worker-configuration.d.ts) and is
+ * global; this module holds the limits and settings every other module reads, each with its unit.
+ */
+
+// ── Ingress ────────────────────────────────────────────────────────────────────────────────────
+/** Largest request body a webhook accepts (spec/ingress.md: default 1 MiB). */
+export const MAX_BODY_BYTES = 1_048_576;
+/**
+ * Largest event `data` (serialized JSON, UTF-8) that can be stored: D1 rows are capped at
+ * 2,000,000 bytes, and the row carries a few hundred bytes besides `data`.
+ */
+export const MAX_EVENT_DATA_BYTES = 1_990_000;
+/**
+ * Events whose serialized data is longer than this (UTF-16 code units) are stored in D1 first and
+ * queued by id. Queue messages are capped at 128 KB; a v8-serialized string takes at most 2 bytes
+ * per code unit, so 60,000 units stay under the cap with room for the envelope.
+ */
+export const MAX_INLINE_EVENT_CHARS = 60_000;
+/** Nesting deeper than this in form/query parameters makes them unparsable (Rack's default). */
+export const MAX_PARAM_DEPTH = 32;
+/** More parameters than this in one form or query string makes it unparsable. */
+export const MAX_PARAM_COUNT = 1_000;
+/** JSON bodies nested deeper than this count as unparsable, so later stages never recurse deeply. */
+export const MAX_JSON_DEPTH = 64;
+/** `Retry-After` sent with a 503 when neither the queue nor D1 accepted an event. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 10;
+/** The ingress rate limiter's period; must equal `period` of INGRESS_RATE_LIMITER in wrangler.toml. */
+export const INGRESS_RATE_LIMIT_PERIOD_SECONDS = 60;
+
+// ── Config lookups on the hot path ────────────────────────────────────────────────────────────
+/** How long an isolate trusts a webhook or CORS record it read from KV or D1. */
+export const CONFIG_MEMO_TTL_MS = 30_000;
+/** How long an isolate remembers that a webhook does not exist (or a KV miss found nothing in D1). */
+export const CONFIG_NEGATIVE_MEMO_TTL_MS = 5_000;
+/** Upper bound on memoised config records per isolate; the oldest are dropped first. */
+export const CONFIG_MEMO_MAX_ENTRIES = 10_000;
+
+// ── CORS ──────────────────────────────────────────────────────────────────────────────────────
+/** Preflight cache lifetime; Chromium caps it at 7,200 s, so a larger value buys nothing. */
+export const CORS_MAX_AGE_SECONDS = 7_200;
+
+// ── Events queue ──────────────────────────────────────────────────────────────────────────────
+/** Queue names as declared in wrangler.toml; `queue()` dispatches on them. */
+export const QUEUE_NAMES = {
+  events: 'edgehook-events',
+  eventsDeadLetter: 'edgehook-events-dlq',
+  deliveries: 'edgehook-deliveries',
+  deliveriesDeadLetter: 'edgehook-deliveries-dlq',
+} as const;
+/** First retry delay of an events-queue message whose batch could not be stored; doubles per attempt. */
+export const EVENTS_RETRY_BASE_DELAY_SECONDS = 5;
+/** Ceiling of the events-queue retry delay. */
+export const EVENTS_RETRY_MAX_DELAY_SECONDS = 300;
+/** Pending events the cron sweep enqueues per run (a queue `sendBatch` takes at most 100). */
+export const SWEEP_BATCH_SIZE = 100;
+/** Events deleted by retention per cron run, so one run never holds D1 for long. */
+export const RETENTION_DELETE_BATCH_SIZE = 1_000;
+/** Dead-letter rows keep at most this many characters of the message body. */
+export const DEAD_LETTER_BODY_MAX_CHARS = 100_000;
+
+// ── Management API ────────────────────────────────────────────────────────────────────────────
+/** Largest JSON body the management API reads. */
+export const MAX_ADMIN_BODY_BYTES = 262_144;
+/** Default and largest page size for management API lists. */
+export const DEFAULT_PAGE_LIMIT = 50;
+export const MAX_PAGE_LIMIT = 250;

@@ -1,0 +1,139 @@
+import { EVENTS_RETRY_BASE_DELAY_SECONDS, EVENTS_RETRY_MAX_DELAY_SECONDS } from '../env';
+import { describeError, log } from '../log';
+import { parseQueueMessage } from '../queue/messages';
+import { nowIso } from '../time';
+import { recordUnreadableMessage } from './dead-letter';
+import type { EventRecord } from './model';
+import { processEvents } from './process';
+import {
+  loadEvents,
+  markEventsProcessed,
+  receiveEvents,
+  receiveItemId,
+  type ReceiveItem,
+} from './store';
+
+/** Redelivery delay for the n-th attempt (1-based): exponential, capped. */
+export function eventsRetryDelaySeconds(attempts: number): number {
+  return Math.min(
+    EVENTS_RETRY_MAX_DELAY_SECONDS,
+    EVENTS_RETRY_BASE_DELAY_SECONDS * 2 ** Math.max(0, attempts - 1),
+  );
+}
+
+interface Work {
+  message: Message<unknown>;
+  item: ReceiveItem;
+}
+
+/**
+ * The events consumer: persists the batch with one D1 batch (idempotent on event id), processes
+ * the events it claimed, marks them processed, and settles every message explicitly.
+ */
+export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const work: Work[] = [];
+  for (const message of batch.messages) {
+    const body = parseQueueMessage(message.body);
+    if (body === null) {
+      await recordUnreadableMessage(env, batch.queue, message, 'unknown message shape');
+      continue;
+    }
+    work.push({
+      message,
+      item: body.kind === 'event' ? { event: body.event } : { eventId: body.eventId },
+    });
+  }
+  if (work.length === 0) return;
+
+  const received = await receiveIsolatingFailures(env.DB, work);
+  const due = received.filter(({ work: w, claimed, status }) =>
+    // A redelivered message re-processes an event left `received` by an attempt that crashed.
+    claimed || (status === 'received' && w.message.attempts > 1),
+  );
+  for (const r of received) if (!due.includes(r)) r.work.message.ack();
+  if (due.length === 0) return;
+
+  let events: EventRecord[];
+  let failed: Set<string>;
+  try {
+    events = await eventRecordsFor(env.DB, due.map((r) => r.work));
+    failed = await processEvents(env, events);
+    const done = events.filter((e) => !failed.has(e.id)).map((e) => e.id);
+    await markEventsProcessed(env.DB, done, nowIso());
+  } catch (err) {
+    log.error('event processing failed; retrying the messages', {
+      count: due.length,
+      ...describeError(err),
+    });
+    for (const r of due) retry(r.work.message);
+    return;
+  }
+  for (const r of due) {
+    if (failed.has(receiveItemId(r.work.item))) retry(r.work.message);
+    else r.work.message.ack();
+  }
+}
+
+interface Received {
+  work: Work;
+  claimed: boolean;
+  status: string | undefined;
+}
+
+/**
+ * One D1 batch for everything; if it fails, each item alone, so one bad row cannot hold back the
+ * rest. Items that still fail are retried with backoff and left out of the result.
+ */
+async function receiveIsolatingFailures(db: D1Database, work: Work[]): Promise<Received[]> {
+  const now = nowIso();
+  try {
+    const outcome = await receiveEvents(db, work.map((w) => w.item), now);
+    return work.map((w) => ({ work: w, ...lookup(outcome, w) }));
+  } catch (err) {
+    log.warn('batch persist failed; persisting messages one by one', {
+      count: work.length,
+      ...describeError(err),
+    });
+  }
+  const received: Received[] = [];
+  for (const w of work) {
+    try {
+      const outcome = await receiveEvents(db, [w.item], now);
+      received.push({ work: w, ...lookup(outcome, w) });
+    } catch (err) {
+      log.error('event persist failed; retrying message', {
+        eventId: receiveItemId(w.item),
+        attempts: w.message.attempts,
+        ...describeError(err),
+      });
+      retry(w.message);
+    }
+  }
+  return received;
+}
+
+function lookup(
+  outcome: Map<string, { claimed: boolean; status: string }>,
+  w: Work,
+): { claimed: boolean; status: string | undefined } {
+  const o = outcome.get(receiveItemId(w.item));
+  return { claimed: o?.claimed ?? false, status: o?.status };
+}
+
+/** Records for processing: inline events from their messages, referenced ones from D1. */
+async function eventRecordsFor(db: D1Database, work: Work[]): Promise<EventRecord[]> {
+  const records: EventRecord[] = [];
+  const refs: string[] = [];
+  for (const { item } of work) {
+    if ('event' in item) {
+      records.push({ ...item.event, status: 'received', error: null, receivedAt: null, processedAt: null });
+    } else {
+      refs.push(item.eventId);
+    }
+  }
+  return records.concat(await loadEvents(db, refs));
+}
+
+function retry(message: Message<unknown>): void {
+  message.retry({ delaySeconds: eventsRetryDelaySeconds(message.attempts) });
+}

@@ -1,0 +1,75 @@
+import { DEAD_LETTER_BODY_MAX_CHARS } from '../env';
+import { describeError, errorText, log } from '../log';
+import { parseQueueMessage } from '../queue/messages';
+import { nowIso } from '../time';
+import { insertDeadLetter, recordDeadEvent } from './store';
+
+/**
+ * The events dead-letter consumer: what the events consumer could not store or process after its
+ * retries is recorded in D1 — as an event with status `dead` and the reason, or, when even that is
+ * impossible, as a `dead_letters` row holding the message body. Nothing is dropped silently: a
+ * message is acked only once it is recorded.
+ */
+export async function consumeEventsDeadLetters(
+  batch: MessageBatch<unknown>,
+  env: Env,
+): Promise<void> {
+  const reason = `gave up after the events queue's retries (source queue ${batch.queue})`;
+  for (const message of batch.messages) {
+    const body = parseQueueMessage(message.body);
+    if (body === null) {
+      await recordUnreadableMessage(env, batch.queue, message, 'unknown message shape');
+      continue;
+    }
+    const item = body.kind === 'event' ? { event: body.event } : { eventId: body.eventId };
+    try {
+      await recordDeadEvent(env.DB, item, reason, nowIso());
+      log.error('event dead-lettered', { messageId: message.id, kind: body.kind });
+      message.ack();
+    } catch (err) {
+      log.error('could not record dead event; keeping the message body', {
+        messageId: message.id,
+        ...describeError(err),
+      });
+      await recordUnreadableMessage(env, batch.queue, message, errorText(err));
+    }
+  }
+}
+
+/**
+ * Keeps a message that cannot be handled as an event in `dead_letters`, then acks it; if D1 refuses
+ * even that, the message is retried (the queue's own retries and dead-letter queue take over).
+ */
+export async function recordUnreadableMessage(
+  env: Env,
+  queue: string,
+  message: Message<unknown>,
+  error: string,
+): Promise<void> {
+  try {
+    await insertDeadLetter(env.DB, {
+      queue,
+      messageId: message.id,
+      body: safeStringify(message.body).slice(0, DEAD_LETTER_BODY_MAX_CHARS),
+      error,
+      createdAt: nowIso(),
+    });
+    log.error('queue message recorded as dead letter', { queue, messageId: message.id, error });
+    message.ack();
+  } catch (err) {
+    log.error('could not record dead letter; retrying', {
+      queue,
+      messageId: message.id,
+      ...describeError(err),
+    });
+    message.retry();
+  }
+}
+
+function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

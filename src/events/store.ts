@@ -1,0 +1,317 @@
+import type { Cursor } from '../http/pagination';
+import type { EventEnvelope } from '../queue/messages';
+import type { EventRecord, EventStatus } from './model';
+
+/** Every SQL statement on `events` and `dead_letters`. */
+
+interface EventRow {
+  id: string;
+  shop_id: string;
+  topic: string;
+  data: string;
+  source: EventEnvelope['source'];
+  webhook_id: string | null;
+  webhook_request_id: string | null;
+  parent_id: string | null;
+  status: EventStatus;
+  error: string | null;
+  created_at: string;
+  received_at: string | null;
+  processed_at: string | null;
+}
+
+const EVENT_COLUMNS =
+  'id, shop_id, topic, data, source, webhook_id, webhook_request_id, parent_id, status, error, ' +
+  'created_at, received_at, processed_at';
+
+const toEvent = (row: EventRow): EventRecord => ({
+  id: row.id,
+  shopId: row.shop_id,
+  topic: row.topic,
+  dataJson: row.data,
+  source: row.source,
+  webhookId: row.webhook_id,
+  webhookRequestId: row.webhook_request_id,
+  parentId: row.parent_id,
+  status: row.status,
+  error: row.error,
+  createdAt: row.created_at,
+  receivedAt: row.received_at,
+  processedAt: row.processed_at,
+});
+
+function insertStatement(
+  db: D1Database,
+  event: EventEnvelope,
+  status: EventStatus,
+  receivedAt: string | null,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO events (id, shop_id, topic, data, source, webhook_id, webhook_request_id,
+                           parent_id, status, created_at, received_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)`,
+    )
+    .bind(
+      event.id,
+      event.shopId,
+      event.topic,
+      event.dataJson,
+      event.source,
+      event.webhookId,
+      event.webhookRequestId,
+      event.parentId,
+      status,
+      event.createdAt,
+      receivedAt,
+    );
+}
+
+/** Stores an event that is not (yet) on the queue: `pending` for the sweep, or `queued` by id. */
+export async function insertEvent(
+  db: D1Database,
+  event: EventEnvelope,
+  status: 'pending' | 'queued',
+): Promise<void> {
+  await insertStatement(db, event, status, null).run();
+}
+
+/** Turns a `queued` event back into `pending` when its queue message could not be sent. */
+export async function markEventPending(db: D1Database, eventId: string): Promise<void> {
+  await db
+    .prepare(`UPDATE events SET status = 'pending' WHERE id = ?1 AND status = 'queued'`)
+    .bind(eventId)
+    .run();
+}
+
+/** One message's worth of persisting: a whole event, or the id of one already in D1. */
+export type ReceiveItem = { event: EventEnvelope } | { eventId: string };
+
+export const receiveItemId = (item: ReceiveItem): string =>
+  'event' in item ? item.event.id : item.eventId;
+
+/**
+ * Persists items as `received` in one transaction. An event already stored as pending/queued moves
+ * to received; one already received, processed or dead is left alone (idempotent on id).
+ * Returns, per id, whether this call moved it to received, and its status afterwards (absent when
+ * the id has no row, e.g. a reference to an event deleted by retention).
+ */
+export async function receiveEvents(
+  db: D1Database,
+  items: readonly ReceiveItem[],
+  now: string,
+): Promise<Map<string, { claimed: boolean; status: EventStatus }>> {
+  const statements = items.map((item) =>
+    'event' in item
+      ? db
+          .prepare(
+            `INSERT INTO events (id, shop_id, topic, data, source, webhook_id, webhook_request_id,
+                                 parent_id, status, created_at, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'received', ?9, ?10)
+             ON CONFLICT (id) DO UPDATE SET status = 'received', received_at = excluded.received_at
+             WHERE events.status IN ('pending', 'queued')
+             RETURNING id`,
+          )
+          .bind(
+            item.event.id,
+            item.event.shopId,
+            item.event.topic,
+            item.event.dataJson,
+            item.event.source,
+            item.event.webhookId,
+            item.event.webhookRequestId,
+            item.event.parentId,
+            item.event.createdAt,
+            now,
+          )
+      : db
+          .prepare(
+            `UPDATE events SET status = 'received', received_at = ?2
+             WHERE id = ?1 AND status IN ('pending', 'queued') RETURNING id`,
+          )
+          .bind(item.eventId, now),
+  );
+  const ids = items.map(receiveItemId);
+  const statusQuery = db
+    .prepare(`SELECT id, status FROM events WHERE id IN (SELECT value FROM json_each(?1))`)
+    .bind(JSON.stringify(ids));
+  const results = await db.batch<{ id: string; status?: EventStatus }>([...statements, statusQuery]);
+
+  const claimed = new Set<string>();
+  for (const result of results.slice(0, -1)) for (const row of result.results) claimed.add(row.id);
+  const outcome = new Map<string, { claimed: boolean; status: EventStatus }>();
+  for (const row of results[results.length - 1]!.results) {
+    outcome.set(row.id, { claimed: claimed.has(row.id), status: row.status! });
+  }
+  return outcome;
+}
+
+/** Full rows of the given events (any shop). */
+export async function loadEvents(db: D1Database, ids: readonly string[]): Promise<EventRecord[]> {
+  if (ids.length === 0) return [];
+  const { results } = await db
+    .prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?1))`)
+    .bind(JSON.stringify(ids))
+    .all<EventRow>();
+  return results.map(toEvent);
+}
+
+/** Marks received events processed. */
+export async function markEventsProcessed(
+  db: D1Database,
+  ids: readonly string[],
+  now: string,
+): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .prepare(
+      `UPDATE events SET status = 'processed', processed_at = ?2
+       WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'received'`,
+    )
+    .bind(JSON.stringify(ids), now)
+    .run();
+}
+
+/** Ids of the oldest `pending` events, for the cron sweep. */
+export async function listPendingEventIds(db: D1Database, limit: number): Promise<string[]> {
+  const { results } = await db
+    .prepare(`SELECT id FROM events WHERE status = 'pending' ORDER BY created_at LIMIT ?1`)
+    .bind(limit)
+    .all<{ id: string }>();
+  return results.map((row) => row.id);
+}
+
+/** Marks swept events as queued (their reference messages were sent). */
+export async function markEventsQueued(db: D1Database, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .prepare(
+      `UPDATE events SET status = 'queued'
+       WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'pending'`,
+    )
+    .bind(JSON.stringify(ids))
+    .run();
+}
+
+/**
+ * Records an event the dead-letter consumer gave up on: stored (or kept) with status `dead` and
+ * the reason, unless it was processed after all.
+ */
+export async function recordDeadEvent(
+  db: D1Database,
+  item: ReceiveItem,
+  error: string,
+  now: string,
+): Promise<boolean> {
+  if ('event' in item) {
+    const e = item.event;
+    await db
+      .prepare(
+        `INSERT INTO events (id, shop_id, topic, data, source, webhook_id, webhook_request_id,
+                             parent_id, status, error, created_at, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'dead', ?9, ?10, ?11)
+         ON CONFLICT (id) DO UPDATE SET status = 'dead', error = excluded.error
+         WHERE events.status <> 'processed'`,
+      )
+      .bind(e.id, e.shopId, e.topic, e.dataJson, e.source, e.webhookId, e.webhookRequestId,
+        e.parentId, error, e.createdAt, now)
+      .run();
+    return true;
+  }
+  const result = await db
+    .prepare(`UPDATE events SET status = 'dead', error = ?2 WHERE id = ?1 AND status <> 'processed'`)
+    .bind(item.eventId, error)
+    .run();
+  return result.meta.changes > 0;
+}
+
+export async function insertDeadLetter(
+  db: D1Database,
+  letter: { queue: string; messageId: string; body: string; error: string; createdAt: string },
+): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO dead_letters (queue, message_id, body, error, created_at)
+       VALUES (?1, ?2, ?3, ?4, ?5)`,
+    )
+    .bind(letter.queue, letter.messageId, letter.body, letter.error, letter.createdAt)
+    .run();
+}
+
+/** Deletes up to `limit` events created before `cutoff`; returns how many went. */
+export async function deleteEventsCreatedBefore(
+  db: D1Database,
+  cutoff: string,
+  limit: number,
+): Promise<number> {
+  const result = await db
+    .prepare(
+      `DELETE FROM events WHERE id IN (
+         SELECT id FROM events WHERE created_at < ?1 AND status IN ('processed', 'dead') LIMIT ?2)`,
+    )
+    .bind(cutoff, limit)
+    .run();
+  return result.meta.changes;
+}
+
+export interface EventFilters {
+  topic?: string | undefined;
+  status?: EventStatus | undefined;
+  createdAtMin?: string | undefined;
+  createdAtMax?: string | undefined;
+  webhookRequestId?: string | undefined;
+}
+
+/**
+ * A shop's events, newest first, strictly before `cursor`. Each filter maps to an indexed column
+ * (events_shop_topic_created, events_shop_status_created, events_shop_created).
+ */
+export async function listShopEvents(
+  db: D1Database,
+  shopId: string,
+  filters: EventFilters,
+  limit: number,
+  cursor: Cursor | null,
+  withData: boolean,
+): Promise<EventRecord[]> {
+  const where = ['shop_id = ?1'];
+  const binds: unknown[] = [shopId];
+  const add = (sql: string, value: unknown) => {
+    binds.push(value);
+    where.push(sql.replace('?', `?${binds.length}`));
+  };
+  if (filters.topic !== undefined) add('topic = ?', filters.topic);
+  if (filters.status !== undefined) add('status = ?', filters.status);
+  if (filters.webhookRequestId !== undefined) add('webhook_request_id = ?', filters.webhookRequestId);
+  if (filters.createdAtMin !== undefined) add('created_at >= ?', filters.createdAtMin);
+  if (filters.createdAtMax !== undefined) add('created_at <= ?', filters.createdAtMax);
+  if (cursor !== null) {
+    binds.push(cursor.createdAt, cursor.id);
+    where.push(
+      `(created_at < ?${binds.length - 1} OR (created_at = ?${binds.length - 1} AND id < ?${binds.length}))`,
+    );
+  }
+  binds.push(limit);
+  const columns = withData ? EVENT_COLUMNS : EVENT_COLUMNS.replace('data, ', "'null' AS data, ");
+  const { results } = await db
+    .prepare(
+      `SELECT ${columns} FROM events WHERE ${where.join(' AND ')}
+       ORDER BY created_at DESC, id DESC LIMIT ?${binds.length}`,
+    )
+    .bind(...binds)
+    .all<EventRow>();
+  return results.map(toEvent);
+}
+
+/** One event of a shop, with its data; another shop's id reads as absent. */
+export async function findShopEvent(
+  db: D1Database,
+  shopId: string,
+  id: string,
+): Promise<EventRecord | null> {
+  const row = await db
+    .prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ?1 AND shop_id = ?2`)
+    .bind(id, shopId)
+    .first<EventRow>();
+  return row && toEvent(row);
+}

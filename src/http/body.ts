@@ -1,0 +1,61 @@
+import { decodeUtf8 } from '../encoding';
+import { AppError, badRequest, invalidJson, payloadTooLarge } from './errors';
+
+/**
+ * Reads a request body, refusing more than `maxBytes` (413) whether or not `content-length` is
+ * declared or honest. A body that breaks off mid-read is a 400.
+ */
+export async function readBodyBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > maxBytes) throw payloadTooLarge(maxBytes);
+  if (request.body === null) return new Uint8Array(0);
+  try {
+    // With a declared length the runtime already frames the body; one read is cheapest.
+    if (declared !== null) return new Uint8Array(await request.arrayBuffer());
+    return await readStreamWithLimit(request.body, maxBytes);
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw badRequest('The request body could not be read.');
+  }
+}
+
+async function readStreamWithLimit(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw payloadTooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Reads a JSON request body for the management API: absent, malformed or non-UTF-8 → 400.
+ * Returns `unknown`; callers validate it.
+ */
+export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  const bytes = await readBodyBytes(request, maxBytes);
+  const text = decodeUtf8(bytes);
+  if (text === null || text.trim() === '') throw invalidJson();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalidJson();
+  }
+}

@@ -1,0 +1,148 @@
+import type { Cursor } from '../http/pagination';
+import type { DataMode } from './data';
+
+/** Every SQL statement on `webhooks` and `cors_origins`. */
+
+export interface WebhookRecord {
+  id: string;
+  shopId: string;
+  name: string;
+  topic: string;
+  dataMode: DataMode;
+  enabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface WebhookRow {
+  id: string;
+  shop_id: string;
+  name: string;
+  topic: string;
+  data_mode: DataMode;
+  enabled: number;
+  created_at: string;
+  updated_at: string;
+}
+
+const WEBHOOK_COLUMNS = 'id, shop_id, name, topic, data_mode, enabled, created_at, updated_at';
+
+const toWebhook = (row: WebhookRow): WebhookRecord => ({
+  id: row.id,
+  shopId: row.shop_id,
+  name: row.name,
+  topic: row.topic,
+  dataMode: row.data_mode,
+  enabled: row.enabled === 1,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+export async function insertWebhook(db: D1Database, webhook: WebhookRecord): Promise<void> {
+  await db
+    .prepare(`INSERT INTO webhooks (${WEBHOOK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`)
+    .bind(
+      webhook.id,
+      webhook.shopId,
+      webhook.name,
+      webhook.topic,
+      webhook.dataMode,
+      webhook.enabled ? 1 : 0,
+      webhook.createdAt,
+      webhook.updatedAt,
+    )
+    .run();
+}
+
+/** A webhook by id alone: the ingress fallback when KV has no copy. */
+export async function findWebhook(db: D1Database, id: string): Promise<WebhookRecord | null> {
+  const row = await db
+    .prepare(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE id = ?1`)
+    .bind(id)
+    .first<WebhookRow>();
+  return row && toWebhook(row);
+}
+
+/** A webhook of one shop; another shop's id reads as absent. */
+export async function findShopWebhook(
+  db: D1Database,
+  shopId: string,
+  id: string,
+): Promise<WebhookRecord | null> {
+  const row = await db
+    .prepare(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE id = ?1 AND shop_id = ?2`)
+    .bind(id, shopId)
+    .first<WebhookRow>();
+  return row && toWebhook(row);
+}
+
+export async function listShopWebhooks(
+  db: D1Database,
+  shopId: string,
+  limit: number,
+  cursor: Cursor | null,
+): Promise<WebhookRecord[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT ${WEBHOOK_COLUMNS} FROM webhooks
+       WHERE shop_id = ?1 AND (?2 IS NULL OR (created_at, id) > (?2, ?3))
+       ORDER BY created_at, id LIMIT ?4`,
+    )
+    .bind(shopId, cursor?.createdAt ?? null, cursor?.id ?? null, limit)
+    .all<WebhookRow>();
+  return results.map(toWebhook);
+}
+
+/** Writes a webhook's mutable fields. */
+export async function updateWebhook(db: D1Database, webhook: WebhookRecord): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE webhooks SET name = ?3, topic = ?4, data_mode = ?5, enabled = ?6, updated_at = ?7
+       WHERE id = ?1 AND shop_id = ?2`,
+    )
+    .bind(
+      webhook.id,
+      webhook.shopId,
+      webhook.name,
+      webhook.topic,
+      webhook.dataMode,
+      webhook.enabled ? 1 : 0,
+      webhook.updatedAt,
+    )
+    .run();
+}
+
+/** Deletes a shop's webhook; false when there was none. */
+export async function deleteWebhook(db: D1Database, shopId: string, id: string): Promise<boolean> {
+  const result = await db
+    .prepare(`DELETE FROM webhooks WHERE id = ?1 AND shop_id = ?2`)
+    .bind(id, shopId)
+    .run();
+  return result.meta.changes > 0;
+}
+
+/** A shop's additional CORS origins, sorted. */
+export async function listCorsOrigins(db: D1Database, shopId: string): Promise<string[]> {
+  const { results } = await db
+    .prepare(`SELECT origin FROM cors_origins WHERE shop_id = ?1 ORDER BY origin`)
+    .bind(shopId)
+    .all<{ origin: string }>();
+  return results.map((row) => row.origin);
+}
+
+/** Replaces a shop's additional CORS origins in one transaction. */
+export async function replaceCorsOrigins(
+  db: D1Database,
+  shopId: string,
+  origins: readonly string[],
+  now: string,
+): Promise<void> {
+  await db.batch([
+    db.prepare(`DELETE FROM cors_origins WHERE shop_id = ?1`).bind(shopId),
+    ...origins.map((origin) =>
+      db
+        .prepare(`INSERT INTO cors_origins (shop_id, origin, created_at) VALUES (?1, ?2, ?3)`)
+        .bind(shopId, origin, now),
+    ),
+  ]);
+}

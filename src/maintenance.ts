@@ -1,0 +1,21 @@
+import { deleteExpiredEvents, sweepPendingEvents } from './events/sweep';
+import { describeError, log } from './log';
+
+/**
+ * The cron job (every minute). Each task runs on its own, so one failing never skips the others;
+ * each is bounded per run and picks up where it left off next minute.
+ */
+export async function runMaintenance(env: Env, now: number): Promise<void> {
+  const jobs: Record<string, () => Promise<number>> = {
+    sweepPendingEvents: () => sweepPendingEvents(env),
+    deleteExpiredEvents: () => deleteExpiredEvents(env, now),
+  };
+  for (const [name, job] of Object.entries(jobs)) {
+    try {
+      const count = await job();
+      if (count > 0) log.info('maintenance job done', { job: name, count });
+    } catch (err) {
+      log.error('maintenance job failed', { job: name, ...describeError(err) });
+    }
+  }
+}

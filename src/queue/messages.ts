@@ -1,0 +1,35 @@
+import * as v from 'valibot';
+
+/**
+ * Every queue message body edgehook sends, as one discriminated union on `kind`. Producers send
+ * them with contentType "v8"; consumers validate with `parseQueueMessage` before use, since a
+ * queue may hold messages written by an older deployment.
+ */
+
+/** An event on its way to D1, carried whole (data as its JSON text). */
+export const eventEnvelopeSchema = v.object({
+  id: v.string(),
+  shopId: v.string(),
+  topic: v.string(),
+  dataJson: v.string(),
+  source: v.picklist(['webhook', 'task', 'shopify']),
+  webhookId: v.nullable(v.string()),
+  webhookRequestId: v.nullable(v.string()),
+  parentId: v.nullable(v.string()),
+  createdAt: v.string(),
+});
+export type EventEnvelope = v.InferOutput<typeof eventEnvelopeSchema>;
+
+const queueMessageSchema = v.variant('kind', [
+  /** A new event, small enough to travel in the message. */
+  v.object({ kind: v.literal('event'), event: eventEnvelopeSchema }),
+  /** An event already stored in D1 (large, or swept from `pending`); only its id travels. */
+  v.object({ kind: v.literal('event-ref'), eventId: v.string() }),
+]);
+export type QueueMessage = v.InferOutput<typeof queueMessageSchema>;
+
+/** The message if its body has a known shape, else null (poison: recorded, never retried). */
+export function parseQueueMessage(body: unknown): QueueMessage | null {
+  const result = v.safeParse(queueMessageSchema, body);
+  return result.success ? result.output : null;
+}

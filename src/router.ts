@@ -1,0 +1,71 @@
+import { Router } from 'itty-router';
+import { getApps, getOwnShop, getShop, getShops, patchShop, postApp, postShop } from './admin/routes';
+import { getEvent, getEvents } from './events/routes';
+import { errorResponse } from './http/boundary';
+import { methodNotAllowed } from './http/errors';
+import { jsonResponse } from './http/json';
+import type { RouteHandler, RouteRequest } from './http/route';
+import {
+  deleteWebhookRoute,
+  getCors,
+  getWebhook,
+  getWebhooks,
+  patchWebhook,
+  postWebhook,
+  putCors,
+} from './ingress/admin-routes';
+import { answerWebhookPreflight, receiveWebhookPost, rejectWebhookMethod } from './ingress/routes';
+
+/**
+ * Every route, mounted in one place, and the stages declared once: `catch` is the one error
+ * boundary; `finally` answers unmatched routes and applies headers handlers asked for
+ * (`request.responseHeaders`) to every response, error responses included.
+ */
+export const router = Router<RouteRequest, [Env, ExecutionContext]>({
+  catch: errorResponse,
+  finally: [finalizeResponse],
+});
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Mounts a path's handlers and a 405 (with `Allow`) for every other method. */
+function resource(path: string, handlers: Partial<Record<Method, RouteHandler>>): void {
+  for (const [method, handler] of Object.entries(handlers)) router[method.toLowerCase()]!(path, handler);
+  const allow = Object.keys(handlers).join(', ');
+  router.all(path, () => {
+    throw methodNotAllowed(allow);
+  });
+}
+
+// Ingress, the hot path, matched first. `/webhook/{id}` is the legacy form.
+for (const path of ['/webhooks/:id', '/webhook/:id']) {
+  router.post(path, receiveWebhookPost).options(path, answerWebhookPreflight).all(path, rejectWebhookMethod);
+}
+
+// Management API: operator routes (ADMIN_TOKEN), then app routes (app access token).
+resource('/api/v1/shops', { GET: getShops, POST: postShop });
+resource('/api/v1/shops/:shopId', { GET: getShop, PATCH: patchShop });
+resource('/api/v1/shops/:shopId/apps', { GET: getApps, POST: postApp });
+resource('/api/v1/shop', { GET: getOwnShop });
+resource('/api/v1/webhooks', { GET: getWebhooks, POST: postWebhook });
+resource('/api/v1/webhooks/:id', { GET: getWebhook, PATCH: patchWebhook, DELETE: deleteWebhookRoute });
+resource('/api/v1/cors', { GET: getCors, PUT: putCors });
+resource('/api/v1/events', { GET: getEvents });
+resource('/api/v1/events/:id', { GET: getEvent });
+
+function finalizeResponse(response: Response | undefined, request: RouteRequest): Response {
+  const res = response ?? routeNotFound(request);
+  for (const [name, value] of Object.entries(request.responseHeaders ?? {})) {
+    res.headers.set(name, value);
+  }
+  return res;
+}
+
+function routeNotFound(request: RouteRequest): Response {
+  const path = new URL(request.url).pathname;
+  if (path.startsWith('/admin/api/')) return jsonResponse({ errors: 'Not Found' }, 404);
+  return jsonResponse(
+    { error: { code: 'not_found', message: `No route for ${request.method} ${path}.` } },
+    404,
+  );
+}
