@@ -30,6 +30,7 @@ export function normalizeOrigin(input: string): string | null {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
   if (url.username || url.password || url.search || url.hash) return null;
+  if (!/^([a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/.test(url.hostname)) return null;
   if (url.pathname !== '/' || /^[a-z]+:\/\/[^/]+\/./i.test(input)) return null;
   return url.origin;
 }

@@ -1,0 +1,59 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
+import { defineConfig } from 'vitest/config';
+import { unstable_readConfig } from 'wrangler';
+
+// Tests run inside workerd with the bindings of wrangler.toml (real local D1, KV, Queues and rate
+// limiters), plus test-only bindings declared in test/env.d.ts.
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations('./migrations');
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            ADMIN_TOKEN: 'test-admin-token',
+          },
+          // A limiter tight enough to reach in a test; handed to the Worker in place of
+          // INGRESS_RATE_LIMITER by the test that needs it.
+          ratelimits: { TEST_TIGHT_RATE_LIMITER: { simple: { limit: 2, period: 60 } } },
+          queueConsumers: immediateConsumers(),
+        },
+      }),
+    ],
+    test: {
+      setupFiles: ['./test/setup.ts'],
+      include: ['test/**/*.test.ts'],
+    },
+  };
+});
+
+/**
+ * wrangler.toml's queue consumers, unchanged except that they flush at once instead of waiting up
+ * to max_batch_timeout, so end-to-end tests do not sleep a second per event.
+ */
+interface ConsumerConfig {
+  queue: string;
+  max_batch_size?: number;
+  max_retries?: number;
+  dead_letter_queue?: string;
+  retry_delay?: number;
+}
+
+function immediateConsumers() {
+  const consumers: ConsumerConfig[] =
+    unstable_readConfig({ config: './wrangler.toml' }).queues.consumers ?? [];
+  return Object.fromEntries(
+    consumers.map((c) => [
+      c.queue,
+      {
+        maxBatchSize: c.max_batch_size,
+        maxBatchTimeout: 0,
+        maxRetries: c.max_retries,
+        deadLetterQueue: c.dead_letter_queue,
+        retryDelay: c.retry_delay,
+      },
+    ]),
+  );
+}
