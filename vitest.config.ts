@@ -2,37 +2,50 @@ import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-worker
 import { defineConfig } from 'vitest/config';
 import { unstable_readConfig } from 'wrangler';
 
-// Tests run inside workerd with the bindings of wrangler.toml (real local D1, KV, Queues and rate
-// limiters), plus test-only bindings declared in test/env.d.ts.
+// Two projects: `workers` runs inside workerd with the bindings of wrangler.toml (real local D1,
+// KV, Queues and rate limiters) plus test-only bindings declared in test/env.d.ts; `node` runs the
+// developer commands (npm start) as a new user would, against `wrangler dev`.
 export default defineConfig(async () => {
   const migrations = await readD1Migrations('./migrations');
   return {
-    plugins: [
-      cloudflareTest({
-        wrangler: { configPath: './wrangler.toml' },
-        miniflare: {
-          bindings: {
-            TEST_MIGRATIONS: migrations,
-            ADMIN_TOKEN: 'test-admin-token',
-          },
-          // A limiter tight enough to reach in a test; handed to the Worker in place of
-          // INGRESS_RATE_LIMITER by the test that needs it.
-          ratelimits: { TEST_TIGHT_RATE_LIMITER: { simple: { limit: 2, period: 60 } } },
-          queueConsumers: immediateConsumers(),
-        },
-      }),
-    ],
     test: {
-      setupFiles: ['./test/setup.ts'],
-      include: ['test/**/*.test.ts'],
+      projects: [
+        {
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: './wrangler.toml' },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  ADMIN_TOKEN: 'test-admin-token',
+                },
+                // A limiter tight enough to reach in a test; handed to the Worker in place of
+                // INGRESS_RATE_LIMITER by the test that needs it.
+                ratelimits: { TEST_TIGHT_RATE_LIMITER: { simple: { limit: 2, period: 60 } } },
+                queueConsumers: immediateConsumers(),
+              },
+            }),
+          ],
+          test: {
+            name: 'workers',
+            setupFiles: ['./test/setup.ts'],
+            include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+          },
+        },
+        {
+          test: {
+            name: 'node',
+            environment: 'node',
+            include: ['test/node/**/*.test.ts'],
+            testTimeout: 120_000,
+            hookTimeout: 120_000,
+          },
+        },
+      ],
     },
   };
 });
 
-/**
- * wrangler.toml's queue consumers, unchanged except that they flush at once instead of waiting up
- * to max_batch_timeout, so end-to-end tests do not sleep a second per event.
- */
 interface ConsumerConfig {
   queue: string;
   max_batch_size?: number;
@@ -41,6 +54,10 @@ interface ConsumerConfig {
   retry_delay?: number;
 }
 
+/**
+ * wrangler.toml's queue consumers, unchanged except that they flush at once instead of waiting up
+ * to max_batch_timeout, so end-to-end tests do not sleep a second per event.
+ */
 function immediateConsumers() {
   const consumers: ConsumerConfig[] =
     unstable_readConfig({ config: './wrangler.toml' }).queues.consumers ?? [];

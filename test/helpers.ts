@@ -22,7 +22,8 @@ export async function callWithEnv(
   init: RequestInit = {},
 ): Promise<Response> {
   const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(BASE + path, init), testEnv, ctx);
+  const request = new Request(BASE + path, init) as Request<unknown, IncomingRequestCfProperties>;
+  const response = await worker.fetch(request, testEnv, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }

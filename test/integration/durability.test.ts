@@ -1,4 +1,4 @@
-import { createScheduledController, createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { createScheduledController } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES, MAX_INLINE_EVENT_CHARS } from '../../src/env';
@@ -15,9 +15,7 @@ const post = (body: string, headers: Record<string, string> = { 'content-type': 
 });
 
 async function runCron(): Promise<void> {
-  const ctx = createExecutionContext();
-  await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: '* * * * *' }), env, ctx);
-  await waitOnExecutionContext(ctx);
+  await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: '* * * * *' }), env);
 }
 
 describe('durability: 204 only once the event is durable', () => {
