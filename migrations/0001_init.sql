@@ -68,7 +68,6 @@ CREATE TABLE events (
 );
 CREATE INDEX events_shop_created ON events (shop_id, created_at, id);
 CREATE INDEX events_shop_topic_created ON events (shop_id, topic, created_at, id);
-CREATE INDEX events_shop_status_created ON events (shop_id, status, created_at, id);
 CREATE INDEX events_request ON events (webhook_request_id) WHERE webhook_request_id IS NOT NULL;
 CREATE INDEX events_pending ON events (created_at) WHERE status = 'pending';
 CREATE INDEX events_created ON events (created_at);

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+export { waitForHttp } from '../../scripts/lib/local.mjs';
 
 /** A child process whose output is collected, for commands a developer runs. */
 export interface Running {
@@ -25,20 +26,6 @@ export function startProcess(command: string, args: string[], env: NodeJS.Proces
       if (child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
     },
   };
-}
-
-/** Polls `url` until it answers at all (any status), or fails after `timeoutMs`. */
-export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await fetch(url);
-      return;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
 }
 
 /** Polls `check` until it returns a value that is not undefined. */

@@ -22,7 +22,10 @@ async function start(): Promise<Running> {
     PORT: String(PORT),
     EDGEHOOK_PERSIST_DIR: stateDir,
   });
-  await waitForHttp(`${BASE}/`);
+  await waitForHttp(`${BASE}/`, 60_000);
+  // The commands are printed once wrangler dev is ready, a moment after it first answers.
+  const started = running;
+  await eventually(async () => (started.output().includes('See the stored event') ? true : undefined));
   return running;
 }
 

@@ -1,0 +1,113 @@
+// Local environment steps shared by `npm start`, `npm run bench` and the node-side tests:
+// migrate the local D1, seed the demo, start `wrangler dev`. All state lives under one
+// --persist-to directory so the CLI, getPlatformProxy and wrangler dev see the same D1 and KV.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { getPlatformProxy } from 'wrangler';
+import { DEMO } from '../demo-data.mjs';
+
+/**
+ * Applies migrations to the local D1 in `persistDir`; exits the process on failure.
+ * @param {string} persistDir
+ * @param {{ quiet?: boolean }} [options]
+ */
+export function migrateLocal(persistDir, options = {}) {
+  const result = spawnSync(
+    'npx',
+    ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir],
+    { stdio: options.quiet ? 'pipe' : 'inherit', env: { ...process.env, CI: '1' } },
+  );
+  if (result.status !== 0) {
+    if (options.quiet) process.stderr.write(result.stderr);
+    throw new Error(`migrations failed (exit ${result.status})`);
+  }
+}
+
+/**
+ * The little of D1's API the seed uses (the Worker's types are not loaded in Node).
+ * @typedef {{ bind(...values: unknown[]): SeedStatement }} SeedStatement
+ * @typedef {{
+ *   prepare(sql: string): SeedStatement;
+ *   batch(statements: SeedStatement[]): Promise<{ meta: { changes: number } }[]>;
+ * }} SeedDb
+ */
+
+/**
+ * Inserts the demo shop, app (with a fixed development token) and webhook unless present; returns
+ * how many rows were added. Only D1 is written: the Worker reads a KV miss from D1 and repairs KV
+ * itself, so the seed can never leave KV disagreeing with D1.
+ * @param {string} persistDir
+ */
+export async function seedDemo(persistDir) {
+  const { env, dispose } = await getPlatformProxy({
+    configPath: 'wrangler.toml',
+    persist: { path: `${persistDir}/v3` },
+  });
+  const db = /** @type {SeedDb} */ (env.DB);
+  try {
+    const now = new Date().toISOString();
+    const tokenHash = createHash('sha256').update(DEMO.appToken).digest('hex');
+    const results = await db.batch([
+      db.prepare(
+        `INSERT INTO shops (id, myshopify_domain, primary_domain, cors_allow_all, created_at, updated_at)
+         VALUES (?1, ?2, ?3, 0, ?4, ?4) ON CONFLICT DO NOTHING`,
+      ).bind(DEMO.shopId, DEMO.myshopifyDomain, DEMO.primaryDomain, now),
+      db.prepare(
+        `INSERT INTO apps (id, shop_id, name, token_hash, api_version, created_at, updated_at)
+         VALUES (?1, ?2, 'Demo app', ?3, '2026-10', ?4, ?4) ON CONFLICT DO NOTHING`,
+      ).bind(DEMO.appId, DEMO.shopId, tokenHash, now),
+      db.prepare(
+        `INSERT INTO webhooks (id, shop_id, name, topic, data_mode, enabled, created_at, updated_at)
+         VALUES (?1, ?2, 'Demo form', ?3, 'auto', 1, ?4, ?4) ON CONFLICT DO NOTHING`,
+      ).bind(DEMO.webhookId, DEMO.shopId, DEMO.topic, now),
+    ]);
+    return results.reduce((n, r) => n + r.meta.changes, 0);
+  } finally {
+    await dispose();
+  }
+}
+
+/**
+ * Starts `wrangler dev`; resolves once it answers HTTP. `stop()` ends it and its workerd.
+ * @param {{ port: number; persistDir?: string; config?: string; quiet?: boolean }} options
+ */
+export async function startWranglerDev(options) {
+  const args = ['wrangler', 'dev', '--port', String(options.port), '--show-interactive-dev-session=false'];
+  if (options.config) args.push('--config', options.config);
+  if (options.persistDir) args.push('--persist-to', options.persistDir);
+  if (options.quiet) args.push('--log-level', 'warn');
+  const child = spawn('npx', args, {
+    stdio: options.quiet ? 'ignore' : 'inherit',
+    env: process.env,
+    detached: true,
+  });
+  const stop = () => {
+    if (child.exitCode === null && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  await waitForHttp(`http://localhost:${options.port}/`, 60_000);
+  return { child, stop };
+}
+
+/**
+ * Polls `url` until it answers at all (any status).
+ * @param {string} url
+ * @param {number} timeoutMs
+ */
+export async function waitForHttp(url, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
