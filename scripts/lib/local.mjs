@@ -3,6 +3,7 @@
 // --persist-to directory so the CLI, getPlatformProxy and wrangler dev see the same D1 and KV.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:net';
 import { getPlatformProxy } from 'wrangler';
 import { DEMO } from '../demo-data.mjs';
 
@@ -94,6 +95,16 @@ export async function startWranglerDev(options) {
   return { child, stop };
 }
 
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
+  const address = server.address();
+  await new Promise((resolve) => server.close(() => resolve(undefined)));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
 /**
  * Polls `url` until it answers at all (any status).
  * @param {string} url
@@ -103,7 +114,8 @@ export async function waitForHttp(url, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      await fetch(url);
+      // A bounded wait per try: a port that accepts but never answers must not hang us.
+      await fetch(url, { signal: AbortSignal.timeout(5_000) });
       return;
     } catch {
       if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);

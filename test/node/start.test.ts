@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../scripts/demo-data.mjs';
+import { freePort } from '../../scripts/lib/local.mjs';
 import { eventually, startProcess, waitForHttp, type Running } from './processes.js';
 
 // `npm start` as a new user runs it: migrate + seed a fresh local D1, start wrangler dev, print
 // what to curl — and the printed commands work. Then again on the same state.
-const PORT = 8791;
+const PORT = await freePort();
 const BASE = `http://localhost:${PORT}`;
 const stateDir = mkdtempSync(join(tmpdir(), 'edgehook-start-'));
 let running: Running | undefined;
