@@ -5,6 +5,9 @@ import { unstable_readConfig } from 'wrangler';
 // Two projects: `workers` runs inside workerd with the bindings of wrangler.toml (real local D1,
 // KV, Queues and rate limiters) plus test-only bindings declared in test/env.d.ts; `node` runs the
 // developer commands (npm start) as a new user would, against `wrangler dev`.
+/** A fixed test-only key for secrets at rest (base64 of 32 bytes). */
+const TEST_SECRETS_KEY = Buffer.alloc(32, 7).toString('base64');
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations('./migrations');
   return {
@@ -18,6 +21,9 @@ export default defineConfig(async () => {
                 bindings: {
                   TEST_MIGRATIONS: migrations,
                   ADMIN_TOKEN: 'test-admin-token',
+                  SECRETS_KEY: TEST_SECRETS_KEY,
+                  // The delivery tests' receiver listens on http://127.0.0.1.
+                  ALLOW_INSECURE_ADDRESSES: 'true',
                 },
                 // A limiter tight enough to reach in a test; handed to the Worker in place of
                 // INGRESS_RATE_LIMITER by the test that needs it.
@@ -29,6 +35,7 @@ export default defineConfig(async () => {
           test: {
             name: 'workers',
             setupFiles: ['./test/setup.ts'],
+            globalSetup: ['./test/receiver/global-setup.ts'],
             include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
           },
         },

@@ -62,6 +62,25 @@ export const DEAD_LETTER_BODY_MAX_CHARS = 100_000;
 // ── Management API ────────────────────────────────────────────────────────────────────────────
 /** Largest JSON body the management API reads. */
 export const MAX_ADMIN_BODY_BYTES = 262_144;
+/** Longest Shopify client secret accepted for inbound webhooks. */
+export const MAX_SHOPIFY_SECRET_CHARS = 255;
 /** Default and largest page size for management API lists. */
 export const DEFAULT_PAGE_LIMIT = 50;
 export const MAX_PAGE_LIMIT = 250;
+
+// ── Delivery ──────────────────────────────────────────────────────────────────────────────────
+/** The version in every delivery's `User-Agent: edgehook/<version>`. */
+export const EDGEHOOK_VERSION = '0.1.0';
+/** A delivery attempt that has no complete answer within this time has failed. */
+export const DELIVERY_TIMEOUT_MS = 5_000;
+/** Retries after the first attempt; then the delivery is `failed`. */
+export const DELIVERY_MAX_RETRIES = 8;
+/**
+ * Delay before the first retry; doubles per retry: 1, 2, 4, … 128 minutes, about 4 h 15 min in all
+ * (the largest, 7,680 s, is well under a queue's 43,200 s `delaySeconds` limit).
+ */
+export const DELIVERY_RETRY_BASE_DELAY_SECONDS = 60;
+/** Redelivery delay of a deliveries-queue message whose outcome could not be recorded. */
+export const DELIVERY_RECORD_RETRY_DELAY_SECONDS = 30;
+/** Recorded attempt errors keep at most this many characters. */
+export const DELIVERY_ERROR_MAX_CHARS = 500;

@@ -1,5 +1,17 @@
 import { Router } from 'itty-router';
-import { getApps, getOwnShop, getShop, getShops, patchShop, postApp, postShop } from './admin/routes';
+import {
+  deleteSigningSecret,
+  getApps,
+  getOwnShop,
+  getShop,
+  getShops,
+  getSigningSecrets,
+  patchShop,
+  postApp,
+  postShop,
+  postSigningSecret,
+} from './admin/routes';
+import { getDeliveries, getDelivery, postDeliveryRetry, postSubscriptionReplay } from './delivery/routes';
 import { getEvent, getEvents } from './events/routes';
 import { errorResponse } from './http/boundary';
 import { methodNotAllowed } from './http/errors';
@@ -15,6 +27,7 @@ import {
   putCors,
 } from './ingress/admin-routes';
 import { answerWebhookPreflight, receiveWebhookPost, rejectWebhookMethod } from './ingress/routes';
+import { receiveShopifyWebhook, rejectShopifyWebhookMethod } from './shopify/routes';
 
 /**
  * Every route, mounted in one place, and the stages declared once: `catch` is the one error
@@ -42,6 +55,9 @@ for (const path of ['/webhooks/:id', '/webhook/:id']) {
   router.post(path, receiveWebhookPost).options(path, answerWebhookPreflight).all(path, rejectWebhookMethod);
 }
 
+// Inbound Shopify webhooks (HMAC-verified).
+router.post('/shopify/webhooks', receiveShopifyWebhook).all('/shopify/webhooks', rejectShopifyWebhookMethod);
+
 // Management API: operator routes (ADMIN_TOKEN), then app routes (app access token).
 resource('/api/v1/shops', { GET: getShops, POST: postShop });
 resource('/api/v1/shops/:shopId', { GET: getShop, PATCH: patchShop });
@@ -52,6 +68,12 @@ resource('/api/v1/webhooks/:id', { GET: getWebhook, PATCH: patchWebhook, DELETE:
 resource('/api/v1/cors', { GET: getCors, PUT: putCors });
 resource('/api/v1/events', { GET: getEvents });
 resource('/api/v1/events/:id', { GET: getEvent });
+resource('/api/v1/app/signing-secrets', { GET: getSigningSecrets, POST: postSigningSecret });
+resource('/api/v1/app/signing-secrets/:id', { DELETE: deleteSigningSecret });
+resource('/api/v1/deliveries', { GET: getDeliveries });
+resource('/api/v1/deliveries/:id', { GET: getDelivery });
+resource('/api/v1/deliveries/:id/retry', { POST: postDeliveryRetry });
+resource('/api/v1/subscriptions/:id/replay', { POST: postSubscriptionReplay });
 
 function finalizeResponse(response: Response | undefined, request: RouteRequest): Response {
   const res = response ?? routeNotFound(request);

@@ -1,6 +1,6 @@
 import { MAX_ADMIN_BODY_BYTES } from '../env';
 import { readJsonBody } from '../http/body';
-import { jsonResponse } from '../http/json';
+import { jsonResponse, noContent } from '../http/json';
 import { pageOf, parsePageRequest } from '../http/pagination';
 import type { RouteRequest } from '../http/route';
 import { parseBody } from '../http/validate';
@@ -16,7 +16,8 @@ import {
   shopToApi,
   updateShopSchema,
 } from './shops';
-import { listApps, listShops } from './store';
+import { addSigningSecret, retireAppSigningSecret, signingSecretToApi } from './secrets';
+import { listApps, listShops, listSigningSecrets } from './store';
 
 /** Shops and apps: the operator token (ADMIN_TOKEN) manages them; an app can read its own shop. */
 
@@ -47,8 +48,8 @@ export async function patchShop(request: RouteRequest, env: Env): Promise<Respon
 export async function postApp(request: RouteRequest, env: Env): Promise<Response> {
   await requireOperator(request, env);
   const input = parseBody(createAppSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
-  const { app, accessToken } = await createApp(env, request.params['shopId']!, input);
-  return jsonResponse({ app: appToApi(app), access_token: accessToken }, 201);
+  const { app, accessToken, signingSecret } = await createApp(env, request.params['shopId']!, input);
+  return jsonResponse({ app: appToApi(app), access_token: accessToken, signing_secret: signingSecret }, 201);
 }
 
 export async function getApps(request: RouteRequest, env: Env): Promise<Response> {
@@ -64,4 +65,24 @@ export async function getApps(request: RouteRequest, env: Env): Promise<Response
 export async function getOwnShop(request: RouteRequest, env: Env): Promise<Response> {
   const app = await requireApp(request, env);
   return jsonResponse({ shop: shopToApi(await requireShop(env, app.shopId)), app: appToApi(app) });
+}
+
+/** POST /api/v1/app/signing-secrets: a new signing secret, shown once; older ones stay active. */
+export async function postSigningSecret(request: RouteRequest, env: Env): Promise<Response> {
+  const app = await requireApp(request, env);
+  const { record, secret } = await addSigningSecret(env, app.id);
+  return jsonResponse({ signing_secret: signingSecretToApi(record), secret }, 201);
+}
+
+/** GET /api/v1/app/signing-secrets: the app's secrets, newest first, without their values. */
+export async function getSigningSecrets(request: RouteRequest, env: Env): Promise<Response> {
+  const app = await requireApp(request, env);
+  return jsonResponse({ signing_secrets: (await listSigningSecrets(env.DB, app.id)).map(signingSecretToApi) });
+}
+
+/** DELETE /api/v1/app/signing-secrets/{id}: retires a secret (never the last active one). */
+export async function deleteSigningSecret(request: RouteRequest, env: Env): Promise<Response> {
+  const app = await requireApp(request, env);
+  await retireAppSigningSecret(env, app.id, request.params['id']!);
+  return noContent();
 }

@@ -7,11 +7,15 @@ import {
   LATEST_STABLE_API_VERSION,
   SUPPORTED_API_VERSIONS,
 } from '../subscriptions/versions';
+import { encryptSecret } from '../crypto';
+import { newSigningSecret } from '../delivery/signatures';
+import { MAX_SHOPIFY_SECRET_CHARS } from '../env';
 import { nowIso } from '../time';
 import {
   findShop,
   insertApp,
   insertShop,
+  setShopifySecret,
   updateShop,
   type AppRecord,
   type ShopRecord,
@@ -39,6 +43,16 @@ export const createShopSchema = v.strictObject({
 export const updateShopSchema = v.strictObject({
   primary_domain: v.optional(v.nullable(hostname)),
   cors_allow_all: v.optional(v.boolean('must be true or false')),
+  /** The Shopify app's client secret, for POST /shopify/webhooks; null removes it. Never read back. */
+  shopify_client_secret: v.optional(
+    v.nullable(
+      v.pipe(
+        v.string('must be a string'),
+        v.minLength(1, "can't be blank"),
+        v.maxLength(MAX_SHOPIFY_SECRET_CHARS, `is too long (at most ${MAX_SHOPIFY_SECRET_CHARS} characters)`),
+      ),
+    ),
+  ),
 });
 
 export const createAppSchema = v.strictObject({
@@ -69,6 +83,7 @@ export async function createShop(
     myshopifyDomain: input.myshopify_domain,
     primaryDomain: input.primary_domain,
     corsAllowAll: input.cors_allow_all,
+    shopifySecretSet: false,
     createdAt: now,
     updatedAt: now,
   };
@@ -93,6 +108,11 @@ export async function changeShop(
     updatedAt: nowIso(),
   };
   if (!(await updateShop(env.DB, updated))) throw notFound('Shop');
+  if (input.shopify_client_secret !== undefined) {
+    const secret = input.shopify_client_secret;
+    await setShopifySecret(env.DB, shop.id, secret && (await encryptSecret(env.SECRETS_KEY, secret)), updated.updatedAt);
+    updated.shopifySecretSet = secret !== null;
+  }
   await publishCorsPolicy(env, shop.id);
   return updated;
 }
@@ -103,12 +123,15 @@ export async function requireShop(env: Env, shopId: string): Promise<ShopRecord>
   return shop;
 }
 
-/** Creates an app for a shop; its access token is returned here and never again. */
+/**
+ * Creates an app for a shop with its first signing secret; the access token and the secret are
+ * returned here and never again.
+ */
 export async function createApp(
   env: Env,
   shopId: string,
   input: v.InferOutput<typeof createAppSchema>,
-): Promise<{ app: AppRecord; accessToken: string }> {
+): Promise<{ app: AppRecord; accessToken: string; signingSecret: string }> {
   await requireShop(env, shopId);
   const now = nowIso();
   const accessToken = newAccessToken();
@@ -120,8 +143,12 @@ export async function createApp(
     createdAt: now,
     updatedAt: now,
   };
-  await insertApp(env.DB, app, await hashAccessToken(accessToken));
-  return { app, accessToken };
+  const signingSecret = newSigningSecret();
+  await insertApp(env.DB, app, await hashAccessToken(accessToken), {
+    id: crypto.randomUUID(),
+    ciphertext: await encryptSecret(env.SECRETS_KEY, signingSecret),
+  });
+  return { app, accessToken, signingSecret };
 }
 
 export const shopToApi = (shop: ShopRecord) => ({
@@ -129,6 +156,7 @@ export const shopToApi = (shop: ShopRecord) => ({
   myshopify_domain: shop.myshopifyDomain,
   primary_domain: shop.primaryDomain,
   cors_allow_all: shop.corsAllowAll,
+  shopify_client_secret_set: shop.shopifySecretSet,
   created_at: shop.createdAt,
   updated_at: shop.updatedAt,
 });

@@ -7,6 +7,8 @@ export interface ShopRecord {
   myshopifyDomain: string;
   primaryDomain: string | null;
   corsAllowAll: boolean;
+  /** Whether a Shopify client secret is set for inbound webhooks (the value is never read out). */
+  shopifySecretSet: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -25,6 +27,7 @@ interface ShopRow {
   myshopify_domain: string;
   primary_domain: string | null;
   cors_allow_all: number;
+  shopify_secret_set: number;
   created_at: string;
   updated_at: string;
 }
@@ -39,6 +42,7 @@ interface AppRow {
 }
 
 const SHOP_COLUMNS = 'id, myshopify_domain, primary_domain, cors_allow_all, created_at, updated_at';
+const SHOP_SELECT = `${SHOP_COLUMNS}, shopify_secret_ciphertext IS NOT NULL AS shopify_secret_set`;
 const APP_COLUMNS = 'id, shop_id, name, api_version, created_at, updated_at';
 
 const toShop = (row: ShopRow): ShopRecord => ({
@@ -46,6 +50,7 @@ const toShop = (row: ShopRow): ShopRecord => ({
   myshopifyDomain: row.myshopify_domain,
   primaryDomain: row.primary_domain,
   corsAllowAll: row.cors_allow_all === 1,
+  shopifySecretSet: row.shopify_secret_set === 1,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -80,7 +85,7 @@ export async function insertShop(db: D1Database, shop: ShopRecord): Promise<bool
 
 export async function findShop(db: D1Database, shopId: string): Promise<ShopRecord | null> {
   const row = await db
-    .prepare(`SELECT ${SHOP_COLUMNS} FROM shops WHERE id = ?1`)
+    .prepare(`SELECT ${SHOP_SELECT} FROM shops WHERE id = ?1`)
     .bind(shopId)
     .first<ShopRow>();
   return row && toShop(row);
@@ -94,7 +99,7 @@ export async function listShops(
 ): Promise<ShopRecord[]> {
   const { results } = await db
     .prepare(
-      `SELECT ${SHOP_COLUMNS} FROM shops
+      `SELECT ${SHOP_SELECT} FROM shops
        WHERE (?1 IS NULL OR (created_at, id) > (?1, ?2))
        ORDER BY created_at, id LIMIT ?3`,
     )
@@ -114,14 +119,22 @@ export async function updateShop(db: D1Database, shop: ShopRecord): Promise<bool
   return result.meta.changes > 0;
 }
 
-export async function insertApp(db: D1Database, app: AppRecord, tokenHash: string): Promise<void> {
-  await db
-    .prepare(
-      `INSERT INTO apps (id, shop_id, name, token_hash, api_version, created_at, updated_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`,
-    )
-    .bind(app.id, app.shopId, app.name, tokenHash, app.apiVersion, app.createdAt, app.updatedAt)
-    .run();
+/** Inserts an app and its first signing secret (encrypted) in one batch. */
+export async function insertApp(
+  db: D1Database,
+  app: AppRecord,
+  tokenHash: string,
+  secret: { id: string; ciphertext: string },
+): Promise<void> {
+  await db.batch([
+    db
+      .prepare(
+        `INSERT INTO apps (id, shop_id, name, token_hash, api_version, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`,
+      )
+      .bind(app.id, app.shopId, app.name, tokenHash, app.apiVersion, app.createdAt, app.updatedAt),
+    insertSigningSecretStatement(db, app.id, secret.id, secret.ciphertext, app.createdAt),
+  ]);
 }
 
 export async function listApps(
@@ -151,4 +164,131 @@ export async function findAppByTokenHash(
     .bind(tokenHash)
     .first<AppRow>();
   return row && toApp(row);
+}
+
+// ── Signing secrets ───────────────────────────────────────────────────────────────────────────
+
+export interface SigningSecretRecord {
+  id: string;
+  appId: string;
+  createdAt: string;
+  retiredAt: string | null;
+}
+
+interface SigningSecretRow {
+  id: string;
+  app_id: string;
+  ciphertext: string;
+  created_at: string;
+  retired_at: string | null;
+}
+
+const toSigningSecret = (row: SigningSecretRow): SigningSecretRecord => ({
+  id: row.id,
+  appId: row.app_id,
+  createdAt: row.created_at,
+  retiredAt: row.retired_at,
+});
+
+function insertSigningSecretStatement(
+  db: D1Database,
+  appId: string,
+  id: string,
+  ciphertext: string,
+  now: string,
+): D1PreparedStatement {
+  return db
+    .prepare(`INSERT INTO app_signing_secrets (id, app_id, ciphertext, created_at) VALUES (?1, ?2, ?3, ?4)`)
+    .bind(id, appId, ciphertext, now);
+}
+
+export async function insertSigningSecret(
+  db: D1Database,
+  appId: string,
+  id: string,
+  ciphertext: string,
+  now: string,
+): Promise<void> {
+  await insertSigningSecretStatement(db, appId, id, ciphertext, now).run();
+}
+
+/** An app's signing secrets (without their values), newest first. */
+export async function listSigningSecrets(db: D1Database, appId: string): Promise<SigningSecretRecord[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, app_id, ciphertext, created_at, retired_at FROM app_signing_secrets
+       WHERE app_id = ?1 ORDER BY created_at DESC, id DESC`,
+    )
+    .bind(appId)
+    .all<SigningSecretRow>();
+  return results.map(toSigningSecret);
+}
+
+/** Active secrets of the apps, newest first per app, with their ciphertext. */
+export async function findActiveSigningSecrets(
+  db: D1Database,
+  appIds: readonly string[],
+): Promise<{ appId: string; ciphertext: string }[]> {
+  if (appIds.length === 0) return [];
+  const { results } = await db
+    .prepare(
+      `SELECT app_id, ciphertext FROM app_signing_secrets
+       WHERE app_id IN (SELECT value FROM json_each(?1)) AND retired_at IS NULL
+       ORDER BY app_id, created_at DESC, id DESC`,
+    )
+    .bind(JSON.stringify(appIds))
+    .all<{ app_id: string; ciphertext: string }>();
+  return results.map((r) => ({ appId: r.app_id, ciphertext: r.ciphertext }));
+}
+
+/**
+ * Retires an active secret unless it is the app's last active one. Returns what happened.
+ */
+export async function retireSigningSecret(
+  db: D1Database,
+  appId: string,
+  id: string,
+  now: string,
+): Promise<'retired' | 'last' | 'not_found'> {
+  const row = await db
+    .prepare(
+      `UPDATE app_signing_secrets SET retired_at = ?3
+       WHERE id = ?1 AND app_id = ?2 AND retired_at IS NULL
+         AND (SELECT count(*) FROM app_signing_secrets WHERE app_id = ?2 AND retired_at IS NULL) > 1
+       RETURNING id`,
+    )
+    .bind(id, appId, now)
+    .first<{ id: string }>();
+  if (row !== null) return 'retired';
+  const exists = await db
+    .prepare(`SELECT retired_at FROM app_signing_secrets WHERE id = ?1 AND app_id = ?2`)
+    .bind(id, appId)
+    .first<{ retired_at: string | null }>();
+  return exists !== null && exists.retired_at === null ? 'last' : 'not_found';
+}
+
+// ── Shopify client secrets (inbound webhooks) ─────────────────────────────────────────────────
+
+export async function setShopifySecret(
+  db: D1Database,
+  shopId: string,
+  ciphertext: string | null,
+  now: string,
+): Promise<void> {
+  await db
+    .prepare(`UPDATE shops SET shopify_secret_ciphertext = ?2, updated_at = ?3 WHERE id = ?1`)
+    .bind(shopId, ciphertext, now)
+    .run();
+}
+
+/** The shop with this myshopify domain and its encrypted Shopify client secret, or null. */
+export async function findShopifySecretByDomain(
+  db: D1Database,
+  domain: string,
+): Promise<{ shopId: string; ciphertext: string | null } | null> {
+  const row = await db
+    .prepare(`SELECT id, shopify_secret_ciphertext FROM shops WHERE myshopify_domain = ?1`)
+    .bind(domain)
+    .first<{ id: string; shopify_secret_ciphertext: string | null }>();
+  return row && { shopId: row.id, ciphertext: row.shopify_secret_ciphertext };
 }

@@ -1,3 +1,4 @@
+import { fanOutDeliveries } from '../delivery/fanout';
 import type { EventRecord } from './model';
 
 /**
@@ -6,9 +7,9 @@ import type { EventRecord } from './model';
  * (later issues). Returns the ids whose processing failed for a transient reason; their messages
  * are retried, everything else is marked processed.
  */
-export async function processEvents(
-  _env: Env,
-  _events: readonly EventRecord[],
-): Promise<Set<string>> {
+export async function processEvents(env: Env, events: readonly EventRecord[]): Promise<Set<string>> {
+  // Fan-out throws when D1 or the deliveries queue fails; the consumer then retries the batch,
+  // and the second run creates no delivery twice.
+  await fanOutDeliveries(env, events);
   return new Set();
 }

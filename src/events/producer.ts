@@ -5,7 +5,7 @@ import {
 } from '../env';
 import { AppError, serviceUnavailable } from '../http/errors';
 import { describeError, log } from '../log';
-import type { EventEnvelope, QueueMessage } from '../queue/messages';
+import type { EventEnvelope, EventsMessage } from '../queue/messages';
 import { nowIso } from '../time';
 import type { EventSource } from './model';
 import { insertEvent, markEventPending } from './store';
@@ -18,6 +18,8 @@ export interface NewEventInput {
   webhookId?: string | null;
   webhookRequestId?: string | null;
   parentId?: string | null;
+  /** A caller-chosen id, for sources that dedupe by id (inbound Shopify webhooks); else random. */
+  id?: string;
 }
 
 /** Serializes a new event; 413 when its data is larger than a D1 row can hold. */
@@ -31,7 +33,7 @@ export function newEventEnvelope(input: NewEventInput): EventEnvelope {
     );
   }
   return {
-    id: crypto.randomUUID(),
+    id: input.id ?? crypto.randomUUID(),
     shopId: input.shopId,
     topic: input.topic,
     dataJson,
@@ -50,7 +52,7 @@ function utf8Length(text: string): number {
 }
 
 /** Sends one message to the events queue. */
-export async function sendEventMessage(env: Env, message: QueueMessage): Promise<void> {
+export async function sendEventMessage(env: Env, message: EventsMessage): Promise<void> {
   await env.EVENTS.send(message, { contentType: 'v8' });
 }
 

@@ -1,8 +1,8 @@
-import * as v from 'valibot';
 import { requireApp } from '../admin/auth';
 import { notFound, validationFailed } from '../http/errors';
 import { jsonResponse } from '../http/json';
 import { pageOf, parsePageRequest } from '../http/pagination';
+import { queryChoice, queryTimestamp } from '../http/query';
 import type { RouteRequest } from '../http/route';
 import { eventToApi, type EventStatus } from './model';
 import { findShopEvent, listShopEvents, type EventFilters } from './store';
@@ -10,7 +10,6 @@ import { findShopEvent, listShopEvents, type EventFilters } from './store';
 /** Reading a shop's events with an app access token. */
 
 const STATUSES: readonly EventStatus[] = ['pending', 'queued', 'received', 'processed', 'dead'];
-const isoTimestamp = v.pipe(v.string(), v.isoTimestamp());
 
 /** GET /api/v1/events: newest first; filters topic, status, webhook_request_id, created_at_min/max. */
 export async function getEvents(request: RouteRequest, env: Env): Promise<Response> {
@@ -34,25 +33,13 @@ export async function getEvent(request: RouteRequest, env: Env): Promise<Respons
 
 function parseEventFilters(params: URLSearchParams): EventFilters {
   const fields: Record<string, string[]> = {};
-  const status = params.get('status') ?? undefined;
-  if (status !== undefined && !STATUSES.includes(status as EventStatus)) {
-    fields['status'] = [`must be one of ${STATUSES.join(', ')}`];
-  }
-  const timestamp = (name: string): string | undefined => {
-    const value = params.get(name);
-    if (value === null) return undefined;
-    if (!v.is(isoTimestamp, value)) {
-      fields[name] = ['must be an ISO 8601 timestamp, e.g. 2026-11-22T10:15:00Z'];
-      return undefined;
-    }
-    return new Date(value).toISOString();
-  };
-  const createdAtMin = timestamp('created_at_min');
-  const createdAtMax = timestamp('created_at_max');
+  const status = queryChoice(params, 'status', STATUSES, fields);
+  const createdAtMin = queryTimestamp(params, 'created_at_min', fields);
+  const createdAtMax = queryTimestamp(params, 'created_at_max', fields);
   if (Object.keys(fields).length > 0) throw validationFailed(fields);
   return {
     topic: params.get('topic') ?? undefined,
-    status: status as EventStatus | undefined,
+    status,
     webhookRequestId: params.get('webhook_request_id') ?? undefined,
     createdAtMin,
     createdAtMax,

@@ -50,7 +50,8 @@ function insertStatement(
     .prepare(
       `INSERT INTO events (id, shop_id, topic, data, source, webhook_id, webhook_request_id,
                            parent_id, status, created_at, received_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)`,
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+       ON CONFLICT (id) DO NOTHING`,
     )
     .bind(
       event.id,
@@ -67,7 +68,10 @@ function insertStatement(
     );
 }
 
-/** Stores an event that is not (yet) on the queue: `pending` for the sweep, or `queued` by id. */
+/**
+ * Stores an event that is not (yet) on the queue: `pending` for the sweep, or `queued` by id. An
+ * event whose id is already stored (a resent inbound webhook) is left as it is: it is durable.
+ */
 export async function insertEvent(
   db: D1Database,
   event: EventEnvelope,

@@ -1,6 +1,6 @@
 import { RETENTION_DELETE_BATCH_SIZE, SWEEP_BATCH_SIZE } from '../env';
 import { log } from '../log';
-import type { QueueMessage } from '../queue/messages';
+import type { EventsMessage } from '../queue/messages';
 import {
   deleteEventsCreatedBefore,
   listPendingEventIds,
@@ -17,7 +17,7 @@ export async function sweepPendingEvents(env: Env): Promise<number> {
   if (ids.length === 0) return 0;
   await env.EVENTS.sendBatch(
     ids.map((eventId) => ({
-      body: { kind: 'event-ref', eventId } satisfies QueueMessage,
+      body: { kind: 'event-ref', eventId } satisfies EventsMessage,
       contentType: 'v8' as const,
     })),
   );

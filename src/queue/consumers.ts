@@ -1,3 +1,5 @@
+import { consumeDeliveriesBatch } from '../delivery/consumer';
+import { consumeDeliveriesDeadLetters } from '../delivery/dead-letter';
 import { QUEUE_NAMES } from '../env';
 import { consumeEventsBatch } from '../events/consumer';
 import { consumeEventsDeadLetters } from '../events/dead-letter';
@@ -10,6 +12,10 @@ export async function consumeQueueBatch(batch: MessageBatch<unknown>, env: Env):
       return consumeEventsBatch(batch, env);
     case QUEUE_NAMES.eventsDeadLetter:
       return consumeEventsDeadLetters(batch, env);
+    case QUEUE_NAMES.deliveries:
+      return consumeDeliveriesBatch(batch, env);
+    case QUEUE_NAMES.deliveriesDeadLetter:
+      return consumeDeliveriesDeadLetters(batch, env);
     default:
       // A queue bound in wrangler.toml without a consumer here: keep the messages for a fix.
       log.error('batch from an unknown queue; retrying', { queue: batch.queue });

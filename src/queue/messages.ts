@@ -20,16 +20,33 @@ export const eventEnvelopeSchema = v.object({
 });
 export type EventEnvelope = v.InferOutput<typeof eventEnvelopeSchema>;
 
-const queueMessageSchema = v.variant('kind', [
+/** Messages on the events queue. */
+const eventsMessageSchema = v.variant('kind', [
   /** A new event, small enough to travel in the message. */
   v.object({ kind: v.literal('event'), event: eventEnvelopeSchema }),
   /** An event already stored in D1 (large, or swept from `pending`); only its id travels. */
   v.object({ kind: v.literal('event-ref'), eventId: v.string() }),
 ]);
-export type QueueMessage = v.InferOutput<typeof queueMessageSchema>;
+export type EventsMessage = v.InferOutput<typeof eventsMessageSchema>;
 
-/** The message if its body has a known shape, else null (poison: recorded, never retried). */
-export function parseQueueMessage(body: unknown): QueueMessage | null {
-  const result = v.safeParse(queueMessageSchema, body);
+/** Messages on the deliveries queue: one attempt of a delivery; `attempt` is 1-based. */
+const deliveryMessageSchema = v.object({
+  kind: v.literal('delivery'),
+  deliveryId: v.string(),
+  attempt: v.pipe(v.number(), v.integer(), v.minValue(1)),
+});
+export type DeliveryMessage = v.InferOutput<typeof deliveryMessageSchema>;
+
+export type QueueMessage = EventsMessage | DeliveryMessage;
+
+/** An events-queue message if its body has a known shape, else null (poison: recorded, never retried). */
+export function parseQueueMessage(body: unknown): EventsMessage | null {
+  const result = v.safeParse(eventsMessageSchema, body);
+  return result.success ? result.output : null;
+}
+
+/** A deliveries-queue message if its body has a known shape, else null. */
+export function parseDeliveryMessage(body: unknown): DeliveryMessage | null {
+  const result = v.safeParse(deliveryMessageSchema, body);
   return result.success ? result.output : null;
 }

@@ -8,6 +8,7 @@ const shop: ShopRecord = {
   myshopifyDomain: 'demo.myshopify.com',
   primaryDomain: 'shop.example.com',
   corsAllowAll: false,
+  shopifySecretSet: false,
   createdAt: '',
   updatedAt: '',
 };

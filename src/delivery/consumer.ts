@@ -1,0 +1,181 @@
+import { findActiveSigningSecrets } from '../admin/store';
+import { decryptSecret } from '../crypto';
+import {
+  DELIVERY_ERROR_MAX_CHARS,
+  DELIVERY_MAX_RETRIES,
+  DELIVERY_RECORD_RETRY_DELAY_SECONDS,
+  DELIVERY_RETRY_BASE_DELAY_SECONDS,
+  DELIVERY_TIMEOUT_MS,
+  EDGEHOOK_VERSION,
+} from '../env';
+import { recordUnreadableMessage } from '../events/dead-letter';
+import { describeError, errorText, log } from '../log';
+import { parseDeliveryMessage } from '../queue/messages';
+import { nowIso } from '../time';
+import { enqueueDeliveryAttempts } from './fanout';
+import { allowsInsecureAddresses, sendTimeAddressProblem } from './guard';
+import { buildPayload } from './payload';
+import { shopifyHmac, standardWebhookSignature } from './signatures';
+import {
+  loadDeliveryWork,
+  recordAttempt,
+  type AttemptOutcome,
+  type AttemptRecord,
+  type DeliveryWork,
+} from './store';
+
+/** Delay before retry `n` (1-based): 60 s doubling, so 8 retries span about 4 h 15 min. */
+export function deliveryRetryDelaySeconds(retry: number): number {
+  return DELIVERY_RETRY_BASE_DELAY_SECONDS * 2 ** (retry - 1);
+}
+
+/** What happens to a subscription whose delivery failed for good (var FAILED_SUBSCRIPTION_ACTION). */
+function failedSubscriptionAction(env: Env): 'removed' | 'disabled' {
+  return env.FAILED_SUBSCRIPTION_ACTION === 'disable' ? 'disabled' : 'removed';
+}
+
+/**
+ * The deliveries consumer. For each message (one attempt of one delivery): skip it if the delivery
+ * has already moved past this attempt (a duplicate), else POST the signed payload, schedule the
+ * next attempt when one is due, record the attempt and its consequences, then ack. A message
+ * whose outcome could not be recorded is retried, so no attempt goes unrecorded.
+ */
+export async function consumeDeliveriesBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const messages: { message: Message<unknown>; deliveryId: string; attempt: number }[] = [];
+  for (const message of batch.messages) {
+    const body = parseDeliveryMessage(message.body);
+    if (body === null) await recordUnreadableMessage(env, batch.queue, message, 'unknown message shape');
+    else messages.push({ message, deliveryId: body.deliveryId, attempt: body.attempt });
+  }
+  if (messages.length === 0) return;
+
+  let work: Map<string, DeliveryWork>;
+  let secrets: Map<string, string[]>;
+  try {
+    work = new Map((await loadDeliveryWork(env.DB, messages.map((m) => m.deliveryId))).map((w) => [w.delivery.id, w]));
+    secrets = await signingSecrets(env, [...new Set([...work.values()].map((w) => w.delivery.appId))]);
+  } catch (err) {
+    log.error('could not load deliveries; retrying the batch', describeError(err));
+    for (const { message } of messages) message.retry({ delaySeconds: DELIVERY_RECORD_RETRY_DELAY_SECONDS });
+    return;
+  }
+
+  await Promise.all(
+    messages.map(async ({ message, deliveryId, attempt }) => {
+      const item = work.get(deliveryId);
+      if (item === undefined || item.delivery.status !== 'pending' || item.delivery.attempts !== attempt - 1) {
+        message.ack(); // deleted, finished, or a duplicate of an attempt already made
+        return;
+      }
+      try {
+        await attemptDelivery(env, item, attempt, secrets.get(item.delivery.appId) ?? []);
+        message.ack();
+      } catch (err) {
+        log.error('delivery attempt not recorded; retrying the message', {
+          deliveryId,
+          attempt,
+          ...describeError(err),
+        });
+        message.retry({ delaySeconds: DELIVERY_RECORD_RETRY_DELAY_SECONDS });
+      }
+    }),
+  );
+}
+
+/** Active signing secrets per app, newest first, decrypted. */
+async function signingSecrets(env: Env, appIds: string[]): Promise<Map<string, string[]>> {
+  const rows = await findActiveSigningSecrets(env.DB, appIds);
+  const out = new Map<string, string[]>();
+  for (const row of rows) {
+    const secret = await decryptSecret(env.SECRETS_KEY, row.ciphertext);
+    out.set(row.appId, [...(out.get(row.appId) ?? []), secret]);
+  }
+  return out;
+}
+
+interface SendResult {
+  statusCode: number | null;
+  error: string | null;
+}
+
+async function attemptDelivery(env: Env, item: DeliveryWork, attempt: number, secrets: string[]): Promise<void> {
+  const { delivery } = item;
+  const startedAt = nowIso();
+  const started = Date.now();
+  const refused = sendTimeAddressProblem(delivery.address, allowsInsecureAddresses(env));
+  const result: SendResult = refused
+    ? { statusCode: null, error: refused }
+    : secrets.length === 0
+      ? { statusCode: null, error: 'the app has no active signing secret' }
+      : await send(item, secrets);
+  const record: AttemptRecord = {
+    deliveryId: delivery.id,
+    attempt,
+    startedAt,
+    statusCode: result.statusCode,
+    durationMs: Date.now() - started,
+    error: result.error?.slice(0, DELIVERY_ERROR_MAX_CHARS) ?? null,
+  };
+
+  const succeeded = result.error === null;
+  // Refused addresses and 410 Gone end the delivery at once; the rest retry while retries remain.
+  const final = refused !== null || result.statusCode === 410 || attempt > DELIVERY_MAX_RETRIES;
+  const outcome: AttemptOutcome = {
+    attempt: record,
+    status: succeeded ? 'succeeded' : final ? 'failed' : 'pending',
+    nextAttemptAt: null,
+    onFailure: failedSubscriptionAction(env),
+  };
+  if (outcome.status === 'pending') {
+    const delay = deliveryRetryDelaySeconds(attempt);
+    outcome.nextAttemptAt = new Date(Date.now() + delay * 1000).toISOString();
+    // Scheduled before the attempt is recorded: if recording then fails, the redelivered message
+    // repeats the attempt (a duplicate the receiver dedupes) instead of losing the schedule.
+    await enqueueDeliveryAttempts(env, [{ deliveryId: delivery.id, attempt: attempt + 1 }], delay);
+  }
+  await recordAttempt(env.DB, delivery, outcome, nowIso());
+  if (outcome.status === 'failed') {
+    log.warn('delivery failed', { deliveryId: delivery.id, subscriptionId: delivery.subscriptionId, attempt });
+  }
+}
+
+/** One POST with the Shopify and Standard Webhooks headers; no redirects, bounded in time. */
+async function send(item: DeliveryWork, secrets: string[]): Promise<SendResult> {
+  const { delivery } = item;
+  const payload = buildPayload(JSON.parse(item.eventDataJson), delivery.format, delivery.fields, delivery.topic);
+  const timestamp = Math.floor(Date.now() / 1000);
+  const headers: Record<string, string> = {
+    'content-type': payload.contentType,
+    'user-agent': `edgehook/${EDGEHOOK_VERSION}`,
+    'x-shopify-topic': delivery.topic,
+    'x-shopify-hmac-sha256': await shopifyHmac(secrets[0]!, payload.body),
+    'x-shopify-shop-domain': item.shopDomain,
+    'x-shopify-api-version': delivery.apiVersion,
+    'x-shopify-webhook-id': delivery.id,
+    'x-shopify-event-id': delivery.eventId,
+    'x-shopify-triggered-at': item.eventCreatedAt,
+    'webhook-id': delivery.id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': await standardWebhookSignature(secrets, delivery.id, timestamp, payload.body),
+  };
+  try {
+    const response = await fetch(delivery.address, {
+      method: 'POST',
+      headers,
+      body: payload.body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+    });
+    // The answer must arrive within the timeout too; its content is not kept.
+    await response.body?.cancel();
+    if (response.status >= 200 && response.status < 300) return { statusCode: response.status, error: null };
+    const error =
+      response.status >= 300 && response.status < 400
+        ? `redirect to ${response.headers.get('location') ?? '(no location)'} not followed`
+        : `HTTP ${response.status}`;
+    return { statusCode: response.status, error };
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    return { statusCode: null, error: timedOut ? `no answer within ${DELIVERY_TIMEOUT_MS} ms` : errorText(err) };
+  }
+}

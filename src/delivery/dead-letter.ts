@@ -1,0 +1,28 @@
+import { recordUnreadableMessage } from '../events/dead-letter';
+import { describeError, log } from '../log';
+import { parseDeliveryMessage } from '../queue/messages';
+import { nowIso } from '../time';
+import { failDelivery } from './store';
+
+/**
+ * The deliveries dead-letter consumer: a delivery whose messages kept failing to be handled (not
+ * a receiver failure: those are recorded attempts) is marked `failed` with the reason, so no
+ * delivery stays `pending` forever. Unreadable messages go to `dead_letters`.
+ */
+export async function consumeDeliveriesDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  for (const message of batch.messages) {
+    const body = parseDeliveryMessage(message.body);
+    if (body === null) {
+      await recordUnreadableMessage(env, batch.queue, message, 'unknown message shape');
+      continue;
+    }
+    try {
+      await failDelivery(env.DB, body.deliveryId, `gave up after the deliveries queue's retries (attempt ${body.attempt})`, nowIso());
+      log.error('delivery dead-lettered', { deliveryId: body.deliveryId, attempt: body.attempt });
+      message.ack();
+    } catch (err) {
+      log.error('could not record dead delivery; keeping the message body', { messageId: message.id, ...describeError(err) });
+      await recordUnreadableMessage(env, batch.queue, message, 'delivery could not be marked failed');
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import type { EventRecord } from '../events/model';
+import type { DeliveryMessage } from '../queue/messages';
+import { nowIso } from '../time';
+import { createDeliveries, findFanOutTargets, type NewDelivery } from './store';
+
+/** Largest number of messages one `sendBatch` takes. */
+const QUEUE_SEND_BATCH_MAX = 100;
+
+/**
+ * The subscription topic an event is delivered under: `user/*` topics as they are, `shopify/<t>`
+ * (from inbound Shopify webhooks) under `<t>`; anything else has no subscribers.
+ */
+export function subscriptionTopicFor(eventTopic: string): string | null {
+  if (eventTopic.startsWith('user/')) return eventTopic;
+  if (eventTopic.startsWith('shopify/')) return eventTopic.slice('shopify/'.length);
+  return null;
+}
+
+/**
+ * Fan-out for processed events: one delivery per active subscription of the event's shop on its
+ * topic, recorded in D1 (ids stay the same across retries), then one `deliveries` message each.
+ * Safe to repeat for the same events: existing deliveries are not created again, and a message for
+ * a delivery that has already moved on is dropped by the consumer. Throws if D1 or the queue fails,
+ * so the events consumer retries the batch.
+ */
+export async function fanOutDeliveries(env: Env, events: readonly EventRecord[]): Promise<number> {
+  const wanted = new Map<string, readonly [string, string]>();
+  for (const event of events) {
+    const topic = subscriptionTopicFor(event.topic);
+    if (topic !== null) wanted.set(`${event.shopId}\n${topic}`, [event.shopId, topic]);
+  }
+  if (wanted.size === 0) return 0;
+  const targets = await findFanOutTargets(env.DB, [...wanted.values()]);
+  if (targets.length === 0) return 0;
+
+  const now = nowIso();
+  const deliveries: NewDelivery[] = [];
+  for (const event of events) {
+    const topic = subscriptionTopicFor(event.topic);
+    for (const target of targets) {
+      if (target.shopId === event.shopId && target.topic === topic) {
+        deliveries.push({ id: crypto.randomUUID(), target, eventId: event.id, now });
+      }
+    }
+  }
+  const unsent = await createDeliveries(env.DB, deliveries, events.map((e) => e.id));
+  await enqueueDeliveryAttempts(env, unsent.map((deliveryId) => ({ deliveryId, attempt: 1 })));
+  return unsent.length;
+}
+
+/** Sends one `deliveries` message per attempt, in batches the queue accepts. */
+export async function enqueueDeliveryAttempts(
+  env: Env,
+  attempts: readonly { deliveryId: string; attempt: number }[],
+  delaySeconds = 0,
+): Promise<void> {
+  for (let i = 0; i < attempts.length; i += QUEUE_SEND_BATCH_MAX) {
+    await env.DELIVERIES.sendBatch(
+      attempts.slice(i, i + QUEUE_SEND_BATCH_MAX).map(({ deliveryId, attempt }) => ({
+        body: { kind: 'delivery', deliveryId, attempt } satisfies DeliveryMessage,
+        contentType: 'v8',
+        delaySeconds,
+      })),
+    );
+  }
+}

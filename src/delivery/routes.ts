@@ -1,0 +1,117 @@
+import * as v from 'valibot';
+import { requireApp } from '../admin/auth';
+import { MAX_ADMIN_BODY_BYTES } from '../env';
+import { readJsonBody } from '../http/body';
+import { notFound, validationFailed } from '../http/errors';
+import { jsonResponse } from '../http/json';
+import { pageOf, parsePageRequest } from '../http/pagination';
+import { queryChoice, queryTimestamp } from '../http/query';
+import type { RouteRequest } from '../http/route';
+import { parseBody } from '../http/validate';
+import { nowIso } from '../time';
+import { enqueueDeliveryAttempts } from './fanout';
+import {
+  findAppDelivery,
+  isAppSubscription,
+  listAppDeliveries,
+  reopenDelivery,
+  reopenFailedDeliveries,
+  type AttemptRecord,
+  type DeliveryFilters,
+  type DeliveryRecord,
+  type DeliveryStatus,
+} from './store';
+
+/** Operator tools for an app's deliveries (app access token; an app sees only its own). */
+
+const STATUSES: readonly DeliveryStatus[] = ['pending', 'succeeded', 'failed'];
+
+/** GET /api/v1/deliveries: newest first; filters subscription_id, event_id, status, created_at_min/max. */
+export async function getDeliveries(request: RouteRequest, env: Env): Promise<Response> {
+  const app = await requireApp(request, env);
+  const params = new URL(request.url).searchParams;
+  const page = parsePageRequest(params);
+  const filters = parseDeliveryFilters(params);
+  const rows = await listAppDeliveries(env.DB, app.id, filters, page.limit + 1, page.cursor);
+  const { items, nextCursor } = pageOf(rows, page.limit);
+  return jsonResponse({ deliveries: items.map(deliveryToApi), next_cursor: nextCursor });
+}
+
+/** GET /api/v1/deliveries/{id}: one delivery with every attempt. */
+export async function getDelivery(request: RouteRequest, env: Env): Promise<Response> {
+  const app = await requireApp(request, env);
+  const found = await findAppDelivery(env.DB, app.id, request.params['id']!);
+  if (found === null) throw notFound('Delivery');
+  return jsonResponse({ delivery: { ...deliveryToApi(found.delivery), attempts: found.attempts.map(attemptToApi) } });
+}
+
+/** POST /api/v1/deliveries/{id}/retry: one more attempt now, whatever its state. */
+export async function postDeliveryRetry(request: RouteRequest, env: Env): Promise<Response> {
+  const app = await requireApp(request, env);
+  const id = request.params['id']!;
+  const attempt = await reopenDelivery(env.DB, app.id, id, nowIso());
+  if (attempt === null) throw notFound('Delivery');
+  await enqueueDeliveryAttempts(env, [{ deliveryId: id, attempt }]);
+  return jsonResponse({ delivery_id: id, attempt }, 202);
+}
+
+const replaySchema = v.strictObject({
+  since: v.pipe(v.string('must be a string'), v.isoTimestamp('must be an ISO 8601 timestamp')),
+});
+
+/** POST /api/v1/subscriptions/{id}/replay `{since}`: every failed delivery since then, again. */
+export async function postSubscriptionReplay(request: RouteRequest, env: Env): Promise<Response> {
+  const app = await requireApp(request, env);
+  const subscriptionId = Number(request.params['id']);
+  if (!Number.isSafeInteger(subscriptionId) || !(await isAppSubscription(env.DB, app.id, subscriptionId))) {
+    throw notFound('Subscription');
+  }
+  const input = parseBody(replaySchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
+  const since = new Date(input.since).toISOString();
+  const reopened = await reopenFailedDeliveries(env.DB, app.id, subscriptionId, since, nowIso());
+  await enqueueDeliveryAttempts(env, reopened.map((r) => ({ deliveryId: r.id, attempt: r.attempt })));
+  return jsonResponse({ replayed: reopened.length, delivery_ids: reopened.map((r) => r.id) }, 202);
+}
+
+function parseDeliveryFilters(params: URLSearchParams): DeliveryFilters {
+  const fields: Record<string, string[]> = {};
+  const subscriptionText = params.get('subscription_id');
+  const subscriptionId = subscriptionText === null ? undefined : Number(subscriptionText);
+  if (subscriptionId !== undefined && !(Number.isSafeInteger(subscriptionId) && subscriptionId > 0)) {
+    fields['subscription_id'] = ['must be a positive integer'];
+  }
+  const filters: DeliveryFilters = {
+    subscriptionId,
+    eventId: params.get('event_id') ?? undefined,
+    status: queryChoice(params, 'status', STATUSES, fields),
+    createdAtMin: queryTimestamp(params, 'created_at_min', fields),
+    createdAtMax: queryTimestamp(params, 'created_at_max', fields),
+  };
+  if (Object.keys(fields).length > 0) throw validationFailed(fields);
+  return filters;
+}
+
+export const deliveryToApi = (d: DeliveryRecord) => ({
+  id: d.id,
+  subscription_id: d.subscriptionId,
+  event_id: d.eventId,
+  address: d.address,
+  topic: d.topic,
+  format: d.format,
+  status: d.status,
+  attempt_count: d.attempts,
+  last_status_code: d.lastStatusCode,
+  last_error: d.lastError,
+  next_attempt_at: d.nextAttemptAt,
+  created_at: d.createdAt,
+  updated_at: d.updatedAt,
+  finished_at: d.finishedAt,
+});
+
+const attemptToApi = (a: AttemptRecord) => ({
+  attempt: a.attempt,
+  started_at: a.startedAt,
+  status_code: a.statusCode,
+  duration_ms: a.durationMs,
+  error: a.error,
+});

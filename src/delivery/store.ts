@@ -1,0 +1,406 @@
+import type { Cursor } from '../http/pagination';
+import type { DeliveryFormat } from './payload';
+
+/**
+ * Every SQL statement on `deliveries` and `delivery_attempts`, and the delivery-owned columns of
+ * `subscriptions` (`consecutive_failures`, `last_success_at`, the status change on removal).
+ */
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface DeliveryRecord {
+  id: string;
+  subscriptionId: number;
+  eventId: string;
+  shopId: string;
+  appId: string;
+  address: string;
+  topic: string;
+  format: DeliveryFormat;
+  fields: string[];
+  apiVersion: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+interface DeliveryRow {
+  id: string;
+  subscription_id: number;
+  event_id: string;
+  shop_id: string;
+  app_id: string;
+  address: string;
+  topic: string;
+  format: DeliveryFormat;
+  fields: string;
+  api_version: string;
+  status: DeliveryStatus;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+const DELIVERY_COLUMNS = `id, subscription_id, event_id, shop_id, app_id, address, topic, format, fields,
+  api_version, status, attempts, last_status_code, last_error, next_attempt_at, created_at, updated_at,
+  finished_at`;
+
+const toDelivery = (row: DeliveryRow): DeliveryRecord => ({
+  id: row.id,
+  subscriptionId: row.subscription_id,
+  eventId: row.event_id,
+  shopId: row.shop_id,
+  appId: row.app_id,
+  address: row.address,
+  topic: row.topic,
+  format: row.format,
+  fields: JSON.parse(row.fields) as string[],
+  apiVersion: row.api_version,
+  status: row.status,
+  attempts: row.attempts,
+  lastStatusCode: row.last_status_code,
+  lastError: row.last_error,
+  nextAttemptAt: row.next_attempt_at,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  finishedAt: row.finished_at,
+});
+
+export interface AttemptRecord {
+  deliveryId: string;
+  attempt: number;
+  startedAt: string;
+  statusCode: number | null;
+  durationMs: number;
+  error: string | null;
+}
+
+interface AttemptRow {
+  delivery_id: string;
+  attempt: number;
+  started_at: string;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+}
+
+const toAttempt = (row: AttemptRow): AttemptRecord => ({
+  deliveryId: row.delivery_id,
+  attempt: row.attempt,
+  startedAt: row.started_at,
+  statusCode: row.status_code,
+  durationMs: row.duration_ms,
+  error: row.error,
+});
+
+/** A subscription as fan-out needs it. */
+export interface FanOutTarget {
+  subscriptionId: number;
+  shopId: string;
+  appId: string;
+  address: string;
+  topic: string;
+  format: DeliveryFormat;
+  fields: string;
+  apiVersion: string;
+}
+
+/** Active subscriptions for any of the (shop, subscription topic) pairs. */
+export async function findFanOutTargets(
+  db: D1Database,
+  pairs: readonly (readonly [shopId: string, topic: string])[],
+): Promise<FanOutTarget[]> {
+  if (pairs.length === 0) return [];
+  const { results } = await db
+    .prepare(
+      `SELECT s.id AS subscription_id, s.shop_id, s.app_id, s.address, s.topic, s.format, s.fields,
+              a.api_version
+       FROM subscriptions s JOIN apps a ON a.id = s.app_id
+       WHERE s.status = 'active'
+         AND (s.shop_id, s.topic) IN (
+           SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))`,
+    )
+    .bind(JSON.stringify(pairs))
+    .all<{
+      subscription_id: number;
+      shop_id: string;
+      app_id: string;
+      address: string;
+      topic: string;
+      format: DeliveryFormat;
+      fields: string;
+      api_version: string;
+    }>();
+  return results.map((r) => ({
+    subscriptionId: r.subscription_id,
+    shopId: r.shop_id,
+    appId: r.app_id,
+    address: r.address,
+    topic: r.topic,
+    format: r.format,
+    fields: r.fields,
+    apiVersion: r.api_version,
+  }));
+}
+
+export interface NewDelivery {
+  id: string;
+  target: FanOutTarget;
+  eventId: string;
+  now: string;
+}
+
+/**
+ * Creates the deliveries (one per subscription and event, ignoring ones that exist) and returns
+ * every delivery of these events that has not been attempted yet: the ones to enqueue. Re-running
+ * it for the same events (a retried batch) creates nothing twice.
+ */
+export async function createDeliveries(
+  db: D1Database,
+  deliveries: readonly NewDelivery[],
+  eventIds: readonly string[],
+): Promise<string[]> {
+  const inserts = deliveries.map(({ id, target: t, eventId, now }) =>
+    db
+      .prepare(
+        `INSERT INTO deliveries (id, subscription_id, event_id, shop_id, app_id, address, topic, format,
+                                 fields, api_version, status, attempts, next_attempt_at, created_at,
+                                 updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', 0, ?11, ?11, ?11)
+         ON CONFLICT (subscription_id, event_id) DO NOTHING`,
+      )
+      .bind(id, t.subscriptionId, eventId, t.shopId, t.appId, t.address, t.topic, t.format, t.fields, t.apiVersion, now),
+  );
+  const unsent = db
+    .prepare(
+      `SELECT id FROM deliveries
+       WHERE event_id IN (SELECT value FROM json_each(?1)) AND status = 'pending' AND attempts = 0`,
+    )
+    .bind(JSON.stringify(eventIds));
+  const results = await db.batch<{ id: string }>([...inserts, unsent]);
+  return results.at(-1)!.results.map((r) => r.id);
+}
+
+/** What one attempt needs: the delivery, its event's data and time, the shop's domain. */
+export interface DeliveryWork {
+  delivery: DeliveryRecord;
+  eventDataJson: string;
+  eventCreatedAt: string;
+  shopDomain: string;
+}
+
+export async function loadDeliveryWork(db: D1Database, ids: readonly string[]): Promise<DeliveryWork[]> {
+  if (ids.length === 0) return [];
+  const { results } = await db
+    .prepare(
+      `SELECT ${DELIVERY_COLUMNS.replace(/(\w+)/g, 'd.$1')}, e.data AS event_data,
+              e.created_at AS event_created_at, s.myshopify_domain AS shop_domain
+       FROM deliveries d
+       JOIN events e ON e.id = d.event_id
+       JOIN shops s ON s.id = d.shop_id
+       WHERE d.id IN (SELECT value FROM json_each(?1))`,
+    )
+    .bind(JSON.stringify(ids))
+    .all<DeliveryRow & { event_data: string; event_created_at: string; shop_domain: string }>();
+  return results.map((r) => ({
+    delivery: toDelivery(r),
+    eventDataJson: r.event_data,
+    eventCreatedAt: r.event_created_at,
+    shopDomain: r.shop_domain,
+  }));
+}
+
+export interface AttemptOutcome {
+  attempt: AttemptRecord;
+  /** The delivery's status after this attempt. */
+  status: DeliveryStatus;
+  nextAttemptAt: string | null;
+  /** On `failed`: what happens to the subscription if nothing succeeded since the delivery began. */
+  onFailure: 'removed' | 'disabled';
+}
+
+/**
+ * Records an attempt and its consequences in one D1 batch: the attempt row, the delivery (only if
+ * this attempt is the next one, so a duplicate message changes nothing), and the subscription
+ * (success: failures reset; final failure: counted, and removed or disabled unless a delivery
+ * succeeded since this one began). Returns false when the delivery had already moved on.
+ */
+export async function recordAttempt(
+  db: D1Database,
+  delivery: DeliveryRecord,
+  outcome: AttemptOutcome,
+  now: string,
+): Promise<boolean> {
+  const a = outcome.attempt;
+  const statements = [
+    db
+      .prepare(
+        `UPDATE deliveries
+         SET attempts = ?2, status = ?3, last_status_code = ?4, last_error = ?5, next_attempt_at = ?6,
+             updated_at = ?7, finished_at = CASE WHEN ?3 = 'pending' THEN NULL ELSE ?7 END
+         WHERE id = ?1 AND attempts = ?2 - 1 AND status = 'pending'
+         RETURNING id`,
+      )
+      .bind(delivery.id, a.attempt, outcome.status, a.statusCode, a.error, outcome.nextAttemptAt, now),
+    db
+      .prepare(
+        `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, status_code, duration_ms, error)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING`,
+      )
+      .bind(a.deliveryId, a.attempt, a.startedAt, a.statusCode, a.durationMs, a.error),
+  ];
+  if (outcome.status === 'succeeded') {
+    statements.push(
+      db
+        .prepare(`UPDATE subscriptions SET consecutive_failures = 0, last_success_at = ?2 WHERE id = ?1`)
+        .bind(delivery.subscriptionId, now),
+    );
+  } else if (outcome.status === 'failed') {
+    statements.push(
+      db
+        .prepare(
+          `UPDATE subscriptions
+           SET consecutive_failures = consecutive_failures + 1,
+               status = CASE WHEN status = 'active' AND (last_success_at IS NULL OR last_success_at < ?2)
+                             THEN ?3 ELSE status END,
+               updated_at = CASE WHEN status = 'active' AND (last_success_at IS NULL OR last_success_at < ?2)
+                                 THEN ?4 ELSE updated_at END
+           WHERE id = ?1`,
+        )
+        .bind(delivery.subscriptionId, delivery.createdAt, outcome.onFailure, now),
+    );
+  }
+  const [updated] = await db.batch(statements);
+  return (updated?.results.length ?? 0) > 0;
+}
+
+/**
+ * Puts a delivery back to `pending` for one more attempt now (operator retry or replay); returns
+ * the attempt number the message must carry, or null when the delivery is not the app's.
+ */
+export async function reopenDelivery(db: D1Database, appId: string, id: string, now: string): Promise<number | null> {
+  const row = await db
+    .prepare(
+      `UPDATE deliveries SET status = 'pending', next_attempt_at = ?3, updated_at = ?3, finished_at = NULL
+       WHERE id = ?1 AND app_id = ?2 RETURNING attempts`,
+    )
+    .bind(id, appId, now)
+    .first<{ attempts: number }>();
+  return row === null ? null : row.attempts + 1;
+}
+
+/** Reopens every failed delivery of a subscription created at or after `since`. */
+export async function reopenFailedDeliveries(
+  db: D1Database,
+  appId: string,
+  subscriptionId: number,
+  since: string,
+  now: string,
+): Promise<{ id: string; attempt: number }[]> {
+  const { results } = await db
+    .prepare(
+      `UPDATE deliveries SET status = 'pending', next_attempt_at = ?5, updated_at = ?5, finished_at = NULL
+       WHERE app_id = ?1 AND subscription_id = ?2 AND status = 'failed' AND created_at >= ?3
+         AND id IN (SELECT id FROM deliveries WHERE subscription_id = ?2 AND created_at >= ?3 LIMIT ?4)
+       RETURNING id, attempts`,
+    )
+    .bind(appId, subscriptionId, since, MAX_REPLAY_SCAN, now)
+    .all<{ id: string; attempts: number }>();
+  return results.map((r) => ({ id: r.id, attempt: r.attempts + 1 }));
+}
+
+/** Upper bound on deliveries one replay request examines. */
+export const MAX_REPLAY_SCAN = 10_000;
+
+/** Marks a delivery failed because its messages were dead-lettered; false if already final. */
+export async function failDelivery(db: D1Database, id: string, error: string, now: string): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE deliveries SET status = 'failed', last_error = ?2, next_attempt_at = NULL, updated_at = ?3,
+              finished_at = ?3
+       WHERE id = ?1 AND status = 'pending'`,
+    )
+    .bind(id, error, now)
+    .run();
+  return result.meta.changes > 0;
+}
+
+export interface DeliveryFilters {
+  subscriptionId?: number;
+  eventId?: string;
+  status?: DeliveryStatus;
+  createdAtMin?: string;
+  createdAtMax?: string;
+}
+
+/** An app's deliveries, newest first, after `cursor`. */
+export async function listAppDeliveries(
+  db: D1Database,
+  appId: string,
+  filters: DeliveryFilters,
+  limit: number,
+  cursor: Cursor | null,
+): Promise<DeliveryRecord[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT ${DELIVERY_COLUMNS} FROM deliveries
+       WHERE app_id = ?1
+         AND (?2 IS NULL OR subscription_id = ?2)
+         AND (?3 IS NULL OR event_id = ?3)
+         AND (?4 IS NULL OR status = ?4)
+         AND (?5 IS NULL OR created_at >= ?5)
+         AND (?6 IS NULL OR created_at <= ?6)
+         AND (?7 IS NULL OR (created_at, id) < (?7, ?8))
+       ORDER BY created_at DESC, id DESC LIMIT ?9`,
+    )
+    .bind(
+      appId,
+      filters.subscriptionId ?? null,
+      filters.eventId ?? null,
+      filters.status ?? null,
+      filters.createdAtMin ?? null,
+      filters.createdAtMax ?? null,
+      cursor?.createdAt ?? null,
+      cursor?.id ?? null,
+      limit,
+    )
+    .all<DeliveryRow>();
+  return results.map(toDelivery);
+}
+
+export async function findAppDelivery(
+  db: D1Database,
+  appId: string,
+  id: string,
+): Promise<{ delivery: DeliveryRecord; attempts: AttemptRecord[] } | null> {
+  const [deliveries, attempts] = await db.batch([
+    db.prepare(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE id = ?1 AND app_id = ?2`).bind(id, appId),
+    db
+      .prepare(
+        `SELECT delivery_id, attempt, started_at, status_code, duration_ms, error FROM delivery_attempts
+         WHERE delivery_id = ?1 ORDER BY attempt`,
+      )
+      .bind(id),
+  ]);
+  const row = deliveries?.results[0] as DeliveryRow | undefined;
+  if (row === undefined) return null;
+  return { delivery: toDelivery(row), attempts: (attempts?.results as AttemptRow[]).map(toAttempt) };
+}
+
+/** Whether the subscription exists and belongs to the app (any status). */
+export async function isAppSubscription(db: D1Database, appId: string, subscriptionId: number): Promise<boolean> {
+  const row = await db
+    .prepare(`SELECT 1 AS found FROM subscriptions WHERE id = ?1 AND app_id = ?2`)
+    .bind(subscriptionId, appId)
+    .first<{ found: number }>();
+  return row !== null;
+}

@@ -1,0 +1,115 @@
+// A real HTTP receiver for delivery tests, on 127.0.0.1, started by vitest's globalSetup in Node.
+// It verifies every request with code edgehook did not write: the Shopify HMAC with Node's crypto
+// and the Standard Webhooks signature with the `standardwebhooks` package.
+//
+//   POST /_script/<key>  {"responses": [{"status": 500}, {"delayMs": 6000}, …], "then": {"status": 200},
+//                         "shopifySecret": "whsec_…", "standardSecrets": ["whsec_…"]}
+//   any  /r/<key>        answers with the next scripted response (default 200) and records the request
+//   GET  /_requests/<key> the recorded requests, with verification results
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Webhook } from 'standardwebhooks';
+
+interface ScriptedResponse {
+  status?: number;
+  delayMs?: number;
+  location?: string;
+}
+
+interface Script {
+  responses: ScriptedResponse[];
+  then: ScriptedResponse;
+  shopifySecret?: string;
+  standardSecrets?: string[];
+}
+
+export interface ReceivedRequest {
+  method: string;
+  headers: Record<string, string>;
+  body: string;
+  bodyBase64: string;
+  receivedAt: number;
+  answered: number;
+  shopifyHmacValid: boolean | null;
+  /** One result per secret in the script's `standardSecrets`, in order. */
+  standardSignatureValid: boolean[];
+}
+
+export function startReceiver(): Promise<{ server: Server; port: number }> {
+  const scripts = new Map<string, Script>();
+  const received = new Map<string, ReceivedRequest[]>();
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((err: unknown) => {
+      res.writeHead(599).end(String(err));
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks);
+    const path = new URL(req.url ?? '/', 'http://receiver').pathname;
+    const [, kind, key = ''] = path.split('/');
+
+    if (kind === '_script' && req.method === 'POST') {
+      const script = JSON.parse(raw.toString('utf8')) as Partial<Script>;
+      scripts.set(key, { responses: script.responses ?? [], then: script.then ?? { status: 200 }, ...script });
+      received.set(key, []);
+      res.writeHead(204).end();
+      return;
+    }
+    if (kind === '_requests') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(received.get(key) ?? []));
+      return;
+    }
+    if (kind !== 'r') {
+      res.writeHead(404).end();
+      return;
+    }
+
+    const script = scripts.get(key) ?? { responses: [], then: { status: 200 } };
+    const response = script.responses.shift() ?? script.then;
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : (value ?? '')]),
+    );
+    const record: ReceivedRequest = {
+      method: req.method ?? '',
+      headers,
+      body: raw.toString('utf8'),
+      bodyBase64: raw.toString('base64'),
+      receivedAt: Date.now(),
+      answered: response.status ?? 200,
+      shopifyHmacValid: script.shopifySecret ? verifyShopifyHmac(script.shopifySecret, raw, headers['x-shopify-hmac-sha256']) : null,
+      standardSignatureValid: (script.standardSecrets ?? []).map((secret) => verifyStandard(secret, raw, headers)),
+    };
+    received.set(key, [...(received.get(key) ?? []), record]);
+    if (response.delayMs) await new Promise((resolve) => setTimeout(resolve, response.delayMs));
+    const out: Record<string, string> = response.location ? { location: response.location } : {};
+    if (!res.destroyed) res.writeHead(response.status ?? 200, out).end('ok');
+  }
+
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve({ server, port: typeof address === 'object' && address ? address.port : 0 });
+    });
+  });
+}
+
+/** What @shopify/shopify-api does: base64 HMAC-SHA256 of the raw body with the secret string. */
+function verifyShopifyHmac(secret: string, raw: Buffer, header: string | undefined): boolean {
+  if (!header) return false;
+  const expected = createHmac('sha256', secret).update(raw).digest();
+  const given = Buffer.from(header, 'base64');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+function verifyStandard(secret: string, raw: Buffer, headers: Record<string, string>): boolean {
+  try {
+    new Webhook(secret).verify(raw.toString('utf8'), headers);
+    return true;
+  } catch {
+    return false;
+  }
+}
