@@ -41,7 +41,7 @@ let shopCounter = 0;
 /** Creates a shop with an app through the management API; returns their ids and the app token. */
 export async function createShopWithApp(
   overrides: { primary_domain?: string | null; cors_allow_all?: boolean; domain?: string } = {},
-): Promise<{ shopId: string; appId: string; token: string; domain: string }> {
+): Promise<{ shopId: string; appId: string; token: string; domain: string; signingSecret: string }> {
   const domain = overrides.domain ?? `shop-${Date.now()}-${++shopCounter}.myshopify.com`;
   const shopRes = await call(
     '/api/v1/shops',
@@ -55,8 +55,12 @@ export async function createShopWithApp(
   const { shop } = await shopRes.json<{ shop: { id: string } }>();
   const appRes = await call(`/api/v1/shops/${shop.id}/apps`, jsonInit('POST', ADMIN_TOKEN, { name: 'test app' }));
   expect(appRes.status).toBe(201);
-  const { app, access_token } = await appRes.json<{ app: { id: string }; access_token: string }>();
-  return { shopId: shop.id, appId: app.id, token: access_token, domain };
+  const { app, access_token, signing_secret } = await appRes.json<{
+    app: { id: string };
+    access_token: string;
+    signing_secret: string;
+  }>();
+  return { shopId: shop.id, appId: app.id, token: access_token, domain, signingSecret: signing_secret };
 }
 
 /** Creates a webhook with an app token; returns its id. */

@@ -60,13 +60,20 @@ export async function consumeDeliveriesBatch(batch: MessageBatch<unknown>, env: 
     return;
   }
 
+  const taken = new Set<string>();
   await Promise.all(
     messages.map(async ({ message, deliveryId, attempt }) => {
       const item = work.get(deliveryId);
-      if (item === undefined || item.delivery.status !== 'pending' || item.delivery.attempts !== attempt - 1) {
-        message.ack(); // deleted, finished, or a duplicate of an attempt already made
+      if (
+        item === undefined ||
+        item.delivery.status !== 'pending' ||
+        item.delivery.attempts !== attempt - 1 ||
+        taken.has(deliveryId)
+      ) {
+        message.ack(); // deleted, finished, or a duplicate of an attempt already made or in this batch
         return;
       }
+      taken.add(deliveryId);
       try {
         await attemptDelivery(env, item, attempt, secrets.get(item.delivery.appId) ?? []);
         message.ack();

@@ -9,6 +9,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
+import type { ReceivedRequest } from './types.js';
 
 interface ScriptedResponse {
   status?: number;
@@ -23,17 +24,6 @@ interface Script {
   standardSecrets?: string[];
 }
 
-export interface ReceivedRequest {
-  method: string;
-  headers: Record<string, string>;
-  body: string;
-  bodyBase64: string;
-  receivedAt: number;
-  answered: number;
-  shopifyHmacValid: boolean | null;
-  /** One result per secret in the script's `standardSecrets`, in order. */
-  standardSignatureValid: boolean[];
-}
 
 export function startReceiver(): Promise<{ server: Server; port: number }> {
   const scripts = new Map<string, Script>();
@@ -70,9 +60,10 @@ export function startReceiver(): Promise<{ server: Server; port: number }> {
 
     const script = scripts.get(key) ?? { responses: [], then: { status: 200 } };
     const response = script.responses.shift() ?? script.then;
-    const headers = Object.fromEntries(
-      Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : (value ?? '')]),
-    );
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      headers[name] = Array.isArray(value) ? value.join(', ') : (value ?? '');
+    }
     const record: ReceivedRequest = {
       method: req.method ?? '',
       headers,

@@ -1,0 +1,113 @@
+import { env } from 'cloudflare:workers';
+import { inject } from 'vitest';
+import type { ReceivedRequest } from './receiver/types';
+
+/** The test receiver (test/receiver/server.ts), a real HTTP server on 127.0.0.1. */
+export const RECEIVER = `http://127.0.0.1:${inject('receiverPort')}`;
+
+export interface ReceiverScript {
+  responses?: { status?: number; delayMs?: number; location?: string }[];
+  then?: { status?: number; delayMs?: number };
+  shopifySecret?: string;
+  standardSecrets?: string[];
+}
+
+/** Scripts the receiver's answers for one key and returns the address to subscribe. */
+export async function receiverAddress(script: ReceiverScript = {}): Promise<{ key: string; address: string }> {
+  const key = crypto.randomUUID();
+  const res = await fetch(`${RECEIVER}/_script/${key}`, { method: 'POST', body: JSON.stringify(script) });
+  if (res.status !== 204) throw new Error(`receiver script failed: ${res.status}`);
+  return { key, address: `${RECEIVER}/r/${key}` };
+}
+
+export async function receivedBy(key: string): Promise<ReceivedRequest[]> {
+  return (await fetch(`${RECEIVER}/_requests/${key}`)).json<ReceivedRequest[]>();
+}
+
+/**
+ * A subscription row as the Shopify resource would write it (test setup only; the resource has its
+ * own tests). Returns its id.
+ */
+export async function insertSubscription(input: {
+  shopId: string;
+  appId: string;
+  address: string;
+  topic: string;
+  format?: 'json' | 'xml';
+  fields?: string[];
+  status?: string;
+  lastSuccessAt?: string | null;
+  consecutiveFailures?: number;
+}): Promise<number> {
+  const now = new Date().toISOString();
+  const row = await env.DB.prepare(
+    `INSERT INTO subscriptions (shop_id, app_id, address, topic, format, fields, status, consecutive_failures,
+                                last_success_at, created_at, updated_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING id`,
+  )
+    .bind(
+      input.shopId,
+      input.appId,
+      input.address,
+      input.topic,
+      input.format ?? 'json',
+      JSON.stringify(input.fields ?? []),
+      input.status ?? 'active',
+      input.consecutiveFailures ?? 0,
+      input.lastSuccessAt ?? null,
+      now,
+    )
+    .first<{ id: number }>();
+  return row!.id;
+}
+
+export async function subscriptionRow(id: number): Promise<{ status: string; consecutive_failures: number; last_success_at: string | null }> {
+  return (await env.DB.prepare('SELECT status, consecutive_failures, last_success_at FROM subscriptions WHERE id = ?1')
+    .bind(id)
+    .first())!;
+}
+
+export interface DeliveryRow {
+  id: string;
+  subscription_id: number;
+  event_id: string;
+  status: string;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: string | null;
+}
+
+export async function deliveriesOfSubscription(subscriptionId: number): Promise<DeliveryRow[]> {
+  const { results } = await env.DB.prepare('SELECT * FROM deliveries WHERE subscription_id = ?1 ORDER BY created_at')
+    .bind(subscriptionId)
+    .all<DeliveryRow>();
+  return results;
+}
+
+export async function attemptsOf(deliveryId: string): Promise<{ attempt: number; status_code: number | null; duration_ms: number; error: string | null }[]> {
+  const { results } = await env.DB.prepare('SELECT * FROM delivery_attempts WHERE delivery_id = ?1 ORDER BY attempt')
+    .bind(deliveryId)
+    .all<{ attempt: number; status_code: number | null; duration_ms: number; error: string | null }>();
+  return results;
+}
+
+/**
+ * An env whose deliveries queue records what is sent instead of delivering it, so a test can hand
+ * each attempt to the consumer itself (and see the backoff) without waiting for real delays.
+ */
+export function recordingDeliveriesEnv(overrides: Partial<Env> = {}): {
+  env: Env;
+  sent: { body: unknown; delaySeconds: number | undefined }[];
+} {
+  const sent: { body: unknown; delaySeconds: number | undefined }[] = [];
+  const queue = {
+    async send(body: unknown, options?: QueueSendOptions) {
+      sent.push({ body, delaySeconds: options?.delaySeconds });
+    },
+    async sendBatch(messages: Iterable<MessageSendRequest>, options?: QueueSendBatchOptions) {
+      for (const m of messages) sent.push({ body: m.body, delaySeconds: m.delaySeconds ?? options?.delaySeconds });
+    },
+  } as unknown as Queue;
+  return { env: { ...env, DELIVERIES: queue, ...overrides }, sent };
+}

@@ -1,0 +1,390 @@
+import { env } from 'cloudflare:workers';
+import { describe, expect, it, vi } from 'vitest';
+import { consumeDeliveriesBatch } from '../../src/delivery/consumer';
+import { consumeDeliveriesDeadLetters } from '../../src/delivery/dead-letter';
+import { fanOutDeliveries } from '../../src/delivery/fanout';
+import { QUEUE_NAMES } from '../../src/env';
+import type { EventRecord } from '../../src/events/model';
+import {
+  attemptsOf,
+  deliveriesOfSubscription,
+  insertSubscription,
+  receivedBy,
+  receiverAddress,
+  recordingDeliveriesEnv,
+  subscriptionRow,
+} from '../delivery-helpers';
+import { instrumentedDb } from '../faults';
+import { createShopWithApp, createWebhook, jsonInit, call, postWebhook, ADMIN_TOKEN } from '../helpers';
+import { recordingBatch } from '../queue';
+
+const TOPIC = 'user/order/submit';
+
+/** Stores an event row directly (as the events consumer would) and returns its record. */
+async function storedEvent(shopId: string, data: unknown, topic = TOPIC): Promise<EventRecord> {
+  const event: EventRecord = {
+    id: crypto.randomUUID(),
+    shopId,
+    topic,
+    dataJson: JSON.stringify(data),
+    source: 'webhook',
+    webhookId: null,
+    webhookRequestId: null,
+    parentId: null,
+    createdAt: new Date().toISOString(),
+    status: 'processed',
+    error: null,
+    receivedAt: null,
+    processedAt: null,
+  };
+  await env.DB.prepare(
+    `INSERT INTO events (id, shop_id, topic, data, source, status, created_at) VALUES (?1, ?2, ?3, ?4, 'webhook', 'processed', ?5)`,
+  )
+    .bind(event.id, shopId, topic, event.dataJson, event.createdAt)
+    .run();
+  return event;
+}
+
+/** Hands every recorded deliveries message to the consumer, as the queue would; returns settlements. */
+async function deliverRecorded(testEnv: Env, sent: { body: unknown }[]) {
+  const bodies = sent.splice(0).map((s) => s.body);
+  const { batch, settled } = recordingBatch(QUEUE_NAMES.deliveries, bodies);
+  await consumeDeliveriesBatch(batch, testEnv);
+  return settled;
+}
+
+describe('fan-out and the request (end to end through the Worker and the real queues)', () => {
+  it('delivers a webhook event to every subscription on its topic, signed, with every header', async () => {
+    const shop = await createShopWithApp();
+    const other = await createShopWithApp();
+    const hit = await receiverAddress({ shopifySecret: shop.signingSecret, standardSecrets: [shop.signingSecret] });
+    const wrongTopic = await receiverAddress();
+    const otherShop = await receiverAddress();
+    const subscriptionId = await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address: hit.address, topic: TOPIC });
+    await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address: wrongTopic.address, topic: 'user/order/cancel' });
+    await insertSubscription({ shopId: other.shopId, appId: other.appId, address: otherShop.address, topic: TOPIC });
+    const webhookId = await createWebhook(shop.token, { topic: TOPIC });
+
+    const post = await postWebhook(webhookId, { headers: { 'content-type': 'application/json' }, body: '{"sku":"A-1","qty":2}' });
+    expect(post.status).toBe(204);
+    const [request] = await vi.waitFor(
+      async () => {
+        const got = await receivedBy(hit.key);
+        if (got.length === 0) throw new Error('not delivered yet');
+        return got;
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    expect(JSON.parse(request!.body)).toEqual({ sku: 'A-1', qty: 2 });
+    expect(request!.shopifyHmacValid).toBe(true);
+    expect(request!.standardSignatureValid).toEqual([true]);
+    const h = request!.headers;
+    const [delivery] = await deliveriesOfSubscription(subscriptionId);
+    expect(h).toMatchObject({
+      'content-type': 'application/json',
+      'user-agent': 'edgehook/0.1.0',
+      'x-shopify-topic': TOPIC,
+      'x-shopify-shop-domain': shop.domain,
+      'x-shopify-api-version': '2026-10',
+      'x-shopify-webhook-id': delivery!.id,
+      'x-shopify-event-id': delivery!.event_id,
+      'webhook-id': delivery!.id,
+    });
+    expect(h['x-shopify-triggered-at']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(Math.abs(Number(h['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(60);
+    expect(h['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
+
+    await vi.waitFor(async () => expect((await deliveriesOfSubscription(subscriptionId))[0]?.status).toBe('succeeded'));
+    expect(await receivedBy(wrongTopic.key)).toEqual([]);
+    expect(await receivedBy(otherShop.key)).toEqual([]);
+  });
+
+  it('delivers inbound shopify/<topic> events to subscriptions on <topic>', async () => {
+    const shop = await createShopWithApp();
+    const shopifySecret = 'shpss_test_client_secret';
+    await call(`/api/v1/shops/${shop.shopId}`, jsonInit('PATCH', ADMIN_TOKEN, { shopify_client_secret: shopifySecret }));
+    const target = await receiverAddress({ shopifySecret: shop.signingSecret });
+    await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address: target.address, topic: 'orders/create' });
+
+    const body = JSON.stringify({ id: 820982911946154500, total_price: '10.00' });
+    const res = await call('/shopify/webhooks', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-shopify-shop-domain': shop.domain,
+        'x-shopify-topic': 'orders/create',
+        'x-shopify-webhook-id': crypto.randomUUID(),
+        'x-shopify-hmac-sha256': await hmacBase64(shopifySecret, body),
+      },
+      body,
+    });
+    expect(res.status).toBe(200);
+    const [request] = await vi.waitFor(async () => {
+      const got = await receivedBy(target.key);
+      if (got.length === 0) throw new Error('not delivered yet');
+      return got;
+    }, { timeout: 10_000, interval: 100 });
+    expect(request!.headers['x-shopify-topic']).toBe('orders/create');
+    expect(request!.shopifyHmacValid).toBe(true);
+    expect(JSON.parse(request!.body)).toEqual(JSON.parse(body));
+  });
+
+  it('sends XML with only the subscribed fields when the subscription asks for them', async () => {
+    const shop = await createShopWithApp();
+    const target = await receiverAddress({ shopifySecret: shop.signingSecret });
+    const subscriptionId = await insertSubscription({
+      shopId: shop.shopId, appId: shop.appId, address: target.address, topic: TOPIC, format: 'xml', fields: ['sku', 'qty'],
+    });
+    const { env: testEnv, sent } = recordingDeliveriesEnv();
+    await fanOutDeliveries(testEnv, [await storedEvent(shop.shopId, { sku: 'A-1', qty: 2, secret_note: 'x' })]);
+    await deliverRecorded(testEnv, sent);
+    const [request] = await receivedBy(target.key);
+    expect(request!.headers['content-type']).toBe('application/xml');
+    expect(request!.body).toContain('<order>');
+    expect(request!.body).toContain('<qty type="integer">2</qty>');
+    expect(request!.body).not.toContain('secret');
+    expect(request!.shopifyHmacValid).toBe(true);
+    expect((await deliveriesOfSubscription(subscriptionId))[0]!.status).toBe('succeeded');
+  });
+
+  it('creates each delivery once when fan-out runs again for the same event', async () => {
+    const shop = await createShopWithApp();
+    const target = await receiverAddress();
+    const subscriptionId = await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address: target.address, topic: TOPIC });
+    const { env: testEnv, sent } = recordingDeliveriesEnv();
+    const event = await storedEvent(shop.shopId, { n: 1 });
+    await fanOutDeliveries(testEnv, [event]);
+    await fanOutDeliveries(testEnv, [event]);
+    const rows = await deliveriesOfSubscription(subscriptionId);
+    expect(rows).toHaveLength(1);
+    // The second run re-sends the unattempted delivery (its first send may have been lost) …
+    expect(sent.map((s) => s.body)).toEqual([
+      { kind: 'delivery', deliveryId: rows[0]!.id, attempt: 1 },
+      { kind: 'delivery', deliveryId: rows[0]!.id, attempt: 1 },
+    ]);
+    // … and the consumer makes the attempt once.
+    await deliverRecorded(testEnv, sent);
+    expect(await receivedBy(target.key)).toHaveLength(1);
+  });
+
+  it('fails the event batch (so it is retried) when the deliveries queue is down', async () => {
+    const shop = await createShopWithApp();
+    const target = await receiverAddress();
+    await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address: target.address, topic: TOPIC });
+    const down = { sendBatch: () => Promise.reject(new Error('simulated: queue unavailable')) } as unknown as Queue;
+    await expect(fanOutDeliveries({ ...env, DELIVERIES: down }, [await storedEvent(shop.shopId, {})])).rejects.toThrow('simulated');
+  });
+});
+
+describe('retries, timeouts, 410 and removal', () => {
+  async function setup(script: Parameters<typeof receiverAddress>[0], sub: { lastSuccessAt?: string; consecutiveFailures?: number } = {}) {
+    const shop = await createShopWithApp();
+    const target = await receiverAddress(script);
+    const subscriptionId = await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address: target.address, topic: TOPIC, ...sub });
+    const recording = recordingDeliveriesEnv();
+    await fanOutDeliveries(recording.env, [await storedEvent(shop.shopId, { n: 1 })]);
+    const [delivery] = await deliveriesOfSubscription(subscriptionId);
+    return { shop, target, subscriptionId, deliveryId: delivery!.id, ...recording };
+  }
+
+  it('retries a failure with backoff, then records the success with every attempt', async () => {
+    const t = await setup({ responses: [{ status: 500 }], then: { status: 200 } }, { consecutiveFailures: 3 });
+    const first = await deliverRecorded(t.env, t.sent.slice());
+    expect(first[0]).toMatchObject({ acked: true });
+    // The scheduled second attempt, 60 s later, with the same delivery id.
+    expect(t.sent.slice(-1)).toEqual([{ body: { kind: 'delivery', deliveryId: t.deliveryId, attempt: 2 }, delaySeconds: 60 }]);
+    let [row] = await deliveriesOfSubscription(t.subscriptionId);
+    expect(row).toMatchObject({ status: 'pending', attempts: 1, last_status_code: 500, last_error: 'HTTP 500' });
+    expect(Date.parse(row!.next_attempt_at!) - Date.now()).toBeGreaterThan(55_000);
+
+    await deliverRecorded(t.env, t.sent.slice(-1));
+    [row] = await deliveriesOfSubscription(t.subscriptionId);
+    expect(row).toMatchObject({ status: 'succeeded', attempts: 2, last_status_code: 200, next_attempt_at: null });
+    expect((await attemptsOf(t.deliveryId)).map((a) => [a.attempt, a.status_code, a.error])).toEqual([
+      [1, 500, 'HTTP 500'],
+      [2, 200, null],
+    ]);
+    const requests = await receivedBy(t.target.key);
+    expect(requests.map((r) => r.headers['x-shopify-webhook-id'])).toEqual([t.deliveryId, t.deliveryId]);
+    expect(requests[0]!.body).toBe(requests[1]!.body);
+    // A success resets the subscription's failure count.
+    expect(await subscriptionRow(t.subscriptionId)).toMatchObject({ status: 'active', consecutive_failures: 0 });
+  });
+
+  it('counts no answer within DELIVERY_TIMEOUT_MS (5 s) as a failure to retry', async () => {
+    const t = await setup({ responses: [{ status: 200, delayMs: 6_000 }] });
+    await deliverRecorded(t.env, t.sent.slice());
+    const [attempt] = await attemptsOf(t.deliveryId);
+    expect(attempt).toMatchObject({ attempt: 1, status_code: null, error: 'no answer within 5000 ms' });
+    expect(attempt!.duration_ms).toBeGreaterThanOrEqual(4_900);
+    expect(attempt!.duration_ms).toBeLessThan(6_000);
+    expect((await deliveriesOfSubscription(t.subscriptionId))[0]!.status).toBe('pending');
+  }, 15_000);
+
+  it('does not follow redirects: a 3xx is a failure', async () => {
+    const t = await setup({ responses: [{ status: 302, location: 'https://example.com/elsewhere' }] });
+    await deliverRecorded(t.env, t.sent.slice());
+    expect((await attemptsOf(t.deliveryId))[0]).toMatchObject({
+      status_code: 302,
+      error: 'redirect to https://example.com/elsewhere not followed',
+    });
+    expect(t.sent.at(-1)!.body).toMatchObject({ attempt: 2 });
+  });
+
+  it('stops at once on 410 Gone and removes the subscription', async () => {
+    const t = await setup({ then: { status: 410 } });
+    const before = t.sent.length;
+    await deliverRecorded(t.env, t.sent.slice());
+    expect(t.sent.length).toBe(before); // nothing scheduled
+    expect((await deliveriesOfSubscription(t.subscriptionId))[0]).toMatchObject({ status: 'failed', attempts: 1, last_status_code: 410 });
+    expect(await subscriptionRow(t.subscriptionId)).toMatchObject({ status: 'removed', consecutive_failures: 1 });
+  });
+
+  it('gives up after 8 retries spread over about 4 hours, then removes the subscription', async () => {
+    const t = await setup({ then: { status: 503 } });
+    const delays: (number | undefined)[] = [];
+    let pending = t.sent.splice(0);
+    for (let attempt = 1; attempt <= 9; attempt++) {
+      expect(pending.map((p) => p.body)).toEqual([{ kind: 'delivery', deliveryId: t.deliveryId, attempt }]);
+      await deliverRecorded(t.env, pending);
+      pending = t.sent.splice(0);
+      delays.push(...pending.map((p) => p.delaySeconds));
+    }
+    expect(pending).toEqual([]); // no tenth attempt
+    expect(delays).toEqual([60, 120, 240, 480, 960, 1920, 3840, 7680]);
+    const total = delays.reduce((a, b) => a! + b!, 0)!;
+    expect(total / 3600).toBeGreaterThan(3.5);
+    expect(total / 3600).toBeLessThan(4.5);
+    expect((await deliveriesOfSubscription(t.subscriptionId))[0]).toMatchObject({ status: 'failed', attempts: 9 });
+    expect(await attemptsOf(t.deliveryId)).toHaveLength(9);
+    expect(await subscriptionRow(t.subscriptionId)).toMatchObject({ status: 'removed', consecutive_failures: 1 });
+    expect(await receivedBy(t.target.key)).toHaveLength(9);
+  });
+
+  it('disables instead of removing when FAILED_SUBSCRIPTION_ACTION is "disable"', async () => {
+    const t = await setup({ then: { status: 410 } });
+    await deliverRecorded({ ...t.env, FAILED_SUBSCRIPTION_ACTION: 'disable' }, t.sent.slice());
+    expect(await subscriptionRow(t.subscriptionId)).toMatchObject({ status: 'disabled' });
+  });
+
+  it('keeps a subscription that had a successful delivery since the failed one began', async () => {
+    const t = await setup({ then: { status: 410 } }, { lastSuccessAt: new Date(Date.now() + 60_000).toISOString() });
+    await deliverRecorded(t.env, t.sent.slice());
+    expect(await subscriptionRow(t.subscriptionId)).toMatchObject({ status: 'active', consecutive_failures: 1 });
+  });
+
+  it('drops a duplicate message for an attempt already made', async () => {
+    const t = await setup({});
+    const first = t.sent.slice();
+    await deliverRecorded(t.env, first.slice());
+    const settled = await deliverRecorded(t.env, first);
+    expect(settled[0]).toMatchObject({ acked: true, retried: false });
+    expect(await receivedBy(t.target.key)).toHaveLength(1);
+  });
+
+  it('retries the message when the outcome cannot be recorded (the attempt is repeated, not lost)', async () => {
+    const t = await setup({});
+    const failingDb = instrumentedDb([], false);
+    const brokenBatch = new Proxy(failingDb, {
+      get(target, prop) {
+        if (prop === 'batch') return () => Promise.reject(new Error('simulated: D1 unavailable'));
+        return Reflect.get(target, prop) as unknown;
+      },
+    });
+    const settled = await deliverRecorded({ ...t.env, DB: brokenBatch }, t.sent.slice());
+    expect(settled[0]).toMatchObject({ acked: false, retried: true, delaySeconds: 30 });
+    expect((await deliveriesOfSubscription(t.subscriptionId))[0]).toMatchObject({ status: 'pending', attempts: 0 });
+    await deliverRecorded(t.env, t.sent.slice(0, 1));
+    expect((await deliveriesOfSubscription(t.subscriptionId))[0]).toMatchObject({ status: 'succeeded', attempts: 1 });
+  });
+
+  it('the dead-letter consumer marks a delivery failed; unreadable messages are kept', async () => {
+    const t = await setup({});
+    const { batch, settled } = recordingBatch(QUEUE_NAMES.deliveriesDeadLetter, [t.sent[0]!.body, { nonsense: true }]);
+    await consumeDeliveriesDeadLetters(batch, env);
+    expect(settled.map((s) => s.acked)).toEqual([true, true]);
+    expect((await deliveriesOfSubscription(t.subscriptionId))[0]).toMatchObject({ status: 'failed' });
+    const dead = await env.DB.prepare(`SELECT error FROM dead_letters WHERE queue = ?1`).bind(QUEUE_NAMES.deliveriesDeadLetter).all();
+    expect(dead.results).toContainEqual({ error: 'unknown message shape' });
+  });
+});
+
+describe('the address guard at send time', () => {
+  it.each([
+    ['http to loopback without ALLOW_INSECURE_ADDRESSES', 'http://127.0.0.1:9/r/x', 'false'],
+    ['a private IP literal', 'https://10.1.2.3/hook', 'true'],
+    ['a link-local IP literal (cloud metadata)', 'https://169.254.169.254/latest', 'true'],
+    ['a unique-local IPv6 literal', 'https://[fd00::1]/hook', 'true'],
+    ['an IPv4-mapped loopback', 'https://[::ffff:127.0.0.1]/hook', 'false'],
+  ])('refuses %s and fails the delivery without sending', async (_name, address, insecure) => {
+    const shop = await createShopWithApp();
+    const subscriptionId = await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address, topic: TOPIC });
+    const { env: testEnv, sent } = recordingDeliveriesEnv({ ALLOW_INSECURE_ADDRESSES: insecure });
+    await fanOutDeliveries(testEnv, [await storedEvent(shop.shopId, {})]);
+    await deliverRecorded(testEnv, sent);
+    const [row] = await deliveriesOfSubscription(subscriptionId);
+    expect(row).toMatchObject({ status: 'failed', attempts: 1, last_status_code: null });
+    expect(row!.last_error).toMatch(/^address refused/);
+    expect(sent).toEqual([]);
+  });
+});
+
+describe('signing secrets and rotation', () => {
+  it('shows a secret only when created and stores it encrypted', async () => {
+    const shop = await createShopWithApp();
+    expect(shop.signingSecret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+    const list = await call('/api/v1/app/signing-secrets', jsonInit('GET', shop.token));
+    const body = await list.json<{ signing_secrets: Record<string, unknown>[] }>();
+    expect(body.signing_secrets).toHaveLength(1);
+    expect(JSON.stringify(body)).not.toContain(shop.signingSecret.slice(6));
+    const stored = await env.DB.prepare('SELECT ciphertext FROM app_signing_secrets WHERE app_id = ?1').bind(shop.appId).first<{ ciphertext: string }>();
+    expect(stored!.ciphertext).toMatch(/^v1\./);
+    expect(stored!.ciphertext).not.toContain(shop.signingSecret.slice(6));
+  });
+
+  it('signs with both secrets during a rotation (Shopify HMAC with the newest), then with the new one alone', async () => {
+    const shop = await createShopWithApp();
+    const created = await call('/api/v1/app/signing-secrets', jsonInit('POST', shop.token));
+    expect(created.status).toBe(201);
+    const { secret: newSecret } = await created.json<{ secret: string }>();
+    const target = await receiverAddress({ shopifySecret: newSecret, standardSecrets: [shop.signingSecret, newSecret] });
+    await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address: target.address, topic: TOPIC });
+    const { env: testEnv, sent } = recordingDeliveriesEnv();
+    await fanOutDeliveries(testEnv, [await storedEvent(shop.shopId, { n: 1 })]);
+    await deliverRecorded(testEnv, sent);
+    let [request] = await receivedBy(target.key);
+    expect(request!.standardSignatureValid).toEqual([true, true]);
+    expect(request!.shopifyHmacValid).toBe(true);
+    expect(request!.headers['webhook-signature']!.split(' ')).toHaveLength(2);
+
+    // Retire the old secret: only the new one signs.
+    const { signing_secrets } = await (await call('/api/v1/app/signing-secrets', jsonInit('GET', shop.token))).json<{
+      signing_secrets: { id: string; active: boolean }[];
+    }>();
+    const oldId = signing_secrets.at(-1)!.id;
+    expect((await call(`/api/v1/app/signing-secrets/${oldId}`, jsonInit('DELETE', shop.token))).status).toBe(204);
+    await fanOutDeliveries(testEnv, [await storedEvent(shop.shopId, { n: 2 })]);
+    await deliverRecorded(testEnv, sent);
+    request = (await receivedBy(target.key))[1];
+    expect(request!.standardSignatureValid).toEqual([false, true]);
+    expect(request!.headers['webhook-signature']!.split(' ')).toHaveLength(1);
+  });
+
+  it('refuses to retire the last active secret (409) and answers 404 for unknown or retired ids', async () => {
+    const shop = await createShopWithApp();
+    const { signing_secrets } = await (await call('/api/v1/app/signing-secrets', jsonInit('GET', shop.token))).json<{
+      signing_secrets: { id: string }[];
+    }>();
+    const res = await call(`/api/v1/app/signing-secrets/${signing_secrets[0]!.id}`, jsonInit('DELETE', shop.token));
+    expect(res.status).toBe(409);
+    expect((await call(`/api/v1/app/signing-secrets/${crypto.randomUUID()}`, jsonInit('DELETE', shop.token))).status).toBe(404);
+    const other = await createShopWithApp();
+    expect((await call(`/api/v1/app/signing-secrets/${signing_secrets[0]!.id}`, jsonInit('DELETE', other.token))).status).toBe(404);
+  });
+});
+
+async function hmacBase64(secret: string, body: string): Promise<string> {
+  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(body)));
+  return btoa(String.fromCharCode(...mac));
+}

@@ -1,0 +1,12 @@
+/** A request the test receiver recorded (shared by the Node server and the Worker tests). */
+export interface ReceivedRequest {
+  method: string;
+  headers: Record<string, string>;
+  body: string;
+  bodyBase64: string;
+  receivedAt: number;
+  answered: number;
+  shopifyHmacValid: boolean | null;
+  /** One result per secret in the script's `standardSecrets`, in order. */
+  standardSignatureValid: boolean[];
+}
