@@ -20,6 +20,7 @@ const xmlBuilder = new XMLBuilder({
   attributeNamePrefix: '@_',
   textNodeName: '#text',
   suppressEmptyNode: true,
+  suppressBooleanAttributes: false,
   format: true,
   indentBy: '  ',
 });

@@ -1,0 +1,127 @@
+import { env } from 'cloudflare:workers';
+import { describe, expect, it, vi } from 'vitest';
+import { ADMIN_TOKEN, call, createShopWithApp, jsonInit } from '../helpers';
+
+// POST /shopify/webhooks (spec/shopify-webhooks.md, "Inbound Shopify webhooks").
+
+const SECRET = 'shpss_0123456789abcdef';
+
+async function hmacBase64(secret: string, body: Uint8Array | string): Promise<string> {
+  const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.sign('HMAC', key, bytes))));
+}
+
+async function shopWithSecret() {
+  const shop = await createShopWithApp();
+  const res = await call(`/api/v1/shops/${shop.shopId}`, jsonInit('PATCH', ADMIN_TOKEN, { shopify_client_secret: SECRET }));
+  expect(res.status).toBe(200);
+  return shop;
+}
+
+async function send(headers: Record<string, string>, body: string | Uint8Array) {
+  return call('/shopify/webhooks', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+}
+
+async function shopifyEvents(shopId: string) {
+  const { results } = await env.DB.prepare(`SELECT id, topic, data, source, status FROM events WHERE shop_id = ?1 AND source = 'shopify'`)
+    .bind(shopId)
+    .all<{ id: string; topic: string; data: string; source: string; status: string }>();
+  return results;
+}
+
+describe('POST /shopify/webhooks', () => {
+  it('verifies the HMAC over the raw bytes and stores a shopify/<topic> event', async () => {
+    const shop = await shopWithSecret();
+    // Bytes that JSON.parse + stringify would change: the signature must be over these exactly.
+    const body = '{ "id": 1.50,  "note": "caf\\u00e9" }';
+    const res = await send(
+      { 'x-shopify-shop-domain': shop.domain, 'x-shopify-topic': 'orders/create', 'x-shopify-webhook-id': 'w-1', 'x-shopify-hmac-sha256': await hmacBase64(SECRET, body) },
+      body,
+    );
+    expect(res.status).toBe(200);
+    const [event] = await vi.waitFor(async () => {
+      const events = await shopifyEvents(shop.shopId);
+      if (events[0]?.status !== 'processed') throw new Error('not yet');
+      return events;
+    });
+    expect(event).toMatchObject({ topic: 'shopify/orders/create', source: 'shopify' });
+    expect(JSON.parse(event!.data)).toEqual({ id: 1.5, note: 'café' });
+  });
+
+  it('stores one event for a webhook id seen again (answering 200 both times)', async () => {
+    const shop = await shopWithSecret();
+    const body = '{"id":2}';
+    const headers = { 'x-shopify-shop-domain': shop.domain, 'x-shopify-topic': 'orders/paid', 'x-shopify-webhook-id': 'same-id', 'x-shopify-hmac-sha256': await hmacBase64(SECRET, body) };
+    expect((await send(headers, body)).status).toBe(200);
+    await vi.waitFor(async () => expect((await shopifyEvents(shop.shopId))[0]?.status).toBe('processed'));
+    expect((await send(headers, body)).status).toBe(200);
+    // Give the second message time to reach the consumer; it must not add a row.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await shopifyEvents(shop.shopId)).toHaveLength(1);
+    // The same webhook id at another shop is another event.
+    const other = await shopWithSecret();
+    expect((await send({ ...headers, 'x-shopify-shop-domain': other.domain }, body)).status).toBe(200);
+    await vi.waitFor(async () => expect(await shopifyEvents(other.shopId)).toHaveLength(1));
+  });
+
+  it.each([
+    ['a wrong signature', async (domain: string) => ({ 'x-shopify-shop-domain': domain, 'x-shopify-hmac-sha256': await hmacBase64('not-the-secret', '{}') })],
+    ['no signature', async (domain: string) => ({ 'x-shopify-shop-domain': domain })],
+    ['a signature over other bytes', async (domain: string) => ({ 'x-shopify-shop-domain': domain, 'x-shopify-hmac-sha256': await hmacBase64(SECRET, '{ }') })],
+    ['an unknown shop', async () => ({ 'x-shopify-shop-domain': 'nobody.myshopify.com', 'x-shopify-hmac-sha256': await hmacBase64(SECRET, '{}') })],
+    ['no shop header', async () => ({ 'x-shopify-hmac-sha256': await hmacBase64(SECRET, '{}') })],
+  ])('answers 401 and stores nothing for %s', async (_name, headersFor) => {
+    const shop = await shopWithSecret();
+    const res = await send({ 'x-shopify-topic': 'orders/create', ...(await headersFor(shop.domain)) }, '{}');
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ error: { code: 'invalid_signature', message: expect.any(String) } });
+    expect(await shopifyEvents(shop.shopId)).toEqual([]);
+  });
+
+  it('answers 401 for a shop without a Shopify client secret', async () => {
+    const shop = await createShopWithApp();
+    const res = await send({ 'x-shopify-shop-domain': shop.domain, 'x-shopify-topic': 'orders/create', 'x-shopify-hmac-sha256': await hmacBase64(SECRET, '{}') }, '{}');
+    expect(res.status).toBe(401);
+  });
+
+  it.each([
+    ['a missing topic', {}, '{}'],
+    ['a malformed topic', { 'x-shopify-topic': '../../etc' }, '{}'],
+    ['a body that is not JSON', { 'x-shopify-topic': 'orders/create' }, 'not json'],
+  ])('answers 400 for %s (signature valid)', async (_name, extra, body) => {
+    const shop = await shopWithSecret();
+    const res = await send({ 'x-shopify-shop-domain': shop.domain, 'x-shopify-hmac-sha256': await hmacBase64(SECRET, body), ...extra }, body);
+    expect(res.status).toBe(400);
+    expect(await shopifyEvents(shop.shopId)).toEqual([]);
+  });
+
+  it('answers 405 with Allow for other methods', async () => {
+    const res = await call('/shopify/webhooks', { method: 'GET' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+  });
+
+  it('stores the client secret encrypted and never shows it', async () => {
+    const shop = await shopWithSecret();
+    const shown = await (await call(`/api/v1/shops/${shop.shopId}`, jsonInit('GET', ADMIN_TOKEN))).text();
+    expect(shown).toContain('"shopify_client_secret_set":true');
+    expect(shown).not.toContain(SECRET);
+    const row = await env.DB.prepare('SELECT shopify_secret_ciphertext AS c FROM shops WHERE id = ?1').bind(shop.shopId).first<{ c: string }>();
+    expect(row!.c).toMatch(/^v1\./);
+    expect(row!.c).not.toContain(SECRET);
+    // Removing it: inbound webhooks for the shop are refused again.
+    await call(`/api/v1/shops/${shop.shopId}`, jsonInit('PATCH', ADMIN_TOKEN, { shopify_client_secret: null }));
+    const res = await send({ 'x-shopify-shop-domain': shop.domain, 'x-shopify-topic': 'orders/create', 'x-shopify-hmac-sha256': await hmacBase64(SECRET, '{}') }, '{}');
+    expect(res.status).toBe(401);
+  });
+
+  it('validates the secret field (422) and keeps it operator-only (403 for an app token)', async () => {
+    const shop = await createShopWithApp();
+    const bad = await call(`/api/v1/shops/${shop.shopId}`, jsonInit('PATCH', ADMIN_TOKEN, { shopify_client_secret: '' }));
+    expect(bad.status).toBe(422);
+    expect(await bad.json()).toMatchObject({ error: { fields: { shopify_client_secret: [expect.any(String)] } } });
+    const forbidden = await call(`/api/v1/shops/${shop.shopId}`, jsonInit('PATCH', shop.token, { shopify_client_secret: 'x' }));
+    expect(forbidden.status).toBe(403);
+  });
+});
