@@ -2,9 +2,8 @@
 // `npm start`: migrate and seed the local D1, start `wrangler dev`, print what to curl.
 // Everything is local (Miniflare's D1, KV and Queues under .wrangler/state); no Cloudflare account.
 // Safe to run again: migrations apply once and the seed inserts only what is missing.
-import { copyFileSync, existsSync } from 'node:fs';
 import { demoLines } from './demo-data.mjs';
-import { migrateLocal, seedDemo, startWranglerDev } from './lib/local.mjs';
+import { ensureDevVars, migrateLocal, seedDemo, startWranglerDev } from './lib/local.mjs';
 
 // Overridable so tests can run a second instance beside a developer's.
 const PERSIST_DIR = process.env.EDGEHOOK_PERSIST_DIR ?? '.wrangler/state';
@@ -12,10 +11,8 @@ const PORT = Number(process.env.PORT ?? 8787);
 const BASE_URL = `http://localhost:${PORT}`;
 const CRON_INTERVAL_MS = 60_000;
 
-if (!existsSync('.dev.vars')) {
-  copyFileSync('.dev.vars.example', '.dev.vars');
-  console.log('Created .dev.vars from .dev.vars.example (local secrets).');
-}
+const addedVars = ensureDevVars();
+if (addedVars.length > 0) console.log(`.dev.vars: added ${addedVars.join(', ')} from .dev.vars.example (local secrets).`);
 
 migrateLocal(PERSIST_DIR);
 const added = await seedDemo(PERSIST_DIR);

@@ -2,10 +2,39 @@
 // migrate the local D1, seed the demo, start `wrangler dev`. All state lives under one
 // --persist-to directory so the CLI, getPlatformProxy and wrangler dev see the same D1 and KV.
 import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import { getPlatformProxy } from 'wrangler';
 import { DEMO } from '../demo-data.mjs';
+
+/**
+ * Makes sure `.dev.vars` (local secrets for wrangler dev) has every key of `.dev.vars.example`:
+ * creates it, or appends keys added since it was made. Returns the names it added.
+ */
+export function ensureDevVars() {
+  const example = parseDevVars(readFileSync('.dev.vars.example', 'utf8'));
+  if (!existsSync('.dev.vars')) writeFileSync('.dev.vars', '');
+  const current = parseDevVars(readFileSync('.dev.vars', 'utf8'));
+  const missing = Object.keys(example).filter((name) => !(name in current));
+  for (const name of missing) appendFileSync('.dev.vars', `\n${name}=${example[name]}\n`);
+  return missing;
+}
+
+/**
+ * `NAME=value` lines of a .dev.vars file.
+ * @param {string} text
+ * @returns {Record<string, string>}
+ */
+export function parseDevVars(text) {
+  /** @type {Record<string, string>} */
+  const vars = {};
+  for (const line of text.split('\n')) {
+    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (match) vars[match[1] ?? ''] = (match[2] ?? '').trim();
+  }
+  return vars;
+}
 
 /**
  * Applies migrations to the local D1 in `persistDir`; exits the process on failure.
@@ -70,10 +99,12 @@ export async function seedDemo(persistDir) {
 
 /**
  * Starts `wrangler dev`; resolves once it answers HTTP. `stop()` ends it and its workerd.
- * @param {{ port: number; persistDir?: string; config?: string; quiet?: boolean }} options
+ * `vars` override wrangler.toml vars for this run (`--var NAME:value`).
+ * @param {{ port: number; persistDir?: string; config?: string; quiet?: boolean; vars?: Record<string, string> }} options
  */
 export async function startWranglerDev(options) {
   const args = ['wrangler', 'dev', '--port', String(options.port), '--show-interactive-dev-session=false'];
+  for (const [name, value] of Object.entries(options.vars ?? {})) args.push('--var', `${name}:${value}`);
   if (options.config) args.push('--config', options.config);
   if (options.persistDir) args.push('--persist-to', options.persistDir);
   if (options.quiet) args.push('--log-level', 'warn');
