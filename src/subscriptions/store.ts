@@ -17,7 +17,7 @@ export interface SubscriptionRecord {
   metafieldNamespaces: string[];
   privateMetafieldNamespaces: string[];
   metafieldIdentifiers: string[];
-  status: 'active' | 'disabled' | 'removed' | 'deleted';
+  status: (typeof STATUSES)[number];
   consecutiveFailures: number;
   createdAt: string;
   updatedAt: string;
@@ -44,6 +44,8 @@ const COLUMNS =
   'id, shop_id, app_id, address, topic, format, fields, metafield_namespaces, ' +
   'private_metafield_namespaces, metafield_identifiers, status, consecutive_failures, created_at, updated_at';
 
+const STATUSES = ['active', 'disabled', 'removed', 'deleted'] as const;
+
 const stringArray = (text: string): string[] => {
   const parsed: unknown = JSON.parse(text);
   return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : [];
@@ -60,7 +62,7 @@ const toSubscription = (row: SubscriptionRow): SubscriptionRecord => ({
   metafieldNamespaces: stringArray(row.metafield_namespaces),
   privateMetafieldNamespaces: stringArray(row.private_metafield_namespaces),
   metafieldIdentifiers: stringArray(row.metafield_identifiers),
-  status: row.status as SubscriptionRecord['status'],
+  status: STATUSES.find((s) => s === row.status) ?? 'deleted',
   consecutiveFailures: row.consecutive_failures,
   createdAt: row.created_at,
   updatedAt: row.updated_at,

@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { insertSubscription } from '../../src/subscriptions/store';
 import { SHOPIFY_TOPICS } from '../../src/subscriptions/topics';
 import { SUPPORTED_API_VERSIONS } from '../../src/subscriptions/versions';
 import { ADMIN_TOKEN, call, callWithEnv, createShopWithApp, jsonInit } from '../helpers';
@@ -191,6 +192,24 @@ describe('create: body and validation', () => {
     // Another topic, or another app, is not taken.
     await create(token, { topic: 'orders/paid', address });
     await create((await createShopWithApp()).token, { topic: 'orders/create', address });
+  });
+
+  it('lets only one of two racing identical creates win (the unique index decides)', async () => {
+    const { token } = await createShopWithApp();
+    const webhook = { topic: 'orders/create', address: uniqueAddress() };
+    const answers = await Promise.all([1, 2, 3].map(() => shopify('POST', '/webhooks.json', token, { webhook })));
+    expect(answers.map((r) => r.status).sort()).toEqual([201, 422, 422]);
+    for (const res of answers.filter((r) => r.status === 422)) {
+      expect(await res.json()).toEqual({ errors: { address: ['for this topic has already been taken'] } });
+    }
+  });
+
+  it('has the database refuse a second active row with the same app, topic and address', async () => {
+    const { shopId, appId } = await createShopWithApp();
+    const write = { topic: 'orders/create', address: uniqueAddress(), format: 'json' as const, fields: [], metafieldNamespaces: [] };
+    const now = new Date().toISOString();
+    expect(await insertSubscription(env.DB, { shopId, appId }, write, now)).not.toBeNull();
+    expect(await insertSubscription(env.DB, { shopId, appId }, write, now)).toBeNull();
   });
 
   it('allows the same topic and address again once the first is deleted', async () => {
