@@ -84,3 +84,13 @@ export const DELIVERY_RETRY_BASE_DELAY_SECONDS = 60;
 export const DELIVERY_RECORD_RETRY_DELAY_SECONDS = 30;
 /** Recorded attempt errors keep at most this many characters. */
 export const DELIVERY_ERROR_MAX_CHARS = 500;
+// ── Shopify-compatible Webhook resource ──────────────────────────────────────────────────────
+/** Largest JSON body the `Webhook` resource reads on create and update. */
+export const MAX_WEBHOOK_RESOURCE_BODY_BYTES = 65_536;
+/** Default and largest `limit` of the `Webhook` list (Shopify's: 50 and 250). */
+export const DEFAULT_WEBHOOK_LIST_LIMIT = 50;
+export const MAX_WEBHOOK_LIST_LIMIT = 250;
+/** Longest accepted subscription address, in characters. */
+export const MAX_WEBHOOK_ADDRESS_CHARS = 2_048;
+/** Most entries in `fields` / `metafield_namespaces` of a subscription. */
+export const MAX_WEBHOOK_LIST_ENTRIES = 100;

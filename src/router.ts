@@ -28,6 +28,16 @@ import {
 } from './ingress/admin-routes';
 import { answerWebhookPreflight, receiveWebhookPost, rejectWebhookMethod } from './ingress/routes';
 import { receiveShopifyWebhook, rejectShopifyWebhookMethod } from './shopify/routes';
+import {
+  API_VERSION_HEADER,
+  apiVersionHeaderFor,
+  countWebhooksRoute,
+  createWebhookRoute,
+  deleteWebhookRoute as deleteShopifyWebhook,
+  getWebhookRoute,
+  listWebhooksRoute,
+  updateWebhookRoute,
+} from './subscriptions/routes';
 
 /**
  * Every route, mounted in one place, and the stages declared once: `catch` is the one error
@@ -75,8 +85,22 @@ resource('/api/v1/deliveries/:id', { GET: getDelivery });
 resource('/api/v1/deliveries/:id/retry', { POST: postDeliveryRetry });
 resource('/api/v1/subscriptions/:id/replay', { POST: postSubscriptionReplay });
 
+// Shopify-compatible Webhook resource (app access token in X-Shopify-Access-Token). count.json is
+// mounted before :id.json, which would otherwise match it with id "count".
+resource('/admin/api/:version/webhooks.json', { GET: listWebhooksRoute, POST: createWebhookRoute });
+resource('/admin/api/:version/webhooks/count.json', { GET: countWebhooksRoute });
+resource('/admin/api/:version/webhooks/:id.json', {
+  GET: getWebhookRoute,
+  PUT: updateWebhookRoute,
+  DELETE: deleteShopifyWebhook,
+});
+
 function finalizeResponse(response: Response | undefined, request: RouteRequest): Response {
   const res = response ?? routeNotFound(request);
+  const version = apiVersionHeaderFor(new URL(request.url).pathname);
+  if (version !== null && !request.responseHeaders?.[API_VERSION_HEADER]) {
+    res.headers.set(API_VERSION_HEADER, version);
+  }
   for (const [name, value] of Object.entries(request.responseHeaders ?? {})) {
     res.headers.set(name, value);
   }

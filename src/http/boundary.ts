@@ -9,7 +9,8 @@ import { jsonResponse } from './json';
  */
 export function errorResponse(err: unknown, request: Request): Response {
   if (err instanceof AppError) {
-    const body = err.options.body ?? {
+    const shopify = new URL(request.url).pathname.startsWith('/admin/api/');
+    const body = err.options.body ?? (shopify ? { errors: err.options.fields ?? err.message } : undefined) ?? {
       error: {
         code: err.code,
         message: err.message,

@@ -13,3 +13,15 @@ export const API_VERSION_PATTERN = /^(\d{4}-(0[1-9]|1[0-2])|unstable)$/;
 
 export const isSupportedApiVersion = (version: string): version is ApiVersion =>
   (SUPPORTED_API_VERSIONS as readonly string[]).includes(version);
+
+/** The oldest supported version: what a well-formed but unknown or retired version is served as. */
+export const OLDEST_SUPPORTED_API_VERSION: ApiVersion = SUPPORTED_API_VERSIONS[0];
+
+/**
+ * The version a request for `requested` is served with, or null when `requested` is malformed
+ * (not `YYYY-MM` or `unstable`).
+ */
+export function servedApiVersion(requested: string): ApiVersion | null {
+  if (!API_VERSION_PATTERN.test(requested)) return null;
+  return isSupportedApiVersion(requested) ? requested : OLDEST_SUPPORTED_API_VERSION;
+}

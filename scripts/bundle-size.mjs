@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// `npm run bundle:check`: builds the Worker as `wrangler deploy` would (--dry-run, offline) and
+// fails when the gzipped bundle exceeds the budget. Part of `npm test`, so CI enforces it.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+/** The gzipped size the Worker bundle may reach (issue: bundle budget). */
+const BUNDLE_BUDGET_GZIP_BYTES = 200 * 1024;
+
+const outDir = mkdtempSync(join(tmpdir(), 'edgehook-bundle-'));
+try {
+  const build = spawnSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', outDir], {
+    encoding: 'utf8',
+    env: { ...process.env, CI: '1' },
+  });
+  if (build.status !== 0) {
+    process.stderr.write(build.stdout + build.stderr);
+    throw new Error(`wrangler deploy --dry-run failed (exit ${build.status})`);
+  }
+  const files = readdirSync(outDir).filter((f) => f.endsWith('.js'));
+  const raw = files.reduce((sum, f) => sum + readFileSync(join(outDir, f)).length, 0);
+  const gzip = files.reduce((sum, f) => sum + gzipSync(readFileSync(join(outDir, f)), { level: 9 }).length, 0);
+  const kib = (/** @type {number} */ n) => `${(n / 1024).toFixed(1)} KiB`;
+  console.log(`Worker bundle: ${kib(raw)} raw, ${kib(gzip)} gzipped (budget ${kib(BUNDLE_BUDGET_GZIP_BYTES)} gzipped)`);
+  if (gzip > BUNDLE_BUDGET_GZIP_BYTES) {
+    console.error('Bundle over budget.');
+    process.exitCode = 1;
+  }
+} finally {
+  rmSync(outDir, { recursive: true, force: true });
+}

@@ -1,0 +1,189 @@
+import { findAppByToken } from '../admin/auth';
+import { findShop, type AppRecord } from '../admin/store';
+import { MAX_WEBHOOK_RESOURCE_BODY_BYTES } from '../env';
+import { decodeUtf8 } from '../encoding';
+import { readBodyBytes } from '../http/body';
+import { AppError } from '../http/errors';
+import { jsonResponse } from '../http/json';
+import type { RouteRequest } from '../http/route';
+import { nowIso } from '../time';
+import type { AddressRules } from './address';
+import {
+  missingWebhookRoot,
+  pageFilter,
+  pageOfRows,
+  parseAddressTopic,
+  parseFieldsParam,
+  parseListRequest,
+  serializeWebhook,
+  shopifyNotFound,
+  shopifyUnauthorized,
+  shopifyValidationFailed,
+  TAKEN,
+  validateWebhookWrite,
+  webhookRoot,
+} from './resource';
+import {
+  countSubscriptions,
+  findActiveSubscription,
+  insertSubscription,
+  isTaken,
+  listSubscriptions,
+  markSubscriptionDeleted,
+  updateSubscription,
+} from './store';
+import { OLDEST_SUPPORTED_API_VERSION, servedApiVersion } from './versions';
+
+/**
+ * HTTP for the Shopify-compatible `Webhook` resource under `/admin/api/{version}/`: resolves the
+ * version (and sets `X-Shopify-API-Version` on whatever answer follows), authenticates the app by
+ * `X-Shopify-Access-Token`, and turns requests into typed calls of resource.ts and store.ts.
+ */
+
+export const API_VERSION_HEADER = 'X-Shopify-API-Version';
+
+/** Sets the served-version header on the response to come; malformed version → 404. */
+export function applyApiVersion(request: RouteRequest, requested: string | undefined): string {
+  const served = servedApiVersion(requested ?? '');
+  request.responseHeaders = { ...request.responseHeaders, [API_VERSION_HEADER]: served ?? OLDEST_SUPPORTED_API_VERSION };
+  if (served === null) throw shopifyNotFound();
+  return served;
+}
+
+/**
+ * For answers no handler versioned (405s, unknown paths under `/admin/api/`): the version the
+ * path's `{version}` segment is served as, or the oldest supported one when it has none or it is
+ * malformed. Null outside `/admin/api/`.
+ */
+export function apiVersionHeaderFor(pathname: string): string | null {
+  if (!pathname.startsWith('/admin/api/')) return null;
+  const segment = pathname.split('/')[3] ?? '';
+  return servedApiVersion(segment) ?? OLDEST_SUPPORTED_API_VERSION;
+}
+
+async function authenticate(request: RouteRequest, env: Env): Promise<AppRecord> {
+  const token = request.headers.get('x-shopify-access-token')?.trim();
+  if (!token) throw shopifyUnauthorized();
+  const app = await findAppByToken(env, token);
+  if (!app) throw shopifyUnauthorized();
+  return app;
+}
+
+async function begin(request: RouteRequest, env: Env): Promise<AppRecord> {
+  applyApiVersion(request, request.params['version']);
+  return authenticate(request, env);
+}
+
+async function addressRules(env: Env, app: AppRecord): Promise<AddressRules> {
+  const shop = await findShop(env.DB, app.shopId);
+  const shopDomains = [shop?.myshopifyDomain, shop?.primaryDomain]
+    .filter((d): d is string => typeof d === 'string' && d !== '')
+    .map((d) => d.toLowerCase());
+  return { shopDomains, allowInsecure: env.ALLOW_INSECURE_ADDRESSES === 'true' };
+}
+
+/** The path id as a positive integer; anything else names no webhook (404). */
+function pathId(request: RouteRequest): number {
+  const text = request.params['id'] ?? '';
+  const id = /^[1-9]\d{0,15}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(id)) throw shopifyNotFound();
+  return id;
+}
+
+/** The `webhook` object of a JSON body; missing, unreadable or non-JSON → Shopify's 400. */
+async function readWebhookBody(request: Request): Promise<Record<string, unknown>> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBodyBytes(request, MAX_WEBHOOK_RESOURCE_BODY_BYTES);
+  } catch (err) {
+    if (err instanceof AppError && err.status === 413) throw err;
+    throw missingWebhookRoot();
+  }
+  const text = decodeUtf8(bytes);
+  let body: unknown;
+  try {
+    body = JSON.parse(text ?? '');
+  } catch {
+    throw missingWebhookRoot();
+  }
+  return webhookRoot(body);
+}
+
+export async function createWebhookRoute(request: RouteRequest, env: Env): Promise<Response> {
+  const app = await begin(request, env);
+  const input = await readWebhookBody(request);
+  const rules = await addressRules(env, app);
+  const write = await validateWebhookWrite(input, null, rules, (topic, address) =>
+    isTaken(env.DB, app.id, topic, address, null),
+  );
+  const created = await insertSubscription(env.DB, { shopId: app.shopId, appId: app.id }, write, nowIso());
+  if (created === null) throw shopifyValidationFailed({ address: [TAKEN] });
+  return jsonResponse({ webhook: serializeWebhook(created, app.apiVersion) }, 201);
+}
+
+export async function listWebhooksRoute(request: RouteRequest, env: Env): Promise<Response> {
+  const app = await begin(request, env);
+  const url = new URL(request.url);
+  const list = parseListRequest(url.searchParams);
+  const backwards = list.page?.direction === 'previous';
+  const rows = await listSubscriptions(env.DB, app.id, pageFilter(list), list.limit + 1, backwards);
+  const page = pageOfRows(list, rows);
+  const headers: Record<string, string> = {};
+  const links: string[] = [];
+  const linkTo = (pageInfo: string, rel: string) => {
+    const params = new URLSearchParams({ limit: String(list.limit) });
+    const fields = url.searchParams.get('fields');
+    if (fields !== null) params.set('fields', fields);
+    params.set('page_info', pageInfo);
+    return `<${url.origin}${url.pathname}?${params.toString()}>; rel="${rel}"`;
+  };
+  if (page.previous !== null) links.push(linkTo(page.previous, 'previous'));
+  if (page.next !== null) links.push(linkTo(page.next, 'next'));
+  if (links.length > 0) headers['link'] = links.join(', ');
+  return jsonResponse(
+    { webhooks: page.items.map((sub) => serializeWebhook(sub, app.apiVersion, list.fields)) },
+    200,
+    headers,
+  );
+}
+
+export async function countWebhooksRoute(request: RouteRequest, env: Env): Promise<Response> {
+  const app = await begin(request, env);
+  const filter = parseAddressTopic(new URL(request.url).searchParams);
+  return jsonResponse({ count: await countSubscriptions(env.DB, app.id, filter) });
+}
+
+export async function getWebhookRoute(request: RouteRequest, env: Env): Promise<Response> {
+  const app = await begin(request, env);
+  const sub = await findActiveSubscription(env.DB, app.id, pathId(request));
+  if (sub === null) throw shopifyNotFound();
+  const fields = parseFieldsParam(new URL(request.url).searchParams.get('fields'));
+  return jsonResponse({ webhook: serializeWebhook(sub, app.apiVersion, fields) });
+}
+
+export async function updateWebhookRoute(request: RouteRequest, env: Env): Promise<Response> {
+  const app = await begin(request, env);
+  const id = pathId(request);
+  const current = await findActiveSubscription(env.DB, app.id, id);
+  if (current === null) throw shopifyNotFound();
+  const input = await readWebhookBody(request);
+  const rules = await addressRules(env, app);
+  const write = await validateWebhookWrite(
+    input,
+    current,
+    rules,
+    (topic, address) => isTaken(env.DB, app.id, topic, address, id),
+    id,
+  );
+  const updated = await updateSubscription(env.DB, app.id, id, write, nowIso());
+  if (updated === 'taken') throw shopifyValidationFailed({ address: [TAKEN] });
+  if (updated === null) throw shopifyNotFound();
+  return jsonResponse({ webhook: serializeWebhook(updated, app.apiVersion) });
+}
+
+export async function deleteWebhookRoute(request: RouteRequest, env: Env): Promise<Response> {
+  const app = await begin(request, env);
+  const deleted = await markSubscriptionDeleted(env.DB, app.id, pathId(request), nowIso());
+  if (!deleted) throw shopifyNotFound();
+  return jsonResponse({});
+}
