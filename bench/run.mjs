@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO } from '../scripts/demo-data.mjs';
+import { distinctClientIps } from './lib.mjs';
 import { migrateLocal, seedDemo, startWranglerDev } from '../scripts/lib/local.mjs';
 
 const DURATION_SECONDS = Number(process.env.BENCH_DURATION ?? 10);
@@ -20,12 +21,10 @@ const INGRESS_ONLY_CONFIG = 'wrangler.bench-ingress.toml';
 const BODY = JSON.stringify({ email: 'ada@example.com', quantity: 2, note: 'benchmark' });
 
 /**
- * One autocannon run. Each request carries its own client IP so the ingress rate limiter
- * (per webhook and IP) is called as usual but never trips.
+ * One autocannon run.
  * @param {string} url
  */
 async function load(url) {
-  let n = 0;
   const result = await autocannon({
     url,
     method: 'POST',
@@ -33,15 +32,7 @@ async function load(url) {
     duration: DURATION_SECONDS,
     headers: { 'content-type': 'application/json' },
     body: BODY,
-    requests: [
-      {
-        setupRequest: (req) => {
-          n++;
-          req.headers = { ...req.headers, 'cf-connecting-ip': `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` };
-          return req;
-        },
-      },
-    ],
+    requests: distinctClientIps(),
   });
   return {
     rps: result.requests.average,

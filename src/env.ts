@@ -82,6 +82,12 @@ export const DELIVERY_MAX_RETRIES = 8;
 export const DELIVERY_RETRY_BASE_DELAY_SECONDS = 60;
 /** Redelivery delay of a deliveries-queue message whose outcome could not be recorded. */
 export const DELIVERY_RECORD_RETRY_DELAY_SECONDS = 30;
+/**
+ * Deliveries in flight at once per consumer batch. A Worker invocation holds at most 6 outbound
+ * connections and queues the rest, so more would let a queued request's timeout run before it
+ * is even sent.
+ */
+export const DELIVERY_CONCURRENCY = 6;
 /** Recorded attempt errors keep at most this many characters. */
 export const DELIVERY_ERROR_MAX_CHARS = 500;
 // ── Shopify-compatible Webhook resource ──────────────────────────────────────────────────────

@@ -1,6 +1,7 @@
 import { findActiveSigningSecrets } from '../admin/store';
 import { decryptSecret } from '../crypto';
 import {
+  DELIVERY_CONCURRENCY,
   DELIVERY_ERROR_MAX_CHARS,
   DELIVERY_MAX_RETRIES,
   DELIVERY_RECORD_RETRY_DELAY_SECONDS,
@@ -18,7 +19,7 @@ import { buildPayload } from './payload';
 import { shopifyHmac, standardWebhookSignature } from './signatures';
 import {
   loadDeliveryWork,
-  recordAttempt,
+  recordAttempts,
   type AttemptOutcome,
   type AttemptRecord,
   type DeliveryWork,
@@ -36,9 +37,10 @@ function failedSubscriptionAction(env: Env): 'removed' | 'disabled' {
 
 /**
  * The deliveries consumer. For each message (one attempt of one delivery): skip it if the delivery
- * has already moved past this attempt (a duplicate), else POST the signed payload, schedule the
- * next attempt when one is due, record the attempt and its consequences, then ack. A message
- * whose outcome could not be recorded is retried, so no attempt goes unrecorded.
+ * has already moved past this attempt (a duplicate), else POST the signed payload. Then, for the
+ * whole batch, schedule the next attempts (one queue send) and record every attempt and its
+ * consequences (one D1 batch), and only then ack. If scheduling or recording fails, the messages
+ * are retried, so no attempt goes unrecorded (a repeated attempt is a duplicate receivers dedupe).
  */
 export async function consumeDeliveriesBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const messages: { message: Message<unknown>; deliveryId: string; attempt: number }[] = [];
@@ -60,33 +62,62 @@ export async function consumeDeliveriesBatch(batch: MessageBatch<unknown>, env: 
     return;
   }
 
-  const taken = new Set<string>();
-  await Promise.all(
-    messages.map(async ({ message, deliveryId, attempt }) => {
-      const item = work.get(deliveryId);
-      if (
-        item === undefined ||
-        item.delivery.status !== 'pending' ||
-        item.delivery.attempts !== attempt - 1 ||
-        taken.has(deliveryId)
-      ) {
-        message.ack(); // deleted, finished, or a duplicate of an attempt already made or in this batch
-        return;
-      }
-      taken.add(deliveryId);
-      try {
-        await attemptDelivery(env, item, attempt, secrets.get(item.delivery.appId) ?? []);
-        message.ack();
-      } catch (err) {
-        log.error('delivery attempt not recorded; retrying the message', {
-          deliveryId,
-          attempt,
-          ...describeError(err),
-        });
-        message.retry({ delaySeconds: DELIVERY_RECORD_RETRY_DELAY_SECONDS });
-      }
-    }),
+  const due: { message: Message<unknown>; item: DeliveryWork; attempt: number }[] = [];
+  for (const { message, deliveryId, attempt } of messages) {
+    const item = work.get(deliveryId);
+    if (
+      item === undefined ||
+      item.delivery.status !== 'pending' ||
+      item.delivery.attempts !== attempt - 1 ||
+      due.some((d) => d.item === item)
+    ) {
+      message.ack(); // deleted, finished, or a duplicate of an attempt already made or in this batch
+      continue;
+    }
+    due.push({ message, item, attempt });
+  }
+  if (due.length === 0) return;
+
+  const outcomes = await mapWithConcurrency(due, DELIVERY_CONCURRENCY, ({ item, attempt }) =>
+    attemptDelivery(env, item, attempt, secrets.get(item.delivery.appId) ?? []),
   );
+  try {
+    // Next attempts are scheduled before this one is recorded: if recording then fails, the
+    // redelivered message repeats the attempt instead of losing the schedule.
+    await enqueueDeliveryAttempts(
+      env,
+      outcomes.flatMap((o, i) =>
+        o.status === 'pending'
+          ? [{ deliveryId: due[i]!.item.delivery.id, attempt: due[i]!.attempt + 1, delaySeconds: deliveryRetryDelaySeconds(due[i]!.attempt) }]
+          : [],
+      ),
+    );
+    await recordAttempts(env.DB, due.map((d, i) => ({ delivery: d.item.delivery, outcome: outcomes[i]! })), nowIso());
+  } catch (err) {
+    log.error('delivery attempts not recorded; retrying the messages', { count: due.length, ...describeError(err) });
+    for (const { message } of due) message.retry({ delaySeconds: DELIVERY_RECORD_RETRY_DELAY_SECONDS });
+    return;
+  }
+  due.forEach(({ message, item, attempt }, i) => {
+    message.ack();
+    if (outcomes[i]!.status === 'failed') {
+      log.warn('delivery failed', { deliveryId: item.delivery.id, subscriptionId: item.delivery.subscriptionId, attempt });
+    }
+  });
+}
+
+/** Runs `task` over `items` with at most `limit` at a time; results in input order. */
+async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await task(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 /** Active signing secrets per app, newest first, decrypted. */
@@ -105,7 +136,8 @@ interface SendResult {
   error: string | null;
 }
 
-async function attemptDelivery(env: Env, item: DeliveryWork, attempt: number, secrets: string[]): Promise<void> {
+/** Makes one attempt (unless the address is refused) and decides what follows; no side effects. */
+async function attemptDelivery(env: Env, item: DeliveryWork, attempt: number, secrets: string[]): Promise<AttemptOutcome> {
   const { delivery } = item;
   const startedAt = nowIso();
   const started = Date.now();
@@ -123,27 +155,16 @@ async function attemptDelivery(env: Env, item: DeliveryWork, attempt: number, se
     durationMs: Date.now() - started,
     error: result.error?.slice(0, DELIVERY_ERROR_MAX_CHARS) ?? null,
   };
-
-  const succeeded = result.error === null;
   // Refused addresses and 410 Gone end the delivery at once; the rest retry while retries remain.
   const final = refused !== null || result.statusCode === 410 || attempt > DELIVERY_MAX_RETRIES;
-  const outcome: AttemptOutcome = {
+  const status = result.error === null ? 'succeeded' : final ? 'failed' : 'pending';
+  return {
     attempt: record,
-    status: succeeded ? 'succeeded' : final ? 'failed' : 'pending',
-    nextAttemptAt: null,
+    status,
+    nextAttemptAt:
+      status === 'pending' ? new Date(Date.now() + deliveryRetryDelaySeconds(attempt) * 1000).toISOString() : null,
     onFailure: failedSubscriptionAction(env),
   };
-  if (outcome.status === 'pending') {
-    const delay = deliveryRetryDelaySeconds(attempt);
-    outcome.nextAttemptAt = new Date(Date.now() + delay * 1000).toISOString();
-    // Scheduled before the attempt is recorded: if recording then fails, the redelivered message
-    // repeats the attempt (a duplicate the receiver dedupes) instead of losing the schedule.
-    await enqueueDeliveryAttempts(env, [{ deliveryId: delivery.id, attempt: attempt + 1 }], delay);
-  }
-  await recordAttempt(env.DB, delivery, outcome, nowIso());
-  if (outcome.status === 'failed') {
-    log.warn('delivery failed', { deliveryId: delivery.id, subscriptionId: delivery.subscriptionId, attempt });
-  }
 }
 
 /** One POST with the Shopify and Standard Webhooks headers; no redirects, bounded in time. */

@@ -48,15 +48,14 @@ export async function fanOutDeliveries(env: Env, events: readonly EventRecord[])
   return unsent.length;
 }
 
-/** Sends one `deliveries` message per attempt, in batches the queue accepts. */
+/** Sends one `deliveries` message per attempt (after its delay, if any), in batches the queue accepts. */
 export async function enqueueDeliveryAttempts(
   env: Env,
-  attempts: readonly { deliveryId: string; attempt: number }[],
-  delaySeconds = 0,
+  attempts: readonly { deliveryId: string; attempt: number; delaySeconds?: number }[],
 ): Promise<void> {
   for (let i = 0; i < attempts.length; i += QUEUE_SEND_BATCH_MAX) {
     await env.DELIVERIES.sendBatch(
-      attempts.slice(i, i + QUEUE_SEND_BATCH_MAX).map(({ deliveryId, attempt }) => ({
+      attempts.slice(i, i + QUEUE_SEND_BATCH_MAX).map(({ deliveryId, attempt, delaySeconds = 0 }) => ({
         body: { kind: 'delivery', deliveryId, attempt } satisfies DeliveryMessage,
         contentType: 'v8',
         delaySeconds,

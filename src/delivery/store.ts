@@ -229,42 +229,66 @@ export interface AttemptOutcome {
 }
 
 /**
- * Records an attempt and its consequences in one D1 batch: the attempt row, the delivery (only if
- * this attempt is the next one, so a duplicate message changes nothing), and the subscription
- * (success: failures reset; final failure: counted, and removed or disabled unless a delivery
- * succeeded since this one began). Returns false when the delivery had already moved on.
+ * Records a batch of attempts and their consequences in one D1 batch of a few set-based
+ * statements: the attempt rows; each delivery (only if its attempt is the next one, so a duplicate
+ * changes nothing); the subscriptions (success: failures reset; final failure: counted, and
+ * removed or disabled unless a delivery succeeded since the failed one began).
  */
-export async function recordAttempt(
+export async function recordAttempts(
   db: D1Database,
-  delivery: DeliveryRecord,
-  outcome: AttemptOutcome,
+  items: readonly { delivery: DeliveryRecord; outcome: AttemptOutcome }[],
   now: string,
-): Promise<boolean> {
-  const a = outcome.attempt;
+): Promise<void> {
+  if (items.length === 0) return;
+  const rows = JSON.stringify(
+    items.map(({ delivery, outcome: { attempt: a, status, nextAttemptAt } }) => ({
+      id: delivery.id,
+      attempt: a.attempt,
+      started_at: a.startedAt,
+      status_code: a.statusCode,
+      duration_ms: a.durationMs,
+      error: a.error,
+      status,
+      next_attempt_at: nextAttemptAt,
+    })),
+  );
+  const succeeded = [...new Set(items.filter((i) => i.outcome.status === 'succeeded').map((i) => i.delivery.subscriptionId))];
   const statements = [
     db
       .prepare(
-        `UPDATE deliveries
-         SET attempts = ?2, status = ?3, last_status_code = ?4, last_error = ?5, next_attempt_at = ?6,
-             updated_at = ?7, finished_at = CASE WHEN ?3 = 'pending' THEN NULL ELSE ?7 END
-         WHERE id = ?1 AND attempts = ?2 - 1 AND status = 'pending'
-         RETURNING id`,
+        `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, status_code, duration_ms, error)
+         SELECT value ->> '$.id', value ->> '$.attempt', value ->> '$.started_at', value ->> '$.status_code',
+                value ->> '$.duration_ms', value ->> '$.error'
+         FROM json_each(?1) WHERE true
+         ON CONFLICT DO NOTHING`,
       )
-      .bind(delivery.id, a.attempt, outcome.status, a.statusCode, a.error, outcome.nextAttemptAt, now),
+      .bind(rows),
     db
       .prepare(
-        `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, status_code, duration_ms, error)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING`,
+        `UPDATE deliveries
+         SET attempts = j.attempt, status = j.status, last_status_code = j.status_code, last_error = j.error,
+             next_attempt_at = j.next_attempt_at, updated_at = ?2,
+             finished_at = CASE WHEN j.status = 'pending' THEN NULL ELSE ?2 END
+         FROM (SELECT value ->> '$.id' AS id, value ->> '$.attempt' AS attempt, value ->> '$.status' AS status,
+                      value ->> '$.status_code' AS status_code, value ->> '$.error' AS error,
+                      value ->> '$.next_attempt_at' AS next_attempt_at
+               FROM json_each(?1)) AS j
+         WHERE deliveries.id = j.id AND deliveries.attempts = j.attempt - 1 AND deliveries.status = 'pending'`,
       )
-      .bind(a.deliveryId, a.attempt, a.startedAt, a.statusCode, a.durationMs, a.error),
+      .bind(rows, now),
   ];
-  if (outcome.status === 'succeeded') {
+  if (succeeded.length > 0) {
     statements.push(
       db
-        .prepare(`UPDATE subscriptions SET consecutive_failures = 0, last_success_at = ?2 WHERE id = ?1`)
-        .bind(delivery.subscriptionId, now),
+        .prepare(
+          `UPDATE subscriptions SET consecutive_failures = 0, last_success_at = ?2
+           WHERE id IN (SELECT value FROM json_each(?1))`,
+        )
+        .bind(JSON.stringify(succeeded), now),
     );
-  } else if (outcome.status === 'failed') {
+  }
+  for (const { delivery, outcome } of items) {
+    if (outcome.status !== 'failed') continue;
     statements.push(
       db
         .prepare(
@@ -279,8 +303,7 @@ export async function recordAttempt(
         .bind(delivery.subscriptionId, delivery.createdAt, outcome.onFailure, now),
     );
   }
-  const [updated] = await db.batch(statements);
-  return (updated?.results.length ?? 0) > 0;
+  await db.batch(statements);
 }
 
 /**
