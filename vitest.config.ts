@@ -29,6 +29,8 @@ export default defineConfig(async () => {
           test: {
             name: 'workers',
             setupFiles: ['./test/setup.ts'],
+            // A real local HTTP server for the `http` action (test/node/http-receiver.ts).
+            globalSetup: ['./test/node/http-receiver.ts'],
             include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
           },
         },

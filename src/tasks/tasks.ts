@@ -24,7 +24,9 @@ const script = v.pipe(
   v.maxLength(MAX_TASK_SCRIPT_CHARS, `is too long (at most ${MAX_TASK_SCRIPT_CHARS} characters)`),
 );
 const options = v.pipe(
-  v.record(v.string(), v.unknown(), 'must be a JSON object'),
+  v.unknown(),
+  v.check((o) => typeof o === 'object' && o !== null && !Array.isArray(o), 'must be a JSON object'),
+  v.transform((o) => o as Record<string, unknown>),
   v.check((o) => JSON.stringify(o).length <= MAX_TASK_OPTIONS_BYTES, `is too large (at most ${MAX_TASK_OPTIONS_BYTES} bytes)`),
 );
 const enabled = v.boolean('must be true or false');
