@@ -102,6 +102,19 @@ describe('cache action: the seven commands, positional and verbose', () => {
     expect(await stored('big')).toBeNull();
   });
 
+  it('a KV copy that cannot be written makes set a transient failure (redoing it is safe)', async () => {
+    const brokenKv = new Proxy(env.KV, {
+      get(target, prop) {
+        if (prop === 'put') return () => Promise.reject(new Error('simulated: KV unavailable'));
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const outcome = await performAction(ctx({ env: { ...env, KV: brokenKv } }), 'cache', ['set', 'kv-down', 1]);
+    expect(outcome).toEqual({ ok: false, transient: true, error: expect.stringMatching(/copy could not be written/) });
+    expect((await stored('kv-down'))!.value).toBe(1);
+  });
+
   it('incr on a value that is not an integer fails and leaves it alone', async () => {
     await cache(['set', 'text', 'abc']);
     expect(await cache(['incr', 'text'])).toEqual({ ok: false, transient: false, error: expect.stringMatching(/not an integer/) });
@@ -146,6 +159,15 @@ describe('event action', () => {
     await performAction(ctx({ env: testEnv }), 'event', { topic: 'user/a/b', data: null, run_at: runAt });
     expect(sent[0]!.delaySeconds).toBeGreaterThanOrEqual(599);
     expect(sent[0]!.delaySeconds).toBeLessThanOrEqual(600);
+  });
+
+  it('refuses run_at more than 12 hours ahead', async () => {
+    const runAt = new Date(Date.now() + 13 * 3_600_000).toISOString();
+    expect(await performAction(ctx(), 'event', { topic: 'user/a/b', data: 1, run_at: runAt })).toEqual({
+      ok: false,
+      transient: false,
+      error: expect.stringMatching(/at most 43200 seconds ahead/),
+    });
   });
 
   it('refuses topics outside user/*/* and bad options', async () => {

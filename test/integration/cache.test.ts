@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { clearCacheEndpointMemo } from '../../src/cache/endpoints';
 import { MAX_CACHE_TTL_SECONDS } from '../../src/env';
 import { cacheEndpointKvKey, cacheEntryKvKey } from '../../src/kv-keys';
+import { runMaintenance } from '../../src/maintenance';
 import { call, createShopWithApp, jsonInit } from '../helpers';
 import { createCacheEndpoint } from '../task-helpers';
 
@@ -141,6 +142,19 @@ describe('GET /cache/{token}', () => {
     expect(await res.text()).toBe('null');
     const api = await call('/api/v1/cache/expired', jsonInit('GET', shop.token));
     expect(api.status).toBe(404);
+  });
+
+  it('the cron job deletes expired entries from D1 and keeps live ones', async () => {
+    const past = new Date(Date.now() - 1_000).toISOString();
+    await env.DB.prepare(
+      `INSERT INTO cache_entries (shop_id, key, value, expires_at, updated_at) VALUES (?1, 'swept', '1', ?2, ?2)`,
+    ).bind(shop.shopId, past).run();
+    await putKey('kept-by-sweep', { value: 1, ttl: 60 });
+    await runMaintenance(env, Date.now());
+    const rows = await env.DB.prepare(`SELECT key FROM cache_entries WHERE shop_id = ?1 AND key IN ('swept', 'kept-by-sweep')`)
+      .bind(shop.shopId)
+      .all<{ key: string }>();
+    expect(rows.results.map((r) => r.key)).toEqual(['kept-by-sweep']);
   });
 
   it('reads D1 when KV has no copy (value and endpoint), and repairs KV', async () => {

@@ -3,9 +3,10 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { readCacheEntry } from '../../src/cache/cache';
 import { ACTION_RETRY_DELAYS_SECONDS, MAX_ACTION_ATTEMPTS, QUEUE_NAMES } from '../../src/env';
 import { consumeEventsBatch } from '../../src/events/consumer';
+import { consumeEventsDeadLetters } from '../../src/events/dead-letter';
 import { runMaintenance } from '../../src/maintenance';
 import type { EventEnvelope, QueueMessage } from '../../src/queue/messages';
-import { createShopWithApp } from '../helpers';
+import { call, createShopWithApp, jsonInit } from '../helpers';
 import { envelope, eventMessage, recordingBatch } from '../queue';
 import { createTask, taskRunsOf } from '../task-helpers';
 
@@ -213,6 +214,38 @@ describe('delayed subscriptions', () => {
     expect(sent).toHaveLength(1);
     await consume(testEnv, [sent[0]!.body]);
     expect((await taskRunsOf(shop.token, event.id))[0]).toMatchObject({ status: 'succeeded', logs: ['next day'] });
+  });
+});
+
+describe('runs that cannot go ahead', () => {
+  it('a delayed run whose task was disabled or deleted meanwhile fails with the reason', async () => {
+    const topic = 'user/runner/gone';
+    const disabled = await createTask(shop.token, { subscriptions: `${topic} +1.minute`, script: '{% log 1 %}' });
+    const deleted = await createTask(shop.token, { subscriptions: `${topic} +1.minute`, script: '{% log 1 %}' });
+    const event = newEvent(topic);
+    const { testEnv, sent } = recordingEnv();
+    await consume(testEnv, [eventMessage(event)]);
+    await call(`/api/v1/tasks/${disabled}/disable`, jsonInit('POST', shop.token));
+    await call(`/api/v1/tasks/${deleted}`, jsonInit('DELETE', shop.token));
+    await consume(testEnv, sent.map((m) => m.body));
+    const runs = await taskRunsOf(shop.token, event.id);
+    expect(runs.find((r) => r.task_id === disabled)).toMatchObject({ status: 'failed', error: expect.stringMatching(/disabled/) });
+    expect(runs.find((r) => r.task_id === deleted)).toMatchObject({ status: 'failed', error: expect.stringMatching(/deleted/) });
+  });
+
+  it('a task-run message the queue gave up on marks its run failed and is acked', async () => {
+    const topic = 'user/runner/dead';
+    await createTask(shop.token, { subscriptions: `${topic} +1.minute`, script: '{% log 1 %}' });
+    const event = newEvent(topic);
+    const { testEnv, sent } = recordingEnv();
+    await consume(testEnv, [eventMessage(event)]);
+    const { batch, settled } = recordingBatch(QUEUE_NAMES.eventsDeadLetter, [sent[0]!.body]);
+    await consumeEventsDeadLetters(batch, env);
+    expect(settled[0]!.acked).toBe(true);
+    expect((await taskRunsOf(shop.token, event.id))[0]).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/gave up/),
+    });
   });
 });
 
