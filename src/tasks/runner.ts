@@ -236,7 +236,10 @@ async function performActions(
         recordActionAttemptStatement(env.DB, action.id, attempt, startedAt, now),
         rescheduleTaskRunStatement(env.DB, run.id, retryAt, 'queue', now),
       ]);
-      await scheduleOnQueue(env, [{ ...run, runAt: retryAt }], nowMs);
+      // Neither a message nor the sweep would wake the run: fail the message so it is redelivered.
+      if ((await scheduleOnQueue(env, [{ ...run, runAt: retryAt }], nowMs)).length > 0) {
+        throw new Error(`task run ${run.id} could not be scheduled for its retry`);
+      }
       return;
     } else attempt = { status: 'failed', error: outcome.error };
     outcomes.set(action.id, attempt.status);

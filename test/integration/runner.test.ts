@@ -249,6 +249,30 @@ describe('runs that cannot go ahead', () => {
   });
 });
 
+describe('queue unavailable for a delayed run', () => {
+  it('leaves the run to the cron sweep, which queues it once due', async () => {
+    const topic = 'user/runner/no-queue';
+    await createTask(shop.token, { subscriptions: `${topic} +2.minutes`, script: '{% log "swept" %}' });
+    const event = newEvent(topic);
+    const down = recordingEnv();
+    const queueDown = {
+      send: () => Promise.reject(new Error('simulated: queue unavailable')),
+      sendBatch: () => Promise.reject(new Error('simulated: queue unavailable')),
+    } as unknown as Queue;
+    const settled = await consume({ ...down.testEnv, EVENTS: queueDown }, [eventMessage(event)]);
+    expect(settled[0]!.acked).toBe(true);
+
+    const { testEnv, sent } = recordingEnv();
+    await runMaintenance(testEnv, Date.parse(event.createdAt) + 60_000);
+    expect(sent).toHaveLength(0);
+    await runMaintenance(testEnv, Date.parse(event.createdAt) + 121_000);
+    const [run] = await taskRunsOf(shop.token, event.id);
+    expect(sent.map((m) => m.body)).toEqual([{ kind: 'task-run', runId: run!.id }]);
+    await consume(testEnv, [sent[0]!.body]);
+    expect((await taskRunsOf(shop.token, event.id))[0]).toMatchObject({ status: 'succeeded', logs: ['swept'] });
+  });
+});
+
 describe('transient action failures', () => {
   it('retry with the spec backoff, keep later actions waiting in order, and fail after the last attempt', async () => {
     const topic = 'user/runner/flaky';
