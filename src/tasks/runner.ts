@@ -157,7 +157,10 @@ async function advanceTaskRun(env: Env, run: TaskRunRecord, known: Known): Promi
   const event = known.event ?? (await loadEvents(env.DB, [run.eventId]))[0];
   if (event === undefined) return fail('The event no longer exists.');
 
-  const ancestors = event.parentId ? await loadEventAncestors(env.DB, event.parentId, MAX_EVENT_DEPTH) : [];
+  // Ancestors cost a query; a script that never names `parent` cannot see them (a false positive
+  // only costs that query). The `event` action finds the depth itself when it needs it.
+  const needsAncestors = event.parentId !== null && /\bparent\b/.test(task.script);
+  const ancestors = needsAncestors ? await loadEventAncestors(env.DB, event.parentId!, MAX_EVENT_DEPTH) : [];
   let shop = known.shops.get(run.shopId);
   if (shop === undefined) known.shops.set(run.shopId, (shop = findShop(env.DB, run.shopId)));
   const scope = renderScope(task, eventVariable(event, ancestors), shopVariable(await shop, run.shopId));
@@ -170,7 +173,10 @@ async function advanceTaskRun(env: Env, run: TaskRunRecord, known: Known): Promi
     return finishTaskRun(env.DB, run.id, { status: 'succeeded', logs: outcome.logs, errors: [], error: null }, nowIso());
   }
   const actions = await recordRendering(env.DB, run.id, outcome.actions, outcome.logs, nowIso());
-  await performActions(env, run, actions, outcome.logs, async () => ancestors.length);
+  const depthOf = needsAncestors || event.parentId === null
+    ? async () => ancestors.length
+    : () => eventDepth(env, event.id);
+  await performActions(env, run, actions, outcome.logs, depthOf);
 }
 
 /** `cache["key"]` in scripts: the live value from D1 (the truth), memoised for the render. */
