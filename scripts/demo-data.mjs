@@ -9,7 +9,17 @@ export const DEMO = {
   appToken: 'eh_local_demo_token_not_for_production',
   webhookId: '3b5e7c9a-1d2f-4a6b-8c0e-2f4a6c8e0b1d',
   topic: 'user/demo/submit',
+  taskId: '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a',
+  cacheKey: 'demo/greeting',
+  cacheEndpointToken: '5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d',
 };
+
+/** The demo task: greets whoever posted, through the cache, and counts submissions. */
+export const DEMO_TASK_SCRIPT = `{% assign name = event.data.name | default: "stranger" %}
+{% assign greeting = "Hello, " | append: name | append: "!" %}
+{% action "cache", "setex", "${DEMO.cacheKey}", 3600, greeting %}
+{% action "cache", "incr", "demo/submissions" %}
+{% log greeting %}`;
 
 /**
  * The lines `npm start` prints: where things are and what to curl.
@@ -27,8 +37,12 @@ export function demoLines(baseUrl) {
     'Post to the webhook (answers 204 with an x-request-id):',
     `  curl -i -X POST ${baseUrl}/webhooks/${DEMO.webhookId} -H 'content-type: application/json' -d '{"name":"Ada"}'`,
     '',
-    'See the stored event:',
+    `Then read what the demo task wrote to the cache (key ${DEMO.cacheKey}) at its cache endpoint:`,
+    `  curl -s ${baseUrl}/cache/${DEMO.cacheEndpointToken}`,
+    '',
+    'See the stored event, then its task runs (put the event id in place of EVENT_ID):',
     `  curl -s ${auth} '${baseUrl}/api/v1/events?limit=1&include=data'`,
+    `  curl -s ${auth} ${baseUrl}/api/v1/events/EVENT_ID/task_runs`,
     '',
   ];
 }

@@ -100,3 +100,52 @@ export const MAX_WEBHOOK_LIST_LIMIT = 250;
 export const MAX_WEBHOOK_ADDRESS_CHARS = 2_048;
 /** Most entries in `fields` / `metafield_namespaces` of a subscription. */
 export const MAX_WEBHOOK_LIST_ENTRIES = 100;
+
+// ── Tasks and actions (spec/tasks-and-cache.md) ───────────────────────────────────────────────
+/** Largest Liquid script a task may hold. */
+export const MAX_TASK_SCRIPT_CHARS = 100_000;
+/** Largest serialized `options` object of a task. */
+export const MAX_TASK_OPTIONS_BYTES = 65_536;
+/** Longest delay a subscription (`+N.unit`) may ask for: one year. */
+export const MAX_TASK_DELAY_SECONDS = 31_536_000;
+/**
+ * Wall-clock bound on one render, checked by liquidjs between template nodes. Workers' clocks only
+ * advance across I/O, so TASK_RENDER_MAX_STEPS is the bound that holds for pure-CPU loops.
+ */
+export const TASK_RENDER_LIMIT_MS = 2_000;
+/** Template nodes one render may evaluate (loops count each iteration's nodes). */
+export const TASK_RENDER_MAX_STEPS = 200_000;
+/** liquidjs `memoryLimit`: characters/items a render may allocate (ranges, strings, filters). */
+export const TASK_RENDER_MEMORY_LIMIT = 10_000_000;
+/** liquidjs `parseLimit`: characters of template a parse may read. */
+export const TASK_PARSE_LIMIT_CHARS = 1_000_000;
+/** Largest rendered output (UTF-16 code units) a task run may produce. */
+export const TASK_OUTPUT_MAX_CHARS = 1_000_000;
+/** Ancestors of an event exposed as `event.parent…`, and the deepest chain an `event` action may extend. */
+export const MAX_EVENT_DEPTH = 5;
+/** Longest `delaySeconds` a queue message may carry (Cloudflare Queues: 12 hours). */
+export const MAX_QUEUE_DELAY_SECONDS = 43_200;
+/** Delays before the 2nd…5th attempt of an action that failed transiently (spec: 30 s … 5 min). */
+export const ACTION_RETRY_DELAYS_SECONDS = [30, 60, 150, 300] as const;
+/** Attempts an action gets in all: the first plus one per retry delay. */
+export const MAX_ACTION_ATTEMPTS = ACTION_RETRY_DELAYS_SECONDS.length + 1;
+/** Task runs executed at once by one consumer invocation. */
+export const TASK_RUN_CONCURRENCY = 8;
+/** Task runs the cron sweep hands to the queue per run. */
+export const TASK_RUN_SWEEP_BATCH_SIZE = 100;
+/** Timeout of one `http` action request. */
+export const HTTP_ACTION_TIMEOUT_MS = 10_000;
+/** `http` action results keep at most this many characters of the response body. */
+export const HTTP_ACTION_MAX_BODY_CHARS = 262_144;
+
+// ── Cache ─────────────────────────────────────────────────────────────────────────────────────
+/** Longest cache key. */
+export const MAX_CACHE_KEY_CHARS = 256;
+/** Largest cache value (serialized JSON, UTF-8). */
+export const MAX_CACHE_VALUE_BYTES = 262_144;
+/** Default and largest cache TTL: 60 days. */
+export const MAX_CACHE_TTL_SECONDS = 5_184_000;
+/** KV's smallest `expirationTtl`; shorter entries carry their own expiry in KV metadata. */
+export const KV_MIN_TTL_SECONDS = 60;
+/** Expired cache entries deleted per cron run. */
+export const CACHE_EXPIRY_DELETE_BATCH_SIZE = 1_000;

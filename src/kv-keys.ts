@@ -9,3 +9,9 @@ export const webhookKvKey = (webhookId: string): string => `wh:${webhookId}`;
 
 /** `{allowAll, origins[]}`: a shop's effective CORS policy. */
 export const corsKvKey = (shopId: string): string => `cors:${shopId}`;
+
+/** `{shopId, key}` of a cache endpoint. */
+export const cacheEndpointKvKey = (token: string): string => `ep:${token}`;
+
+/** A cache value (its JSON text); metadata `{expiresAt}` in ms, since KV's own TTL is ≥ 60 s. */
+export const cacheEntryKvKey = (shopId: string, key: string): string => `c:${shopId}:${key}`;

@@ -1,5 +1,7 @@
 import { deleteExpiredEvents, sweepPendingEvents } from './events/sweep';
+import { deleteExpiredCache } from './cache/sweep';
 import { describeError, log } from './log';
+import { sweepDueTaskRuns } from './tasks/sweep';
 
 /**
  * The cron job (every minute). Each task runs on its own, so one failing never skips the others;
@@ -9,6 +11,8 @@ export async function runMaintenance(env: Env, now: number): Promise<void> {
   const jobs: Record<string, () => Promise<number>> = {
     sweepPendingEvents: () => sweepPendingEvents(env),
     deleteExpiredEvents: () => deleteExpiredEvents(env, now),
+    sweepDueTaskRuns: () => sweepDueTaskRuns(env, now),
+    deleteExpiredCache: () => deleteExpiredCache(env, now),
   };
   for (const [name, job] of Object.entries(jobs)) {
     try {

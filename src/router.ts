@@ -38,6 +38,26 @@ import {
   listWebhooksRoute,
   updateWebhookRoute,
 } from './subscriptions/routes';
+import { answerCacheEndpointPreflight, readCacheEndpoint, rejectCacheEndpointMethod } from './cache/public';
+import {
+  deleteCacheEndpointRoute,
+  deleteCacheKey,
+  getCacheEndpointRoute,
+  getCacheEndpoints,
+  getCacheKey,
+  postCacheEndpoint,
+  putCacheKey,
+} from './cache/routes';
+import {
+  deleteTaskRoute,
+  getEventTaskRuns,
+  getTask,
+  getTasks,
+  patchTask,
+  postTask,
+  previewTask,
+  setTaskEnabled,
+} from './tasks/routes';
 
 /**
  * Every route, mounted in one place, and the stages declared once: `catch` is the one error
@@ -67,6 +87,12 @@ for (const path of ['/webhooks/:id', '/webhook/:id']) {
 
 // Inbound Shopify webhooks (HMAC-verified).
 router.post('/shopify/webhooks', receiveShopifyWebhook).all('/shopify/webhooks', rejectShopifyWebhookMethod);
+// Cache endpoints: browsers read task results. HEAD is served by the GET handler (no body).
+router
+  .get('/cache/:token', readCacheEndpoint)
+  .head('/cache/:token', readCacheEndpoint)
+  .options('/cache/:token', answerCacheEndpointPreflight)
+  .all('/cache/:token', rejectCacheEndpointMethod);
 
 // Management API: operator routes (ADMIN_TOKEN), then app routes (app access token).
 resource('/api/v1/shops', { GET: getShops, POST: postShop });
@@ -94,6 +120,15 @@ resource('/admin/api/:version/webhooks/:id.json', {
   PUT: updateWebhookRoute,
   DELETE: deleteShopifyWebhook,
 });
+resource('/api/v1/events/:id/task_runs', { GET: getEventTaskRuns });
+resource('/api/v1/tasks', { GET: getTasks, POST: postTask });
+resource('/api/v1/tasks/:id', { GET: getTask, PATCH: patchTask, DELETE: deleteTaskRoute });
+resource('/api/v1/tasks/:id/enable', { POST: setTaskEnabled(true) });
+resource('/api/v1/tasks/:id/disable', { POST: setTaskEnabled(false) });
+resource('/api/v1/tasks/:id/preview', { POST: previewTask });
+resource('/api/v1/cache_endpoints', { GET: getCacheEndpoints, POST: postCacheEndpoint });
+resource('/api/v1/cache_endpoints/:token', { GET: getCacheEndpointRoute, DELETE: deleteCacheEndpointRoute });
+resource('/api/v1/cache/:key+', { GET: getCacheKey, PUT: putCacheKey, DELETE: deleteCacheKey });
 
 function finalizeResponse(response: Response | undefined, request: RouteRequest): Response {
   const res = response ?? routeNotFound(request);

@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import { getPlatformProxy } from 'wrangler';
-import { DEMO } from '../demo-data.mjs';
+import { DEMO, DEMO_TASK_SCRIPT } from '../demo-data.mjs';
 
 /**
  * Makes sure `.dev.vars` (local secrets for wrangler dev) has every key of `.dev.vars.example`:
@@ -63,7 +63,8 @@ export function migrateLocal(persistDir, options = {}) {
  */
 
 /**
- * Inserts the demo shop, app (with a fixed development token) and webhook unless present; returns
+ * Inserts the demo shop, app (with a fixed development token), webhook, task (with its
+ * subscription row) and cache endpoint unless present; returns
  * how many rows were added. Only D1 is written: the Worker reads a KV miss from D1 and repairs KV
  * itself, so the seed can never leave KV disagreeing with D1.
  * @param {string} persistDir
@@ -90,6 +91,18 @@ export async function seedDemo(persistDir) {
         `INSERT INTO webhooks (id, shop_id, name, topic, data_mode, enabled, created_at, updated_at)
          VALUES (?1, ?2, 'Demo form', ?3, 'auto', 1, ?4, ?4) ON CONFLICT DO NOTHING`,
       ).bind(DEMO.webhookId, DEMO.shopId, DEMO.topic, now),
+      db.prepare(
+        `INSERT INTO tasks (id, shop_id, name, subscriptions, script, options, enabled, created_at, updated_at)
+         VALUES (?1, ?2, 'Demo greeting', ?3, ?4, '{}', 1, ?5, ?5) ON CONFLICT DO NOTHING`,
+      ).bind(DEMO.taskId, DEMO.shopId, DEMO.topic, DEMO_TASK_SCRIPT, now),
+      db.prepare(
+        `INSERT INTO task_subscriptions (task_id, shop_id, topic, delay_seconds)
+         VALUES (?1, ?2, ?3, 0) ON CONFLICT DO NOTHING`,
+      ).bind(DEMO.taskId, DEMO.shopId, DEMO.topic),
+      db.prepare(
+        `INSERT INTO cache_endpoints (token, shop_id, key, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT DO NOTHING`,
+      ).bind(DEMO.cacheEndpointToken, DEMO.shopId, DEMO.cacheKey, now),
     ]);
     return results.reduce((n, r) => n + r.meta.changes, 0);
   } finally {

@@ -4,6 +4,7 @@ import { parseQueueMessage } from '../queue/messages';
 import { nowIso } from '../time';
 import { recordUnreadableMessage } from './dead-letter';
 import type { EventRecord } from './model';
+import { runDueTaskRun } from '../tasks/runner';
 import { processEvents } from './process';
 import {
   loadEvents,
@@ -32,10 +33,15 @@ interface Work {
  */
 export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const work: Work[] = [];
+  const taskRuns: { message: Message<unknown>; runId: string }[] = [];
   for (const message of batch.messages) {
     const body = parseQueueMessage(message.body);
     if (body === null) {
       await recordUnreadableMessage(env, batch.queue, message, 'unknown message shape');
+      continue;
+    }
+    if (body.kind === 'task-run') {
+      taskRuns.push({ message, runId: body.runId });
       continue;
     }
     work.push({
@@ -43,6 +49,7 @@ export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env)
       item: body.kind === 'event' ? { event: body.event } : { eventId: body.eventId },
     });
   }
+  for (const { message, runId } of taskRuns) await consumeTaskRunMessage(env, message, runId);
   if (work.length === 0) return;
 
   const received = await receiveIsolatingFailures(env.DB, work);
@@ -132,6 +139,17 @@ async function eventRecordsFor(db: D1Database, work: Work[]): Promise<EventRecor
     }
   }
   return records.concat(await loadEvents(db, refs));
+}
+
+/** A due task run: acked once its outcome is recorded, retried when recording failed. */
+async function consumeTaskRunMessage(env: Env, message: Message<unknown>, runId: string): Promise<void> {
+  try {
+    await runDueTaskRun(env, runId, message.attempts > 1);
+    message.ack();
+  } catch (err) {
+    log.error('task run failed to record; retrying the message', { runId, ...describeError(err) });
+    retry(message);
+  }
 }
 
 function retry(message: Message<unknown>): void {

@@ -2,6 +2,7 @@ import { DEAD_LETTER_BODY_MAX_CHARS } from '../env';
 import { describeError, errorText, log } from '../log';
 import { parseQueueMessage } from '../queue/messages';
 import { nowIso } from '../time';
+import { failAbandonedTaskRun } from '../tasks/store';
 import { insertDeadLetter, recordDeadEvent } from './store';
 
 /**
@@ -21,6 +22,10 @@ export async function consumeEventsDeadLetters(
       await recordUnreadableMessage(env, batch.queue, message, 'unknown message shape');
       continue;
     }
+    if (body.kind === 'task-run') {
+      await recordDeadTaskRun(env, message, body.runId, reason);
+      continue;
+    }
     const item = body.kind === 'event' ? { event: body.event } : { eventId: body.eventId };
     try {
       await recordDeadEvent(env.DB, item, reason, nowIso());
@@ -33,6 +38,18 @@ export async function consumeEventsDeadLetters(
       });
       await recordUnreadableMessage(env, batch.queue, message, errorText(err));
     }
+  }
+}
+
+/** A task-run message the queue gave up on: the run is marked failed with the reason. */
+async function recordDeadTaskRun(env: Env, message: Message<unknown>, runId: string, reason: string): Promise<void> {
+  try {
+    await failAbandonedTaskRun(env.DB, runId, reason, nowIso());
+    log.error('task run dead-lettered', { messageId: message.id, runId });
+    message.ack();
+  } catch (err) {
+    log.error('could not record dead task run; retrying', { runId, ...describeError(err) });
+    message.retry();
   }
 }
 

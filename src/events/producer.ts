@@ -52,19 +52,24 @@ function utf8Length(text: string): number {
 }
 
 /** Sends one message to the events queue. */
-export async function sendEventMessage(env: Env, message: EventsMessage): Promise<void> {
-  await env.EVENTS.send(message, { contentType: 'v8' });
+export async function sendEventMessage(env: Env, message: EventsMessage, delaySeconds = 0): Promise<void> {
+  await env.EVENTS.send(message, { contentType: 'v8', ...(delaySeconds > 0 ? { delaySeconds } : {}) });
 }
 
 /**
  * Makes an event durable: on the events queue, or — when the send fails — in D1 as `pending` for
  * the cron sweep. Large events go to D1 first and travel by id. Resolves only once the event is
- * durable; throws a 503 (with Retry-After) when neither the queue nor D1 took it.
+ * durable; throws a 503 (with Retry-After) when neither the queue nor D1 took it. `delaySeconds`
+ * (events made by tasks with `run_at`) delays the queue message; the D1 fallback does not wait.
  */
-export async function enqueueEvent(env: Env, event: EventEnvelope): Promise<'queued' | 'pending'> {
+export async function enqueueEvent(
+  env: Env,
+  event: EventEnvelope,
+  delaySeconds = 0,
+): Promise<'queued' | 'pending'> {
   if (event.dataJson.length <= MAX_INLINE_EVENT_CHARS) {
     try {
-      await sendEventMessage(env, { kind: 'event', event });
+      await sendEventMessage(env, { kind: 'event', event }, delaySeconds);
       return 'queued';
     } catch (err) {
       log.warn('events queue send failed; storing event as pending', {
@@ -86,7 +91,7 @@ export async function enqueueEvent(env: Env, event: EventEnvelope): Promise<'que
     throw unavailable(event, err);
   }
   try {
-    await sendEventMessage(env, { kind: 'event-ref', eventId: event.id });
+    await sendEventMessage(env, { kind: 'event-ref', eventId: event.id }, delaySeconds);
     return 'queued';
   } catch (err) {
     log.warn('events queue send failed for a stored event; marking it pending', {

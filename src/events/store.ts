@@ -319,3 +319,27 @@ export async function findShopEvent(
     .first<EventRow>();
   return row && toEvent(row);
 }
+
+/**
+ * The ancestors of an event whose parent is `parentId`: parent first, at most `limit` generations,
+ * following parent_id by primary key.
+ */
+export async function loadEventAncestors(
+  db: D1Database,
+  parentId: string,
+  limit: number,
+): Promise<EventRecord[]> {
+  const { results } = await db
+    .prepare(
+      `WITH RECURSIVE chain (id, parent_id, n) AS (
+         SELECT id, parent_id, 1 FROM events WHERE id = ?1
+         UNION ALL
+         SELECT e.id, e.parent_id, chain.n + 1 FROM events e JOIN chain ON e.id = chain.parent_id
+         WHERE chain.n < ?2)
+       SELECT ${EVENT_COLUMNS.split(', ').map((c) => `events.${c}`).join(', ')}
+       FROM chain JOIN events ON events.id = chain.id ORDER BY chain.n`,
+    )
+    .bind(parentId, limit)
+    .all<EventRow>();
+  return results.map(toEvent);
+}

@@ -26,6 +26,8 @@ const eventsMessageSchema = v.variant('kind', [
   v.object({ kind: v.literal('event'), event: eventEnvelopeSchema }),
   /** An event already stored in D1 (large, or swept from `pending`); only its id travels. */
   v.object({ kind: v.literal('event-ref'), eventId: v.string() }),
+  /** A task run that is due: a delayed subscription, or an action retry after a transient failure. */
+  v.object({ kind: v.literal('task-run'), runId: v.string() }),
 ]);
 export type EventsMessage = v.InferOutput<typeof eventsMessageSchema>;
 

@@ -36,7 +36,7 @@ describe('npm start', () => {
   it('migrates, seeds, serves, and prints commands that work', async () => {
     const first = await start();
     const printed = first.output();
-    expect(printed).toContain('Seeded the demo shop (3 rows).');
+    expect(printed).toContain('Seeded the demo shop (6 rows).');
     expect(printed).toContain(`${BASE}/webhooks/${DEMO.webhookId}`);
     expect(printed).toContain(`Authorization: Bearer ${DEMO.appToken}`);
 
@@ -50,11 +50,24 @@ describe('npm start', () => {
 
     const event = await eventually(async () => {
       const res = await fetch(`${BASE}/api/v1/events?limit=1&include=data`, { headers: auth });
-      const body = (await res.json()) as { events: { webhook_request_id: string; data: unknown }[] };
+      const body = (await res.json()) as { events: { id: string; webhook_request_id: string; data: unknown }[] };
       const [latest] = body.events;
       return latest?.webhook_request_id === requestId ? latest : undefined;
     });
     expect(event.data).toEqual({ name: 'Ada' });
+
+    // The printed cache endpoint shows what the demo task made of the POST.
+    const endpoint = `${BASE}/cache/${DEMO.cacheEndpointToken}`;
+    expect(printed).toContain(`curl -s ${endpoint}`);
+    const greeting = await eventually(async () => {
+      const res = await fetch(endpoint);
+      return res.status === 200 ? ((await res.json()) as unknown) : undefined;
+    });
+    expect(greeting).toBe('Hello, Ada!');
+
+    const runs = await fetch(`${BASE}/api/v1/events/${event.id}/task_runs`, { headers: auth });
+    const { task_runs } = (await runs.json()) as { task_runs: { task_id: string; status: string; logs: unknown[] }[] };
+    expect(task_runs).toEqual([expect.objectContaining({ task_id: DEMO.taskId, status: 'succeeded', logs: ['Hello, Ada!'] })]);
     await first.stop();
   });
 
@@ -64,6 +77,8 @@ describe('npm start', () => {
     const res = await fetch(`${BASE}/api/v1/webhooks`, { headers: auth });
     const { webhooks } = (await res.json()) as { webhooks: { id: string }[] };
     expect(webhooks.map((w) => w.id)).toEqual([DEMO.webhookId]);
+    const tasks = await fetch(`${BASE}/api/v1/tasks`, { headers: auth });
+    expect(((await tasks.json()) as { tasks: { id: string }[] }).tasks.map((t) => t.id)).toEqual([DEMO.taskId]);
     await second.stop();
   });
 });

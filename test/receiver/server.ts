@@ -6,6 +6,8 @@
 //                         "shopifySecret": "whsec_…", "standardSecrets": ["whsec_…"]}
 //   any  /r/<key>        answers with the next scripted response (default 200) and records the request
 //   GET  /_requests/<key> the recorded requests, with verification results
+//   any  other path       echoes what it received as JSON (for the `http` action's tests);
+//                         `/status/<code>` answers with that status, `/slow` after 3 s
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
@@ -54,7 +56,10 @@ export function startReceiver(): Promise<{ server: Server; port: number }> {
       return;
     }
     if (kind !== 'r') {
-      res.writeHead(404).end();
+      const status = /^\/status\/(\d{3})$/.exec(path);
+      if (path === '/slow') await new Promise((resolve) => setTimeout(resolve, 3_000));
+      res.writeHead(status ? Number(status[1]) : 200, { 'content-type': 'application/json', 'x-receiver': 'yes' });
+      res.end(JSON.stringify({ method: req.method, path, headers: req.headers, body: raw.toString('utf8') }));
       return;
     }
 

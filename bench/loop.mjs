@@ -1,0 +1,188 @@
+#!/usr/bin/env node
+// Part of `npm run bench`: the tasks-and-cache loop under `wrangler dev`, measured in one run.
+//  1. Latency: POST JSON to a webhook → a task writes it with `cache setex` → the value is
+//     readable at a cache endpoint. p50/p99 over BENCH_LOOP_EVENTS events (default 200), with
+//     BENCH_LOOP_CONCURRENCY callers (default 10), each on its own key.
+//  2. Consumer throughput, without ingress in the way: a few POSTs whose task fans out 100 child
+//     events each (BENCH_THROUGHPUT_EVENTS in all, default 1000); a second task increments one
+//     counter per child; events/s from the first POST until the counter shows them all.
+//  3. Beside it, the rate of single-row D1 inserts (one awaited after another) in a Worker on the
+//     same runtime, as a yardstick for what the consumer does per event.
+// Prints a Markdown report for BENCHMARKS.md ("Tasks and cache loop").
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEMO } from '../scripts/demo-data.mjs';
+import { migrateLocal, seedDemo, startWranglerDev } from '../scripts/lib/local.mjs';
+
+const PORT = 8803;
+const D1_PORT = 8804;
+const BASE = `http://localhost:${PORT}`;
+const EVENTS = Number(process.env.BENCH_LOOP_EVENTS ?? 200);
+const CONCURRENCY = Number(process.env.BENCH_LOOP_CONCURRENCY ?? 10);
+const THROUGHPUT_EVENTS = Number(process.env.BENCH_THROUGHPUT_EVENTS ?? 1000);
+const D1_INSERTS = Number(process.env.BENCH_D1_INSERTS ?? 2000);
+const FANOUT = 100;
+const POLL_MS = 10;
+const POLL_TIMEOUT_MS = 5_000;
+const TIMEOUT_MS = 120_000;
+
+let ip = 0;
+/** A distinct client IP per request, so the ingress rate limiter (per webhook and IP) never trips. */
+const nextIp = () => {
+  ip++;
+  return `10.${(ip >> 16) & 255}.${(ip >> 8) & 255}.${ip & 255}`;
+};
+
+/**
+ * A management API call with the demo app's token.
+ * @param {string} method @param {string} path @param {unknown} [body]
+ */
+async function api(method, path, body) {
+  const res = await fetch(BASE + path, {
+    method,
+    headers: { authorization: `Bearer ${DEMO.appToken}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return /** @type {any} */ (await res.json());
+}
+
+/** @param {string} webhookId @param {unknown} data */
+async function post(webhookId, data) {
+  const res = await fetch(`${BASE}/webhooks/${webhookId}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'cf-connecting-ip': nextIp() },
+    body: JSON.stringify(data),
+  });
+  if (res.status !== 204) throw new Error(`POST answered ${res.status}`);
+}
+
+/**
+ * Polls a cache endpoint until `accept` likes its value; returns the time that took.
+ * @param {string} url @param {(value: unknown) => boolean} accept
+ */
+async function waitForValue(url, accept) {
+  const deadline = Date.now() + TIMEOUT_MS;
+  for (;;) {
+    // A poll that gets no answer (wrangler dev busy with a big consumer batch) is simply repeated.
+    const res = await fetch(url, { signal: AbortSignal.timeout(POLL_TIMEOUT_MS) }).catch(() => null);
+    if (res?.status === 200 && accept(await res.json())) return;
+    else if (res && res.status !== 200) await res.arrayBuffer();
+    if (Date.now() > deadline) throw new Error(`${url} did not show the value within ${TIMEOUT_MS} ms`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/** @param {number[]} sorted @param {number} p */
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+
+/** Webhook, task and endpoints for both measurements, made through the management API. */
+async function setUp() {
+  const latencyHook = (await api('POST', '/api/v1/webhooks', { name: 'bench latency', topic: 'user/bench/latency' })).webhook;
+  await api('POST', '/api/v1/tasks', {
+    name: 'bench latency',
+    subscriptions: 'user/bench/latency',
+    script: '{% action "cache", "setex", event.data.key, 600, event.data.value %}',
+  });
+  const slots = [];
+  for (let i = 0; i < CONCURRENCY; i++) {
+    const key = `bench/slot-${i}`;
+    slots.push({ key, url: (await api('POST', '/api/v1/cache_endpoints', { key })).cache_endpoint.url });
+  }
+  const fanoutHook = (await api('POST', '/api/v1/webhooks', { name: 'bench fan-out', topic: 'user/bench/fanout' })).webhook;
+  await api('POST', '/api/v1/tasks', {
+    name: 'bench fan-out',
+    subscriptions: 'user/bench/fanout',
+    script: `{% for i in (1..${FANOUT}) %}{% action "event", topic: "user/bench/count", data: i %}{% endfor %}`,
+  });
+  await api('POST', '/api/v1/tasks', {
+    name: 'bench count',
+    subscriptions: 'user/bench/count',
+    script: '{% action "cache", "incr", "bench/count" %}',
+  });
+  const countUrl = (await api('POST', '/api/v1/cache_endpoints', { key: 'bench/count' })).cache_endpoint.url;
+  return { latencyHook: latencyHook.id, slots, fanoutHook: fanoutHook.id, countUrl };
+}
+
+/** @param {string} webhookId @param {{key: string, url: string}[]} slots @param {number} total */
+async function measureLatency(webhookId, slots, total) {
+  /** @type {number[]} */
+  const latencies = [];
+  let issued = 0;
+  await Promise.all(
+    slots.map(async (slot) => {
+      while (issued < total) {
+        const value = `${slot.key}#${issued++}`;
+        const started = performance.now();
+        await post(webhookId, { key: slot.key, value });
+        await waitForValue(slot.url, (v) => v === value);
+        latencies.push(performance.now() - started);
+      }
+    }),
+  );
+  return latencies.sort((a, b) => a - b);
+}
+
+/** @param {string} webhookId @param {string} countUrl @param {number} total */
+async function measureThroughput(webhookId, countUrl, total) {
+  const started = performance.now();
+  for (let i = 0; i < total / FANOUT; i++) await post(webhookId, { n: i });
+  await waitForValue(countUrl, (v) => typeof v === 'number' && v >= total);
+  return { totalSeconds: (performance.now() - started) / 1000 };
+}
+
+async function measureD1Inserts() {
+  const stateDir = mkdtempSync(join(tmpdir(), 'edgehook-bench-d1-'));
+  const server = await startWranglerDev({ port: D1_PORT, config: 'bench/d1/wrangler.toml', persistDir: stateDir, quiet: true });
+  try {
+    await fetch(`http://localhost:${D1_PORT}/?n=50`); // warm-up
+    const runs = [];
+    for (let i = 0; i < 2; i++) {
+      const { n, ms } = /** @type {{n: number, ms: number}} */ (await (await fetch(`http://localhost:${D1_PORT}/?n=${D1_INSERTS}`)).json());
+      runs.push(n / (ms / 1000));
+    }
+    return runs.reduce((a, b) => a + b, 0) / runs.length;
+  } finally {
+    server.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+const stateDir = mkdtempSync(join(tmpdir(), 'edgehook-bench-loop-'));
+let server;
+try {
+  migrateLocal(stateDir, { quiet: true });
+  await seedDemo(stateDir);
+  server = await startWranglerDev({ port: PORT, persistDir: stateDir, quiet: true });
+  const setup = await setUp();
+
+  await measureLatency(setup.latencyHook, setup.slots, CONCURRENCY * 2); // warm-up
+  const latencies = await measureLatency(setup.latencyHook, setup.slots, EVENTS);
+  const throughput = await measureThroughput(setup.fanoutHook, setup.countUrl, THROUGHPUT_EVENTS);
+  server.stop();
+  server = undefined;
+  const d1Rate = await measureD1Inserts();
+
+  const p50 = percentile(latencies, 50);
+  const p99 = percentile(latencies, 99);
+  const eventsPerSecond = THROUGHPUT_EVENTS / throughput.totalSeconds;
+  const cpu = cpus();
+  const lines = [
+    `Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, Node ${process.version}, wrangler dev (local workerd); events queue max_batch_timeout 1 s, batch 100`,
+    '',
+    '| measure | value |',
+    '|---|---:|',
+    `| POST → value at cache endpoint, p50 (${latencies.length} events, ${CONCURRENCY} callers) | ${p50.toFixed(0)} ms |`,
+    `| POST → value at cache endpoint, p99 | ${p99.toFixed(0)} ms |`,
+    `| consumer throughput, one task writing the cache (${THROUGHPUT_EVENTS} child events from ${THROUGHPUT_EVENTS / FANOUT} POSTs) | ${eventsPerSecond.toFixed(0)} events/s |`,
+    `| single-row D1 inserts, one after another, in a Worker (same run) | ${d1Rate.toFixed(0)} rows/s |`,
+    '',
+    `Latency target p50 ≤ 1500 ms: ${p50 <= 1500 ? 'met' : 'NOT met'}`,
+  ];
+  console.log(lines.join('\n'));
+  if (p50 > 1500) process.exitCode = 1;
+} finally {
+  server?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+}

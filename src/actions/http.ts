@@ -1,0 +1,66 @@
+import { HTTP_ACTION_MAX_BODY_CHARS, HTTP_ACTION_TIMEOUT_MS } from '../env';
+import { errorText } from '../log';
+import { asObject, failed, failedTransiently, succeeded, type ActionOutcome } from './types';
+
+/**
+ * `http` action: `{method, url, headers?, body?}`; a JSON (non-string) body is sent as JSON with
+ * its content type. The result is `{status, headers, body}` with the body as text, truncated.
+ * A 5xx answer, a timeout or a network error is transient; any other answer succeeds.
+ */
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+export async function performHttp(options: unknown, timeoutMs = HTTP_ACTION_TIMEOUT_MS): Promise<ActionOutcome> {
+  const object = asObject(options);
+  if (!object) return failed('http options must be an object with method and url');
+  const { method: rawMethod, url, headers, body, ...extra } = object;
+  if (Object.keys(extra).length > 0) return failed(`http options do not take ${Object.keys(extra).join(', ')}`);
+  const method = typeof rawMethod === 'string' ? rawMethod.toUpperCase() : '';
+  if (!METHODS.includes(method)) return failed(`http method must be one of ${METHODS.join(', ')}`);
+  if (typeof url !== 'string' || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
+    return failed('http url must be an absolute http(s) URL');
+  }
+  const requestHeaders = new Headers();
+  if (headers !== undefined && headers !== null) {
+    const h = asObject(headers);
+    if (!h || !Object.values(h).every((v) => typeof v === 'string')) {
+      return failed('http headers must be an object of strings');
+    }
+    try {
+      for (const [name, value] of Object.entries(h)) requestHeaders.set(name, value as string);
+    } catch (err) {
+      return failed(`http headers are invalid: ${errorText(err)}`);
+    }
+  }
+  let requestBody: string | undefined;
+  if (body !== undefined && body !== null) {
+    if (method === 'GET' || method === 'HEAD') return failed(`http ${method} cannot have a body`);
+    if (typeof body === 'string') requestBody = body;
+    else {
+      requestBody = JSON.stringify(body);
+      if (!requestHeaders.has('content-type')) requestHeaders.set('content-type', 'application/json');
+    }
+  }
+
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers: requestHeaders,
+      body: requestBody,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    return failedTransiently(timedOut ? `http request timed out after ${timeoutMs} ms` : `http request failed: ${errorText(err)}`);
+  }
+  const text = await response.text();
+  const result = {
+    status: response.status,
+    headers: Object.fromEntries(response.headers),
+    body: text.length > HTTP_ACTION_MAX_BODY_CHARS ? text.slice(0, HTTP_ACTION_MAX_BODY_CHARS) : text,
+  };
+  if (response.status >= 500) return { ok: false, error: `http ${response.status} from ${new URL(url).host}`, transient: true };
+  return succeeded(result);
+}

@@ -1,0 +1,26 @@
+/** What every action performer gets and returns. */
+
+/** The run an action belongs to. */
+export interface ActionContext {
+  env: Env;
+  shopId: string;
+  eventId: string;
+  /** Ancestors of the current event (0 for an event no task made). */
+  depth: number;
+}
+
+export type ActionOutcome =
+  | { ok: true; result: unknown }
+  /** `transient`: worth retrying later (network, 5xx, storage briefly down). */
+  | { ok: false; error: string; transient: boolean };
+
+export const succeeded = (result: unknown): ActionOutcome => ({ ok: true, result });
+export const failed = (error: string): ActionOutcome => ({ ok: false, error, transient: false });
+export const failedTransiently = (error: string): ActionOutcome => ({ ok: false, error, transient: true });
+
+/** Options that are a plain JSON object, or null. */
+export function asObject(value: unknown): Record<string, unknown> | null {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : null;
+}

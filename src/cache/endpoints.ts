@@ -1,0 +1,102 @@
+import * as v from 'valibot';
+import { CONFIG_MEMO_TTL_MS, CONFIG_NEGATIVE_MEMO_TTL_MS, MAX_CACHE_KEY_CHARS } from '../env';
+import { notFound } from '../http/errors';
+import { cacheEndpointKvKey } from '../kv-keys';
+import { describeError, log } from '../log';
+import { TtlMemo } from '../memo';
+import { nowIso } from '../time';
+import {
+  deleteCacheEndpoint,
+  findCacheEndpoint,
+  findShopCacheEndpoint,
+  insertCacheEndpoint,
+  type CacheEndpointRecord,
+} from './store';
+
+/** Cache endpoints: an unguessable token mapped to one cache key of a shop. */
+
+/** The `ep:{token}` KV value. */
+export interface CacheEndpointConfig {
+  shopId: string;
+  key: string;
+}
+
+export const createCacheEndpointSchema = v.strictObject({
+  key: v.pipe(
+    v.string('must be a string'),
+    v.maxLength(MAX_CACHE_KEY_CHARS, `is too long (at most ${MAX_CACHE_KEY_CHARS} characters)`),
+    v.regex(/^[a-z0-9_:\-./]+$/i, 'may only hold letters, digits and _ : - . /'),
+  ),
+});
+
+const memo = new TtlMemo<CacheEndpointConfig | null>();
+
+export async function createCacheEndpoint(env: Env, shopId: string, key: string): Promise<CacheEndpointRecord> {
+  const now = nowIso();
+  const endpoint = { token: crypto.randomUUID(), shopId, key, createdAt: now, updatedAt: now };
+  await insertCacheEndpoint(env.DB, endpoint);
+  const config = { shopId, key };
+  await env.KV.put(cacheEndpointKvKey(endpoint.token), JSON.stringify(config));
+  memo.set(endpoint.token, config, CONFIG_MEMO_TTL_MS);
+  return endpoint;
+}
+
+export async function requireCacheEndpoint(env: Env, shopId: string, token: string): Promise<CacheEndpointRecord> {
+  const endpoint = await findShopCacheEndpoint(env.DB, shopId, token);
+  if (endpoint === null) throw notFound('Cache endpoint');
+  return endpoint;
+}
+
+export async function removeCacheEndpoint(env: Env, shopId: string, token: string): Promise<void> {
+  if (!(await deleteCacheEndpoint(env.DB, shopId, token))) throw notFound('Cache endpoint');
+  await env.KV.delete(cacheEndpointKvKey(token));
+  memo.set(token, null, CONFIG_NEGATIVE_MEMO_TTL_MS);
+}
+
+/** Memo, then KV, then D1 on a KV miss (repairing KV); null for an unknown token. */
+export async function findCacheEndpointConfig(
+  env: Env,
+  ctx: ExecutionContext,
+  token: string,
+): Promise<CacheEndpointConfig | null> {
+  const cached = memo.get(token);
+  if (cached !== undefined) return cached.value;
+  let config: CacheEndpointConfig | null = null;
+  try {
+    const value: unknown = await env.KV.get(cacheEndpointKvKey(token), 'json');
+    if (isConfig(value)) config = value;
+  } catch (err) {
+    log.warn('kv read failed; falling back to D1', { ...describeError(err) });
+  }
+  if (config === null) {
+    const record = await findCacheEndpoint(env.DB, token);
+    config = record && { shopId: record.shopId, key: record.key };
+    if (config !== null) {
+      const copy = config;
+      ctx.waitUntil(env.KV.put(cacheEndpointKvKey(token), JSON.stringify(copy)).catch(() => {}));
+    }
+  }
+  memo.set(token, config, config ? CONFIG_MEMO_TTL_MS : CONFIG_NEGATIVE_MEMO_TTL_MS);
+  return config;
+}
+
+/** Forgets memoised endpoints (tests use it to reach KV and D1 again). */
+export function clearCacheEndpointMemo(): void {
+  memo.clear();
+}
+
+function isConfig(value: unknown): value is CacheEndpointConfig {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v['shopId'] === 'string' && typeof v['key'] === 'string';
+}
+
+export function cacheEndpointToApi(endpoint: CacheEndpointRecord, origin: string) {
+  return {
+    token: endpoint.token,
+    key: endpoint.key,
+    url: `${origin}/cache/${endpoint.token}`,
+    created_at: endpoint.createdAt,
+    updated_at: endpoint.updatedAt,
+  };
+}

@@ -1,0 +1,115 @@
+import * as v from 'valibot';
+import { requireApp } from '../admin/auth';
+import { MAX_ADMIN_BODY_BYTES } from '../env';
+import { readJsonBody } from '../http/body';
+import { AppError, notFound, validationFailed } from '../http/errors';
+import { jsonResponse, noContent } from '../http/json';
+import { pageOf, parsePageRequest } from '../http/pagination';
+import { requestOrigin, type RouteRequest } from '../http/route';
+import { parseBody } from '../http/validate';
+import {
+  CacheCopyError,
+  CacheInputError,
+  checkCacheKey,
+  deleteCacheValue,
+  readCacheEntry,
+  setCacheValue,
+  checkCacheTtl,
+} from './cache';
+import {
+  cacheEndpointToApi,
+  createCacheEndpoint,
+  createCacheEndpointSchema,
+  removeCacheEndpoint,
+  requireCacheEndpoint,
+} from './endpoints';
+import { listShopCacheEndpoints } from './store';
+
+/** Management of a shop's cache endpoints and cache keys, with an app access token. */
+
+export async function postCacheEndpoint(request: RouteRequest, env: Env): Promise<Response> {
+  const app = await requireApp(request, env);
+  const input = parseBody(createCacheEndpointSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
+  const endpoint = await createCacheEndpoint(env, app.shopId, input.key);
+  return jsonResponse({ cache_endpoint: cacheEndpointToApi(endpoint, requestOrigin(request)) }, 201);
+}
+
+export async function getCacheEndpoints(request: RouteRequest, env: Env): Promise<Response> {
+  const app = await requireApp(request, env);
+  const page = parsePageRequest(new URL(request.url).searchParams);
+  const rows = await listShopCacheEndpoints(env.DB, app.shopId, page.limit + 1, page.cursor);
+  const { items, nextCursor } = pageOf(
+    rows.map((r) => ({ ...r, id: r.token })),
+    page.limit,
+  );
+  const origin = requestOrigin(request);
+  return jsonResponse({ cache_endpoints: items.map((e) => cacheEndpointToApi(e, origin)), next_cursor: nextCursor });
+}
+
+export async function getCacheEndpointRoute(request: RouteRequest, env: Env): Promise<Response> {
+  const app = await requireApp(request, env);
+  const endpoint = await requireCacheEndpoint(env, app.shopId, request.params['token']!);
+  return jsonResponse({ cache_endpoint: cacheEndpointToApi(endpoint, requestOrigin(request)) });
+}
+
+export async function deleteCacheEndpointRoute(request: RouteRequest, env: Env): Promise<Response> {
+  const app = await requireApp(request, env);
+  await removeCacheEndpoint(env, app.shopId, request.params['token']!);
+  return noContent();
+}
+
+const putCacheSchema = v.strictObject({
+  value: v.unknown(),
+  ttl: v.optional(v.number('must be a number of seconds')),
+});
+
+/** The key from the path (`/api/v1/cache/{key}`, slashes allowed), checked by the cache rules. */
+function keyOf(request: RouteRequest): string {
+  try {
+    return checkCacheKey(decodeURIComponent(request.params['key'] ?? ''));
+  } catch (err) {
+    if (err instanceof CacheInputError || err instanceof URIError) throw validationFailed({ key: [err.message] });
+    throw err;
+  }
+}
+
+export async function getCacheKey(request: RouteRequest, env: Env): Promise<Response> {
+  const app = await requireApp(request, env);
+  const key = keyOf(request);
+  const entry = await readCacheEntry(env, app.shopId, key);
+  if (entry === null) throw notFound('Cache key');
+  return jsonResponse({ key, value: JSON.parse(entry.valueJson) as unknown, expires_at: entry.expiresAt });
+}
+
+export async function putCacheKey(request: RouteRequest, env: Env): Promise<Response> {
+  const app = await requireApp(request, env);
+  const key = keyOf(request);
+  const input = parseBody(putCacheSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
+  try {
+    const ttl = checkCacheTtl(input.ttl);
+    const value = await setCacheValue(env, app.shopId, key, input.value, ttl);
+    const entry = await readCacheEntry(env, app.shopId, key);
+    return jsonResponse({ key, value, expires_at: entry?.expiresAt ?? null });
+  } catch (err) {
+    throw cacheApiError(err);
+  }
+}
+
+export async function deleteCacheKey(request: RouteRequest, env: Env): Promise<Response> {
+  const app = await requireApp(request, env);
+  const key = keyOf(request);
+  let existed: boolean;
+  try {
+    existed = await deleteCacheValue(env, app.shopId, key);
+  } catch (err) {
+    throw cacheApiError(err);
+  }
+  if (!existed) throw notFound('Cache key');
+  return noContent();
+}
+
+function cacheApiError(err: unknown): unknown {
+  if (err instanceof CacheInputError) return validationFailed({ value: [err.message] });
+  if (err instanceof CacheCopyError) return new AppError(503, 'unavailable', err.message, { headers: { 'retry-after': '5' } });
+  return err;
+}

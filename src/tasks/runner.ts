@@ -1,0 +1,266 @@
+import { performAction } from '../actions/perform';
+import { findShop, type ShopRecord } from '../admin/store';
+import { readCacheEntry } from '../cache/cache';
+import {
+  ACTION_RETRY_DELAYS_SECONDS,
+  MAX_ACTION_ATTEMPTS,
+  MAX_EVENT_DEPTH,
+  MAX_QUEUE_DELAY_SECONDS,
+  TASK_RUN_CONCURRENCY,
+} from '../env';
+import type { EventRecord } from '../events/model';
+import { loadEventAncestors, loadEvents } from '../events/store';
+import { describeError, log } from '../log';
+import type { QueueMessage } from '../queue/messages';
+import { nowIso } from '../time';
+import { renderTask, type CacheReader } from './engine';
+import type { ActionType } from './output';
+import { eventVariable, renderScope, shopVariable } from './scope';
+import {
+  claimTaskRun,
+  createTaskRuns,
+  findTask,
+  finishTaskRun,
+  finishTaskRunStatement,
+  listActionRuns,
+  listSubscribedTasks,
+  recordActionAttemptStatement,
+  recordRendering,
+  rescheduleTaskRunStatement,
+  runTogether,
+  setTaskRunWake,
+  type ActionAttempt,
+  type ActionRunRecord,
+  type NewTaskRun,
+  type TaskRecord,
+  type TaskRunRecord,
+} from './store';
+
+/**
+ * The task runner (spec/tasks-and-cache.md "Tasks", "Runs"). Every enabled task of an event's shop
+ * subscribed to its topic gets one run per subscription; a run renders the script, records the
+ * actions it asked for, then performs them in order. Whatever a script or an action does is
+ * recorded on the run; only storage failures are thrown, so the queue retries the message.
+ */
+
+/** Known records, so a run started by the consumer does not read them again. */
+interface Known {
+  event?: EventRecord;
+  task?: TaskRecord;
+  shops: Map<string, Promise<ShopRecord | null>>;
+}
+
+/**
+ * Creates and runs the task runs of a batch of events. Returns the ids of events whose runs could
+ * not be created or recorded (their messages are retried; runs are idempotent on event and task).
+ */
+export async function runTasksForEvents(env: Env, events: readonly EventRecord[]): Promise<Set<string>> {
+  const failed = new Set<string>();
+  const pairs = [...new Set(events.map((e) => JSON.stringify([e.shopId, e.topic])))].map(
+    (p) => JSON.parse(p) as [string, string],
+  );
+  const subscribed = await listSubscribedTasks(env.DB, pairs);
+  if (subscribed.length === 0) return failed;
+
+  const nowMs = Date.now();
+  const now = new Date(nowMs).toISOString();
+  const newRuns: NewTaskRun[] = [];
+  const byRun = new Map<string, { event: EventRecord; task: TaskRecord }>();
+  for (const event of events) {
+    for (const sub of subscribed) {
+      if (sub.task.shopId !== event.shopId || sub.topic !== event.topic) continue;
+      const runAtMs = Date.parse(event.createdAt) + sub.delaySeconds * 1000;
+      const run: NewTaskRun = {
+        id: crypto.randomUUID(),
+        shopId: event.shopId,
+        taskId: sub.task.id,
+        eventId: event.id,
+        delaySeconds: sub.delaySeconds,
+        runAt: new Date(runAtMs).toISOString(),
+        wake: runAtMs - nowMs > MAX_QUEUE_DELAY_SECONDS * 1000 ? 'cron' : 'queue',
+      };
+      newRuns.push(run);
+      byRun.set(`${event.id}|${sub.task.id}|${sub.delaySeconds}`, { event, task: sub.task });
+    }
+  }
+
+  let runs: TaskRunRecord[];
+  try {
+    runs = await createTaskRuns(env.DB, newRuns, now);
+  } catch (err) {
+    log.error('task runs could not be created; retrying their events', describeError(err));
+    for (const r of newRuns) failed.add(r.eventId);
+    return failed;
+  }
+
+  const shops = new Map<string, Promise<ShopRecord | null>>();
+  const due = runs.filter((r) => r.status === 'running');
+  const later = runs.filter((r) => r.status === 'scheduled' && r.wake === 'queue');
+  await eachLimited(due, TASK_RUN_CONCURRENCY, async (run) => {
+    const known = byRun.get(`${run.eventId}|${run.taskId}|${run.delaySeconds}`);
+    try {
+      await advanceTaskRun(env, run, { ...known, shops });
+    } catch (err) {
+      log.error('task run could not be recorded; retrying its event', { runId: run.id, ...describeError(err) });
+      failed.add(run.eventId);
+    }
+  });
+  for (const id of await scheduleOnQueue(env, later, nowMs)) failed.add(id);
+  return failed;
+}
+
+/** Sends delayed runs to the queue; a failed send leaves them to the cron sweep. Returns failed event ids. */
+async function scheduleOnQueue(env: Env, runs: readonly TaskRunRecord[], nowMs: number): Promise<string[]> {
+  if (runs.length === 0) return [];
+  try {
+    await env.EVENTS.sendBatch(
+      runs.map((r) => ({
+        body: { kind: 'task-run', runId: r.id } satisfies QueueMessage,
+        contentType: 'v8' as const,
+        delaySeconds: Math.max(0, Math.ceil((Date.parse(r.runAt) - nowMs) / 1000)),
+      })),
+    );
+    return [];
+  } catch (err) {
+    log.warn('delayed task runs not queued; leaving them to the cron sweep', describeError(err));
+  }
+  try {
+    await setTaskRunWake(env.DB, runs.map((r) => r.id), 'cron');
+    return [];
+  } catch (err) {
+    log.error('delayed task runs neither queued nor left to the sweep', describeError(err));
+    return runs.map((r) => r.eventId);
+  }
+}
+
+/**
+ * Handles a `task-run` message: claims the run and advances it. Returns quietly when the run was
+ * already taken or finished (a duplicate message). Throws on storage failures.
+ */
+export async function runDueTaskRun(env: Env, runId: string, redelivered: boolean): Promise<void> {
+  const run = await claimTaskRun(env.DB, runId, nowIso(), redelivered);
+  if (run === null) return;
+  await advanceTaskRun(env, run, { shops: new Map() });
+}
+
+/** Renders a claimed run (unless it already was) and performs its remaining actions in order. */
+async function advanceTaskRun(env: Env, run: TaskRunRecord, known: Known): Promise<void> {
+  if (run.renderedAt !== null) {
+    const actions = await listActionRuns(env.DB, [run.id]);
+    return performActions(env, run, actions, run.logs, () => eventDepth(env, run.eventId));
+  }
+  const task = known.task ?? (await findTask(env.DB, run.taskId));
+  const fail = (error: string, logs: unknown[] = [], errors: unknown[] = []) =>
+    finishTaskRun(env.DB, run.id, { status: 'failed', logs, errors, error }, nowIso());
+  if (task === null) return fail('The task was deleted before this run.');
+  if (!task.enabled) return fail('The task was disabled before this run was due.');
+  const event = known.event ?? (await loadEvents(env.DB, [run.eventId]))[0];
+  if (event === undefined) return fail('The event no longer exists.');
+
+  // Ancestors cost a query; a script that never names `parent` cannot see them (a false positive
+  // only costs that query). The `event` action finds the depth itself when it needs it.
+  const needsAncestors = event.parentId !== null && /\bparent\b/.test(task.script);
+  const ancestors = needsAncestors ? await loadEventAncestors(env.DB, event.parentId!, MAX_EVENT_DEPTH) : [];
+  let shop = known.shops.get(run.shopId);
+  if (shop === undefined) known.shops.set(run.shopId, (shop = findShop(env.DB, run.shopId)));
+  const scope = renderScope(task, eventVariable(event, ancestors), shopVariable(await shop, run.shopId));
+  const outcome = await renderTask(task.script, scope, cacheReader(env, run.shopId));
+  if (!outcome.ok) return fail(outcome.error);
+  if (outcome.errors.length > 0) {
+    return fail('The task rendered an error, so none of its actions were performed.', outcome.logs, outcome.errors);
+  }
+  if (outcome.actions.length === 0) {
+    return finishTaskRun(env.DB, run.id, { status: 'succeeded', logs: outcome.logs, errors: [], error: null }, nowIso());
+  }
+  const actions = await recordRendering(env.DB, run.id, outcome.actions, outcome.logs, nowIso());
+  const depthOf = needsAncestors || event.parentId === null
+    ? async () => ancestors.length
+    : () => eventDepth(env, event.id);
+  await performActions(env, run, actions, outcome.logs, depthOf);
+}
+
+/** `cache["key"]` in scripts: the live value from D1 (the truth), memoised for the render. */
+function cacheReader(env: Env, shopId: string): CacheReader {
+  const seen = new Map<string, Promise<unknown>>();
+  return (key) => {
+    let value = seen.get(key);
+    if (value === undefined) {
+      value = readCacheEntry(env, shopId, key).then((e) => (e ? (JSON.parse(e.valueJson) as unknown) : undefined));
+      seen.set(key, value);
+    }
+    return value;
+  };
+}
+
+async function eventDepth(env: Env, eventId: string): Promise<number> {
+  const [event] = await loadEvents(env.DB, [eventId]);
+  if (!event?.parentId) return 0;
+  return (await loadEventAncestors(env.DB, event.parentId, MAX_EVENT_DEPTH)).length;
+}
+
+/**
+ * Performs the actions not yet finished, in order. A transient failure with attempts left
+ * reschedules the run (the remaining actions wait behind it, keeping the order); after the last
+ * action the run is finished in the same transaction as that action's record.
+ */
+async function performActions(
+  env: Env,
+  run: TaskRunRecord,
+  actions: readonly ActionRunRecord[],
+  logs: unknown[],
+  depthOf: () => Promise<number>,
+): Promise<void> {
+  let depth: number | undefined;
+  const pending = actions.filter((a) => a.status === 'scheduled' || a.status === 'running');
+  const outcomes = new Map(actions.map((a) => [a.id, a.status]));
+  const finish = (now: string) => {
+    const failures = [...outcomes.values()].filter((s) => s === 'failed').length;
+    return finishTaskRunStatement(env.DB, run.id, {
+      status: failures === 0 ? 'succeeded' : 'failed',
+      logs,
+      errors: [],
+      error: failures === 0 ? null : `${failures} of ${actions.length} actions failed.`,
+    }, now);
+  };
+  // A crash after the last action's record but before the run's: only the finish is missing.
+  if (pending.length === 0) return runTogether(env.DB, [finish(nowIso())]);
+  for (const [i, action] of pending.entries()) {
+    if (action.type === 'event' && depth === undefined) depth = await depthOf();
+    const startedAt = nowIso();
+    const ctx = { env, shopId: run.shopId, eventId: run.eventId, depth: depth ?? 0 };
+    const outcome = await performAction(ctx, action.type as ActionType, action.options);
+    const attempts = action.attempts + 1;
+    const nowMs = Date.now();
+    const now = new Date(nowMs).toISOString();
+    let attempt: ActionAttempt;
+    if (outcome.ok) attempt = { status: 'succeeded', result: outcome.result };
+    else if (outcome.transient && attempts < MAX_ACTION_ATTEMPTS) {
+      const delay = ACTION_RETRY_DELAYS_SECONDS[attempts - 1]!;
+      const retryAt = new Date(nowMs + delay * 1000).toISOString();
+      attempt = { status: 'scheduled', error: outcome.error, nextAttemptAt: retryAt };
+      await runTogether(env.DB, [
+        recordActionAttemptStatement(env.DB, action.id, attempt, startedAt, now),
+        rescheduleTaskRunStatement(env.DB, run.id, retryAt, 'queue', now),
+      ]);
+      // Neither a message nor the sweep would wake the run: fail the message so it is redelivered.
+      if ((await scheduleOnQueue(env, [{ ...run, runAt: retryAt }], nowMs)).length > 0) {
+        throw new Error(`task run ${run.id} could not be scheduled for its retry`);
+      }
+      return;
+    } else attempt = { status: 'failed', error: outcome.error };
+    outcomes.set(action.id, attempt.status);
+
+    const statements = [recordActionAttemptStatement(env.DB, action.id, attempt, startedAt, now)];
+    if (i === pending.length - 1) statements.push(finish(now));
+    await runTogether(env.DB, statements);
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` at once; every promise is awaited. */
+async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,37 @@
+import type { ShopRecord } from '../admin/store';
+import type { EventRecord } from '../events/model';
+import type { RenderScope } from './engine';
+import type { TaskRecord } from './store';
+
+/** The variables a script sees (spec/tasks-and-cache.md "Rendering"), besides `cache`. */
+
+/** `event`, with `parent` nested for each ancestor given (parent first). */
+export function eventVariable(event: EventRecord, ancestors: readonly EventRecord[]): Record<string, unknown> {
+  const [parent, ...older] = ancestors;
+  return {
+    id: event.id,
+    topic: event.topic,
+    data: JSON.parse(event.dataJson) as unknown,
+    source: event.source,
+    created_at: event.createdAt,
+    webhook_request_id: event.webhookRequestId,
+    parent: parent ? eventVariable(parent, older) : null,
+  };
+}
+
+export function shopVariable(shop: ShopRecord | null, shopId: string): Record<string, unknown> {
+  return {
+    id: shopId,
+    myshopify_domain: shop?.myshopifyDomain ?? null,
+    primary_domain: shop?.primaryDomain ?? null,
+    domain: shop?.primaryDomain ?? shop?.myshopifyDomain ?? null,
+  };
+}
+
+export function renderScope(
+  task: Pick<TaskRecord, 'id' | 'name' | 'optionsJson'>,
+  event: Record<string, unknown>,
+  shop: Record<string, unknown>,
+): RenderScope {
+  return { event, shop, task: { id: task.id, name: task.name }, options: JSON.parse(task.optionsJson) as unknown };
+}

@@ -1,0 +1,503 @@
+import type { Cursor } from '../http/pagination';
+import type { Subscription } from './subscriptions';
+
+/** Every SQL statement on `tasks`, `task_subscriptions`, `task_runs` and `action_runs`. */
+
+export interface TaskRecord {
+  id: string;
+  shopId: string;
+  name: string;
+  subscriptions: string;
+  script: string;
+  /** JSON text of the options object. */
+  optionsJson: string;
+  enabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface TaskRow {
+  id: string;
+  shop_id: string;
+  name: string;
+  subscriptions: string;
+  script: string;
+  options: string;
+  enabled: number;
+  created_at: string;
+  updated_at: string;
+}
+
+const TASK_COLUMNS = 'id, shop_id, name, subscriptions, script, options, enabled, created_at, updated_at';
+const TASK_COLUMNS_T = TASK_COLUMNS.split(', ').map((c) => `t.${c}`).join(', ');
+
+const toTask = (row: TaskRow): TaskRecord => ({
+  id: row.id,
+  shopId: row.shop_id,
+  name: row.name,
+  subscriptions: row.subscriptions,
+  script: row.script,
+  optionsJson: row.options,
+  enabled: row.enabled === 1,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+function subscriptionStatements(db: D1Database, task: TaskRecord, subs: readonly Subscription[]) {
+  return [
+    db.prepare(`DELETE FROM task_subscriptions WHERE task_id = ?1`).bind(task.id),
+    ...subs.map((s) =>
+      db
+        .prepare(
+          `INSERT INTO task_subscriptions (task_id, shop_id, topic, delay_seconds) VALUES (?1, ?2, ?3, ?4)`,
+        )
+        .bind(task.id, task.shopId, s.topic, s.delaySeconds),
+    ),
+  ];
+}
+
+/** Inserts a task and its parsed subscriptions in one transaction. */
+export async function insertTask(db: D1Database, task: TaskRecord, subs: readonly Subscription[]): Promise<void> {
+  await db.batch([
+    db
+      .prepare(`INSERT INTO tasks (${TASK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`)
+      .bind(task.id, task.shopId, task.name, task.subscriptions, task.script, task.optionsJson,
+        task.enabled ? 1 : 0, task.createdAt, task.updatedAt),
+    ...subscriptionStatements(db, task, subs),
+  ]);
+}
+
+/** Writes a task's mutable fields and replaces its subscriptions in one transaction. */
+export async function updateTask(db: D1Database, task: TaskRecord, subs: readonly Subscription[]): Promise<void> {
+  await db.batch([
+    db
+      .prepare(
+        `UPDATE tasks SET name = ?3, subscriptions = ?4, script = ?5, options = ?6, enabled = ?7,
+                          updated_at = ?8
+         WHERE id = ?1 AND shop_id = ?2`,
+      )
+      .bind(task.id, task.shopId, task.name, task.subscriptions, task.script, task.optionsJson,
+        task.enabled ? 1 : 0, task.updatedAt),
+    ...subscriptionStatements(db, task, subs),
+  ]);
+}
+
+export async function findShopTask(db: D1Database, shopId: string, id: string): Promise<TaskRecord | null> {
+  const row = await db
+    .prepare(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?1 AND shop_id = ?2`)
+    .bind(id, shopId)
+    .first<TaskRow>();
+  return row && toTask(row);
+}
+
+export async function findTask(db: D1Database, id: string): Promise<TaskRecord | null> {
+  const row = await db.prepare(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?1`).bind(id).first<TaskRow>();
+  return row && toTask(row);
+}
+
+export async function listShopTasks(
+  db: D1Database,
+  shopId: string,
+  limit: number,
+  cursor: Cursor | null,
+): Promise<TaskRecord[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT ${TASK_COLUMNS} FROM tasks
+       WHERE shop_id = ?1 AND (?2 IS NULL OR (created_at, id) > (?2, ?3))
+       ORDER BY created_at, id LIMIT ?4`,
+    )
+    .bind(shopId, cursor?.createdAt ?? null, cursor?.id ?? null, limit)
+    .all<TaskRow>();
+  return results.map(toTask);
+}
+
+export async function deleteTask(db: D1Database, shopId: string, id: string): Promise<boolean> {
+  const result = await db.prepare(`DELETE FROM tasks WHERE id = ?1 AND shop_id = ?2`).bind(id, shopId).run();
+  return result.meta.changes > 0;
+}
+
+/** An enabled task subscribed to a (shop, topic), with the delay of that subscription. */
+export interface SubscribedTask {
+  task: TaskRecord;
+  topic: string;
+  delaySeconds: number;
+}
+
+/** Enabled tasks subscribed to any of the (shop, topic) pairs, via task_subscriptions_shop_topic. */
+export async function listSubscribedTasks(
+  db: D1Database,
+  pairs: readonly (readonly [string, string])[],
+): Promise<SubscribedTask[]> {
+  if (pairs.length === 0) return [];
+  const { results } = await db
+    .prepare(
+      `SELECT ${TASK_COLUMNS_T}, s.topic AS sub_topic, s.delay_seconds AS sub_delay
+       FROM task_subscriptions s JOIN tasks t ON t.id = s.task_id
+       WHERE t.enabled = 1 AND (s.shop_id, s.topic) IN (
+         SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))
+       ORDER BY t.created_at, t.id`,
+    )
+    .bind(JSON.stringify(pairs))
+    .all<TaskRow & { sub_topic: string; sub_delay: number }>();
+  return results.map((row) => ({ task: toTask(row), topic: row.sub_topic, delaySeconds: row.sub_delay }));
+}
+
+// ── task_runs ───────────────────────────────────────────────────────────────────────────────
+
+export type RunStatus = 'scheduled' | 'running' | 'succeeded' | 'failed';
+
+export interface TaskRunRecord {
+  id: string;
+  shopId: string;
+  taskId: string;
+  eventId: string;
+  delaySeconds: number;
+  status: RunStatus;
+  wake: 'queue' | 'cron';
+  runAt: string;
+  attempts: number;
+  logs: unknown[];
+  errors: unknown[];
+  error: string | null;
+  renderedAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface TaskRunRow {
+  id: string;
+  shop_id: string;
+  task_id: string;
+  event_id: string;
+  delay_seconds: number;
+  status: RunStatus;
+  wake: 'queue' | 'cron';
+  run_at: string;
+  attempts: number;
+  logs: string;
+  errors: string;
+  error: string | null;
+  rendered_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+const RUN_COLUMNS =
+  'id, shop_id, task_id, event_id, delay_seconds, status, wake, run_at, attempts, logs, errors, error, ' +
+  'rendered_at, started_at, finished_at, created_at, updated_at';
+
+const toRun = (row: TaskRunRow): TaskRunRecord => ({
+  id: row.id,
+  shopId: row.shop_id,
+  taskId: row.task_id,
+  eventId: row.event_id,
+  delaySeconds: row.delay_seconds,
+  status: row.status,
+  wake: row.wake,
+  runAt: row.run_at,
+  attempts: row.attempts,
+  logs: JSON.parse(row.logs) as unknown[],
+  errors: JSON.parse(row.errors) as unknown[],
+  error: row.error,
+  renderedAt: row.rendered_at,
+  startedAt: row.started_at,
+  finishedAt: row.finished_at,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+export interface NewTaskRun {
+  id: string;
+  shopId: string;
+  taskId: string;
+  eventId: string;
+  delaySeconds: number;
+  runAt: string;
+  wake: 'queue' | 'cron';
+}
+
+/**
+ * Creates the runs of a batch in one transaction, idempotent on (event, task, delay). A run due
+ * now is created `running` (claimed by this call); a delayed one `scheduled`. An existing run that
+ * has not finished is returned claimed again (a redelivered event resumes it); a finished one is
+ * not returned.
+ */
+export async function createTaskRuns(db: D1Database, runs: readonly NewTaskRun[], now: string): Promise<TaskRunRecord[]> {
+  if (runs.length === 0) return [];
+  const results = await db.batch<TaskRunRow>(
+    runs.map((r) =>
+      db
+        .prepare(
+          `INSERT INTO task_runs (id, shop_id, task_id, event_id, delay_seconds, status, wake, run_at,
+                                  attempts, started_at, created_at, updated_at)
+           VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?5 = 0 THEN 'running' ELSE 'scheduled' END, ?6, ?7,
+                   CASE WHEN ?5 = 0 THEN 1 ELSE 0 END, CASE WHEN ?5 = 0 THEN ?8 END, ?8, ?8)
+           ON CONFLICT (event_id, task_id, delay_seconds) DO UPDATE SET
+             status = CASE WHEN task_runs.delay_seconds = 0 THEN 'running' ELSE task_runs.status END,
+             attempts = task_runs.attempts + (task_runs.delay_seconds = 0),
+             updated_at = excluded.updated_at
+           WHERE task_runs.status IN ('scheduled', 'running')
+           RETURNING ${RUN_COLUMNS}`,
+        )
+        .bind(r.id, r.shopId, r.taskId, r.eventId, r.delaySeconds, r.wake, r.runAt, now),
+    ),
+  );
+  return results.flatMap((res) => res.results.map(toRun));
+}
+
+/**
+ * Claims a due run for execution: scheduled → running (or, for a redelivered message, a run left
+ * running by a crash). Null when another message already took it or it is finished.
+ */
+export async function claimTaskRun(
+  db: D1Database,
+  id: string,
+  now: string,
+  resumeRunning: boolean,
+): Promise<TaskRunRecord | null> {
+  const row = await db
+    .prepare(
+      `UPDATE task_runs SET status = 'running', attempts = attempts + 1,
+              started_at = coalesce(started_at, ?2), updated_at = ?2
+       WHERE id = ?1 AND (status = 'scheduled' OR (?3 = 1 AND status = 'running'))
+       RETURNING ${RUN_COLUMNS}`,
+    )
+    .bind(id, now, resumeRunning ? 1 : 0)
+    .first<TaskRunRow>();
+  return row && toRun(row);
+}
+
+/** Sets how a scheduled run will be woken (after a queue send failed: by the cron sweep). */
+export async function setTaskRunWake(db: D1Database, ids: readonly string[], wake: 'queue' | 'cron'): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .prepare(`UPDATE task_runs SET wake = ?2 WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'scheduled'`)
+    .bind(JSON.stringify(ids), wake)
+    .run();
+}
+
+/** Scheduled runs due by `now` that only the cron sweep will wake (task_runs_cron_due). */
+export async function listCronDueTaskRunIds(db: D1Database, now: string, limit: number): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT id FROM task_runs WHERE status = 'scheduled' AND wake = 'cron' AND run_at <= ?1
+       ORDER BY run_at LIMIT ?2`,
+    )
+    .bind(now, limit)
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}
+
+/** A run's end: status, logs and errors from rendering, and the reason when it failed. */
+export interface TaskRunFinish {
+  status: 'succeeded' | 'failed';
+  logs: unknown[];
+  errors: unknown[];
+  error: string | null;
+}
+
+export function finishTaskRunStatement(db: D1Database, id: string, finish: TaskRunFinish, now: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE task_runs SET status = ?2, logs = ?3, errors = ?4, error = ?5, finished_at = ?6, updated_at = ?6
+       WHERE id = ?1`,
+    )
+    .bind(id, finish.status, JSON.stringify(finish.logs), JSON.stringify(finish.errors), finish.error, now);
+}
+
+export async function finishTaskRun(db: D1Database, id: string, finish: TaskRunFinish, now: string): Promise<void> {
+  await finishTaskRunStatement(db, id, finish, now).run();
+}
+
+/** Puts a run back to `scheduled` until `runAt` (an action waits for its retry). */
+export function rescheduleTaskRunStatement(
+  db: D1Database,
+  id: string,
+  runAt: string,
+  wake: 'queue' | 'cron',
+  now: string,
+): D1PreparedStatement {
+  return db
+    .prepare(`UPDATE task_runs SET status = 'scheduled', run_at = ?2, wake = ?3, updated_at = ?4 WHERE id = ?1`)
+    .bind(id, runAt, wake, now);
+}
+
+export async function findTaskRun(db: D1Database, id: string): Promise<TaskRunRecord | null> {
+  const row = await db.prepare(`SELECT ${RUN_COLUMNS} FROM task_runs WHERE id = ?1`).bind(id).first<TaskRunRow>();
+  return row && toRun(row);
+}
+
+/** The runs of an event, oldest first (task_runs_event_created). */
+export async function listEventTaskRuns(db: D1Database, shopId: string, eventId: string): Promise<TaskRunRecord[]> {
+  const { results } = await db
+    .prepare(`SELECT ${RUN_COLUMNS} FROM task_runs WHERE event_id = ?1 AND shop_id = ?2 ORDER BY created_at, id`)
+    .bind(eventId, shopId)
+    .all<TaskRunRow>();
+  return results.map(toRun);
+}
+
+// ── action_runs ─────────────────────────────────────────────────────────────────────────────
+
+export interface ActionRunRecord {
+  id: string;
+  taskRunId: string;
+  position: number;
+  type: string;
+  options: unknown;
+  meta: unknown;
+  status: RunStatus;
+  attempts: number;
+  result: unknown;
+  error: string | null;
+  nextAttemptAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  createdAt: string;
+}
+
+interface ActionRunRow {
+  id: string;
+  task_run_id: string;
+  position: number;
+  type: string;
+  options: string;
+  meta: string | null;
+  status: RunStatus;
+  attempts: number;
+  result: string | null;
+  error: string | null;
+  next_attempt_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  created_at: string;
+}
+
+const ACTION_COLUMNS =
+  'id, task_run_id, position, type, options, meta, status, attempts, result, error, next_attempt_at, ' +
+  'started_at, finished_at, created_at';
+
+const toActionRun = (row: ActionRunRow): ActionRunRecord => ({
+  id: row.id,
+  taskRunId: row.task_run_id,
+  position: row.position,
+  type: row.type,
+  options: JSON.parse(row.options) as unknown,
+  meta: row.meta === null ? null : (JSON.parse(row.meta) as unknown),
+  status: row.status,
+  attempts: row.attempts,
+  result: row.result === null ? null : (JSON.parse(row.result) as unknown),
+  error: row.error,
+  nextAttemptAt: row.next_attempt_at,
+  startedAt: row.started_at,
+  finishedAt: row.finished_at,
+  createdAt: row.created_at,
+});
+
+/**
+ * Records a rendering that produced actions: the action runs (scheduled) and the run's logs, in
+ * one transaction, so a crash never leaves half the actions recorded.
+ */
+export async function recordRendering(
+  db: D1Database,
+  runId: string,
+  actions: readonly { type: string; options: unknown; meta: unknown }[],
+  logs: unknown[],
+  now: string,
+): Promise<ActionRunRecord[]> {
+  const records: ActionRunRecord[] = actions.map((a, position) => ({
+    id: crypto.randomUUID(),
+    taskRunId: runId,
+    position,
+    type: a.type,
+    options: a.options,
+    meta: a.meta,
+    status: 'scheduled',
+    attempts: 0,
+    result: null,
+    error: null,
+    nextAttemptAt: null,
+    startedAt: null,
+    finishedAt: null,
+    createdAt: now,
+  }));
+  await db.batch([
+    db
+      .prepare(`UPDATE task_runs SET rendered_at = ?2, logs = ?3, updated_at = ?2 WHERE id = ?1`)
+      .bind(runId, now, JSON.stringify(logs)),
+    ...records.map((r) =>
+      db
+        .prepare(
+          `INSERT INTO action_runs (id, task_run_id, position, type, options, meta, status, attempts, created_at)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'scheduled', 0, ?7)
+           ON CONFLICT (task_run_id, position) DO NOTHING`,
+        )
+        .bind(r.id, r.taskRunId, r.position, r.type, JSON.stringify(r.options),
+          r.meta === null ? null : JSON.stringify(r.meta), now),
+    ),
+  ]);
+  return records;
+}
+
+export async function listActionRuns(db: D1Database, taskRunIds: readonly string[]): Promise<ActionRunRecord[]> {
+  if (taskRunIds.length === 0) return [];
+  const { results } = await db
+    .prepare(
+      `SELECT ${ACTION_COLUMNS} FROM action_runs WHERE task_run_id IN (SELECT value FROM json_each(?1))
+       ORDER BY task_run_id, position`,
+    )
+    .bind(JSON.stringify(taskRunIds))
+    .all<ActionRunRow>();
+  return results.map(toActionRun);
+}
+
+/** How an attempt at an action ended. */
+export type ActionAttempt =
+  | { status: 'succeeded'; result: unknown }
+  | { status: 'failed'; error: string }
+  | { status: 'scheduled'; error: string; nextAttemptAt: string };
+
+export function recordActionAttemptStatement(
+  db: D1Database,
+  id: string,
+  attempt: ActionAttempt,
+  startedAt: string,
+  now: string,
+): D1PreparedStatement {
+  const finished = attempt.status === 'scheduled' ? null : now;
+  return db
+    .prepare(
+      `UPDATE action_runs SET status = ?2, attempts = attempts + 1, result = ?3, error = ?4,
+              next_attempt_at = ?5, started_at = coalesce(started_at, ?6), finished_at = ?7
+       WHERE id = ?1`,
+    )
+    .bind(
+      id,
+      attempt.status,
+      attempt.status === 'succeeded' ? JSON.stringify(attempt.result ?? null) : null,
+      attempt.status === 'succeeded' ? null : attempt.error,
+      attempt.status === 'scheduled' ? attempt.nextAttemptAt : null,
+      startedAt,
+      finished,
+    );
+}
+
+/** Runs a set of statements in one transaction. */
+export async function runTogether(db: D1Database, statements: D1PreparedStatement[]): Promise<void> {
+  if (statements.length > 0) await db.batch(statements);
+}
+
+/** Fails a run the queue gave up on, unless it finished meanwhile. */
+export async function failAbandonedTaskRun(db: D1Database, id: string, error: string, now: string): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE task_runs SET status = 'failed', error = ?2, finished_at = ?3, updated_at = ?3
+       WHERE id = ?1 AND status IN ('scheduled', 'running')`,
+    )
+    .bind(id, error, now)
+    .run();
+}

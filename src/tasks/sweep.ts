@@ -1,0 +1,18 @@
+import { TASK_RUN_SWEEP_BATCH_SIZE } from '../env';
+import type { QueueMessage } from '../queue/messages';
+import { listCronDueTaskRunIds, setTaskRunWake } from './store';
+
+/**
+ * Hands the queue the scheduled task runs that are due but that no queue message will wake: runs
+ * delayed beyond the queue's 12-hour limit, and runs whose queue send failed. Duplicate messages
+ * are harmless, since a run is claimed atomically.
+ */
+export async function sweepDueTaskRuns(env: Env, now: number): Promise<number> {
+  const ids = await listCronDueTaskRunIds(env.DB, new Date(now).toISOString(), TASK_RUN_SWEEP_BATCH_SIZE);
+  if (ids.length === 0) return 0;
+  await env.EVENTS.sendBatch(
+    ids.map((runId) => ({ body: { kind: 'task-run', runId } satisfies QueueMessage, contentType: 'v8' as const })),
+  );
+  await setTaskRunWake(env.DB, ids, 'queue');
+  return ids.length;
+}
