@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +14,17 @@ const BASE = `http://localhost:${PORT}`;
 const stateDir = mkdtempSync(join(tmpdir(), 'edgehook-start-'));
 let running: Running | undefined;
 
+/**
+ * Stops `npm start`. start.mjs runs wrangler dev in its own process group; if it was killed before
+ * it could stop that group, end whatever still runs on this test's state directory.
+ */
+async function stop(r: Running | undefined): Promise<void> {
+  await r?.stop();
+  spawnSync('pkill', ['-f', stateDir]);
+}
+
 afterAll(async () => {
-  await running?.stop();
+  await stop(running);
   rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -68,7 +78,7 @@ describe('npm start', () => {
     const runs = await fetch(`${BASE}/api/v1/events/${event.id}/task_runs`, { headers: auth });
     const { task_runs } = (await runs.json()) as { task_runs: { task_id: string; status: string; logs: unknown[] }[] };
     expect(task_runs).toEqual([expect.objectContaining({ task_id: DEMO.taskId, status: 'succeeded', logs: ['Hello, Ada!'] })]);
-    await first.stop();
+    await stop(first);
   });
 
   it('runs again on the same state without failing or duplicating the seed', async () => {
@@ -79,6 +89,6 @@ describe('npm start', () => {
     expect(webhooks.map((w) => w.id)).toEqual([DEMO.webhookId]);
     const tasks = await fetch(`${BASE}/api/v1/tasks`, { headers: auth });
     expect(((await tasks.json()) as { tasks: { id: string }[] }).tasks.map((t) => t.id)).toEqual([DEMO.taskId]);
-    await second.stop();
+    await stop(second);
   });
 });
