@@ -111,3 +111,10 @@ export function recordingDeliveriesEnv(overrides: Partial<Env> = {}): {
   } as unknown as Queue;
   return { env: { ...env, DELIVERIES: queue, ...overrides }, sent };
 }
+
+/** Base64 HMAC-SHA256 as Shopify signs its webhooks (for inbound tests). */
+export async function hmacBase64(secret: string, body: Uint8Array | string): Promise<string> {
+  const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.sign('HMAC', key, bytes))));
+}

@@ -1,8 +1,8 @@
 import * as v from 'valibot';
 import { CONFIG_MEMO_TTL_MS, CONFIG_NEGATIVE_MEMO_TTL_MS, MAX_CACHE_KEY_CHARS } from '../env';
+import { readThrough } from '../edge-config';
 import { notFound } from '../http/errors';
 import { cacheEndpointKvKey } from '../kv-keys';
-import { describeError, log } from '../log';
 import { TtlMemo } from '../memo';
 import { nowIso } from '../time';
 import {
@@ -54,30 +54,23 @@ export async function removeCacheEndpoint(env: Env, shopId: string, token: strin
 }
 
 /** Memo, then KV, then D1 on a KV miss (repairing KV); null for an unknown token. */
-export async function findCacheEndpointConfig(
+export function findCacheEndpointConfig(
   env: Env,
   ctx: ExecutionContext,
   token: string,
 ): Promise<CacheEndpointConfig | null> {
-  const cached = memo.get(token);
-  if (cached !== undefined) return cached.value;
-  let config: CacheEndpointConfig | null = null;
-  try {
-    const value: unknown = await env.KV.get(cacheEndpointKvKey(token), 'json');
-    if (isConfig(value)) config = value;
-  } catch (err) {
-    log.warn('kv read failed; falling back to D1', { ...describeError(err) });
-  }
-  if (config === null) {
-    const record = await findCacheEndpoint(env.DB, token);
-    config = record && { shopId: record.shopId, key: record.key };
-    if (config !== null) {
-      const copy = config;
-      ctx.waitUntil(env.KV.put(cacheEndpointKvKey(token), JSON.stringify(copy)).catch(() => {}));
-    }
-  }
-  memo.set(token, config, config ? CONFIG_MEMO_TTL_MS : CONFIG_NEGATIVE_MEMO_TTL_MS);
-  return config;
+  return readThrough({
+    env,
+    ctx,
+    memo,
+    id: token,
+    kvKey: cacheEndpointKvKey(token),
+    isValid: isConfig,
+    load: async () => {
+      const record = await findCacheEndpoint(env.DB, token);
+      return record && { shopId: record.shopId, key: record.key };
+    },
+  });
 }
 
 /** Forgets memoised endpoints (tests use it to reach KV and D1 again). */

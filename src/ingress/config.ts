@@ -1,15 +1,14 @@
+import { readThrough } from '../edge-config';
 import { CONFIG_MEMO_TTL_MS, CONFIG_NEGATIVE_MEMO_TTL_MS } from '../env';
 import type { CorsPolicy } from '../http/cors';
 import { corsKvKey, webhookKvKey } from '../kv-keys';
-import { describeError, log } from '../log';
 import { TtlMemo } from '../memo';
 import { loadCorsPolicy } from './cors-policy';
 import type { DataMode } from './data';
 import { findWebhook, type WebhookRecord } from './store';
 
 /**
- * Config read on the ingress hot path: isolate memo, then KV (the edge copy), then D1 once on a
- * KV miss, since KV takes up to a minute to show a new key at other locations. Staleness: a
+ * Config read on the ingress hot path, through `readThrough` (memo → KV → D1). Staleness: a
  * change reaches every isolate within KV propagation plus CONFIG_MEMO_TTL_MS.
  */
 
@@ -22,7 +21,7 @@ export interface WebhookConfig {
 }
 
 const webhookMemo = new TtlMemo<WebhookConfig | null>();
-const corsMemo = new TtlMemo<CorsPolicy>();
+const corsMemo = new TtlMemo<CorsPolicy | null>();
 
 export function webhookConfigOf(webhook: WebhookRecord): WebhookConfig {
   return {
@@ -34,42 +33,36 @@ export function webhookConfigOf(webhook: WebhookRecord): WebhookConfig {
 }
 
 /** The webhook's config, or null when no such webhook exists. Throws when KV and D1 both fail. */
-export async function findWebhookConfig(
-  env: Env,
-  ctx: ExecutionContext,
-  webhookId: string,
-): Promise<WebhookConfig | null> {
-  const memo = webhookMemo.get(webhookId);
-  if (memo !== undefined) return memo.value;
-
-  let config = await readKv(env, webhookKvKey(webhookId), isWebhookConfig);
-  if (config === null) {
-    const record = await findWebhook(env.DB, webhookId);
-    config = record && webhookConfigOf(record);
-    // Repair the edge copy so the next isolate finds it in KV.
-    if (config !== null) ctx.waitUntil(writeKv(env, webhookKvKey(webhookId), config));
-  }
-  webhookMemo.set(webhookId, config, config ? CONFIG_MEMO_TTL_MS : CONFIG_NEGATIVE_MEMO_TTL_MS);
-  return config;
+export function findWebhookConfig(env: Env, ctx: ExecutionContext, webhookId: string): Promise<WebhookConfig | null> {
+  return readThrough({
+    env,
+    ctx,
+    memo: webhookMemo,
+    id: webhookId,
+    kvKey: webhookKvKey(webhookId),
+    isValid: isWebhookConfig,
+    load: async () => {
+      const record = await findWebhook(env.DB, webhookId);
+      return record && webhookConfigOf(record);
+    },
+  });
 }
 
 /** The shop's effective CORS policy (no origins at all for an unknown shop). */
-export async function findCorsPolicy(
-  env: Env,
-  ctx: ExecutionContext,
-  shopId: string,
-): Promise<CorsPolicy> {
-  const memo = corsMemo.get(shopId);
-  if (memo !== undefined) return memo.value;
-
-  let policy = await readKv(env, corsKvKey(shopId), isCorsPolicy);
-  if (policy === null) {
-    policy = (await loadCorsPolicy(env.DB, shopId)) ?? { allowAll: false, origins: [] };
-    ctx.waitUntil(writeKv(env, corsKvKey(shopId), policy));
-  }
-  corsMemo.set(shopId, policy, CONFIG_MEMO_TTL_MS);
-  return policy;
+export async function findCorsPolicy(env: Env, ctx: ExecutionContext, shopId: string): Promise<CorsPolicy> {
+  const policy = await readThrough({
+    env,
+    ctx,
+    memo: corsMemo,
+    id: shopId,
+    kvKey: corsKvKey(shopId),
+    isValid: isCorsPolicy,
+    load: async () => (await loadCorsPolicy(env.DB, shopId)) ?? NO_ORIGINS,
+  });
+  return policy ?? NO_ORIGINS;
 }
+
+const NO_ORIGINS: CorsPolicy = { allowAll: false, origins: [] };
 
 /** Records a change made in this isolate, so it takes effect here at once. */
 export function rememberWebhookConfig(webhookId: string, config: WebhookConfig | null): void {
@@ -84,25 +77,6 @@ export function rememberCorsPolicy(shopId: string, policy: CorsPolicy): void {
 export function clearConfigMemos(): void {
   webhookMemo.clear();
   corsMemo.clear();
-}
-
-/** A KV value, or null when missing, malformed or KV failed (the caller then asks D1). */
-async function readKv<T>(env: Env, key: string, isValid: (v: unknown) => v is T): Promise<T | null> {
-  try {
-    const value: unknown = await env.KV.get(key, 'json');
-    return isValid(value) ? value : null;
-  } catch (err) {
-    log.warn('kv read failed; falling back to D1', { key, ...describeError(err) });
-    return null;
-  }
-}
-
-async function writeKv(env: Env, key: string, value: unknown): Promise<void> {
-  try {
-    await env.KV.put(key, JSON.stringify(value));
-  } catch (err) {
-    log.warn('kv repair failed', { key, ...describeError(err) });
-  }
 }
 
 function isWebhookConfig(value: unknown): value is WebhookConfig {

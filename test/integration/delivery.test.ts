@@ -8,6 +8,7 @@ import type { EventRecord } from '../../src/events/model';
 import {
   attemptsOf,
   deliveriesOfSubscription,
+  hmacBase64,
   insertSubscription,
   receivedBy,
   receiverAddress,
@@ -383,8 +384,3 @@ describe('signing secrets and rotation', () => {
   });
 });
 
-async function hmacBase64(secret: string, body: string): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(body)));
-  return btoa(String.fromCharCode(...mac));
-}

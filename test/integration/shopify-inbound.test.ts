@@ -1,16 +1,12 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
+import { hmacBase64 } from '../delivery-helpers';
 import { ADMIN_TOKEN, call, createShopWithApp, jsonInit } from '../helpers';
 
 // POST /shopify/webhooks (spec/shopify-webhooks.md, "Inbound Shopify webhooks").
 
 const SECRET = 'shpss_0123456789abcdef';
 
-async function hmacBase64(secret: string, body: Uint8Array | string): Promise<string> {
-  const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.sign('HMAC', key, bytes))));
-}
 
 async function shopWithSecret() {
   const shop = await createShopWithApp();
