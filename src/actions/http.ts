@@ -1,16 +1,21 @@
 import { HTTP_ACTION_MAX_BODY_CHARS, HTTP_ACTION_TIMEOUT_MS } from '../env';
 import { errorText } from '../log';
+import { isForbiddenHost } from '../subscriptions/address';
 import { asObject, failed, failedTransiently, succeeded, type ActionOutcome } from './types';
 
 /**
  * `http` action: `{method, url, headers?, body?}`; a JSON (non-string) body is sent as JSON with
  * its content type. The result is `{status, headers, body}` with the body as text, truncated.
- * A 5xx answer, a timeout or a network error is transient; any other answer succeeds.
+ * A 5xx answer, a timeout or a network error is transient; any other answer succeeds. Hosts are
+ * checked like subscription addresses, so a script cannot aim requests at internal addresses.
  */
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
-export async function performHttp(options: unknown, timeoutMs = HTTP_ACTION_TIMEOUT_MS): Promise<ActionOutcome> {
+export async function performHttp(
+  options: unknown,
+  { allowInsecure, timeoutMs = HTTP_ACTION_TIMEOUT_MS }: { allowInsecure: boolean; timeoutMs?: number },
+): Promise<ActionOutcome> {
   const object = asObject(options);
   if (!object) return failed('http options must be an object with method and url');
   const { method: rawMethod, url, headers, body, ...extra } = object;
@@ -19,6 +24,11 @@ export async function performHttp(options: unknown, timeoutMs = HTTP_ACTION_TIME
   if (!METHODS.includes(method)) return failed(`http method must be one of ${METHODS.join(', ')}`);
   if (typeof url !== 'string' || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
     return failed('http url must be an absolute http(s) URL');
+  }
+  // The same host rules as subscription addresses: no loopback, private, link-local, unique-local
+  // or internal hosts (loopback only with ALLOW_INSECURE_ADDRESSES, for local development).
+  if (isForbiddenHost(new URL(url).hostname, allowInsecure)) {
+    return failed('http url must not point to a loopback, private, link-local or internal host');
   }
   const requestHeaders = new Headers();
   if (headers !== undefined && headers !== null) {

@@ -1,3 +1,4 @@
+import { allowsInsecureAddresses } from '../subscriptions/address';
 import { describeError, log } from '../log';
 import type { ActionType } from '../tasks/output';
 import { performCache } from './cache';
@@ -18,7 +19,7 @@ export async function performAction(ctx: ActionContext, type: ActionType, option
       case 'event':
         return await performEvent(ctx, options);
       case 'http':
-        return await performHttp(options);
+        return await performHttp(options, { allowInsecure: allowsInsecureAddresses(ctx.env) });
       case 'echo':
         return performEcho(options);
     }

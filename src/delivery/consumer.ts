@@ -14,7 +14,8 @@ import { describeError, errorText, log } from '../log';
 import { parseDeliveryMessage } from '../queue/messages';
 import { nowIso } from '../time';
 import { enqueueDeliveryAttempts } from './fanout';
-import { allowsInsecureAddresses, sendTimeAddressProblem } from './guard';
+import { allowsInsecureAddresses } from '../subscriptions/address';
+import { sendTimeAddressProblem } from './guard';
 import { buildPayload } from './payload';
 import { shopifyHmac, standardWebhookSignature } from './signatures';
 import {

@@ -21,5 +21,3 @@ export function sendTimeAddressProblem(address: string, allowInsecure: boolean):
   }
   return null;
 }
-
-export const allowsInsecureAddresses = (env: Env): boolean => env.ALLOW_INSECURE_ADDRESSES === 'true';

@@ -112,3 +112,6 @@ function expandIpv6(text: string): number[] | null {
   const words = [...l, ...Array<number>(right === undefined ? 0 : missing).fill(0), ...r, ...tail];
   return words.length === 8 && words.every((w) => Number.isInteger(w)) ? words : null;
 }
+
+/** The local-development switch (var ALLOW_INSECURE_ADDRESSES). */
+export const allowsInsecureAddresses = (env: Env): boolean => env.ALLOW_INSECURE_ADDRESSES === 'true';

@@ -7,7 +7,7 @@ import { AppError } from '../http/errors';
 import { jsonResponse } from '../http/json';
 import type { RouteRequest } from '../http/route';
 import { nowIso } from '../time';
-import type { AddressRules } from './address';
+import { allowsInsecureAddresses, type AddressRules } from './address';
 import {
   missingWebhookRoot,
   pageFilter,
@@ -79,7 +79,7 @@ async function addressRules(env: Env, app: AppRecord): Promise<AddressRules> {
   const shopDomains = [shop?.myshopifyDomain, shop?.primaryDomain]
     .filter((d): d is string => typeof d === 'string' && d !== '')
     .map((d) => d.toLowerCase());
-  return { shopDomains, allowInsecure: env.ALLOW_INSECURE_ADDRESSES === 'true' };
+  return { shopDomains, allowInsecure: allowsInsecureAddresses(env) };
 }
 
 /** The path id as a positive integer; anything else names no webhook (404). */

@@ -224,11 +224,23 @@ describe('http action (against a real local server)', () => {
 
   it('a network error and a timeout are transient failures', async () => {
     expect(await performAction(ctx(), 'http', { method: 'GET', url: 'http://127.0.0.1:1/' })).toMatchObject({ ok: false, transient: true });
-    expect(await performHttp({ method: 'GET', url: `${receiver}/slow` }, 200)).toEqual({
+    expect(await performHttp({ method: 'GET', url: `${receiver}/slow` }, { allowInsecure: true, timeoutMs: 200 })).toEqual({
       ok: false,
       transient: true,
       error: 'http request timed out after 200 ms',
     });
+  });
+
+  it('refuses internal hosts, as subscription addresses do (loopback only with ALLOW_INSECURE_ADDRESSES)', async () => {
+    for (const url of ['https://10.0.0.1/', 'https://169.254.169.254/latest/meta-data', 'https://[fd00::1]/', 'https://metadata.google.internal/']) {
+      expect(await performHttp({ method: 'GET', url }, { allowInsecure: true }), url).toEqual({
+        ok: false,
+        transient: false,
+        error: 'http url must not point to a loopback, private, link-local or internal host',
+      });
+    }
+    expect(await performHttp({ method: 'GET', url: `${receiver}/` }, { allowInsecure: false })).toMatchObject({ ok: false, transient: false });
+    expect(await performHttp({ method: 'GET', url: `${receiver}/` }, { allowInsecure: true })).toMatchObject({ ok: true });
   });
 
   it('bad options fail permanently with a clear message', async () => {
