@@ -2,7 +2,7 @@
 // `npm start`: migrate and seed the local D1, start `wrangler dev`, print what to curl.
 // Everything is local (Miniflare's D1, KV and Queues under .wrangler/state); no Cloudflare account.
 // Safe to run again: migrations apply once and the seed inserts only what is missing.
-import { demoLines } from './demo-data.mjs';
+import { DEMO, demoLines } from './demo-data.mjs';
 import { ensureDevVars, migrateLocal, seedDemo, startWranglerDev } from './lib/local.mjs';
 
 // Overridable so tests can run a second instance beside a developer's.
@@ -19,6 +19,7 @@ const added = await seedDemo(PERSIST_DIR);
 console.log(added > 0 ? `Seeded the demo shop (${added} rows).` : 'Demo data already present.');
 
 const dev = await startWranglerDev({ port: PORT, persistDir: PERSIST_DIR });
+await ensureDemoSigningSecret();
 console.log(demoLines(BASE_URL).join('\n'));
 
 // wrangler dev does not fire cron triggers locally; fire the maintenance job as production would.
@@ -32,3 +33,21 @@ dev.child.on('exit', (code) => {
   clearInterval(cron);
   process.exit(code ?? 0);
 });
+
+/**
+ * Deliveries need the app's signing secret, which only the Worker can encrypt (SECRETS_KEY), so
+ * the seed cannot write one: the first start asks the API for it and prints it, once.
+ */
+async function ensureDemoSigningSecret() {
+  const headers = { authorization: `Bearer ${DEMO.appToken}` };
+  try {
+    const listed = await fetch(`${BASE_URL}/api/v1/app/signing-secrets`, { headers });
+    const { signing_secrets: secrets } = /** @type {{ signing_secrets: { active: boolean }[] }} */ (await listed.json());
+    if (secrets.some((s) => s.active)) return;
+    const created = await fetch(`${BASE_URL}/api/v1/app/signing-secrets`, { method: 'POST', headers });
+    const { secret } = /** @type {{ secret: string }} */ (await created.json());
+    console.log(`Demo app signing secret (shown once; deliveries are signed with it): ${secret}`);
+  } catch (err) {
+    console.warn(`Could not give the demo app a signing secret: ${String(err)}`);
+  }
+}

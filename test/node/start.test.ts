@@ -48,6 +48,7 @@ describe('npm start', () => {
     const printed = first.output();
     expect(printed).toContain('Seeded the demo shop (6 rows).');
     expect(printed).toContain(`${BASE}/webhooks/${DEMO.webhookId}`);
+    expect(printed).toMatch(/Demo app signing secret \(shown once; deliveries are signed with it\): whsec_[A-Za-z0-9+/]{32}/);
     expect(printed).toContain(`Authorization: Bearer ${DEMO.appToken}`);
 
     const post = await fetch(`${BASE}/webhooks/${DEMO.webhookId}`, {
@@ -84,6 +85,7 @@ describe('npm start', () => {
   it('runs again on the same state without failing or duplicating the seed', async () => {
     const second = await start();
     expect(second.output()).toContain('Demo data already present.');
+    expect(second.output()).not.toContain('Demo app signing secret');
     const res = await fetch(`${BASE}/api/v1/webhooks`, { headers: auth });
     const { webhooks } = (await res.json()) as { webhooks: { id: string }[] };
     expect(webhooks.map((w) => w.id)).toEqual([DEMO.webhookId]);
