@@ -12,6 +12,9 @@ export const DEMO = {
   taskId: '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a',
   cacheKey: 'demo/greeting',
   cacheEndpointToken: '5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d',
+  /** The latest submission's result, for the demo storefront (`npm run demo`). */
+  lastResultKey: 'demo/last',
+  lastResultEndpointToken: '7e6d5c4b-3a2f-4e1d-9c8b-7a6f5e4d3c2b',
 };
 
 /** The demo task: greets whoever posted, through the cache, and counts submissions. */
@@ -19,6 +22,13 @@ export const DEMO_TASK_SCRIPT = `{% assign name = event.data.name | default: "st
 {% assign greeting = "Hello, " | append: name | append: "!" %}
 {% action "cache", "setex", "${DEMO.cacheKey}", 3600, greeting %}
 {% action "cache", "incr", "demo/submissions" %}
+{% action "cache" %}
+{"setex": {"key": "${DEMO.lastResultKey}", "ttl": 3600, "value": {
+  "request_id": {{ event.webhook_request_id | json }},
+  "greeting": {{ greeting | json }},
+  "file": {{ event.data.attachment.name | default: "" | json }}
+}}}
+{% endaction %}
 {% log greeting %}`;
 
 /**

@@ -103,6 +103,10 @@ export async function seedDemo(persistDir) {
         `INSERT INTO cache_endpoints (token, shop_id, key, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT DO NOTHING`,
       ).bind(DEMO.cacheEndpointToken, DEMO.shopId, DEMO.cacheKey, now),
+      db.prepare(
+        `INSERT INTO cache_endpoints (token, shop_id, key, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT DO NOTHING`,
+      ).bind(DEMO.lastResultEndpointToken, DEMO.shopId, DEMO.lastResultKey, now),
     ]);
     return results.reduce((n, r) => n + r.meta.changes, 0);
   } finally {

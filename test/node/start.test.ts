@@ -46,7 +46,7 @@ describe('npm start', () => {
   it('migrates, seeds, serves, and prints commands that work', async () => {
     const first = await start();
     const printed = first.output();
-    expect(printed).toContain('Seeded the demo shop (6 rows).');
+    expect(printed).toContain('Seeded the demo shop (7 rows).');
     expect(printed).toContain(`${BASE}/webhooks/${DEMO.webhookId}`);
     expect(printed).toMatch(/Demo app signing secret \(shown once; deliveries are signed with it\): whsec_[A-Za-z0-9+/]{32}/);
     expect(printed).toContain(`Authorization: Bearer ${DEMO.appToken}`);

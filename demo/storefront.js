@@ -1,0 +1,68 @@
+// The demo storefront's script: submit to the webhook three ways, read x-request-id, then poll
+// the cache endpoint until the task's result for that request appears. window.EDGEHOOK comes
+// from /config.js (written by scripts/lib/demo.mjs).
+const { workerUrl, webhookId, resultEndpoint } = window.EDGEHOOK;
+const POLL_INTERVAL_MS = 250;
+const POLL_TIMEOUT_MS = 15000;
+
+const $ = (id) => document.getElementById(id);
+$('page-origin').textContent = location.origin;
+$('worker-url').textContent = workerUrl;
+
+function report(state, status, fields = {}) {
+  $('outcome').className = state;
+  $('status').textContent = status;
+  if ('requestId' in fields) $('request-id').textContent = fields.requestId ?? '—';
+  if ('result' in fields) $('result').textContent = fields.result ?? '—';
+}
+
+async function submit(style, body, headers = {}) {
+  report('sending', `Sending (${style})…`, { requestId: null, result: null });
+  let response;
+  try {
+    response = await fetch(`${workerUrl}/webhooks/${webhookId}`, { method: 'POST', body, headers });
+  } catch (err) {
+    // A refused CORS request surfaces as a network error: the page cannot see the 403 itself.
+    report('failed', `Refused: the webhook did not accept this origin (${err.message}).`);
+    return;
+  }
+  if (response.status !== 204) {
+    report('failed', `The webhook answered ${response.status}.`);
+    return;
+  }
+  const requestId = response.headers.get('x-request-id');
+  report('waiting', `Accepted (${style}); waiting for the task's result…`, { requestId });
+  await pollForResult(requestId);
+}
+
+async function pollForResult(requestId) {
+  const deadline = Date.now() + POLL_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const response = await fetch(resultEndpoint, { cache: 'no-store' });
+    if (response.ok) {
+      const value = await response.json();
+      if (value && value.request_id === requestId) {
+        const file = value.file ? ` (file: ${value.file})` : '';
+        report('done', 'Done.', { result: `${value.greeting}${file}` });
+        return;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
+  report('failed', 'No result for this request yet; try again.');
+}
+
+$('json-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const name = new FormData(event.target).get('name');
+  submit('JSON', JSON.stringify({ name }), { 'content-type': 'application/json' });
+});
+$('file-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  submit('FormData with a file', new FormData(event.target));
+});
+$('plain-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  // A urlencoded body is a CORS "simple request": no preflight, as a plain HTML form post.
+  submit('urlencoded form', new URLSearchParams(new FormData(event.target)));
+});
