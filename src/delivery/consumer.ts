@@ -79,8 +79,14 @@ export async function consumeDeliveriesBatch(batch: MessageBatch<unknown>, env: 
   }
   if (due.length === 0) return;
 
-  const outcomes = await mapWithConcurrency(due, DELIVERY_CONCURRENCY, ({ item, attempt }) =>
-    attemptDelivery(env, item, attempt, secrets.get(item.delivery.appId) ?? []),
+  // Bodies and signatures first, all at once (no connection needed); then the requests, at most
+  // DELIVERY_CONCURRENCY in flight.
+  const allowInsecure = allowsInsecureAddresses(env);
+  const requests = await Promise.all(
+    due.map(({ item }) => prepareRequest(item, secrets.get(item.delivery.appId) ?? [], allowInsecure)),
+  );
+  const outcomes = await mapWithConcurrency(due, DELIVERY_CONCURRENCY, ({ item, attempt }, i) =>
+    attemptDelivery(env, item, attempt, requests[i]!),
   );
   try {
     // Next attempts are scheduled before this one is recorded: if recording then fails, the
@@ -108,13 +114,17 @@ export async function consumeDeliveriesBatch(batch: MessageBatch<unknown>, env: 
 }
 
 /** Runs `task` over `items` with at most `limit` at a time; results in input order. */
-async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
-      results[i] = await task(items[i]!);
+      results[i] = await task(items[i]!, i);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
@@ -137,17 +147,46 @@ interface SendResult {
   error: string | null;
 }
 
-/** Makes one attempt (unless the address is refused) and decides what follows; no side effects. */
-async function attemptDelivery(env: Env, item: DeliveryWork, attempt: number, secrets: string[]): Promise<AttemptOutcome> {
+/** A delivery's request, signed and ready, or why it will not be sent. */
+type PreparedRequest = { refused: string } | { headers: Record<string, string>; body: Uint8Array };
+
+/** Builds the body and every header, signatures included; refuses a forbidden address or an app without secrets. */
+async function prepareRequest(item: DeliveryWork, secrets: string[], allowInsecure: boolean): Promise<PreparedRequest> {
+  const { delivery } = item;
+  const refused = sendTimeAddressProblem(delivery.address, allowInsecure);
+  if (refused !== null) return { refused };
+  if (secrets.length === 0) return { refused: 'the app has no active signing secret' };
+  const payload = buildPayload(JSON.parse(item.eventDataJson), delivery.format, delivery.fields, delivery.topic);
+  const timestamp = Math.floor(Date.now() / 1000);
+  const [hmac, signature] = await Promise.all([
+    shopifyHmac(secrets[0]!, payload.body),
+    standardWebhookSignature(secrets, delivery.id, timestamp, payload.body),
+  ]);
+  return {
+    body: payload.body,
+    headers: {
+      'content-type': payload.contentType,
+      'user-agent': `edgehook/${EDGEHOOK_VERSION}`,
+      'x-shopify-topic': delivery.topic,
+      'x-shopify-hmac-sha256': hmac,
+      'x-shopify-shop-domain': item.shopDomain,
+      'x-shopify-api-version': delivery.apiVersion,
+      'x-shopify-webhook-id': delivery.id,
+      'x-shopify-event-id': delivery.eventId,
+      'x-shopify-triggered-at': item.eventCreatedAt,
+      'webhook-id': delivery.id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signature,
+    },
+  };
+}
+
+/** Makes one attempt (unless it was refused) and decides what follows; no side effects. */
+async function attemptDelivery(env: Env, item: DeliveryWork, attempt: number, request: PreparedRequest): Promise<AttemptOutcome> {
   const { delivery } = item;
   const startedAt = nowIso();
   const started = Date.now();
-  const refused = sendTimeAddressProblem(delivery.address, allowsInsecureAddresses(env));
-  const result: SendResult = refused
-    ? { statusCode: null, error: refused }
-    : secrets.length === 0
-      ? { statusCode: null, error: 'the app has no active signing secret' }
-      : await send(item, secrets);
+  const result: SendResult = 'refused' in request ? { statusCode: null, error: request.refused } : await send(delivery.address, request);
   const record: AttemptRecord = {
     deliveryId: delivery.id,
     attempt,
@@ -156,8 +195,8 @@ async function attemptDelivery(env: Env, item: DeliveryWork, attempt: number, se
     durationMs: Date.now() - started,
     error: result.error?.slice(0, DELIVERY_ERROR_MAX_CHARS) ?? null,
   };
-  // Refused addresses and 410 Gone end the delivery at once; the rest retry while retries remain.
-  const final = refused !== null || result.statusCode === 410 || attempt > DELIVERY_MAX_RETRIES;
+  // A refused request and 410 Gone end the delivery at once; the rest retry while retries remain.
+  const final = 'refused' in request || result.statusCode === 410 || attempt > DELIVERY_MAX_RETRIES;
   const status = result.error === null ? 'succeeded' : final ? 'failed' : 'pending';
   return {
     attempt: record,
@@ -168,30 +207,13 @@ async function attemptDelivery(env: Env, item: DeliveryWork, attempt: number, se
   };
 }
 
-/** One POST with the Shopify and Standard Webhooks headers; no redirects, bounded in time. */
-async function send(item: DeliveryWork, secrets: string[]): Promise<SendResult> {
-  const { delivery } = item;
-  const payload = buildPayload(JSON.parse(item.eventDataJson), delivery.format, delivery.fields, delivery.topic);
-  const timestamp = Math.floor(Date.now() / 1000);
-  const headers: Record<string, string> = {
-    'content-type': payload.contentType,
-    'user-agent': `edgehook/${EDGEHOOK_VERSION}`,
-    'x-shopify-topic': delivery.topic,
-    'x-shopify-hmac-sha256': await shopifyHmac(secrets[0]!, payload.body),
-    'x-shopify-shop-domain': item.shopDomain,
-    'x-shopify-api-version': delivery.apiVersion,
-    'x-shopify-webhook-id': delivery.id,
-    'x-shopify-event-id': delivery.eventId,
-    'x-shopify-triggered-at': item.eventCreatedAt,
-    'webhook-id': delivery.id,
-    'webhook-timestamp': String(timestamp),
-    'webhook-signature': await standardWebhookSignature(secrets, delivery.id, timestamp, payload.body),
-  };
+/** One POST; no redirects, bounded in time. */
+async function send(address: string, request: { headers: Record<string, string>; body: Uint8Array }): Promise<SendResult> {
   try {
-    const response = await fetch(delivery.address, {
+    const response = await fetch(address, {
       method: 'POST',
-      headers,
-      body: payload.body,
+      headers: request.headers,
+      body: request.body,
       redirect: 'manual',
       signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
     });

@@ -1,4 +1,3 @@
-import { hmacSha256Base64 } from '../crypto';
 import { fromBase64, toBase64 } from '../encoding';
 
 /**
@@ -21,8 +20,8 @@ export function newSigningSecret(): string {
   return SIGNING_SECRET_PREFIX + toBase64(crypto.getRandomValues(new Uint8Array(SIGNING_SECRET_BYTES)));
 }
 
-export function shopifyHmac(secret: string, body: Uint8Array): Promise<string> {
-  return hmacSha256Base64(encoder.encode(secret), body);
+export async function shopifyHmac(secret: string, body: Uint8Array): Promise<string> {
+  return sign(await hmacKey(`shopify:${secret}`, () => encoder.encode(secret)), body);
 }
 
 /** One `v1,` signature per secret, space-separated (several during a rotation). */
@@ -37,7 +36,7 @@ export async function standardWebhookSignature(
   signed.set(prefix);
   signed.set(body, prefix.length);
   const signatures = await Promise.all(
-    secrets.map(async (secret) => `v1,${await hmacSha256Base64(standardKey(secret), signed)}`),
+    secrets.map(async (secret) => `v1,${await sign(await hmacKey(`standard:${secret}`, () => standardKey(secret)), signed)}`),
   );
   return signatures.join(' ');
 }
@@ -46,4 +45,24 @@ function standardKey(secret: string): Uint8Array {
   const key = fromBase64(secret.startsWith(SIGNING_SECRET_PREFIX) ? secret.slice(SIGNING_SECRET_PREFIX.length) : secret);
   if (key === null) throw new Error('signing secret is not whsec_ + base64');
   return key;
+}
+
+/** Imported HMAC keys, so a batch's deliveries of one app import each secret once. */
+const importedKeys = new Map<string, Promise<CryptoKey>>();
+/** Bound on `importedKeys`; it is emptied when full. */
+const MAX_IMPORTED_KEYS = 1_000;
+
+function hmacKey(id: string, raw: () => Uint8Array): Promise<CryptoKey> {
+  let key = importedKeys.get(id);
+  if (key === undefined) {
+    if (importedKeys.size >= MAX_IMPORTED_KEYS) importedKeys.clear();
+    key = crypto.subtle.importKey('raw', raw(), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    importedKeys.set(id, key);
+    key.catch(() => importedKeys.delete(id));
+  }
+  return key;
+}
+
+async function sign(key: CryptoKey, data: Uint8Array): Promise<string> {
+  return toBase64(new Uint8Array(await crypto.subtle.sign('HMAC', key, data)));
 }
