@@ -1,5 +1,5 @@
-import { runMaintenance } from './maintenance';
-import { consumeQueueBatch } from './queue/consumers';
+import { runMaintenance } from './pipeline/maintenance';
+import { consumeQueueBatch } from './pipeline/consumers';
 import type { QueueMessage } from './queue/messages';
 import { router } from './router';
 

@@ -4,7 +4,7 @@ import { jsonResponse, noContent } from '../http/json';
 import { pageOf, parsePageRequest } from '../http/pagination';
 import type { RouteRequest } from '../http/route';
 import { parseBody } from '../http/validate';
-import { requireApp, requireOperator } from './auth';
+import { requireApp, requireOperator } from '../shops/auth';
 import {
   appToApi,
   changeShop,
@@ -15,9 +15,9 @@ import {
   requireShop,
   shopToApi,
   updateShopSchema,
-} from './shops';
-import { addSigningSecret, retireAppSigningSecret, signingSecretToApi } from './secrets';
-import { listApps, listShops, listSigningSecrets } from './store';
+} from '../shops/shops';
+import { addSigningSecret, retireAppSigningSecret, signingSecretToApi } from '../shops/secrets';
+import { listApps, listShops, listSigningSecrets } from '../shops/store';
 
 /** Shops and apps: the operator token (ADMIN_TOKEN) manages them; an app can read its own shop. */
 

@@ -3,7 +3,7 @@ import { ALLOW_ALL_POLICY, corsHeaders, isOriginAllowed, preflightResponse } fro
 import { AppError, methodNotAllowed } from '../http/errors';
 import { JSON_CONTENT_TYPE, noContent } from '../http/json';
 import type { RouteRequest } from '../http/route';
-import { findCorsPolicy } from '../ingress/config';
+import { findCorsPolicy } from '../shops/config';
 import { readCacheJsonForEndpoint } from './cache';
 import { findCacheEndpointConfig, type CacheEndpointConfig } from './endpoints';
 

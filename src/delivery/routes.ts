@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { requireApp } from '../admin/auth';
+import { requireApp } from '../shops/auth';
 import { MAX_ADMIN_BODY_BYTES } from '../env';
 import { readJsonBody } from '../http/body';
 import { notFound, validationFailed } from '../http/errors';

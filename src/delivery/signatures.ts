@@ -1,4 +1,5 @@
 import { fromBase64, toBase64 } from '../encoding';
+import { SIGNING_SECRET_PREFIX } from '../shops/signing-secrets';
 
 /**
  * The two signatures every delivery carries.
@@ -11,14 +12,7 @@ import { fromBase64, toBase64 } from '../encoding';
  *   keyed with the base64-decoded part after `whsec_`, as the standard's libraries expect.
  */
 
-export const SIGNING_SECRET_PREFIX = 'whsec_';
-const SIGNING_SECRET_BYTES = 24;
-
 const encoder = new TextEncoder();
-
-export function newSigningSecret(): string {
-  return SIGNING_SECRET_PREFIX + toBase64(crypto.getRandomValues(new Uint8Array(SIGNING_SECRET_BYTES)));
-}
 
 export async function shopifyHmac(secret: string, body: Uint8Array): Promise<string> {
   return sign(await hmacKey(`shopify:${secret}`, () => encoder.encode(secret)), body);

@@ -1,4 +1,4 @@
-import { requireApp } from '../admin/auth';
+import { requireApp } from '../shops/auth';
 import { notFound, validationFailed } from '../http/errors';
 import { jsonResponse } from '../http/json';
 import { pageOf, parsePageRequest } from '../http/pagination';

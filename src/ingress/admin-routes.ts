@@ -1,11 +1,11 @@
-import { requireApp } from '../admin/auth';
+import { requireApp } from '../shops/auth';
 import { MAX_ADMIN_BODY_BYTES } from '../env';
 import { readJsonBody } from '../http/body';
 import { jsonResponse, noContent } from '../http/json';
 import { pageOf, parsePageRequest } from '../http/pagination';
 import { requestOrigin, type RouteRequest } from '../http/route';
 import { parseBody } from '../http/validate';
-import { changeCorsSettings, corsSettingsSchema, readCorsSettings } from './cors-settings';
+import { changeCorsSettings, corsSettingsSchema, readCorsSettings } from '../shops/cors-settings';
 import { listShopWebhooks } from './store';
 import {
   changeWebhook,

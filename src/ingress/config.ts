@@ -1,15 +1,14 @@
 import { readThrough } from '../edge-config';
 import { CONFIG_MEMO_TTL_MS, CONFIG_NEGATIVE_MEMO_TTL_MS } from '../env';
-import type { CorsPolicy } from '../http/cors';
-import { corsKvKey, webhookKvKey } from '../kv-keys';
+import { webhookKvKey } from '../kv-keys';
 import { TtlMemo } from '../memo';
-import { loadCorsPolicy } from './cors-policy';
+import { clearCorsPolicyMemo } from '../shops/config';
 import type { DataMode } from './data';
 import { findWebhook, type WebhookRecord } from './store';
 
 /**
- * Config read on the ingress hot path, through `readThrough` (memo → KV → D1). Staleness: a
- * change reaches every isolate within KV propagation plus CONFIG_MEMO_TTL_MS.
+ * Webhook config read on the ingress hot path, through `readThrough` (memo → KV → D1). Staleness:
+ * a change reaches every isolate within KV propagation plus CONFIG_MEMO_TTL_MS.
  */
 
 /** What ingress needs of a webhook; the `wh:{id}` KV value. */
@@ -21,7 +20,6 @@ export interface WebhookConfig {
 }
 
 const webhookMemo = new TtlMemo<WebhookConfig | null>();
-const corsMemo = new TtlMemo<CorsPolicy | null>();
 
 export function webhookConfigOf(webhook: WebhookRecord): WebhookConfig {
   return {
@@ -48,35 +46,15 @@ export function findWebhookConfig(env: Env, ctx: ExecutionContext, webhookId: st
   });
 }
 
-/** The shop's effective CORS policy (no origins at all for an unknown shop). */
-export async function findCorsPolicy(env: Env, ctx: ExecutionContext, shopId: string): Promise<CorsPolicy> {
-  const policy = await readThrough({
-    env,
-    ctx,
-    memo: corsMemo,
-    id: shopId,
-    kvKey: corsKvKey(shopId),
-    isValid: isCorsPolicy,
-    load: async () => (await loadCorsPolicy(env.DB, shopId)) ?? NO_ORIGINS,
-  });
-  return policy ?? NO_ORIGINS;
-}
-
-const NO_ORIGINS: CorsPolicy = { allowAll: false, origins: [] };
-
 /** Records a change made in this isolate, so it takes effect here at once. */
 export function rememberWebhookConfig(webhookId: string, config: WebhookConfig | null): void {
   webhookMemo.set(webhookId, config, config ? CONFIG_MEMO_TTL_MS : CONFIG_NEGATIVE_MEMO_TTL_MS);
 }
 
-export function rememberCorsPolicy(shopId: string, policy: CorsPolicy): void {
-  corsMemo.set(shopId, policy, CONFIG_MEMO_TTL_MS);
-}
-
 /** Forgets everything memoised in this isolate (tests use it to reach KV and D1 again). */
 export function clearConfigMemos(): void {
   webhookMemo.clear();
-  corsMemo.clear();
+  clearCorsPolicyMemo();
 }
 
 function isWebhookConfig(value: unknown): value is WebhookConfig {
@@ -87,15 +65,5 @@ function isWebhookConfig(value: unknown): value is WebhookConfig {
     typeof v['topic'] === 'string' &&
     (v['mode'] === 'auto' || v['mode'] === 'full') &&
     typeof v['enabled'] === 'boolean'
-  );
-}
-
-function isCorsPolicy(value: unknown): value is CorsPolicy {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return (
-    typeof v['allowAll'] === 'boolean' &&
-    Array.isArray(v['origins']) &&
-    v['origins'].every((o) => typeof o === 'string')
   );
 }

@@ -21,7 +21,8 @@ import {
 import { noContent } from '../http/json';
 import type { RouteRequest } from '../http/route';
 import { describeError, log } from '../log';
-import { findCorsPolicy, findWebhookConfig, type WebhookConfig } from './config';
+import { findCorsPolicy } from '../shops/config';
+import { findWebhookConfig, type WebhookConfig } from './config';
 import { buildEventData, rawQueryString } from './data';
 
 /**

@@ -1,4 +1,4 @@
-import { findShopifySecretByDomain } from '../admin/store';
+import { findShopifySecretByDomain } from '../shops/store';
 import { decryptSecret, hmacSha256Base64, sha256Hex, timingSafeEqualStrings } from '../crypto';
 import { decodeUtf8 } from '../encoding';
 import { MAX_BODY_BYTES } from '../env';

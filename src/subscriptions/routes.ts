@@ -1,5 +1,5 @@
-import { findAppByToken } from '../admin/auth';
-import { findShop, type AppRecord } from '../admin/store';
+import { findAppByToken } from '../shops/auth';
+import { findShop, type AppRecord } from '../shops/store';
 import { MAX_WEBHOOK_RESOURCE_BODY_BYTES } from '../env';
 import { decodeUtf8 } from '../encoding';
 import { readBodyBytes } from '../http/body';
@@ -32,7 +32,7 @@ import {
   markSubscriptionDeleted,
   updateSubscription,
 } from './store';
-import { OLDEST_SUPPORTED_API_VERSION, servedApiVersion } from './versions';
+import { OLDEST_SUPPORTED_API_VERSION, servedApiVersion } from '../shops/api-versions';
 
 /**
  * HTTP for the Shopify-compatible `Webhook` resource under `/admin/api/{version}/`: resolves the

@@ -1,6 +1,6 @@
 import type * as v from 'valibot';
-import { requireApp } from '../admin/auth';
-import { findShop } from '../admin/store';
+import { requireApp } from '../shops/auth';
+import { findShop } from '../shops/store';
 import { MAX_ADMIN_BODY_BYTES } from '../env';
 import { findShopEvent } from '../events/store';
 import { readBodyBytes, readJsonBody } from '../http/body';

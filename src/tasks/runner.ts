@@ -1,5 +1,5 @@
-import { performAction } from '../actions/perform';
-import { findShop, type ShopRecord } from '../admin/store';
+import { performAction } from './actions/perform';
+import { findShop, type ShopRecord } from '../shops/store';
 import { readCacheEntry } from '../cache/cache';
 import {
   ACTION_RETRY_DELAYS_SECONDS,

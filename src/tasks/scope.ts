@@ -1,4 +1,4 @@
-import type { ShopRecord } from '../admin/store';
+import type { ShopRecord } from '../shops/store';
 import type { EventRecord } from '../events/model';
 import type { RenderScope } from './engine';
 import type { TaskRecord } from './store';

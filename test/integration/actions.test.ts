@@ -1,9 +1,9 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, inject, it } from 'vitest';
-import { parseCacheCommand } from '../../src/actions/cache';
-import { performHttp } from '../../src/actions/http';
-import { performAction } from '../../src/actions/perform';
-import type { ActionContext } from '../../src/actions/types';
+import { parseCacheCommand } from '../../src/tasks/actions/cache';
+import { performHttp } from '../../src/tasks/actions/http';
+import { performAction } from '../../src/tasks/actions/perform';
+import type { ActionContext } from '../../src/tasks/actions/types';
 import { readCacheEntry } from '../../src/cache/cache';
 import { MAX_CACHE_TTL_SECONDS, MAX_EVENT_DEPTH } from '../../src/env';
 import { cacheEntryKvKey } from '../../src/kv-keys';

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { clearCacheEndpointMemo } from '../../src/cache/endpoints';
 import { MAX_CACHE_TTL_SECONDS } from '../../src/env';
 import { cacheEndpointKvKey, cacheEntryKvKey } from '../../src/kv-keys';
-import { runMaintenance } from '../../src/maintenance';
+import { runMaintenance } from '../../src/pipeline/maintenance';
 import { call, createShopWithApp, jsonInit } from '../helpers';
 import { createCacheEndpoint } from '../task-helpers';
 

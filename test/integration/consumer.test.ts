@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { QUEUE_NAMES } from '../../src/env';
-import { consumeEventsBatch, eventsRetryDelaySeconds } from '../../src/events/consumer';
-import { consumeEventsDeadLetters } from '../../src/events/dead-letter';
+import { consumeEventsBatch, eventsRetryDelaySeconds } from '../../src/pipeline/events-consumer';
+import { consumeEventsDeadLetters } from '../../src/pipeline/events-dead-letter';
 import { insertEvent } from '../../src/events/store';
 import { instrumentedDb } from '../faults';
 import { envelope, eventMessage, recordingBatch, refMessage } from '../queue';

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { consumeDeliveriesBatch } from '../../src/delivery/consumer';
+import { consumeDeliveriesBatch } from '../../src/pipeline/deliveries-consumer';
 import { fanOutDeliveries } from '../../src/delivery/fanout';
 import { QUEUE_NAMES } from '../../src/env';
 import type { EventRecord } from '../../src/events/model';

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
-import { consumeDeliveriesBatch } from '../../src/delivery/consumer';
-import { consumeDeliveriesDeadLetters } from '../../src/delivery/dead-letter';
+import { consumeDeliveriesBatch } from '../../src/pipeline/deliveries-consumer';
+import { consumeDeliveriesDeadLetters } from '../../src/pipeline/deliveries-dead-letter';
 import { fanOutDeliveries } from '../../src/delivery/fanout';
 import { QUEUE_NAMES } from '../../src/env';
 import type { EventRecord } from '../../src/events/model';

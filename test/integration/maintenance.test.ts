@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { insertEvent } from '../../src/events/store';
-import { runMaintenance } from '../../src/maintenance';
+import { runMaintenance } from '../../src/pipeline/maintenance';
 import { instrumentedEnv } from '../faults';
 import { envelope } from '../queue';
 

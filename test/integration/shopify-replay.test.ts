@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SUPPORTED_API_VERSIONS } from '../../src/subscriptions/versions';
+import { SUPPORTED_API_VERSIONS } from '../../src/shops/api-versions';
 import { ADMIN_TOKEN, call, createShopWithApp, jsonInit } from '../helpers';
 
 // Replays the requests of Shopify's `Webhook` REST reference (the seed document

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { insertSubscription } from '../../src/subscriptions/store';
 import { SHOPIFY_TOPICS } from '../../src/subscriptions/topics';
-import { SUPPORTED_API_VERSIONS } from '../../src/subscriptions/versions';
+import { SUPPORTED_API_VERSIONS } from '../../src/shops/api-versions';
 import { ADMIN_TOKEN, call, callWithEnv, createShopWithApp, jsonInit } from '../helpers';
 
 // One test (at least) per sentence of spec/shopify-webhooks.md, "Resource", through the Worker.

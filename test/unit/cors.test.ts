@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ShopRecord } from '../../src/admin/store';
+import type { ShopRecord } from '../../src/shops/store';
 import { isOriginAllowed, normalizeOrigin } from '../../src/http/cors';
-import { effectiveCorsPolicy } from '../../src/ingress/cors-policy';
+import { effectiveCorsPolicy } from '../../src/shops/cors-policy';
 
 const shop: ShopRecord = {
   id: 's1',

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseCacheCommand } from '../../src/actions/cache';
+import { parseCacheCommand } from '../../src/tasks/actions/cache';
 import { AppError } from '../../src/http/errors';
 import { validateWebhookWrite, parseListRequest, webhookRoot } from '../../src/subscriptions/resource';
 import { OutputError, parseRenderedOutput } from '../../src/tasks/output';

@@ -1,5 +1,5 @@
 import { CACHE_EXPIRY_DELETE_BATCH_SIZE } from '../env';
-import { deleteExpiredCacheEntries } from './store';
+import { deleteExpiredCacheEntries } from '../cache/store';
 
 /** Deletes expired cache entries from D1 (reads already ignore them; this reclaims the rows). */
 export function deleteExpiredCache(env: Env, now: number): Promise<number> {

@@ -1,6 +1,6 @@
-import { findShop, type ShopRecord } from '../admin/store';
+import { findShop, type ShopRecord } from './store';
 import type { CorsPolicy } from '../http/cors';
-import { listCorsOrigins } from './store';
+import { listCorsOrigins } from './cors-store';
 
 /**
  * A shop's effective policy: allow-all (the flag, or the single entry `*`), else its myshopify

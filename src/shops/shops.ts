@@ -1,14 +1,14 @@
 import * as v from 'valibot';
 import { conflict, notFound } from '../http/errors';
-import { publishCorsPolicy } from '../ingress/cors-settings';
+import { publishCorsPolicy } from './cors-settings';
 import {
   API_VERSION_PATTERN,
   isSupportedApiVersion,
   LATEST_STABLE_API_VERSION,
   SUPPORTED_API_VERSIONS,
-} from '../subscriptions/versions';
+} from './api-versions';
 import { encryptSecret } from '../crypto';
-import { newSigningSecret } from '../delivery/signatures';
+import { newSigningSecret } from './signing-secrets';
 import { MAX_SHOPIFY_SECRET_CHARS } from '../env';
 import { nowIso } from '../time';
 import {

@@ -1,12 +1,12 @@
 import * as v from 'valibot';
-import { findShop, updateShop, type ShopRecord } from '../admin/store';
+import { findShop, updateShop, type ShopRecord } from './store';
 import { normalizeOrigin, type CorsPolicy } from '../http/cors';
 import { notFound, validationFailed } from '../http/errors';
 import { corsKvKey } from '../kv-keys';
 import { nowIso } from '../time';
 import { rememberCorsPolicy } from './config';
 import { effectiveCorsPolicy, loadCorsPolicy } from './cors-policy';
-import { listCorsOrigins, replaceCorsOrigins } from './store';
+import { listCorsOrigins, replaceCorsOrigins } from './cors-store';
 
 /** Most additional origins a shop may list. */
 export const MAX_CORS_ORIGINS = 100;

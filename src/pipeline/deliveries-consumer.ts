@@ -1,4 +1,4 @@
-import { findActiveSigningSecrets } from '../admin/store';
+import { findActiveSigningSecrets } from '../shops/store';
 import { decryptSecret } from '../crypto';
 import {
   DELIVERY_CONCURRENCY,
@@ -9,22 +9,22 @@ import {
   DELIVERY_TIMEOUT_MS,
   EDGEHOOK_VERSION,
 } from '../env';
-import { recordUnreadableMessage } from '../events/dead-letter';
+import { recordUnreadableMessage } from './events-dead-letter';
 import { describeError, errorText, log } from '../log';
 import { parseDeliveryMessage } from '../queue/messages';
 import { nowIso } from '../time';
-import { enqueueDeliveryAttempts } from './fanout';
+import { enqueueDeliveryAttempts } from '../delivery/fanout';
 import { allowsInsecureAddresses } from '../subscriptions/address';
-import { sendTimeAddressProblem } from './guard';
-import { buildPayload } from './payload';
-import { shopifyHmac, standardWebhookSignature } from './signatures';
+import { sendTimeAddressProblem } from '../delivery/guard';
+import { buildPayload } from '../delivery/payload';
+import { shopifyHmac, standardWebhookSignature } from '../delivery/signatures';
 import {
   loadDeliveryWork,
   recordAttempts,
   type AttemptOutcome,
   type AttemptRecord,
   type DeliveryWork,
-} from './store';
+} from '../delivery/store';
 
 /** Delay before retry `n` (1-based): 60 s doubling, so 8 retries span about 4 h 15 min. */
 export function deliveryRetryDelaySeconds(retry: number): number {

@@ -5,7 +5,7 @@ import {
   deleteEventsCreatedBefore,
   listPendingEventIds,
   markEventsQueued,
-} from './store';
+} from '../events/store';
 
 /**
  * Enqueues events that the ingress fallback left `pending` in D1 (the queue was unavailable), by

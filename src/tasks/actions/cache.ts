@@ -1,4 +1,4 @@
-import { addToCacheValue, CacheCopyError, CacheInputError, checkCacheTtl, deleteCacheValue, setCacheValue } from '../cache/cache';
+import { addToCacheValue, CacheCopyError, CacheInputError, checkCacheTtl, deleteCacheValue, setCacheValue } from '../../cache/cache';
 import { asObject, failed, failedTransiently, succeeded, type ActionContext, type ActionOutcome } from './types';
 
 /**

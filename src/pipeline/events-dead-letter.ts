@@ -3,7 +3,7 @@ import { describeError, errorText, log } from '../log';
 import { parseQueueMessage } from '../queue/messages';
 import { nowIso } from '../time';
 import { failAbandonedTaskRun } from '../tasks/store';
-import { insertDeadLetter, recordDeadEvent } from './store';
+import { insertDeadLetter, recordDeadEvent } from '../events/store';
 
 /**
  * The events dead-letter consumer: what the events consumer could not store or process after its

@@ -1,7 +1,7 @@
-import { deleteExpiredEvents, sweepPendingEvents } from './events/sweep';
-import { deleteExpiredCache } from './cache/sweep';
-import { describeError, log } from './log';
-import { sweepDueTaskRuns } from './tasks/sweep';
+import { deleteExpiredEvents, sweepPendingEvents } from './events-sweep';
+import { deleteExpiredCache } from './cache-sweep';
+import { describeError, log } from '../log';
+import { sweepDueTaskRuns } from './task-runs-sweep';
 
 /**
  * The cron job (every minute). Each task runs on its own, so one failing never skips the others;

@@ -1,8 +1,8 @@
-import { consumeDeliveriesBatch } from '../delivery/consumer';
-import { consumeDeliveriesDeadLetters } from '../delivery/dead-letter';
+import { consumeDeliveriesBatch } from './deliveries-consumer';
+import { consumeDeliveriesDeadLetters } from './deliveries-dead-letter';
 import { QUEUE_NAMES } from '../env';
-import { consumeEventsBatch } from '../events/consumer';
-import { consumeEventsDeadLetters } from '../events/dead-letter';
+import { consumeEventsBatch } from './events-consumer';
+import { consumeEventsDeadLetters } from './events-dead-letter';
 import { log } from '../log';
 
 /** Routes a batch to the consumer of the queue it came from. */

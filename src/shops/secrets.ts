@@ -1,5 +1,5 @@
 import { encryptSecret } from '../crypto';
-import { newSigningSecret } from '../delivery/signatures';
+import { newSigningSecret } from './signing-secrets';
 import { conflict, notFound } from '../http/errors';
 import { nowIso } from '../time';
 import { insertSigningSecret, retireSigningSecret, type SigningSecretRecord } from './store';

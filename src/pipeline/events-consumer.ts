@@ -2,8 +2,8 @@ import { EVENTS_RETRY_BASE_DELAY_SECONDS, EVENTS_RETRY_MAX_DELAY_SECONDS } from 
 import { describeError, log } from '../log';
 import { parseQueueMessage } from '../queue/messages';
 import { nowIso } from '../time';
-import { recordUnreadableMessage } from './dead-letter';
-import type { EventRecord } from './model';
+import { recordUnreadableMessage } from './events-dead-letter';
+import type { EventRecord } from '../events/model';
 import { runDueTaskRun } from '../tasks/runner';
 import { processEvents } from './process';
 import {
@@ -12,7 +12,7 @@ import {
   receiveEvents,
   receiveItemId,
   type ReceiveItem,
-} from './store';
+} from '../events/store';
 
 /** Redelivery delay for the n-th attempt (1-based): exponential, capped. */
 export function eventsRetryDelaySeconds(attempts: number): number {

@@ -1,8 +1,8 @@
-import { recordUnreadableMessage } from '../events/dead-letter';
+import { recordUnreadableMessage } from './events-dead-letter';
 import { describeError, log } from '../log';
 import { parseDeliveryMessage } from '../queue/messages';
 import { nowIso } from '../time';
-import { failDelivery } from './store';
+import { failDelivery } from '../delivery/store';
 
 /**
  * The deliveries dead-letter consumer: a delivery whose messages kept failing to be handled (not

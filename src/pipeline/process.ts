@@ -1,6 +1,6 @@
 import { fanOutDeliveries } from '../delivery/fanout';
 import { runTasksForEvents } from '../tasks/runner';
-import type { EventRecord } from './model';
+import type { EventRecord } from '../events/model';
 
 /**
  * The processing seam: called by the events consumer with events that were just persisted and

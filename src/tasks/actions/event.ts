@@ -1,7 +1,7 @@
-import { MAX_EVENT_DEPTH, MAX_QUEUE_DELAY_SECONDS } from '../env';
-import { enqueueEvent, newEventEnvelope } from '../events/producer';
-import { AppError } from '../http/errors';
-import { USER_TOPIC_PATTERN } from '../ingress/webhooks';
+import { MAX_EVENT_DEPTH, MAX_QUEUE_DELAY_SECONDS } from '../../env';
+import { enqueueEvent, newEventEnvelope } from '../../events/producer';
+import { AppError } from '../../http/errors';
+import { USER_TOPIC_PATTERN } from '../../ingress/webhooks';
 import { asObject, failed, failedTransiently, succeeded, type ActionContext, type ActionOutcome } from './types';
 
 /**

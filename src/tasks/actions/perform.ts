@@ -1,6 +1,6 @@
-import { allowsInsecureAddresses } from '../subscriptions/address';
-import { describeError, log } from '../log';
-import type { ActionType } from '../tasks/output';
+import { allowsInsecureAddresses } from '../../subscriptions/address';
+import { describeError, log } from '../../log';
+import type { ActionType } from '../output';
 import { performCache } from './cache';
 import { performEcho } from './echo';
 import { performEvent } from './event';

@@ -1,6 +1,6 @@
-import { HTTP_ACTION_MAX_BODY_CHARS, HTTP_ACTION_TIMEOUT_MS } from '../env';
-import { errorText } from '../log';
-import { isForbiddenHost } from '../subscriptions/address';
+import { HTTP_ACTION_MAX_BODY_CHARS, HTTP_ACTION_TIMEOUT_MS } from '../../env';
+import { errorText } from '../../log';
+import { isForbiddenHost } from '../../subscriptions/address';
 import { asObject, failed, failedTransiently, succeeded, type ActionOutcome } from './types';
 
 /**
