@@ -1,10 +1,10 @@
+import type { AppRecord } from '../shops/store';
 import { MAX_ADMIN_BODY_BYTES } from '../env';
 import { readJsonBody } from '../http/body';
 import { jsonResponse, noContent } from '../http/json';
 import { pageOf, parsePageRequest } from '../http/pagination';
 import type { RouteRequest } from '../http/route';
 import { parseBody } from '../http/validate';
-import { requireApp, requireOperator } from '../shops/auth';
 import {
   appToApi,
   changeShop,
@@ -22,38 +22,32 @@ import { listApps, listShops, listSigningSecrets } from '../shops/store';
 /** Shops and apps: the operator token (ADMIN_TOKEN) manages them; an app can read its own shop. */
 
 export async function postShop(request: RouteRequest, env: Env): Promise<Response> {
-  await requireOperator(request, env);
   const input = parseBody(createShopSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
   return jsonResponse({ shop: shopToApi(await createShop(env, input)) }, 201);
 }
 
 export async function getShops(request: RouteRequest, env: Env): Promise<Response> {
-  await requireOperator(request, env);
   const page = parsePageRequest(new URL(request.url).searchParams);
   const { items, nextCursor } = pageOf(await listShops(env.DB, page.limit + 1, page.cursor), page.limit);
   return jsonResponse({ shops: items.map(shopToApi), next_cursor: nextCursor });
 }
 
 export async function getShop(request: RouteRequest, env: Env): Promise<Response> {
-  await requireOperator(request, env);
   return jsonResponse({ shop: shopToApi(await requireShop(env, request.params['shopId']!)) });
 }
 
 export async function patchShop(request: RouteRequest, env: Env): Promise<Response> {
-  await requireOperator(request, env);
   const input = parseBody(updateShopSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
   return jsonResponse({ shop: shopToApi(await changeShop(env, request.params['shopId']!, input)) });
 }
 
 export async function postApp(request: RouteRequest, env: Env): Promise<Response> {
-  await requireOperator(request, env);
   const input = parseBody(createAppSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
   const { app, accessToken, signingSecret } = await createApp(env, request.params['shopId']!, input);
   return jsonResponse({ app: appToApi(app), access_token: accessToken, signing_secret: signingSecret }, 201);
 }
 
 export async function getApps(request: RouteRequest, env: Env): Promise<Response> {
-  await requireOperator(request, env);
   const shop = await requireShop(env, request.params['shopId']!);
   const page = parsePageRequest(new URL(request.url).searchParams);
   const rows = await listApps(env.DB, shop.id, page.limit + 1, page.cursor);
@@ -62,27 +56,23 @@ export async function getApps(request: RouteRequest, env: Env): Promise<Response
 }
 
 /** GET /api/v1/shop: the shop of the calling app. */
-export async function getOwnShop(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function getOwnShop(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   return jsonResponse({ shop: shopToApi(await requireShop(env, app.shopId)), app: appToApi(app) });
 }
 
 /** POST /api/v1/app/signing-secrets: a new signing secret, shown once; older ones stay active. */
-export async function postSigningSecret(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function postSigningSecret(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const { record, secret } = await addSigningSecret(env, app.id);
   return jsonResponse({ signing_secret: signingSecretToApi(record), secret }, 201);
 }
 
 /** GET /api/v1/app/signing-secrets: the app's secrets, newest first, without their values. */
-export async function getSigningSecrets(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function getSigningSecrets(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   return jsonResponse({ signing_secrets: (await listSigningSecrets(env.DB, app.id)).map(signingSecretToApi) });
 }
 
 /** DELETE /api/v1/app/signing-secrets/{id}: retires a secret (never the last active one). */
-export async function deleteSigningSecret(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function deleteSigningSecret(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   await retireAppSigningSecret(env, app.id, request.params['id']!);
   return noContent();
 }

@@ -1,6 +1,7 @@
+import { deleteConfigCopy, writeConfigCopy } from '../edge-config/store';
 import * as v from 'valibot';
 import { CONFIG_MEMO_TTL_MS, CONFIG_NEGATIVE_MEMO_TTL_MS, MAX_CACHE_KEY_CHARS } from '../env';
-import { readThrough } from '../edge-config';
+import { readThrough } from '../edge-config/read-through';
 import { notFound } from '../http/errors';
 import { cacheEndpointKvKey } from '../kv-keys';
 import { TtlMemo } from '../memo';
@@ -36,7 +37,7 @@ export async function createCacheEndpoint(env: Env, shopId: string, key: string)
   const endpoint = { token: crypto.randomUUID(), shopId, key, createdAt: now, updatedAt: now };
   await insertCacheEndpoint(env.DB, endpoint);
   const config = { shopId, key };
-  await env.KV.put(cacheEndpointKvKey(endpoint.token), JSON.stringify(config));
+  await writeConfigCopy(env, cacheEndpointKvKey(endpoint.token), config);
   memo.set(endpoint.token, config, CONFIG_MEMO_TTL_MS);
   return endpoint;
 }
@@ -49,7 +50,7 @@ export async function requireCacheEndpoint(env: Env, shopId: string, token: stri
 
 export async function removeCacheEndpoint(env: Env, shopId: string, token: string): Promise<void> {
   if (!(await deleteCacheEndpoint(env.DB, shopId, token))) throw notFound('Cache endpoint');
-  await env.KV.delete(cacheEndpointKvKey(token));
+  await deleteConfigCopy(env, cacheEndpointKvKey(token));
   memo.set(token, null, CONFIG_NEGATIVE_MEMO_TTL_MS);
 }
 

@@ -1,42 +1,34 @@
 import { sha256Hex } from '../crypto';
-import { ALLOW_ALL_POLICY, corsHeaders, isOriginAllowed, preflightResponse } from '../http/cors';
-import { AppError, methodNotAllowed } from '../http/errors';
-import { JSON_CONTENT_TYPE, noContent } from '../http/json';
-import type { RouteRequest } from '../http/route';
-import { findCorsPolicy } from '../shops/config';
+import { methodNotAllowed } from '../http/errors';
+import { JSON_CONTENT_TYPE } from '../http/json';
+import type { StorefrontRequest } from '../shops/storefront-cors';
 import { readCacheJsonForEndpoint } from './cache';
 import { findCacheEndpointConfig, type CacheEndpointConfig } from './endpoints';
 
 /**
  * GET/HEAD /cache/{token}: browsers read a cache value (spec/tasks-and-cache.md "Cache endpoints").
- * Unknown tokens and missing or expired keys answer alike (404, body `null`), and unknown tokens
- * are judged by an allow-all CORS policy, so a token's existence cannot be probed.
+ * Unknown tokens and missing or expired keys answer alike (404, body `null`); the router's CORS
+ * stage has already found the endpoint and judged the origin.
  */
 
 export const CACHE_ENDPOINT_ALLOW = 'GET, HEAD, OPTIONS';
-const EXPOSED_HEADERS = 'etag';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-async function endpointOf(env: Env, ctx: ExecutionContext, token: string): Promise<CacheEndpointConfig | null> {
-  return UUID.test(token) ? findCacheEndpointConfig(env, ctx, token.toLowerCase()) : null;
-}
+/** How the cache router's CORS stage finds the endpoint a token names. */
+export const CACHE_ENDPOINT_CORS = {
+  allow: CACHE_ENDPOINT_ALLOW,
+  expose: 'etag',
+  refusal: 'This origin is not allowed to read this cache endpoint.',
+  param: 'token',
+  find: findCacheEndpointConfig,
+};
 
 export async function readCacheEndpoint(
-  request: RouteRequest,
+  request: StorefrontRequest<CacheEndpointConfig>,
   env: Env,
   ctx: ExecutionContext,
 ): Promise<Response> {
-  const endpoint = await endpointOf(env, ctx, request.params['token']!);
-  const headers: Record<string, string> = { 'cache-control': 'no-cache' };
-  const origin = request.headers.get('origin');
-  if (origin !== null) {
-    const policy = endpoint ? await findCorsPolicy(env, ctx, endpoint.shopId) : ALLOW_ALL_POLICY;
-    if (!isOriginAllowed(policy, origin)) {
-      throw new AppError(403, 'origin_not_allowed', 'This origin is not allowed to read this cache endpoint.');
-    }
-    Object.assign(headers, corsHeaders(origin, EXPOSED_HEADERS));
-  }
-  request.responseHeaders = headers;
+  const endpoint = request.resource ?? null;
+  request.responseHeaders = { ...request.responseHeaders, 'cache-control': 'no-cache' };
   const head = request.method === 'HEAD';
   const json = endpoint && (await readCacheJsonForEndpoint(env, ctx, endpoint.shopId, endpoint.key));
   if (json === null) {
@@ -57,18 +49,6 @@ function etagMatches(header: string | null, etag: string): boolean {
   if (header === null) return false;
   if (header.trim() === '*') return true;
   return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
-}
-
-/** OPTIONS /cache/{token}: CORS preflight under the shop's policy. */
-export async function answerCacheEndpointPreflight(
-  request: RouteRequest,
-  env: Env,
-  ctx: ExecutionContext,
-): Promise<Response> {
-  if (!request.headers.has('origin')) return noContent({ allow: CACHE_ENDPOINT_ALLOW });
-  const endpoint = await endpointOf(env, ctx, request.params['token']!);
-  const policy = endpoint ? await findCorsPolicy(env, ctx, endpoint.shopId) : ALLOW_ALL_POLICY;
-  return preflightResponse(request, policy, CACHE_ENDPOINT_ALLOW, EXPOSED_HEADERS);
 }
 
 export function rejectCacheEndpointMethod(): never {

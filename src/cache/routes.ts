@@ -1,5 +1,5 @@
+import type { AppRecord } from '../shops/store';
 import * as v from 'valibot';
-import { requireApp } from '../shops/auth';
 import { MAX_ADMIN_BODY_BYTES } from '../env';
 import { readJsonBody } from '../http/body';
 import { AppError, notFound, validationFailed } from '../http/errors';
@@ -27,15 +27,13 @@ import { listShopCacheEndpoints } from './store';
 
 /** Management of a shop's cache endpoints and cache keys, with an app access token. */
 
-export async function postCacheEndpoint(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function postCacheEndpoint(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const input = parseBody(createCacheEndpointSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
   const endpoint = await createCacheEndpoint(env, app.shopId, input.key);
   return jsonResponse({ cache_endpoint: cacheEndpointToApi(endpoint, requestOrigin(request)) }, 201);
 }
 
-export async function getCacheEndpoints(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function getCacheEndpoints(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const page = parsePageRequest(new URL(request.url).searchParams);
   const rows = await listShopCacheEndpoints(env.DB, app.shopId, page.limit + 1, page.cursor);
   const { items, nextCursor } = pageOf(
@@ -46,14 +44,12 @@ export async function getCacheEndpoints(request: RouteRequest, env: Env): Promis
   return jsonResponse({ cache_endpoints: items.map((e) => cacheEndpointToApi(e, origin)), next_cursor: nextCursor });
 }
 
-export async function getCacheEndpointRoute(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function getCacheEndpointRoute(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const endpoint = await requireCacheEndpoint(env, app.shopId, request.params['token']!);
   return jsonResponse({ cache_endpoint: cacheEndpointToApi(endpoint, requestOrigin(request)) });
 }
 
-export async function deleteCacheEndpointRoute(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function deleteCacheEndpointRoute(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   await removeCacheEndpoint(env, app.shopId, request.params['token']!);
   return noContent();
 }
@@ -73,16 +69,14 @@ function keyOf(request: RouteRequest): string {
   }
 }
 
-export async function getCacheKey(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function getCacheKey(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const key = keyOf(request);
   const entry = await readCacheEntry(env, app.shopId, key);
   if (entry === null) throw notFound('Cache key');
   return jsonResponse({ key, value: JSON.parse(entry.valueJson) as unknown, expires_at: entry.expiresAt });
 }
 
-export async function putCacheKey(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function putCacheKey(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const key = keyOf(request);
   const input = parseBody(putCacheSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
   try {
@@ -95,8 +89,7 @@ export async function putCacheKey(request: RouteRequest, env: Env): Promise<Resp
   }
 }
 
-export async function deleteCacheKey(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function deleteCacheKey(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const key = keyOf(request);
   let existed: boolean;
   try {

@@ -1,10 +1,7 @@
 import type { EventRecord } from '../events/model';
-import type { DeliveryMessage } from '../queue/messages';
+import { sendDeliveryMessages } from '../queue/producer';
 import { nowIso } from '../time';
 import { createDeliveries, findFanOutTargets, type NewDelivery } from './store';
-
-/** Largest number of messages one `sendBatch` takes. */
-const QUEUE_SEND_BATCH_MAX = 100;
 
 /**
  * The subscription topic an event is delivered under: `user/*` topics as they are, `shopify/<t>`
@@ -53,13 +50,11 @@ export async function enqueueDeliveryAttempts(
   env: Env,
   attempts: readonly { deliveryId: string; attempt: number; delaySeconds?: number }[],
 ): Promise<void> {
-  for (let i = 0; i < attempts.length; i += QUEUE_SEND_BATCH_MAX) {
-    await env.DELIVERIES.sendBatch(
-      attempts.slice(i, i + QUEUE_SEND_BATCH_MAX).map(({ deliveryId, attempt, delaySeconds = 0 }) => ({
-        body: { kind: 'delivery', deliveryId, attempt } satisfies DeliveryMessage,
-        contentType: 'v8',
-        delaySeconds,
-      })),
-    );
-  }
+  await sendDeliveryMessages(
+    env,
+    attempts.map(({ deliveryId, attempt, delaySeconds }) => ({
+      body: { kind: 'delivery', deliveryId, attempt },
+      delaySeconds,
+    })),
+  );
 }

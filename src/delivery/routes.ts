@@ -1,5 +1,5 @@
+import type { AppRecord } from '../shops/store';
 import * as v from 'valibot';
-import { requireApp } from '../shops/auth';
 import { MAX_ADMIN_BODY_BYTES } from '../env';
 import { readJsonBody } from '../http/body';
 import { notFound, validationFailed } from '../http/errors';
@@ -27,8 +27,7 @@ import {
 const STATUSES: readonly DeliveryStatus[] = ['pending', 'succeeded', 'failed'];
 
 /** GET /api/v1/deliveries: newest first; filters subscription_id, event_id, status, created_at_min/max. */
-export async function getDeliveries(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function getDeliveries(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const params = new URL(request.url).searchParams;
   const page = parsePageRequest(params);
   const filters = parseDeliveryFilters(params);
@@ -38,16 +37,14 @@ export async function getDeliveries(request: RouteRequest, env: Env): Promise<Re
 }
 
 /** GET /api/v1/deliveries/{id}: one delivery with every attempt. */
-export async function getDelivery(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function getDelivery(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const found = await findAppDelivery(env.DB, app.id, request.params['id']!);
   if (found === null) throw notFound('Delivery');
   return jsonResponse({ delivery: { ...deliveryToApi(found.delivery), attempts: found.attempts.map(attemptToApi) } });
 }
 
 /** POST /api/v1/deliveries/{id}/retry: one more attempt now, whatever its state. */
-export async function postDeliveryRetry(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function postDeliveryRetry(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const id = request.params['id']!;
   const attempt = await reopenDelivery(env.DB, app.id, id, nowIso());
   if (attempt === null) throw notFound('Delivery');
@@ -60,8 +57,7 @@ const replaySchema = v.strictObject({
 });
 
 /** POST /api/v1/subscriptions/{id}/replay `{since}`: every failed delivery since then, again. */
-export async function postSubscriptionReplay(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function postSubscriptionReplay(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const subscriptionId = Number(request.params['id']);
   if (!Number.isSafeInteger(subscriptionId) || !(await isAppSubscription(env.DB, app.id, subscriptionId))) {
     throw notFound('Subscription');

@@ -5,7 +5,8 @@ import {
 } from '../env';
 import { AppError, serviceUnavailable } from '../http/errors';
 import { describeError, log } from '../log';
-import type { EventEnvelope, EventsMessage } from '../queue/messages';
+import type { EventEnvelope } from '../queue/messages';
+import { sendEventMessage } from '../queue/producer';
 import { nowIso } from '../time';
 import type { EventSource } from './model';
 import { insertEvent, markEventPending } from './store';
@@ -49,11 +50,6 @@ export function newEventEnvelope(input: NewEventInput): EventEnvelope {
 function utf8Length(text: string): number {
   if (text.length * 3 <= MAX_EVENT_DATA_BYTES) return text.length;
   return new TextEncoder().encode(text).byteLength;
-}
-
-/** Sends one message to the events queue. */
-export async function sendEventMessage(env: Env, message: EventsMessage, delaySeconds = 0): Promise<void> {
-  await env.EVENTS.send(message, { contentType: 'v8', ...(delaySeconds > 0 ? { delaySeconds } : {}) });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { requireApp } from '../shops/auth';
+import type { AppRecord } from '../shops/store';
 import { notFound, validationFailed } from '../http/errors';
 import { jsonResponse } from '../http/json';
 import { pageOf, parsePageRequest } from '../http/pagination';
@@ -12,8 +12,7 @@ import { findShopEvent, listShopEvents, type EventFilters } from './store';
 const STATUSES: readonly EventStatus[] = ['pending', 'queued', 'received', 'processed', 'dead'];
 
 /** GET /api/v1/events: newest first; filters topic, status, webhook_request_id, created_at_min/max. */
-export async function getEvents(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function getEvents(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const params = new URL(request.url).searchParams;
   const page = parsePageRequest(params);
   const filters = parseEventFilters(params);
@@ -24,8 +23,7 @@ export async function getEvents(request: RouteRequest, env: Env): Promise<Respon
 }
 
 /** GET /api/v1/events/{id}: one event with its data. */
-export async function getEvent(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function getEvent(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const event = await findShopEvent(env.DB, app.shopId, request.params['id']!);
   if (event === null) throw notFound('Event');
   return jsonResponse({ event: eventToApi(event, true) });

@@ -1,4 +1,4 @@
-import { readThrough } from '../edge-config';
+import { readThrough } from '../edge-config/read-through';
 import { CONFIG_MEMO_TTL_MS, CONFIG_NEGATIVE_MEMO_TTL_MS } from '../env';
 import { webhookKvKey } from '../kv-keys';
 import { TtlMemo } from '../memo';

@@ -1,27 +1,10 @@
-import {
-  INGRESS_RATE_LIMIT_PERIOD_SECONDS,
-  MAX_BODY_BYTES,
-  UNAVAILABLE_RETRY_AFTER_SECONDS,
-} from '../env';
+import { INGRESS_RATE_LIMIT_PERIOD_SECONDS, MAX_BODY_BYTES } from '../env';
 import { enqueueEvent, newEventEnvelope } from '../events/producer';
 import { readBodyBytes } from '../http/body';
-import {
-  ALLOW_ALL_POLICY,
-  corsHeaders,
-  isOriginAllowed,
-  preflightResponse,
-  type CorsPolicy,
-} from '../http/cors';
-import {
-  AppError,
-  methodNotAllowed,
-  serviceUnavailable,
-  tooManyRequests,
-} from '../http/errors';
+import { methodNotAllowed, tooManyRequests } from '../http/errors';
 import { noContent } from '../http/json';
-import type { RouteRequest } from '../http/route';
 import { describeError, log } from '../log';
-import { findCorsPolicy } from '../shops/config';
+import { storefrontId, type StorefrontRequest } from '../shops/storefront-cors';
 import { findWebhookConfig, type WebhookConfig } from './config';
 import { buildEventData, rawQueryString } from './data';
 
@@ -31,58 +14,36 @@ import { buildEventData, rawQueryString } from './data';
  */
 
 export const INGRESS_ALLOW = 'POST, OPTIONS';
-const EXPOSED_HEADERS = 'x-request-id';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The webhook if it exists and is enabled; unknown, disabled and malformed ids all read as null. */
-async function activeWebhook(
-  env: Env,
-  ctx: ExecutionContext,
-  id: string,
-): Promise<WebhookConfig | null> {
-  if (!UUID.test(id)) return null;
-  const config = await configLookup(() => findWebhookConfig(env, ctx, id.toLowerCase()));
-  return config?.enabled ? config : null;
-}
+/** How the ingress router's CORS stage finds the webhook a path names: enabled ones only. */
+export const INGRESS_CORS = {
+  allow: INGRESS_ALLOW,
+  expose: 'x-request-id',
+  refusal: 'This origin is not allowed to post to this webhook.',
+  param: 'id',
+  find: async (env: Env, ctx: ExecutionContext, id: string): Promise<WebhookConfig | null> => {
+    const config = await findWebhookConfig(env, ctx, id);
+    return config?.enabled ? config : null;
+  },
+};
 
-/** Config that neither KV nor D1 can answer for → 503, never a guess that could drop an event. */
-async function configLookup<T>(lookup: () => Promise<T>): Promise<T> {
-  try {
-    return await lookup();
-  } catch (err) {
-    log.error('ingress config lookup failed', describeError(err));
-    throw serviceUnavailable(UNAVAILABLE_RETRY_AFTER_SECONDS, 'Temporarily unavailable; retry later.');
-  }
-}
+export type IngressRequest = StorefrontRequest<WebhookConfig> & { requestId?: string };
 
-/** The policy the request's origin is judged by; unknown webhooks behave as allow-all ones. */
-function policyFor(
-  env: Env,
-  ctx: ExecutionContext,
-  webhook: WebhookConfig | null,
-): CorsPolicy | Promise<CorsPolicy> {
-  return webhook ? configLookup(() => findCorsPolicy(env, ctx, webhook.shopId)) : ALLOW_ALL_POLICY;
-}
-
-export async function receiveWebhookPost(
-  request: RouteRequest,
-  env: Env,
-  ctx: ExecutionContext,
-): Promise<Response> {
-  const webhookId = request.params['id']!;
+/** The first ingress stage: every answer, errors included, carries the request's id. */
+export function assignRequestId(request: IngressRequest): undefined {
   const requestId = crypto.randomUUID();
-  const responseHeaders: Record<string, string> = { 'x-request-id': requestId };
-  request.responseHeaders = responseHeaders;
+  request.requestId = requestId;
+  request.responseHeaders = { ...request.responseHeaders, 'x-request-id': requestId };
+  return undefined;
+}
 
-  const webhook = await activeWebhook(env, ctx, webhookId);
-  const origin = request.headers.get('origin');
-  if (origin !== null) {
-    if (!isOriginAllowed(await policyFor(env, ctx, webhook), origin)) throw originNotAllowed();
-    Object.assign(responseHeaders, corsHeaders(origin, EXPOSED_HEADERS));
-  }
+export async function receiveWebhookPost(request: IngressRequest, env: Env): Promise<Response> {
+  const webhookId = storefrontId(request.params['id']!);
+  const requestId = request.requestId ?? crypto.randomUUID();
+  const webhook = request.resource ?? null;
 
   const clientIp = request.headers.get('cf-connecting-ip');
-  const rateKey = `${UUID.test(webhookId) ? webhookId.toLowerCase() : 'invalid'}:${clientIp ?? '-'}`;
+  const rateKey = `${webhookId ?? 'invalid'}:${clientIp ?? '-'}`;
   const [rate, body] = await Promise.allSettled([
     env.INGRESS_RATE_LIMITER.limit({ key: rateKey }),
     readBodyBytes(request, MAX_BODY_BYTES),
@@ -95,7 +56,7 @@ export async function receiveWebhookPost(
     log.warn('rate limiter failed; request allowed', describeError(rate.reason));
   }
   if (body.status === 'rejected') throw body.reason;
-  if (webhook === null) return noContent();
+  if (webhook === null || webhookId === null) return noContent();
 
   const data = await buildEventData(webhook.mode, {
     body: body.value,
@@ -104,34 +65,20 @@ export async function receiveWebhookPost(
     headers: request.headers,
     clientIp,
     requestId,
-    webhookId: webhookId.toLowerCase(),
+    webhookId,
   });
   const event = newEventEnvelope({
     shopId: webhook.shopId,
     topic: webhook.topic,
     data,
     source: 'webhook',
-    webhookId: webhookId.toLowerCase(),
+    webhookId,
     webhookRequestId: requestId,
   });
   await enqueueEvent(env, event);
   return noContent();
 }
 
-/** OPTIONS /webhooks/{id}: CORS preflight under the shop's policy. */
-export async function answerWebhookPreflight(
-  request: RouteRequest,
-  env: Env,
-  ctx: ExecutionContext,
-): Promise<Response> {
-  if (!request.headers.has('origin')) return noContent({ allow: INGRESS_ALLOW });
-  const webhook = await activeWebhook(env, ctx, request.params['id']!);
-  return preflightResponse(request, await policyFor(env, ctx, webhook), INGRESS_ALLOW, EXPOSED_HEADERS);
-}
-
 export function rejectWebhookMethod(): never {
   throw methodNotAllowed(INGRESS_ALLOW);
 }
-
-const originNotAllowed = () =>
-  new AppError(403, 'origin_not_allowed', 'This origin is not allowed to post to this webhook.');

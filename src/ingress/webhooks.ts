@@ -1,3 +1,4 @@
+import { deleteConfigCopy, writeConfigCopy } from '../edge-config/store';
 import * as v from 'valibot';
 import { notFound } from '../http/errors';
 import { webhookKvKey } from '../kv-keys';
@@ -44,7 +45,7 @@ export const updateWebhookSchema = v.strictObject({
 /** Saves to D1, then the KV copy, then this isolate's memo, so the change is live here at once. */
 async function publish(env: Env, webhook: WebhookRecord): Promise<void> {
   const config = webhookConfigOf(webhook);
-  await env.KV.put(webhookKvKey(webhook.id), JSON.stringify(config));
+  await writeConfigCopy(env, webhookKvKey(webhook.id), config);
   rememberWebhookConfig(webhook.id, config);
 }
 
@@ -97,7 +98,7 @@ export async function changeWebhook(
 
 export async function removeWebhook(env: Env, shopId: string, id: string): Promise<void> {
   if (!(await deleteWebhook(env.DB, shopId, id))) throw notFound('Webhook');
-  await env.KV.delete(webhookKvKey(id));
+  await deleteConfigCopy(env, webhookKvKey(id));
   rememberWebhookConfig(id, null);
 }
 

@@ -9,6 +9,7 @@ import {
   DELIVERY_TIMEOUT_MS,
   EDGEHOOK_VERSION,
 } from '../env';
+import { mapWithConcurrency } from '../concurrency';
 import { recordUnreadableMessage } from './events-dead-letter';
 import { describeError, errorText, log } from '../log';
 import { parseDeliveryMessage } from '../queue/messages';
@@ -111,24 +112,6 @@ export async function consumeDeliveriesBatch(batch: MessageBatch<unknown>, env: 
       log.warn('delivery failed', { deliveryId: item.delivery.id, subscriptionId: item.delivery.subscriptionId, attempt });
     }
   });
-}
-
-/** Runs `task` over `items` with at most `limit` at a time; results in input order. */
-async function mapWithConcurrency<T, R>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await task(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** Active signing secrets per app, newest first, decrypted. */

@@ -1,6 +1,6 @@
 import { RETENTION_DELETE_BATCH_SIZE, SWEEP_BATCH_SIZE } from '../env';
 import { log } from '../log';
-import type { EventsMessage } from '../queue/messages';
+import { sendEventMessages } from '../queue/producer';
 import {
   deleteEventsCreatedBefore,
   listPendingEventIds,
@@ -15,12 +15,7 @@ import {
 export async function sweepPendingEvents(env: Env): Promise<number> {
   const ids = await listPendingEventIds(env.DB, SWEEP_BATCH_SIZE);
   if (ids.length === 0) return 0;
-  await env.EVENTS.sendBatch(
-    ids.map((eventId) => ({
-      body: { kind: 'event-ref', eventId } satisfies EventsMessage,
-      contentType: 'v8' as const,
-    })),
-  );
+  await sendEventMessages(env, ids.map((eventId) => ({ body: { kind: 'event-ref', eventId } })));
   await markEventsQueued(env.DB, ids);
   log.info('swept pending events onto the queue', { count: ids.length });
   return ids.length;

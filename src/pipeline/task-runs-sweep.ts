@@ -1,5 +1,5 @@
 import { TASK_RUN_SWEEP_BATCH_SIZE } from '../env';
-import type { QueueMessage } from '../queue/messages';
+import { sendEventMessages } from '../queue/producer';
 import { listCronDueTaskRunIds, setTaskRunWake } from '../tasks/store';
 
 /**
@@ -10,9 +10,7 @@ import { listCronDueTaskRunIds, setTaskRunWake } from '../tasks/store';
 export async function sweepDueTaskRuns(env: Env, now: number): Promise<number> {
   const ids = await listCronDueTaskRunIds(env.DB, new Date(now).toISOString(), TASK_RUN_SWEEP_BATCH_SIZE);
   if (ids.length === 0) return 0;
-  await env.EVENTS.sendBatch(
-    ids.map((runId) => ({ body: { kind: 'task-run', runId } satisfies QueueMessage, contentType: 'v8' as const })),
-  );
+  await sendEventMessages(env, ids.map((runId) => ({ body: { kind: 'task-run', runId } })));
   await setTaskRunWake(env.DB, ids, 'queue');
   return ids.length;
 }

@@ -3,6 +3,9 @@ import { forbidden, unauthorized } from '../http/errors';
 import { findAppByTokenHash, type AppRecord } from './store';
 import { hashAccessToken } from './tokens';
 
+/** Who a management API request speaks for: the operator (ADMIN_TOKEN) or one app of one shop. */
+export type Principal = { kind: 'operator' } | { kind: 'app'; app: AppRecord };
+
 /** The token of an `Authorization: Bearer …` header, or null. */
 export function bearerToken(request: Request): string | null {
   const header = request.headers.get('authorization');
@@ -20,21 +23,23 @@ export async function findAppByToken(env: Env, token: string): Promise<AppRecord
   return findAppByTokenHash(env.DB, await hashAccessToken(token));
 }
 
-/** Requires the operator token (ADMIN_TOKEN): missing or wrong → 401; an app token → 403. */
-export async function requireOperator(request: Request, env: Env): Promise<void> {
-  const token = bearerToken(request);
-  if (token === null) throw unauthorized();
-  if (await isOperatorToken(env, token)) return;
-  if (await findAppByToken(env, token)) throw forbidden('This route needs the operator token.');
-  throw unauthorized();
+/** The principal a bearer token names, or null for a missing or unknown token. */
+export async function resolvePrincipal(env: Env, token: string | null): Promise<Principal | null> {
+  if (token === null) return null;
+  if (await isOperatorToken(env, token)) return { kind: 'operator' };
+  const app = await findAppByToken(env, token);
+  return app ? { kind: 'app', app } : null;
 }
 
-/** Requires an app access token and returns its app: missing or wrong → 401; operator → 403. */
-export async function requireApp(request: Request, env: Env): Promise<AppRecord> {
-  const token = bearerToken(request);
-  if (token === null) throw unauthorized();
-  const app = await findAppByToken(env, token);
-  if (app) return app;
-  if (await isOperatorToken(env, token)) throw forbidden('This route needs an app access token.');
-  throw unauthorized();
+/** Operator routes: no principal → 401; an app → 403. */
+export function requireOperator(principal: Principal | null): void {
+  if (principal === null) throw unauthorized();
+  if (principal.kind !== 'operator') throw forbidden('This route needs the operator token.');
+}
+
+/** App routes: no principal → 401; the operator → 403. */
+export function requireApp(principal: Principal | null): AppRecord {
+  if (principal === null) throw unauthorized();
+  if (principal.kind !== 'app') throw forbidden('This route needs an app access token.');
+  return principal.app;
 }

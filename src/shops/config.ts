@@ -1,4 +1,4 @@
-import { readThrough } from '../edge-config';
+import { readThrough } from '../edge-config/read-through';
 import { CONFIG_MEMO_TTL_MS } from '../env';
 import type { CorsPolicy } from '../http/cors';
 import { corsKvKey } from '../kv-keys';

@@ -1,3 +1,4 @@
+import { writeConfigCopy } from '../edge-config/store';
 import * as v from 'valibot';
 import { findShop, updateShop, type ShopRecord } from './store';
 import { normalizeOrigin, type CorsPolicy } from '../http/cors';
@@ -25,7 +26,7 @@ export const corsSettingsSchema = v.strictObject({
 export async function publishCorsPolicy(env: Env, shopId: string): Promise<CorsPolicy | null> {
   const policy = await loadCorsPolicy(env.DB, shopId);
   if (policy === null) return null;
-  await env.KV.put(corsKvKey(shopId), JSON.stringify(policy));
+  await writeConfigCopy(env, corsKvKey(shopId), policy);
   rememberCorsPolicy(shopId, policy);
   return policy;
 }

@@ -1,4 +1,3 @@
-import { findAppByToken } from '../shops/auth';
 import { findShop, type AppRecord } from '../shops/store';
 import { MAX_WEBHOOK_RESOURCE_BODY_BYTES } from '../env';
 import { decodeUtf8 } from '../encoding';
@@ -17,7 +16,6 @@ import {
   parseListRequest,
   serializeWebhook,
   shopifyNotFound,
-  shopifyUnauthorized,
   shopifyValidationFailed,
   TAKEN,
   validateWebhookWrite,
@@ -32,47 +30,12 @@ import {
   markSubscriptionDeleted,
   updateSubscription,
 } from './store';
-import { OLDEST_SUPPORTED_API_VERSION, servedApiVersion } from '../shops/api-versions';
 
 /**
- * HTTP for the Shopify-compatible `Webhook` resource under `/admin/api/{version}/`: resolves the
- * version (and sets `X-Shopify-API-Version` on whatever answer follows), authenticates the app by
- * `X-Shopify-Access-Token`, and turns requests into typed calls of resource.ts and store.ts.
+ * HTTP for the Shopify-compatible `Webhook` resource under `/admin/api/{version}/`: turns requests
+ * into typed calls of resource.ts and store.ts. The `/admin/api` router's stages have already
+ * resolved the version and the app (`X-Shopify-Access-Token`) before a handler runs.
  */
-
-export const API_VERSION_HEADER = 'X-Shopify-API-Version';
-
-/** Sets the served-version header on the response to come; malformed version → 404. */
-export function applyApiVersion(request: RouteRequest, requested: string | undefined): string {
-  const served = servedApiVersion(requested ?? '');
-  request.responseHeaders = { ...request.responseHeaders, [API_VERSION_HEADER]: served ?? OLDEST_SUPPORTED_API_VERSION };
-  if (served === null) throw shopifyNotFound();
-  return served;
-}
-
-/**
- * For answers no handler versioned (405s, unknown paths under `/admin/api/`): the version the
- * path's `{version}` segment is served as, or the oldest supported one when it has none or it is
- * malformed. Null outside `/admin/api/`.
- */
-export function apiVersionHeaderFor(pathname: string): string | null {
-  if (!pathname.startsWith('/admin/api/')) return null;
-  const segment = pathname.split('/')[3] ?? '';
-  return servedApiVersion(segment) ?? OLDEST_SUPPORTED_API_VERSION;
-}
-
-async function authenticate(request: RouteRequest, env: Env): Promise<AppRecord> {
-  const token = request.headers.get('x-shopify-access-token')?.trim();
-  if (!token) throw shopifyUnauthorized();
-  const app = await findAppByToken(env, token);
-  if (!app) throw shopifyUnauthorized();
-  return app;
-}
-
-async function begin(request: RouteRequest, env: Env): Promise<AppRecord> {
-  applyApiVersion(request, request.params['version']);
-  return authenticate(request, env);
-}
 
 async function addressRules(env: Env, app: AppRecord): Promise<AddressRules> {
   const shop = await findShop(env.DB, app.shopId);
@@ -109,8 +72,7 @@ async function readWebhookBody(request: Request): Promise<Record<string, unknown
   return webhookRoot(body);
 }
 
-export async function createWebhookRoute(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await begin(request, env);
+export async function createWebhookRoute(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const input = await readWebhookBody(request);
   const rules = await addressRules(env, app);
   const write = await validateWebhookWrite(input, null, rules, (topic, address) =>
@@ -121,8 +83,7 @@ export async function createWebhookRoute(request: RouteRequest, env: Env): Promi
   return jsonResponse({ webhook: serializeWebhook(created, app.apiVersion) }, 201);
 }
 
-export async function listWebhooksRoute(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await begin(request, env);
+export async function listWebhooksRoute(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const url = new URL(request.url);
   const list = parseListRequest(url.searchParams);
   const backwards = list.page?.direction === 'previous';
@@ -147,22 +108,19 @@ export async function listWebhooksRoute(request: RouteRequest, env: Env): Promis
   );
 }
 
-export async function countWebhooksRoute(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await begin(request, env);
+export async function countWebhooksRoute(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const filter = parseAddressTopic(new URL(request.url).searchParams);
   return jsonResponse({ count: await countSubscriptions(env.DB, app.id, filter) });
 }
 
-export async function getWebhookRoute(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await begin(request, env);
+export async function getWebhookRoute(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const sub = await findActiveSubscription(env.DB, app.id, pathId(request));
   if (sub === null) throw shopifyNotFound();
   const fields = parseFieldsParam(new URL(request.url).searchParams.get('fields'));
   return jsonResponse({ webhook: serializeWebhook(sub, app.apiVersion, fields) });
 }
 
-export async function updateWebhookRoute(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await begin(request, env);
+export async function updateWebhookRoute(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const id = pathId(request);
   const current = await findActiveSubscription(env.DB, app.id, id);
   if (current === null) throw shopifyNotFound();
@@ -181,8 +139,7 @@ export async function updateWebhookRoute(request: RouteRequest, env: Env): Promi
   return jsonResponse({ webhook: serializeWebhook(updated, app.apiVersion) });
 }
 
-export async function deleteWebhookRoute(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await begin(request, env);
+export async function deleteWebhookRoute(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const deleted = await markSubscriptionDeleted(env.DB, app.id, pathId(request), nowIso());
   if (!deleted) throw shopifyNotFound();
   return jsonResponse({});

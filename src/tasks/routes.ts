@@ -1,5 +1,5 @@
+import type { AppRecord } from '../shops/store';
 import type * as v from 'valibot';
-import { requireApp } from '../shops/auth';
 import { findShop } from '../shops/store';
 import { MAX_ADMIN_BODY_BYTES } from '../env';
 import { findShopEvent } from '../events/store';
@@ -28,41 +28,35 @@ import {
 
 /** Management of a shop's tasks and reading its task runs, with an app access token. */
 
-export async function postTask(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function postTask(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const input = parseBody(createTaskSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
   return jsonResponse({ task: taskToApi(await createTask(env, app.shopId, input)) }, 201);
 }
 
-export async function getTasks(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function getTasks(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const page = parsePageRequest(new URL(request.url).searchParams);
   const rows = await listShopTasks(env.DB, app.shopId, page.limit + 1, page.cursor);
   const { items, nextCursor } = pageOf(rows, page.limit);
   return jsonResponse({ tasks: items.map(taskToApi), next_cursor: nextCursor });
 }
 
-export async function getTask(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function getTask(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   return jsonResponse({ task: taskToApi(await requireTask(env, app.shopId, request.params['id']!)) });
 }
 
-export async function patchTask(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function patchTask(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const input = parseBody(updateTaskSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
   return jsonResponse({ task: taskToApi(await changeTask(env, app.shopId, request.params['id']!, input)) });
 }
 
-export async function deleteTaskRoute(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function deleteTaskRoute(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   await removeTask(env, app.shopId, request.params['id']!);
   return noContent();
 }
 
 /** POST /api/v1/tasks/{id}/enable and …/disable. */
 export function setTaskEnabled(enabled: boolean) {
-  return async (request: RouteRequest, env: Env): Promise<Response> => {
-    const app = await requireApp(request, env);
+  return async (request: RouteRequest, env: Env, app: AppRecord): Promise<Response> => {
     const task = await changeTask(env, app.shopId, request.params['id']!, { enabled });
     return jsonResponse({ task: taskToApi(task) });
   };
@@ -73,8 +67,7 @@ export function setTaskEnabled(enabled: boolean) {
  * sample event and returns the would-be actions, logs and errors. Nothing is performed or stored;
  * `cache` reads the shop's real cache.
  */
-export async function previewTask(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function previewTask(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const task = await requireTask(env, app.shopId, request.params['id']!);
   const hasBody = (await readBodyBytes(request.clone(), MAX_ADMIN_BODY_BYTES)).byteLength > 0;
   const input: v.InferOutput<typeof previewSchema> = hasBody
@@ -107,8 +100,7 @@ export async function previewTask(request: RouteRequest, env: Env): Promise<Resp
 }
 
 /** GET /api/v1/events/{id}/task_runs: the event's task runs, each with its action runs. */
-export async function getEventTaskRuns(request: RouteRequest, env: Env): Promise<Response> {
-  const app = await requireApp(request, env);
+export async function getEventTaskRuns(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const event = await findShopEvent(env.DB, app.shopId, request.params['id']!);
   if (event === null) throw notFound('Event');
   const runs = await listEventTaskRuns(env.DB, app.shopId, event.id);

@@ -1,3 +1,4 @@
+import { mapWithConcurrency } from '../concurrency';
 import { performAction } from './actions/perform';
 import { findShop, type ShopRecord } from '../shops/store';
 import { readCacheEntry } from '../cache/cache';
@@ -11,7 +12,7 @@ import {
 import type { EventRecord } from '../events/model';
 import { loadEventAncestors, loadEvents } from '../events/store';
 import { describeError, log } from '../log';
-import type { QueueMessage } from '../queue/messages';
+import { sendEventMessages } from '../queue/producer';
 import { nowIso } from '../time';
 import { renderTask, type CacheReader } from './engine';
 import type { ActionType } from './output';
@@ -96,7 +97,7 @@ export async function runTasksForEvents(env: Env, events: readonly EventRecord[]
   const shops = new Map<string, Promise<ShopRecord | null>>();
   const due = runs.filter((r) => r.status === 'running');
   const later = runs.filter((r) => r.status === 'scheduled' && r.wake === 'queue');
-  await eachLimited(due, TASK_RUN_CONCURRENCY, async (run) => {
+  await mapWithConcurrency(due, TASK_RUN_CONCURRENCY, async (run) => {
     const known = byRun.get(`${run.eventId}|${run.taskId}|${run.delaySeconds}`);
     try {
       await advanceTaskRun(env, run, { ...known, shops });
@@ -113,10 +114,10 @@ export async function runTasksForEvents(env: Env, events: readonly EventRecord[]
 async function scheduleOnQueue(env: Env, runs: readonly TaskRunRecord[], nowMs: number): Promise<string[]> {
   if (runs.length === 0) return [];
   try {
-    await env.EVENTS.sendBatch(
+    await sendEventMessages(
+      env,
       runs.map((r) => ({
-        body: { kind: 'task-run', runId: r.id } satisfies QueueMessage,
-        contentType: 'v8' as const,
+        body: { kind: 'task-run', runId: r.id },
         delaySeconds: Math.max(0, Math.ceil((Date.parse(r.runAt) - nowMs) / 1000)),
       })),
     );
@@ -254,13 +255,4 @@ async function performActions(
     if (i === pending.length - 1) statements.push(finish(now));
     await runTogether(env.DB, statements);
   }
-}
-
-/** Runs `fn` over `items` with at most `limit` at once; every promise is awaited. */
-async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -217,6 +217,43 @@ describe('delayed subscriptions', () => {
   });
 });
 
+describe('many delayed runs from one batch', () => {
+  it('a batch whose events schedule 250 delayed runs puts all 250 on the queue, in sendBatch calls of at most 100', async () => {
+    // The platform's limit, which one unsplit sendBatch would hit.
+    const tooMany = Array.from({ length: 101 }, () => ({ body: { kind: 'task-run', runId: 'x' } as QueueMessage }));
+    await expect(env.EVENTS.sendBatch(tooMany)).rejects.toThrow();
+
+    const topic = 'user/runner/many-delayed';
+    for (let i = 0; i < 5; i++) {
+      await createTask(shop.token, { subscriptions: `${topic} +10.minutes`, script: `{% log "late ${i}" %}` });
+    }
+    const events = Array.from({ length: 50 }, () => newEvent(topic));
+    const batchSizes: number[] = [];
+    const forwarded: QueueMessage[] = [];
+    const countingQueue = {
+      send: (body: QueueMessage, o?: QueueSendOptions) => env.EVENTS.send(body, o),
+      sendBatch: async (messages: Iterable<MessageSendRequest<QueueMessage>>, o?: QueueSendBatchOptions) => {
+        const list = [...messages];
+        batchSizes.push(list.length);
+        await env.EVENTS.sendBatch(list, o);
+        forwarded.push(...list.map((m) => m.body));
+      },
+    } as unknown as Queue;
+    const settled = await consume({ ...env, EVENTS: countingQueue } as Env, events.map(eventMessage));
+    expect(settled.every((m) => m.acked)).toBe(true);
+    const runIds = new Set<string>();
+    for (const event of events) {
+      for (const run of await taskRunsOf(shop.token, event.id)) {
+        expect(run.status).toBe('scheduled');
+        runIds.add(run.id);
+      }
+    }
+    expect(runIds.size).toBe(250);
+    expect(new Set(forwarded.map((m) => (m.kind === 'task-run' ? m.runId : '')))).toEqual(runIds);
+    expect(Math.max(...batchSizes)).toBeLessThanOrEqual(100);
+  });
+});
+
 describe('runs that cannot go ahead', () => {
   it('a delayed run whose task was disabled or deleted meanwhile fails with the reason', async () => {
     const topic = 'user/runner/gone';

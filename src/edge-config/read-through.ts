@@ -1,6 +1,7 @@
-import { CONFIG_MEMO_TTL_MS, CONFIG_NEGATIVE_MEMO_TTL_MS } from './env';
-import { describeError, log } from './log';
-import type { TtlMemo } from './memo';
+import { CONFIG_MEMO_TTL_MS, CONFIG_NEGATIVE_MEMO_TTL_MS } from '../env';
+import { describeError, log } from '../log';
+import type { TtlMemo } from '../memo';
+import { readConfigCopy, writeConfigCopy } from './store';
 
 /**
  * Config read on hot paths (webhooks, CORS policies, cache endpoints): the isolate memo, then KV
@@ -32,7 +33,7 @@ export async function readThrough<T>(source: {
 /** A KV value, or null when missing, malformed or KV failed (the caller then asks D1). */
 async function readKv<T>(env: Env, key: string, isValid: (v: unknown) => v is T): Promise<T | null> {
   try {
-    const value: unknown = await env.KV.get(key, 'json');
+    const value = await readConfigCopy(env, key);
     return isValid(value) ? value : null;
   } catch (err) {
     log.warn('kv read failed; falling back to D1', { key, ...describeError(err) });
@@ -42,7 +43,7 @@ async function readKv<T>(env: Env, key: string, isValid: (v: unknown) => v is T)
 
 async function writeKv(env: Env, key: string, value: unknown): Promise<void> {
   try {
-    await env.KV.put(key, JSON.stringify(value));
+    await writeConfigCopy(env, key, value);
   } catch (err) {
     log.warn('kv repair failed', { key, ...describeError(err) });
   }

@@ -1,0 +1,78 @@
+import { Router } from 'itty-router';
+import { SHOPIFY_ERRORS, errorBoundary } from '../http/boundary';
+import { jsonResponse } from '../http/json';
+import type { RouteHandler, RouteRequest } from '../http/route';
+import { OLDEST_SUPPORTED_API_VERSION, servedApiVersion, type ApiVersion } from '../shops/api-versions';
+import { findAppByToken } from '../shops/auth';
+import type { AppRecord } from '../shops/store';
+import { shopifyNotFound, shopifyUnauthorized } from '../subscriptions/resource';
+import {
+  countWebhooksRoute,
+  createWebhookRoute,
+  deleteWebhookRoute,
+  getWebhookRoute,
+  listWebhooksRoute,
+  updateWebhookRoute,
+} from '../subscriptions/routes';
+import { applyResponseHeaders, mountResource, orNotFound } from './stages';
+
+/**
+ * The Shopify-compatible Admin API, `/admin/api/{version}/…`, in Shopify's `{"errors": …}` shape.
+ * Stages: the version (served as asked, as the oldest supported one when unknown, 404 when
+ * malformed) and the app of `X-Shopify-Access-Token`; `finally` sets `X-Shopify-API-Version` on
+ * every answer, 404s and 405s included.
+ */
+
+export const API_VERSION_HEADER = 'X-Shopify-API-Version';
+
+export type AdminApiRequest = RouteRequest & {
+  /** The version served, or null when the path's version is malformed. */
+  apiVersion?: ApiVersion | null;
+  shopifyApp?: AppRecord | null;
+};
+type ShopifyHandler = (request: RouteRequest, env: Env, app: AppRecord) => Promise<Response>;
+
+function withApiVersion(request: AdminApiRequest): undefined {
+  const segment = new URL(request.url).pathname.split('/')[3] ?? '';
+  request.apiVersion = servedApiVersion(segment);
+  return undefined;
+}
+
+async function withShopifyApp(request: AdminApiRequest, env: Env): Promise<undefined> {
+  const token = request.headers.get('x-shopify-access-token')?.trim();
+  request.shopifyApp = token ? await findAppByToken(env, token) : null;
+  return undefined;
+}
+
+/** A resource route: a malformed version → 404, a missing or unknown token → 401. */
+const authenticated =
+  (handler: ShopifyHandler): RouteHandler =>
+  (request: AdminApiRequest, env) => {
+    if (!request.apiVersion) throw shopifyNotFound();
+    if (!request.shopifyApp) throw shopifyUnauthorized();
+    return handler(request, env, request.shopifyApp);
+  };
+
+function setApiVersionHeader(response: Response, request: AdminApiRequest): Response {
+  response.headers.set(API_VERSION_HEADER, request.apiVersion ?? OLDEST_SUPPORTED_API_VERSION);
+  return response;
+}
+
+export const adminApiRouter = Router<AdminApiRequest, [Env, ExecutionContext]>({
+  base: '/admin/api',
+  before: [withApiVersion, withShopifyApp],
+  catch: errorBoundary(SHOPIFY_ERRORS),
+  finally: [orNotFound(() => jsonResponse({ errors: 'Not Found' }, 404)), setApiVersionHeader, applyResponseHeaders],
+});
+
+// count.json is mounted before :id.json, which would otherwise match it with id "count".
+mountResource(adminApiRouter, '/:version/webhooks.json', {
+  GET: authenticated(listWebhooksRoute),
+  POST: authenticated(createWebhookRoute),
+});
+mountResource(adminApiRouter, '/:version/webhooks/count.json', { GET: authenticated(countWebhooksRoute) });
+mountResource(adminApiRouter, '/:version/webhooks/:id.json', {
+  GET: authenticated(getWebhookRoute),
+  PUT: authenticated(updateWebhookRoute),
+  DELETE: authenticated(deleteWebhookRoute),
+});

@@ -1,0 +1,26 @@
+import { Router } from 'itty-router';
+import {
+  CACHE_ENDPOINT_CORS,
+  readCacheEndpoint,
+  rejectCacheEndpointMethod,
+} from '../cache/public';
+import type { CacheEndpointConfig } from '../cache/endpoints';
+import { EDGEHOOK_ERRORS, errorBoundary } from '../http/boundary';
+import { storefrontCors, type StorefrontRequest } from '../shops/storefront-cors';
+import { applyResponseHeaders, edgehookNotFound, orNotFound } from './stages';
+
+/**
+ * Public cache endpoints: browsers read task results at `/cache/{token}`. HEAD is served by the
+ * GET handler (no body); the storefront CORS stage is shared with ingress.
+ */
+export const cacheRouter = Router<StorefrontRequest<CacheEndpointConfig>, [Env, ExecutionContext]>({
+  catch: errorBoundary(EDGEHOOK_ERRORS),
+  finally: [orNotFound(edgehookNotFound), applyResponseHeaders],
+});
+
+const cors = storefrontCors(CACHE_ENDPOINT_CORS);
+cacheRouter
+  .get('/cache/:token', cors, readCacheEndpoint)
+  .head('/cache/:token', cors, readCacheEndpoint)
+  .options('/cache/:token', cors)
+  .all('/cache/:token', rejectCacheEndpointMethod);
