@@ -1,3 +1,4 @@
+import { selectPageAfter } from '../page-store';
 import type { Cursor } from '../http/pagination';
 
 /** Every SQL statement on `cache_entries` and `cache_endpoints`. */
@@ -169,15 +170,8 @@ export async function listShopCacheEndpoints(
   limit: number,
   cursor: Cursor | null,
 ): Promise<CacheEndpointRecord[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT ${ENDPOINT_COLUMNS} FROM cache_endpoints
-       WHERE shop_id = ?1 AND (?2 IS NULL OR (created_at, token) > (?2, ?3))
-       ORDER BY created_at, token LIMIT ?4`,
-    )
-    .bind(shopId, cursor?.createdAt ?? null, cursor?.id ?? null, limit)
-    .all<CacheEndpointRow>();
-  return results.map(toEndpoint);
+  const rows = await selectPageAfter<CacheEndpointRow>(db, { table: 'cache_endpoints', columns: ENDPOINT_COLUMNS, idColumn: 'token', shopId, limit, cursor });
+  return rows.map(toEndpoint);
 }
 
 export async function deleteCacheEndpoint(db: D1Database, shopId: string, token: string): Promise<boolean> {

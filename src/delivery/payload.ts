@@ -81,7 +81,7 @@ function xmlNode(value: unknown, name: string): XmlNode {
  * name that cannot start an element gets a leading `_`.
  */
 function xmlName(key: string): string {
-  const dashed = key.replace(/_/g, '-').replace(/[^A-Za-z0-9.\-]/g, '-');
+  const dashed = key.replace(/_/g, '-').replace(/[^A-Za-z0-9.-]/g, '-');
   return /^[A-Za-z]/.test(dashed) && !/^xml/i.test(dashed) ? dashed : `_${dashed}`;
 }
 

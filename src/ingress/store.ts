@@ -1,3 +1,4 @@
+import { selectPageAfter } from '../page-store';
 import type { Cursor } from '../http/pagination';
 import type { DataMode } from './data';
 
@@ -82,15 +83,8 @@ export async function listShopWebhooks(
   limit: number,
   cursor: Cursor | null,
 ): Promise<WebhookRecord[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT ${WEBHOOK_COLUMNS} FROM webhooks
-       WHERE shop_id = ?1 AND (?2 IS NULL OR (created_at, id) > (?2, ?3))
-       ORDER BY created_at, id LIMIT ?4`,
-    )
-    .bind(shopId, cursor?.createdAt ?? null, cursor?.id ?? null, limit)
-    .all<WebhookRow>();
-  return results.map(toWebhook);
+  const rows = await selectPageAfter<WebhookRow>(db, { table: 'webhooks', columns: WEBHOOK_COLUMNS, shopId, limit, cursor });
+  return rows.map(toWebhook);
 }
 
 /** Writes a webhook's mutable fields. */

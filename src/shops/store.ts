@@ -1,3 +1,4 @@
+import { selectPageAfter } from '../page-store';
 import type { Cursor } from '../http/pagination';
 
 /** Every SQL statement on `shops` and `apps`. */
@@ -97,15 +98,8 @@ export async function listShops(
   limit: number,
   cursor: Cursor | null,
 ): Promise<ShopRecord[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT ${SHOP_SELECT} FROM shops
-       WHERE (?1 IS NULL OR (created_at, id) > (?1, ?2))
-       ORDER BY created_at, id LIMIT ?3`,
-    )
-    .bind(cursor?.createdAt ?? null, cursor?.id ?? null, limit)
-    .all<ShopRow>();
-  return results.map(toShop);
+  const rows = await selectPageAfter<ShopRow>(db, { table: 'shops', columns: SHOP_SELECT, limit, cursor });
+  return rows.map(toShop);
 }
 
 /** Writes a shop's mutable fields; false when it does not exist. */
@@ -143,15 +137,8 @@ export async function listApps(
   limit: number,
   cursor: Cursor | null,
 ): Promise<AppRecord[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT ${APP_COLUMNS} FROM apps
-       WHERE shop_id = ?1 AND (?2 IS NULL OR (created_at, id) > (?2, ?3))
-       ORDER BY created_at, id LIMIT ?4`,
-    )
-    .bind(shopId, cursor?.createdAt ?? null, cursor?.id ?? null, limit)
-    .all<AppRow>();
-  return results.map(toApp);
+  const rows = await selectPageAfter<AppRow>(db, { table: 'apps', columns: APP_COLUMNS, shopId, limit, cursor });
+  return rows.map(toApp);
 }
 
 /** The app whose access token hashes to `tokenHash`, or null. */

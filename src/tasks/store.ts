@@ -1,3 +1,4 @@
+import { selectPageAfter } from '../page-store';
 import type { Cursor } from '../http/pagination';
 import type { Subscription } from './subscriptions';
 
@@ -101,15 +102,8 @@ export async function listShopTasks(
   limit: number,
   cursor: Cursor | null,
 ): Promise<TaskRecord[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT ${TASK_COLUMNS} FROM tasks
-       WHERE shop_id = ?1 AND (?2 IS NULL OR (created_at, id) > (?2, ?3))
-       ORDER BY created_at, id LIMIT ?4`,
-    )
-    .bind(shopId, cursor?.createdAt ?? null, cursor?.id ?? null, limit)
-    .all<TaskRow>();
-  return results.map(toTask);
+  const rows = await selectPageAfter<TaskRow>(db, { table: 'tasks', columns: TASK_COLUMNS, shopId, limit, cursor });
+  return rows.map(toTask);
 }
 
 export async function deleteTask(db: D1Database, shopId: string, id: string): Promise<boolean> {

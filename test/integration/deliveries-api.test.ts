@@ -4,20 +4,21 @@ import { consumeDeliveriesBatch } from '../../src/pipeline/deliveries-consumer';
 import { fanOutDeliveries } from '../../src/delivery/fanout';
 import { QUEUE_NAMES } from '../../src/env';
 import type { EventRecord } from '../../src/events/model';
+import { insertEvent } from '../../src/events/store';
 import { insertSubscription, receivedBy, receiverAddress, recordingDeliveriesEnv } from '../delivery-helpers';
 import { call, createShopWithApp, jsonInit } from '../helpers';
-import { recordingBatch } from '../queue';
+import { envelope, recordingBatch } from '../queue';
+import { setEventStatus, setSubscriptionStatus } from '../fixtures';
 
 // Operator tools for deliveries under /api/v1 (an app's own deliveries).
 
 const TOPIC = 'user/quote/request';
 
 async function event(shopId: string, createdAt = new Date().toISOString()): Promise<EventRecord> {
-  const id = crypto.randomUUID();
-  await env.DB.prepare(`INSERT INTO events (id, shop_id, topic, data, source, status, created_at) VALUES (?1, ?2, ?3, '{"n":1}', 'webhook', 'processed', ?4)`)
-    .bind(id, shopId, TOPIC, createdAt)
-    .run();
-  return { id, shopId, topic: TOPIC, dataJson: '{"n":1}', source: 'webhook', webhookId: null, webhookRequestId: null, parentId: null, createdAt, status: 'processed', error: null, receivedAt: null, processedAt: null };
+  const stored = envelope(shopId, { topic: TOPIC, dataJson: '{"n":1}', webhookRequestId: null, createdAt });
+  await insertEvent(env.DB, stored, 'pending');
+  await setEventStatus(stored.id, 'processed');
+  return { ...stored, status: 'processed', error: null, receivedAt: null, processedAt: null };
 }
 
 async function runAll(testEnv: Env, sent: { body: unknown }[]) {
@@ -38,7 +39,7 @@ async function scenario() {
   await fanOutDeliveries(rec.env, events);
   await runAll(rec.env, rec.sent);
   // The subscription is now disabled; put it back so the third event fans out too.
-  await env.DB.prepare(`UPDATE subscriptions SET status = 'active' WHERE id = ?1`).bind(subscriptionId).run();
+  await setSubscriptionStatus(subscriptionId, 'active');
   const third = await event(shop.shopId);
   await fanOutDeliveries(rec.env, [third]);
   await runAll(rec.env, rec.sent);

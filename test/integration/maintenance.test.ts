@@ -4,6 +4,7 @@ import { insertEvent } from '../../src/events/store';
 import { runMaintenance } from '../../src/pipeline/maintenance';
 import { instrumentedEnv } from '../faults';
 import { envelope } from '../queue';
+import { setEventStatus } from '../fixtures';
 
 const SHOP = 'shop-maintenance-test';
 const DAY_MS = 86_400_000;
@@ -16,7 +17,7 @@ async function statusOf(id: string): Promise<string | null> {
 async function storeWithStatus(createdAt: number, status: string): Promise<string> {
   const event = envelope(SHOP, { createdAt: new Date(createdAt).toISOString() });
   await insertEvent(env.DB, event, 'pending');
-  await env.DB.prepare('UPDATE events SET status = ?2 WHERE id = ?1').bind(event.id, status).run();
+  await setEventStatus(event.id, status);
   return event.id;
 }
 

@@ -4,6 +4,7 @@ import { insertSubscription } from '../../src/subscriptions/store';
 import { SHOPIFY_TOPICS } from '../../src/subscriptions/topics';
 import { SUPPORTED_API_VERSIONS } from '../../src/shops/api-versions';
 import { ADMIN_TOKEN, call, callWithEnv, createShopWithApp, jsonInit } from '../helpers';
+import { backdateSubscription } from '../fixtures';
 
 // One test (at least) per sentence of spec/shopify-webhooks.md, "Resource", through the Worker.
 
@@ -332,9 +333,7 @@ describe('list, filters and pagination', () => {
     for (const topic of topics) hooks.push(await create(token, { topic, address: `https://list.example.com/${hooks.length}` }));
     // Spread the times out so the time filters have something to tell apart.
     for (const [i, hook] of hooks.entries()) {
-      await env.DB.prepare('UPDATE subscriptions SET created_at = ?2, updated_at = ?3 WHERE id = ?1')
-        .bind(hook.id, `2026-01-0${i + 1}T10:00:00.000Z`, `2026-02-0${i + 1}T10:00:00.000Z`)
-        .run();
+      await backdateSubscription(hook.id, `2026-01-0${i + 1}T10:00:00.000Z`, `2026-02-0${i + 1}T10:00:00.000Z`);
     }
   });
   const ids = async (query: string) => {
@@ -478,7 +477,7 @@ describe('update', () => {
   it('changes address, topic, format, fields and metafield_namespaces and bumps updated_at', async () => {
     const { token } = await createShopWithApp();
     const hook = await create(token, { topic: 'orders/create', address: uniqueAddress() });
-    await env.DB.prepare("UPDATE subscriptions SET created_at = '2026-01-01T00:00:00.000Z', updated_at = '2026-01-01T00:00:00.000Z' WHERE id = ?1").bind(hook.id).run();
+    await backdateSubscription(hook.id, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
     const address = uniqueAddress();
     const res = await shopify('PUT', `/webhooks/${hook.id}.json`, token, {
       webhook: { address, topic: 'user/quote/request', format: 'xml', fields: ['id'], metafield_namespaces: ['ns'], api_version: '1999-01', created_at: 'x' },
