@@ -79,6 +79,7 @@ export function shutdown(code, reason) {
     // Taken before anything is stopped: a child's children are re-parented (and lost from the
     // tree) once their own parent exits.
     const started = descendants(process.pid);
+    const table = processTable();
     for (const cleanup of cleanups) {
       try {
         await cleanup();
@@ -87,7 +88,12 @@ export function shutdown(code, reason) {
       }
     }
     await Promise.all([...groups].map((child) => stopProcessGroup(child)));
-    for (const pid of started) killQuietly(pid, 'SIGKILL');
+    // Leftovers outside the tracked groups (the seed's workerd); the start time guards against a
+    // pid reused by an unrelated process in the meantime.
+    const now = processTable();
+    for (const pid of started) {
+      if (now.get(pid)?.start === table.get(pid)?.start) killQuietly(pid, 'SIGKILL');
+    }
     process.exit(code);
   })();
   return stopping;
@@ -180,11 +186,31 @@ function commandName(pid) {
 }
 
 /**
- * The parent pid of `pid`, or undefined when it no longer exists.
+ * The parent pid of `pid`, or undefined when it no longer exists. One small read per poll.
  * @param {number} pid
  */
 function parentOf(pid) {
-  return processTable().get(pid);
+  if (existsSync('/proc/self/stat')) {
+    try {
+      return statFields(readFileSync(`/proc/${pid}/stat`, 'utf8')).ppid;
+    } catch {
+      return undefined;
+    }
+  }
+  const ps = spawnSync('ps', ['-o', 'ppid=', '-p', String(pid)], { encoding: 'utf8' });
+  const ppid = Number((ps.stdout ?? '').trim());
+  return ps.status === 0 && Number.isInteger(ppid) ? ppid : undefined;
+}
+
+/**
+ * The parent pid and start time from a /proc/<pid>/stat line. The command name (field 2) is in
+ * parentheses and may hold spaces; after it come the state (3), the parent pid (4) … and the start
+ * time in clock ticks (22).
+ * @param {string} stat
+ */
+function statFields(stat) {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { ppid: Number(fields[1]), start: fields[19] ?? '' };
 }
 
 /**
@@ -194,7 +220,7 @@ function parentOf(pid) {
 export function descendants(root) {
   /** @type {Map<number, number[]>} */
   const children = new Map();
-  for (const [pid, ppid] of processTable()) {
+  for (const [pid, { ppid }] of processTable()) {
     if (!children.has(ppid)) children.set(ppid, []);
     children.get(ppid)?.push(pid);
   }
@@ -211,29 +237,27 @@ export function descendants(root) {
 }
 
 /**
- * pid → parent pid for every process: from /proc where there is one (Linux), else from `ps`.
- * @returns {Map<number, number>}
+ * pid → parent pid and start time for every process: from /proc where there is one (Linux), else
+ * from `ps`.
+ * @returns {Map<number, { ppid: number; start: string }>}
  */
 function processTable() {
-  /** @type {Map<number, number>} */
+  /** @type {Map<number, { ppid: number; start: string }>} */
   const table = new Map();
   if (existsSync('/proc/self/stat')) {
     for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number)) {
       try {
-        // The command name (field 2) is in parentheses and may hold spaces; fields after it are plain.
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        table.set(pid, ppid);
+        table.set(pid, statFields(readFileSync(`/proc/${pid}/stat`, 'utf8')));
       } catch {
         // exited while we looked
       }
     }
     return table;
   }
-  const ps = spawnSync('ps', ['-A', '-o', 'pid=', '-o', 'ppid='], { encoding: 'utf8' });
-  for (const line of ps.stdout.split('\n')) {
-    const [pid, ppid] = line.trim().split(/\s+/).map(Number);
-    if (pid !== undefined && ppid !== undefined && Number.isInteger(pid) && Number.isInteger(ppid)) table.set(pid, ppid);
+  const ps = spawnSync('ps', ['-A', '-o', 'pid=', '-o', 'ppid=', '-o', 'lstart='], { encoding: 'utf8' });
+  for (const line of (ps.stdout ?? '').split('\n')) {
+    const match = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line);
+    if (match) table.set(Number(match[1]), { ppid: Number(match[2]), start: (match[3] ?? '').trim() });
   }
   return table;
 }
