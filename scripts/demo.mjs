@@ -2,6 +2,10 @@
 // `npm run demo`: the Worker (as `npm start` runs it) and the demo storefront page on another
 // port, which posts to the demo webhook and shows the task's answer. Ctrl-C stops both.
 import { startDemo } from './lib/demo.mjs';
+import { onShutdown, shutdown, stopEverythingOnExit } from './lib/lifecycle.mjs';
+
+// Before anything is spawned: Ctrl-C, SIGTERM, SIGHUP or the launcher going away stop it all.
+stopEverythingOnExit();
 
 const demo = await startDemo({
   workerPort: Number(process.env.PORT ?? 8787),
@@ -9,9 +13,6 @@ const demo = await startDemo({
   persistDir: process.env.EDGEHOOK_PERSIST_DIR ?? '.wrangler/state',
 });
 console.log(`\nDemo storefront: ${demo.pageUrl}  (posting to ${demo.workerUrl}, origin allowed for demo.myshopify.com)\n`);
-for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
-  process.on(signal, () => {
-    demo.stop();
-    process.exit(0);
-  });
-}
+onShutdown(() => demo.stop());
+// wrangler dev ending by itself ends the demo too.
+demo.dev.child.on('exit', (code) => void shutdown(code ?? 0));

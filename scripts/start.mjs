@@ -3,7 +3,11 @@
 // Everything is local (Miniflare's D1, KV and Queues under .wrangler/state); no Cloudflare account.
 // Safe to run again: migrations apply once and the seed inserts only what is missing.
 import { DEMO, demoLines } from './demo-data.mjs';
+import { onShutdown, shutdown, stopEverythingOnExit } from './lib/lifecycle.mjs';
 import { ensureDevVars, migrateLocal, seedDemo, startWranglerDev } from './lib/local.mjs';
+
+// Before anything is spawned: Ctrl-C, SIGTERM, SIGHUP or the launcher going away stop it all.
+stopEverythingOnExit();
 
 // Overridable so tests can run a second instance beside a developer's.
 const PERSIST_DIR = process.env.EDGEHOOK_PERSIST_DIR ?? '.wrangler/state';
@@ -26,13 +30,9 @@ console.log(demoLines(BASE_URL).join('\n'));
 const cron = setInterval(() => {
   fetch(`${BASE_URL}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`).catch(() => {});
 }, CRON_INTERVAL_MS);
-for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
-  process.on(signal, () => dev.stop());
-}
-dev.child.on('exit', (code) => {
-  clearInterval(cron);
-  process.exit(code ?? 0);
-});
+onShutdown(() => clearInterval(cron));
+// wrangler dev ending by itself (a crash, its own Ctrl-C handling) ends the command too.
+dev.child.on('exit', (code) => void shutdown(code ?? 0));
 
 /**
  * Deliveries need the app's signing secret, which only the Worker can encrypt (SECRETS_KEY), so

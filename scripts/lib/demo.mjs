@@ -3,7 +3,6 @@
 // demo/storefront.html from another port (so it is a cross-origin page, as on a real storefront).
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { spawnSync } from 'node:child_process';
 import { DEMO } from '../demo-data.mjs';
 import { ensureDevVars, migrateLocal, seedDemo, startWranglerDev } from './local.mjs';
 
@@ -51,7 +50,8 @@ export async function allowOrigin(workerUrl, origin) {
 }
 
 /**
- * Starts everything; `stop()` ends it.
+ * Starts everything; `stop()` ends it. Everything it spawns is tracked (lifecycle.mjs), so a
+ * script that calls stopEverythingOnExit() also ends it when stopped before this resolves.
  * @param {{ workerPort: number; pagePort: number; persistDir: string; quiet?: boolean; allowPageOrigin?: boolean }} options
  */
 export async function startDemo(options) {
@@ -71,10 +71,10 @@ export async function startDemo(options) {
     workerUrl,
     pageUrl,
     dev,
-    stop() {
-      page.close();
-      dev.stop();
-      spawnSync('pkill', ['-f', options.persistDir]);
+    /** Closes the page server and ends wrangler dev; resolves once both are down. */
+    async stop() {
+      page.closeAllConnections();
+      await Promise.all([new Promise((resolve) => page.close(() => resolve(undefined))), dev.stop()]);
     },
   };
 }

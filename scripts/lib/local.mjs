@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import { getPlatformProxy } from 'wrangler';
 import { DEMO, DEMO_TASK_SCRIPT } from '../demo-data.mjs';
+import { stopProcessGroup, trackProcessGroup } from './lifecycle.mjs';
 
 /**
  * Makes sure `.dev.vars` (local secrets for wrangler dev) has every key of `.dev.vars.example`:
@@ -115,7 +116,8 @@ export async function seedDemo(persistDir) {
 }
 
 /**
- * Starts `wrangler dev`; resolves once it answers HTTP. `stop()` ends it and its workerd.
+ * Starts `wrangler dev` in its own process group; resolves once it answers HTTP. `stop()` ends the
+ * group (wrangler and its workerd).
  * `vars` override wrangler.toml vars for this run (`--var NAME:value`).
  * @param {{ port: number; persistDir?: string; config?: string; quiet?: boolean; vars?: Record<string, string> }} options
  */
@@ -130,15 +132,10 @@ export async function startWranglerDev(options) {
     env: process.env,
     detached: true,
   });
-  const stop = () => {
-    if (child.exitCode === null && child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-  };
+  // Known from the moment it exists, so a script stopped while wrangler is still starting ends it too.
+  trackProcessGroup(child);
+  /** Ends wrangler dev and its workerd (SIGTERM, then SIGKILL); resolves once they are gone. */
+  const stop = () => stopProcessGroup(child);
   await waitForHttp(`http://localhost:${options.port}/`, 60_000);
   return { child, stop };
 }

@@ -66,7 +66,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   for (const server of extraPages) server.close();
-  demo?.stop();
+  await demo?.stop();
   rmSync(stateDir, { recursive: true, force: true });
 });
 

@@ -1,0 +1,182 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// Docs that open the door (issue 11, point 6): README.md is the front door and stays short, and
+// the docs hold together inside the repository — every relative link reaches a file here (and a
+// heading, when it names one), and no link leads outside, so a clone is complete.
+
+/** The front door's budget: what edgehook is, the commands, a map of the docs. */
+const README_MAX_LINES = 200;
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The documentation the rules cover: README.md, docs/*.md and the test map. */
+function documentationFiles(): string[] {
+  const docs = readdirSync(join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => join(ROOT, 'docs', name));
+  return [join(ROOT, 'README.md'), ...docs, join(ROOT, 'test/README.md')];
+}
+
+/** The text with fenced code blocks blanked (their lines kept, so line numbers hold). */
+function withoutFences(text: string): string {
+  let inFence = false;
+  return text
+    .split('\n')
+    .map((line) => {
+      if (/^\s*(```|~~~)/.test(line)) {
+        inFence = !inFence;
+        return '';
+      }
+      return inFence ? '' : line;
+    })
+    .join('\n');
+}
+
+/** GitHub's anchor for a heading: rendered text, lower case, punctuation dropped, spaces → '-'. */
+function slug(heading: string): string {
+  return heading
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/[`*]/g, '')
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+/** Every anchor a Markdown file's headings give, duplicates numbered as GitHub does. */
+function anchorsOf(text: string): Set<string> {
+  const anchors = new Set<string>();
+  const seen = new Map<string, number>();
+  for (const line of withoutFences(text).split('\n')) {
+    const heading = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
+    if (!heading) continue;
+    const base = slug(heading[1] ?? '');
+    const count = seen.get(base) ?? 0;
+    seen.set(base, count + 1);
+    anchors.add(count === 0 ? base : `${base}-${count}`);
+  }
+  return anchors;
+}
+
+/** A link found in a document, and where. */
+interface Link {
+  target: string;
+  line: number;
+}
+
+/**
+ * Every link target outside code blocks: inline links and images, reference definitions,
+ * autolinks, HTML href/src, and bare URLs (GitHub turns those into links too). Paths in code spans
+ * that start with `../` count as well: a reader follows them like links.
+ */
+export function linksIn(text: string): Link[] {
+  const links: Link[] = [];
+  withoutFences(text)
+    .split('\n')
+    .forEach((raw, index) => {
+      const line = index + 1;
+      const codeSpans = [...raw.matchAll(/`([^`]+)`/g)].map((m) => m[1] ?? '');
+      for (const span of codeSpans) {
+        for (const m of span.matchAll(/(?:^|[\s(])(\.\.\/[^\s`)]*)/g)) links.push({ target: m[1] ?? '', line });
+      }
+      const prose = raw.replace(/`[^`]*`/g, '');
+      for (const m of prose.matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]*)>?(?:\s+"[^"]*")?\s*\)/g)) links.push({ target: m[1] ?? '', line });
+      const definition = /^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s.*)?$/.exec(prose);
+      if (definition) links.push({ target: definition[1] ?? '', line });
+      for (const m of prose.matchAll(/<([a-z][a-z0-9+.-]*:[^>\s]+)>/gi)) links.push({ target: m[1] ?? '', line });
+      for (const m of prose.matchAll(/\b(?:href|src)\s*=\s*["']([^"']*)["']/gi)) links.push({ target: m[1] ?? '', line });
+      const withoutLinks = prose.replace(/\]\([^)]*\)/g, '](…)').replace(/<[^>]*>/g, '');
+      for (const m of withoutLinks.matchAll(/\b(?:https?:\/\/|www\.)[^\s)]+/gi)) links.push({ target: m[0], line });
+    });
+  return links;
+}
+
+/** What is wrong with each link of `file` (empty when every link holds). */
+export function linkProblems(file: string, text: string, root: string): string[] {
+  const problems: string[] = [];
+  const where = (link: Link) => `${relative(root, file)}:${link.line}: ${link.target}`;
+  for (const link of linksIn(text)) {
+    const { target } = link;
+    if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('//') || /^www\./i.test(target)) {
+      problems.push(`${where(link)} points outside the repository`);
+      continue;
+    }
+    if (target === '') {
+      problems.push(`${where(link)} is empty`);
+      continue;
+    }
+    const [path = '', anchor] = target.split('#', 2);
+    const resolved = path === '' ? file : isAbsolute(path) ? path : resolve(dirname(file), decodeURIComponent(path));
+    const inside = relative(root, resolved);
+    if (isAbsolute(path) || inside.startsWith('..') || isAbsolute(inside)) {
+      problems.push(`${where(link)} points outside the repository`);
+      continue;
+    }
+    if (path !== '' && !existsSync(resolved)) {
+      problems.push(`${where(link)} names no file in the repository`);
+      continue;
+    }
+    if (anchor === undefined || !resolved.endsWith('.md')) continue;
+    const headings = anchorsOf(path === '' ? text : readFileSync(resolved, 'utf8'));
+    if (!headings.has(anchor)) problems.push(`${where(link)} names no heading of ${relative(root, resolved)}`);
+  }
+  return problems;
+}
+
+describe('README.md, the front door', () => {
+  it(`is at most ${README_MAX_LINES} lines`, () => {
+    const lines = readFileSync(join(ROOT, 'README.md'), 'utf8').replace(/\n$/, '').split('\n');
+    expect(lines.length).toBeLessThanOrEqual(README_MAX_LINES);
+  });
+
+  it('keeps the commands a new user types: npm install, npm start, npm test', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    for (const command of ['npm install', 'npm start', 'npm test']) expect(readme).toMatch(new RegExp(`^${command}\\b`, 'm'));
+  });
+
+  it('maps every file in docs/ and the test map', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const targets = new Set(linksIn(readme).map((l) => l.target.split('#')[0]));
+    for (const file of documentationFiles().slice(1)) expect(targets).toContain(relative(ROOT, file));
+  });
+});
+
+describe('links in README.md, docs/*.md and test/README.md', () => {
+  it('each resolves to a file (and heading) in the repository, and none points outside it', () => {
+    const problems = documentationFiles().flatMap((file) => linkProblems(file, readFileSync(file, 'utf8'), ROOT));
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('the link check itself', () => {
+  // Proof that the check above can fail: a document with one link of every broken kind.
+  const file = join(ROOT, 'docs', 'sample.md');
+  const sample = [
+    '# Sample',
+    '## A heading: `with code`',
+    '[ok](../README.md) [ok anchor](#a-heading-with-code) [ok file](architecture.md#floors)',
+    '[up and out](../../shared/DESIGN.md) [web](https://example.com/) [gone](missing.md)',
+    '[no heading](#nowhere) ![picture](../nope.png) see http://example.org and `../../shared/spec/`',
+    '[ref]: ../../outside.md',
+    '```',
+    '[in a fence](https://ignored.example/)',
+    '```',
+  ].join('\n');
+
+  it('reports each broken or outside link and nothing else', () => {
+    const problems = linkProblems(file, sample, ROOT);
+    expect(problems).toEqual([
+      'docs/sample.md:4: ../../shared/DESIGN.md points outside the repository',
+      'docs/sample.md:4: https://example.com/ points outside the repository',
+      'docs/sample.md:4: missing.md names no file in the repository',
+      'docs/sample.md:5: ../../shared/spec/ points outside the repository',
+      'docs/sample.md:5: #nowhere names no heading of docs/sample.md',
+      'docs/sample.md:5: ../nope.png names no file in the repository',
+      'docs/sample.md:5: http://example.org points outside the repository',
+      'docs/sample.md:6: ../../outside.md points outside the repository',
+    ]);
+  });
+});
