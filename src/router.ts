@@ -27,6 +27,7 @@ import {
   putCors,
 } from './ingress/admin-routes';
 import { answerWebhookPreflight, receiveWebhookPost, rejectWebhookMethod } from './ingress/routes';
+import { getOpenApiDocument } from './openapi/routes';
 import { receiveShopifyWebhook, rejectShopifyWebhookMethod } from './shopify/routes';
 import {
   API_VERSION_HEADER,
@@ -95,6 +96,7 @@ router
   .all('/cache/:token', rejectCacheEndpointMethod);
 
 // Management API: operator routes (ADMIN_TOKEN), then app routes (app access token).
+resource('/api/v1/openapi.json', { GET: getOpenApiDocument });
 resource('/api/v1/shops', { GET: getShops, POST: postShop });
 resource('/api/v1/shops/:shopId', { GET: getShop, PATCH: patchShop });
 resource('/api/v1/shops/:shopId/apps', { GET: getApps, POST: postApp });
