@@ -55,6 +55,8 @@ const PLACEHOLDER_ID = /^0+(-0+)*$/;
  */
 
 const dryRun = process.argv.includes('--dry-run');
+/** The source config, in the project root (`--config`, for tests and variants; default wrangler.toml). */
+const sourceConfig = process.argv.includes('--config') ? String(process.argv[process.argv.indexOf('--config') + 1]) : 'wrangler.toml';
 const wrangler = findWrangler(ROOT);
 
 /** @param {string[]} args @param {boolean} [echo] */
@@ -66,9 +68,9 @@ async function wranglerOk(args, echo = false) {
 
 /** What wrangler.toml asks for. */
 async function readWanted() {
-  const { rawConfig } = await experimental_readRawConfig({ config: join(ROOT, 'wrangler.toml') });
+  const { rawConfig } = await experimental_readRawConfig({ config: join(ROOT, sourceConfig) });
   const database = rawConfig.d1_databases?.[0];
-  if (!database?.database_name) throw new Error('wrangler.toml has no D1 database with a database_name.');
+  if (!database?.database_name) throw new Error(`${sourceConfig} has no D1 database with a database_name.`);
   /** @type {Set<string>} */
   const queues = new Set();
   for (const p of rawConfig.queues?.producers ?? []) queues.add(p.queue);

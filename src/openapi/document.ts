@@ -10,7 +10,9 @@ type Json = Record<string, unknown>;
 /** itty's `/:id` and greedy `/:key+` become OpenAPI's `/{id}` and `/{key}`. */
 export const openApiPath = (ittyPath: string): string => ittyPath.replace(/:(\w+)\+?/g, '{$1}');
 
-const pathParams = (ittyPath: string): string[] => [...ittyPath.matchAll(/:(\w+)/g)].map((m) => m[1]!);
+/** Path parameters by name; `greedy` for itty's `:name+`, which matches across `/`. */
+const pathParams = (ittyPath: string): { name: string; greedy: boolean }[] =>
+  [...ittyPath.matchAll(/:(\w+)(\+?)/g)].map((m) => ({ name: m[1]!, greedy: m[2] === '+' }));
 
 const ERROR_SCHEMA: Json = {
   type: 'object',
@@ -120,10 +122,11 @@ function successResponse(op: OperationDescription): Json {
 
 function operation(method: string, ittyPath: string, op: OperationDescription): Json {
   const params = pathParams(ittyPath);
-  const parameters: Json[] = params.map((name) => ({
+  const parameters: Json[] = params.map(({ name, greedy }) => ({
     name,
     in: 'path',
     required: true,
+    ...(greedy ? { description: 'May contain `/` (sent as is, or percent-encoded as %2F).' } : {}),
     schema: { type: op.pathTypes?.[name] ?? 'string' },
   }));
   if (op.list) parameters.push({ $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' });

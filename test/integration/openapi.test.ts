@@ -38,6 +38,15 @@ describe('GET /api/v1/openapi.json', () => {
     expect(doc['paths']['/api/v1/openapi.json'].get.security).toEqual([]);
   });
 
+  it('names each operation once, so generated clients get one method per route', () => {
+    const ids = operations().map(([, , op]) => op['operationId'] as string);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(doc['paths']['/api/v1/shops/{shopId}/apps'].post.operationId).toBe('postShopsShopIdApps');
+    const key = doc['paths']['/api/v1/cache/{key}'].get.parameters[0];
+    expect(key).toMatchObject({ name: 'key', in: 'path', required: true });
+    expect(key.description).toContain('/');
+  });
+
   it('describes every mounted /api/v1 route and nothing that is not mounted', () => {
     const mounted = mountedApiRoutes(router.routes);
     expect(mounted.length).toBeGreaterThan(30);

@@ -26,7 +26,8 @@ interface Account {
     kvId: string | null;
     secrets: Record<string, string>;
     versions: number;
-    deployedConfig: { d1_databases: { database_id: string }[]; kv_namespaces: Record<string, unknown>[] };
+    deployedConfig: { d1_databases: { database_id: string }[]; kv_namespaces: Record<string, unknown>[]; migrations?: unknown[] };
+    migrationTag?: string;
   };
 }
 
@@ -169,6 +170,29 @@ describe('npm run deploy', () => {
     expect(after.databases[0]?.applied).toEqual(MIGRATIONS);
     expect(after.kv).toEqual([{ id: 'kv-existing', title: 'edgehook-kv' }]);
     expect(after.worker?.deployedConfig.d1_databases[0]?.database_id).toBe('db-existing');
+  });
+
+  it('Durable Object migrations in the config reach wrangler deploy, which applies each tag once', () => {
+    const config = `wrangler.do-test-${process.pid}.toml`;
+    writeFileSync(
+      config,
+      readFileSync('wrangler.toml', 'utf8') +
+        '\n[[durable_objects.bindings]]\nname = "PROBE"\nclass_name = "Probe"\n\n[[migrations]]\ntag = "v1"\nnew_sqlite_classes = ["Probe"]\n',
+    );
+    try {
+      const fresh = fakeAccount();
+      const first = fresh.deploy('--config', config);
+      expect(first.status, first.output).toBe(0);
+      expect(first.output).toContain('Durable Object migration "v1": applied by wrangler deploy if new');
+      expect(first.output).toContain('Applying Durable Object migrations: v1');
+      expect(fresh.read().worker?.deployedConfig.migrations).toEqual([{ tag: 'v1', new_sqlite_classes: ['Probe'] }]);
+      expect(fresh.read().worker?.migrationTag).toBe('v1');
+      const second = fresh.deploy('--config', config);
+      expect(second.status, second.output).toBe(0);
+      expect(second.output).not.toContain('Applying Durable Object migrations');
+    } finally {
+      rmSync(config, { force: true });
+    }
   });
 
   it('without a Cloudflare login stops at the first read with wrangler\'s reason, changing nothing', () => {

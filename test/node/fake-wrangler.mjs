@@ -21,7 +21,10 @@ appendFileSync(process.env.FAKE_WRANGLER_CALLS ?? '', JSON.stringify(args) + '\n
  * @typedef {{
  *   loggedIn: boolean; subdomain: string; databases: Db[]; queues: string[];
  *   kv: { id: string; title: string }[];
- *   worker: null | { kvId: string | null; secrets: Record<string, string>; versions: number; deployedConfig: unknown };
+ *   worker: null | {
+ *     kvId: string | null; secrets: Record<string, string>; versions: number; deployedConfig: unknown;
+ *     migrationTag?: string;
+ *   };
  * }} Account
  */
 /** @type {Account} */
@@ -133,8 +136,16 @@ if (command === 'd1' && sub === 'list' && args.includes('--json')) {
   }
   const secretsFile = flag('--secrets-file');
   const added = secretsFile && existsSync(secretsFile) ? JSON.parse(readFileSync(secretsFile, 'utf8')) : {};
+  /** @type {NonNullable<Account['worker']>} */
   const worker = account.worker ?? { kvId, secrets: {}, versions: 0, deployedConfig: null };
-  account.worker = { ...worker, kvId, secrets: { ...worker.secrets, ...added }, versions: worker.versions + 1, deployedConfig: config };
+  // Durable Object migrations: wrangler sends the steps after the Worker's current tag, up to the last.
+  /** @type {{ tag: string }[]} */
+  const migrations = config.migrations ?? [];
+  const from = migrations.findIndex((m) => m.tag === worker.migrationTag);
+  if (worker.migrationTag !== undefined && from < 0 && migrations.length > 0) fail(`The Worker's migration tag ${worker.migrationTag} is not in the config's migrations.`);
+  const migrationTag = migrations.at(-1)?.tag ?? worker.migrationTag;
+  if (migrations.length > from + 1) out(`Applying Durable Object migrations: ${migrations.slice(from + 1).map((m) => m.tag).join(', ')}`);
+  account.worker = { ...worker, kvId, migrationTag, secrets: { ...worker.secrets, ...added }, versions: worker.versions + 1, deployedConfig: config };
   save();
   out('Total Upload: 512.00 KiB / gzip: 111.00 KiB');
   out(`Uploaded ${config.name} (2.51 sec)`);
