@@ -54,6 +54,9 @@ const PLACEHOLDER_ID = /^0+(-0+)*$/;
  * @typedef {keyof typeof REQUIRED_SECRETS} SecretName
  */
 
+/** An id set in the config by hand, or null for none or the shipped placeholder. */
+const realId = (/** @type {string | undefined} */ id) => (id && !PLACEHOLDER_ID.test(id) ? id : null);
+
 const dryRun = process.argv.includes('--dry-run');
 /** The source config, in the project root (`--config`, for tests and variants; default wrangler.toml). */
 const sourceConfig = process.argv.includes('--config') ? String(process.argv[process.argv.indexOf('--config') + 1]) : 'wrangler.toml';
@@ -117,7 +120,7 @@ async function readAccount(workerName) {
  * @param {Account} account
  */
 function makePlan(wanted, account) {
-  const configuredId = PLACEHOLDER_ID.test(wanted.database.database_id ?? '0') ? null : wanted.database.database_id;
+  const configuredId = realId(wanted.database.database_id);
   const existingDb = account.databases.find((db) => db.name === wanted.database.database_name);
   return {
     database: { name: wanted.database.database_name, id: configuredId ?? existingDb?.uuid ?? null },
@@ -125,6 +128,7 @@ function makePlan(wanted, account) {
     queuesPresent: wanted.queues.filter((q) => account.queues.has(q)),
     secretsToSet: /** @type {SecretName[]} */ (Object.keys(REQUIRED_SECRETS)).filter((s) => !account.secrets.includes(s)),
     workerExists: account.workerExists,
+    kvId: realId(wanted.rawConfig.kv_namespaces?.[0]?.id),
   };
 }
 
@@ -136,7 +140,9 @@ function printPlan(wanted, plan) {
   const line = (/** @type {boolean} */ done, /** @type {string} */ text) => console.log(`  ${done ? '✓' : '+'} ${text}`);
   console.log(`${dryRun ? 'Plan (dry run: nothing is changed)' : 'Plan'} for Worker "${wanted.workerName}":`);
   line(plan.database.id !== null, `D1 database "${plan.database.name}"${plan.database.id ? ` exists (${plan.database.id})` : ': create'}`);
-  line(plan.workerExists, plan.workerExists ? 'KV namespace: kept (bound to the deployed Worker)' : 'KV namespace: created by wrangler deploy (automatic provisioning)');
+  if (plan.kvId !== null) line(true, `KV namespace ${plan.kvId} (set in ${sourceConfig})`);
+  else if (plan.workerExists) line(true, "KV namespace: the deployed Worker's, kept");
+  else line(false, 'KV namespace: created by wrangler deploy (automatic provisioning)');
   for (const q of plan.queuesPresent) line(true, `queue "${q}" exists`);
   for (const q of plan.queuesToCreate) line(false, `queue "${q}": create`);
   for (const s of /** @type {SecretName[]} */ (Object.keys(REQUIRED_SECRETS))) {
@@ -158,7 +164,7 @@ function writeDeployConfig(wanted, databaseId) {
     db.database_name === wanted.database.database_name ? { ...db, database_id: databaseId } : db,
   );
   config.kv_namespaces = (config.kv_namespaces ?? []).map((/** @type {{ id?: string }} */ { id, ...kv }) =>
-    id && !PLACEHOLDER_ID.test(id) ? { ...kv, id } : kv,
+    realId(id) ? { ...kv, id } : kv,
   );
   writeFileSync(join(ROOT, DEPLOY_CONFIG), JSON.stringify(config, null, 2));
 }

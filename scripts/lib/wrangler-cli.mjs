@@ -67,12 +67,22 @@ export class WranglerError extends Error {
 }
 
 /**
+ * The JSON list a command printed, from its first line that opens one: wrangler prints warnings
+ * on stderr, but a stray notice on stdout must not make the whole output unreadable.
+ * @param {string} stdout
+ */
+function jsonPart(stdout) {
+  const start = stdout.search(/^\[/m);
+  return start < 0 ? stdout : stdout.slice(start);
+}
+
+/**
  * `d1 list --json`: the account's databases as `{name, uuid}`.
  * @param {string} stdout
  * @returns {{ name: string; uuid: string }[]}
  */
 export function parseD1List(stdout) {
-  const parsed = JSON.parse(stdout);
+  const parsed = JSON.parse(jsonPart(stdout));
   if (!Array.isArray(parsed)) throw new Error('wrangler d1 list --json did not print a list');
   return parsed.map((db) => ({ name: String(db.name), uuid: String(db.uuid) }));
 }
@@ -101,7 +111,7 @@ export function parseQueueTable(stdout) {
  * @returns {string[]}
  */
 export function parseSecretList(stdout) {
-  const parsed = JSON.parse(stdout);
+  const parsed = JSON.parse(jsonPart(stdout));
   if (!Array.isArray(parsed)) throw new Error('wrangler secret list did not print a list');
   return parsed.map((secret) => String(secret.name));
 }

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseD1List, parseQueueTable, parseSecretList } from '../../scripts/lib/wrangler-cli.mjs';
 
 // `npm run deploy` (scripts/deploy.mjs) against a fake `wrangler` on PATH that keeps a Cloudflare
 // account in a JSON file and records its calls (test/node/fake-wrangler.mjs).
@@ -202,5 +203,28 @@ describe('npm run deploy', () => {
     expect(run.calls).toEqual([['d1', 'list', '--json']]);
     expect(run.output).toContain('Deploy stopped: wrangler d1 list --json failed (exit 1)');
     expect(run.output).toContain('You are not authenticated');
+  });
+});
+
+describe('reading wrangler output', () => {
+  it('finds the JSON list after a stray notice on stdout', () => {
+    expect(parseD1List('Note: something\n[\n  {"uuid": "u1", "name": "edgehook", "version": "production"}\n]\n')).toEqual([
+      { uuid: 'u1', name: 'edgehook' },
+    ]);
+    expect(parseSecretList('[\n  {\n    "name": "ADMIN_TOKEN",\n    "type": "secret_text"\n  }\n]')).toEqual(['ADMIN_TOKEN']);
+  });
+
+  it('reads the name column of the queues table, and nothing from an empty page', () => {
+    const table = [
+      '┌────┬─────────────────┬────────────┬─────────────┬───────────┬───────────┐',
+      '│ id │ name            │ created_on │ modified_on │ producers │ consumers │',
+      '├────┼─────────────────┼────────────┼─────────────┼───────────┼───────────┤',
+      '│ a1 │ edgehook-events │ 2026-12-01 │ 2026-12-01  │ 1         │ 1         │',
+      '├────┼─────────────────┼────────────┼─────────────┼───────────┼───────────┤',
+      '│ b2 │ other           │ 2026-12-01 │ 2026-12-01  │ 0         │ 0         │',
+      '└────┴─────────────────┴────────────┴─────────────┴───────────┴───────────┘',
+    ].join('\n');
+    expect(parseQueueTable(`\n ⛅️ wrangler 4.86.0\n───────────────────\n${table}\n`)).toEqual(['edgehook-events', 'other']);
+    expect(parseQueueTable('\n ⛅️ wrangler 4.86.0\n───────────────────\n\n')).toEqual([]);
   });
 });
