@@ -54,7 +54,7 @@ export async function deleteCacheEndpointRoute(request: RouteRequest, env: Env, 
   return noContent();
 }
 
-const putCacheSchema = v.strictObject({
+export const putCacheSchema = v.strictObject({
   value: v.unknown(),
   ttl: v.optional(v.number('must be a number of seconds')),
 });

@@ -24,7 +24,7 @@ import {
 
 /** Operator tools for an app's deliveries (app access token; an app sees only its own). */
 
-const STATUSES: readonly DeliveryStatus[] = ['pending', 'succeeded', 'failed'];
+export const STATUSES: readonly DeliveryStatus[] = ['pending', 'succeeded', 'failed'];
 
 /** GET /api/v1/deliveries: newest first; filters subscription_id, event_id, status, created_at_min/max. */
 export async function getDeliveries(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
@@ -52,7 +52,7 @@ export async function postDeliveryRetry(request: RouteRequest, env: Env, app: Ap
   return jsonResponse({ delivery_id: id, attempt }, 202);
 }
 
-const replaySchema = v.strictObject({
+export const replaySchema = v.strictObject({
   since: v.pipe(v.string('must be a string'), v.isoTimestamp('must be an ISO 8601 timestamp')),
 });
 

@@ -9,7 +9,7 @@ import { findShopEvent, listShopEvents, type EventFilters } from './store';
 
 /** Reading a shop's events with an app access token. */
 
-const STATUSES: readonly EventStatus[] = ['pending', 'queued', 'received', 'processed', 'dead'];
+export const STATUSES: readonly EventStatus[] = ['pending', 'queued', 'received', 'processed', 'dead'];
 
 /** GET /api/v1/events: newest first; filters topic, status, webhook_request_id, created_at_min/max. */
 export async function getEvents(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {

@@ -33,6 +33,7 @@ import {
   postWebhook,
   putCors,
 } from '../ingress/admin-routes';
+import { getOpenApiDocument } from '../openapi/routes';
 import { bearerToken, requireApp, requireOperator, resolvePrincipal, type Principal } from '../shops/auth';
 import type { AppRecord } from '../shops/store';
 import {
@@ -85,6 +86,9 @@ export const apiV1Router = Router<ApiRequest, [Env, ExecutionContext]>({
 
 const mount = (path: string, handlers: Parameters<typeof mountResource>[2]) =>
   mountResource(apiV1Router, path, handlers);
+
+// The API's own description: public, like any API reference (it holds no data).
+mount('/openapi.json', { GET: getOpenApiDocument });
 
 // Shops and apps: the operator manages them; an app reads its own shop.
 mount('/shops', { GET: operator(getShops), POST: operator(postShop) });

@@ -1,0 +1,272 @@
+import type * as v from 'valibot';
+import { createAppSchema, createShopSchema, updateShopSchema } from '../shops/shops';
+import { putCacheSchema } from '../cache/routes';
+import { createCacheEndpointSchema } from '../cache/endpoints';
+import { replaySchema, STATUSES as DELIVERY_STATUSES } from '../delivery/routes';
+import { STATUSES as EVENT_STATUSES } from '../events/routes';
+import { corsSettingsSchema } from '../shops/cors-settings';
+import { createWebhookSchema, updateWebhookSchema } from '../ingress/webhooks';
+import { createTaskSchema, previewSchema, updateTaskSchema } from '../tasks/tasks';
+
+/**
+ * The route-description table: what the OpenAPI document says about each mounted `/api/v1` route
+ * that the validators cannot say (summary, auth, paging, filters, the response's top-level keys).
+ * Request bodies are the routes' own valibot schemas, converted when the document is built. A test
+ * compares these keys with the router's routes, so a route cannot be added without a line here.
+ */
+
+/** Which bearer token a route takes (src/admin/auth.ts): the other kind is a 403. */
+export type Auth = 'operator' | 'app' | 'none';
+
+/** A query parameter of a list's filters, described as JSON Schema. */
+export interface QueryFilter {
+  name: string;
+  description: string;
+  schema: Record<string, unknown>;
+}
+
+/** The kind of a top-level response value; `json` is any JSON value. */
+export type ValueKind = 'object' | 'array' | 'string' | 'string | null' | 'integer' | 'json';
+
+export interface OperationDescription {
+  summary: string;
+  tag: string;
+  auth: Auth;
+  /** The valibot schema the handler passes to `parseBody`. */
+  body?: v.GenericSchema;
+  /** The body may be empty (preview renders the stored task then). */
+  bodyOptional?: boolean;
+  /** A paged list: the name of its array; `limit`, `cursor` and `next_cursor` apply. */
+  list?: string;
+  filters?: QueryFilter[];
+  /** Status of success and the top-level keys of its JSON body (none for 204). */
+  status: 200 | 201 | 202 | 204;
+  returns?: Record<string, ValueKind>;
+  /** Error statuses particular to this route (the usual ones are added from auth, params, body). */
+  errors?: { status: number; description: string }[];
+  /** Path parameters that are not plain strings. */
+  pathTypes?: Record<string, 'integer'>;
+}
+
+const timestamp = (name: string, what: string): QueryFilter => ({
+  name,
+  description: `${what} (ISO 8601, e.g. 2026-11-22T10:15:00Z).`,
+  schema: { type: 'string', format: 'date-time' },
+});
+const text = (name: string, description: string): QueryFilter => ({ name, description, schema: { type: 'string' } });
+
+const conflict = (description: string) => ({ status: 409, description });
+const cacheCopyFailed = { status: 503, description: 'The KV copy could not be written; retry (Retry-After).' };
+
+/** Keys are `METHOD path` exactly as mounted in the router (itty-router syntax). */
+export const API_OPERATIONS: Record<string, OperationDescription> = {
+  'GET /api/v1/openapi.json': {
+    summary: 'This document: the management API in OpenAPI 3.1',
+    tag: 'Meta',
+    auth: 'none',
+    status: 200,
+  },
+
+  'GET /api/v1/shops': { summary: 'List shops, oldest first', tag: 'Shops', auth: 'operator', status: 200, list: 'shops' },
+  'POST /api/v1/shops': {
+    summary: 'Create a shop',
+    tag: 'Shops',
+    auth: 'operator',
+    body: createShopSchema,
+    status: 201,
+    returns: { shop: 'object' },
+    errors: [conflict('A shop with this myshopify_domain exists.')],
+  },
+  'GET /api/v1/shops/:shopId': { summary: 'Show a shop', tag: 'Shops', auth: 'operator', status: 200, returns: { shop: 'object' } },
+  'PATCH /api/v1/shops/:shopId': {
+    summary: 'Change a shop (primary domain, CORS allow-all, Shopify client secret: write-only)',
+    tag: 'Shops',
+    auth: 'operator',
+    body: updateShopSchema,
+    status: 200,
+    returns: { shop: 'object' },
+  },
+  'GET /api/v1/shops/:shopId/apps': { summary: "List a shop's apps", tag: 'Apps', auth: 'operator', status: 200, list: 'apps' },
+  'POST /api/v1/shops/:shopId/apps': {
+    summary: 'Create an app; its access token and signing secret are shown only in this answer',
+    tag: 'Apps',
+    auth: 'operator',
+    body: createAppSchema,
+    status: 201,
+    returns: { app: 'object', access_token: 'string', signing_secret: 'string' },
+  },
+
+  'GET /api/v1/shop': { summary: "The calling app's shop and the app", tag: 'Apps', auth: 'app', status: 200, returns: { shop: 'object', app: 'object' } },
+  'GET /api/v1/app/signing-secrets': {
+    summary: "The app's signing secrets, newest first, without their values",
+    tag: 'Signing secrets',
+    auth: 'app',
+    status: 200,
+    returns: { signing_secrets: 'array' },
+  },
+  'POST /api/v1/app/signing-secrets': {
+    summary: 'Add a signing secret (shown once); older ones stay active',
+    tag: 'Signing secrets',
+    auth: 'app',
+    status: 201,
+    returns: { signing_secret: 'object', secret: 'string' },
+  },
+  'DELETE /api/v1/app/signing-secrets/:id': {
+    summary: 'Retire a signing secret',
+    tag: 'Signing secrets',
+    auth: 'app',
+    status: 204,
+    errors: [conflict('The last active secret cannot be retired.')],
+  },
+
+  'GET /api/v1/webhooks': { summary: "List the shop's webhooks, oldest first", tag: 'Webhooks', auth: 'app', status: 200, list: 'webhooks' },
+  'POST /api/v1/webhooks': {
+    summary: 'Create a webhook; the answer carries its public URL',
+    tag: 'Webhooks',
+    auth: 'app',
+    body: createWebhookSchema,
+    status: 201,
+    returns: { webhook: 'object' },
+  },
+  'GET /api/v1/webhooks/:id': { summary: 'Show a webhook', tag: 'Webhooks', auth: 'app', status: 200, returns: { webhook: 'object' } },
+  'PATCH /api/v1/webhooks/:id': {
+    summary: 'Change a webhook',
+    tag: 'Webhooks',
+    auth: 'app',
+    body: updateWebhookSchema,
+    status: 200,
+    returns: { webhook: 'object' },
+  },
+  'DELETE /api/v1/webhooks/:id': { summary: 'Delete a webhook', tag: 'Webhooks', auth: 'app', status: 204 },
+  'GET /api/v1/cors': { summary: "The shop's CORS settings and the policy they produce", tag: 'CORS', auth: 'app', status: 200, returns: { cors: 'object' } },
+  'PUT /api/v1/cors': {
+    summary: 'Change the allow-all flag and/or replace the additional origins',
+    tag: 'CORS',
+    auth: 'app',
+    body: corsSettingsSchema,
+    status: 200,
+    returns: { cors: 'object' },
+  },
+
+  'GET /api/v1/events': {
+    summary: "List the shop's events, newest first",
+    tag: 'Events',
+    auth: 'app',
+    status: 200,
+    list: 'events',
+    filters: [
+      text('topic', 'Only events of this topic.'),
+      { name: 'status', description: 'Only events in this state.', schema: { type: 'string', enum: [...EVENT_STATUSES] } },
+      text('webhook_request_id', 'Only the event of this ingress request (the x-request-id answer header).'),
+      timestamp('created_at_min', 'Only events created at or after this time'),
+      timestamp('created_at_max', 'Only events created at or before this time'),
+      { name: 'include', description: '`data` adds each event\'s data.', schema: { type: 'string', enum: ['data'] } },
+    ],
+  },
+  'GET /api/v1/events/:id': { summary: 'Show an event with its data', tag: 'Events', auth: 'app', status: 200, returns: { event: 'object' } },
+  'GET /api/v1/events/:id/task_runs': {
+    summary: "The event's task runs, each with its action runs",
+    tag: 'Tasks',
+    auth: 'app',
+    status: 200,
+    returns: { task_runs: 'array' },
+  },
+
+  'GET /api/v1/deliveries': {
+    summary: "List the app's deliveries, newest first",
+    tag: 'Deliveries',
+    auth: 'app',
+    status: 200,
+    list: 'deliveries',
+    filters: [
+      { name: 'subscription_id', description: 'Only deliveries of this subscription.', schema: { type: 'integer', minimum: 1 } },
+      text('event_id', 'Only deliveries of this event.'),
+      { name: 'status', description: 'Only deliveries in this state.', schema: { type: 'string', enum: [...DELIVERY_STATUSES] } },
+      timestamp('created_at_min', 'Only deliveries created at or after this time'),
+      timestamp('created_at_max', 'Only deliveries created at or before this time'),
+    ],
+  },
+  'GET /api/v1/deliveries/:id': { summary: 'Show a delivery with every attempt', tag: 'Deliveries', auth: 'app', status: 200, returns: { delivery: 'object' } },
+  'POST /api/v1/deliveries/:id/retry': {
+    summary: 'One more attempt now, whatever its state',
+    tag: 'Deliveries',
+    auth: 'app',
+    status: 202,
+    returns: { delivery_id: 'string', attempt: 'integer' },
+  },
+  'POST /api/v1/subscriptions/:id/replay': {
+    summary: 'Attempt again every failed delivery of a subscription since a time',
+    tag: 'Deliveries',
+    auth: 'app',
+    body: replaySchema,
+    status: 202,
+    returns: { replayed: 'integer', delivery_ids: 'array' },
+    pathTypes: { id: 'integer' },
+  },
+
+  'GET /api/v1/tasks': { summary: "List the shop's tasks, oldest first", tag: 'Tasks', auth: 'app', status: 200, list: 'tasks' },
+  'POST /api/v1/tasks': {
+    summary: 'Create a task (subscriptions and the Liquid script are checked: 422 names the line)',
+    tag: 'Tasks',
+    auth: 'app',
+    body: createTaskSchema,
+    status: 201,
+    returns: { task: 'object' },
+  },
+  'GET /api/v1/tasks/:id': { summary: 'Show a task', tag: 'Tasks', auth: 'app', status: 200, returns: { task: 'object' } },
+  'PATCH /api/v1/tasks/:id': {
+    summary: 'Change a task (re-validated as a whole)',
+    tag: 'Tasks',
+    auth: 'app',
+    body: updateTaskSchema,
+    status: 200,
+    returns: { task: 'object' },
+  },
+  'DELETE /api/v1/tasks/:id': { summary: 'Delete a task', tag: 'Tasks', auth: 'app', status: 204 },
+  'POST /api/v1/tasks/:id/enable': { summary: 'Switch a task on', tag: 'Tasks', auth: 'app', status: 200, returns: { task: 'object' } },
+  'POST /api/v1/tasks/:id/disable': { summary: 'Switch a task off', tag: 'Tasks', auth: 'app', status: 200, returns: { task: 'object' } },
+  'POST /api/v1/tasks/:id/preview': {
+    summary: 'Render the task (or the given script/options) against a sample event; performs and stores nothing',
+    tag: 'Tasks',
+    auth: 'app',
+    body: previewSchema,
+    bodyOptional: true,
+    status: 200,
+    returns: { preview: 'object' },
+  },
+
+  'GET /api/v1/cache_endpoints': { summary: "List the shop's cache endpoints", tag: 'Cache', auth: 'app', status: 200, list: 'cache_endpoints' },
+  'POST /api/v1/cache_endpoints': {
+    summary: 'Create a public read URL (/cache/{token}) for one cache key',
+    tag: 'Cache',
+    auth: 'app',
+    body: createCacheEndpointSchema,
+    status: 201,
+    returns: { cache_endpoint: 'object' },
+  },
+  'GET /api/v1/cache_endpoints/:token': { summary: 'Show a cache endpoint', tag: 'Cache', auth: 'app', status: 200, returns: { cache_endpoint: 'object' } },
+  'DELETE /api/v1/cache_endpoints/:token': { summary: 'Delete a cache endpoint', tag: 'Cache', auth: 'app', status: 204 },
+  'GET /api/v1/cache/:key+': {
+    summary: 'Read a cache key (the key may contain /)',
+    tag: 'Cache',
+    auth: 'app',
+    status: 200,
+    returns: { key: 'string', value: 'json', expires_at: 'string | null' },
+  },
+  'PUT /api/v1/cache/:key+': {
+    summary: 'Set a cache key (the key may contain /)',
+    tag: 'Cache',
+    auth: 'app',
+    body: putCacheSchema,
+    status: 200,
+    returns: { key: 'string', value: 'json', expires_at: 'string | null' },
+    errors: [cacheCopyFailed],
+  },
+  'DELETE /api/v1/cache/:key+': {
+    summary: 'Delete a cache key (the key may contain /)',
+    tag: 'Cache',
+    auth: 'app',
+    status: 204,
+    errors: [cacheCopyFailed],
+  },
+};
