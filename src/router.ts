@@ -28,6 +28,7 @@ import {
 } from './ingress/admin-routes';
 import { answerWebhookPreflight, receiveWebhookPost, rejectWebhookMethod } from './ingress/routes';
 import { receiveShopifyWebhook, rejectShopifyWebhookMethod } from './shopify/routes';
+import { graphqlRoute } from './subscriptions/graphql/routes';
 import {
   API_VERSION_HEADER,
   apiVersionHeaderFor,
@@ -120,6 +121,7 @@ resource('/admin/api/:version/webhooks/:id.json', {
   PUT: updateWebhookRoute,
   DELETE: deleteShopifyWebhook,
 });
+resource('/admin/api/:version/graphql.json', { POST: graphqlRoute });
 resource('/api/v1/events/:id/task_runs', { GET: getEventTaskRuns });
 resource('/api/v1/tasks', { GET: getTasks, POST: postTask });
 resource('/api/v1/tasks/:id', { GET: getTask, PATCH: patchTask, DELETE: deleteTaskRoute });

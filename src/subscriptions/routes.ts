@@ -69,12 +69,14 @@ async function authenticate(request: RouteRequest, env: Env): Promise<AppRecord>
   return app;
 }
 
-async function begin(request: RouteRequest, env: Env): Promise<AppRecord> {
+/** Versions the answer and authenticates the app (the REST resource's and GraphQL's first steps). */
+export async function begin(request: RouteRequest, env: Env): Promise<AppRecord> {
   applyApiVersion(request, request.params['version']);
   return authenticate(request, env);
 }
 
-async function addressRules(env: Env, app: AppRecord): Promise<AddressRules> {
+/** The address rules for an app's shop (its own domains are refused). */
+export async function addressRules(env: Env, app: AppRecord): Promise<AddressRules> {
   const shop = await findShop(env.DB, app.shopId);
   const shopDomains = [shop?.myshopifyDomain, shop?.primaryDomain]
     .filter((d): d is string => typeof d === 'string' && d !== '')
