@@ -68,13 +68,14 @@ export async function listConnectionRows(db: D1Database, appId: string, q: Conne
   return results.map(toSubscription);
 }
 
+/** `user/…` as a range ('0' follows '/'), so the (app_id, topic, id) index serves it. */
+export const SUBSCRIBED_USER_TOPICS_SQL = `SELECT DISTINCT topic FROM subscriptions
+  WHERE app_id = ?1 AND status = 'active' AND topic >= 'user/' AND topic < 'user0'`;
+
 /** The distinct `user/…` topics among the app's active subscriptions. */
 export async function listSubscribedUserTopics(db: D1Database, appId: string): Promise<string[]> {
   const { results } = await db
-    .prepare(
-      `SELECT DISTINCT topic FROM subscriptions
-       WHERE app_id = ?1 AND status = 'active' AND topic >= 'user/' AND topic < 'user0'`,
-    )
+    .prepare(SUBSCRIBED_USER_TOPICS_SQL)
     .bind(appId)
     .all<{ topic: string }>();
   return results.map((r) => r.topic);
