@@ -74,15 +74,64 @@ function validationErrors(schema: GraphQLSchema, document: DocumentNode): GraphQ
 
 const failed = (errors: GraphQLFormattedError[]): GraphqlAnswer => ({ errors, extensions: { cost: costExtension(0, 0) } });
 
+/**
+ * Bounds on a document, checked before graphql-js's recursive-descent parser sees it: deep nesting
+ * would exhaust the stack (5,000 levels of `{a` do), and a flood of tokens only burns CPU. The
+ * deepest legitimate document, an introspection query's `ofType` chain, nests about 10 levels.
+ */
+export const MAX_QUERY_NESTING = 50;
+export const MAX_QUERY_TOKENS = 10_000;
+
+/** How deeply `{`, `(` and `[` nest outside strings and comments. */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '#') {
+      while (i < text.length && text[i] !== '\n' && text[i] !== '\r') i++;
+    } else if (c === '"') {
+      if (text.startsWith('"""', i)) {
+        const end = text.indexOf('"""', i + 3);
+        i = end === -1 ? text.length : end + 2;
+      } else {
+        for (i++; i < text.length && text[i] !== '"' && text[i] !== '\n'; i++) if (text[i] === '\\') i++;
+      }
+    } else if (c === '{' || c === '(' || c === '[') {
+      max = Math.max(max, ++depth);
+    } else if (c === '}' || c === ')' || c === ']') {
+      depth--;
+    }
+  }
+  return max;
+}
+
 /** Runs one request against a schema; never throws for anything the client sent. */
 export async function runGraphql(
   schema: GraphQLSchema,
   request: GraphqlRequest,
   context: GraphqlContext,
 ): Promise<GraphqlAnswer> {
+  try {
+    return await run(schema, request, context);
+  } catch (err) {
+    // The nesting and token bounds keep the recursive parts of graphql-js within the stack; should a
+    // document still exhaust it (a long chain of fragments), it is refused, not a 500.
+    if (!(err instanceof RangeError)) throw err;
+    log.warn('graphql document exhausted the stack', describeError(err));
+    return failed([{ message: 'Query is too complex to run.', extensions: { code: 'MAX_COMPLEXITY_EXCEEDED' } }]);
+  }
+}
+
+async function run(schema: GraphQLSchema, request: GraphqlRequest, context: GraphqlContext): Promise<GraphqlAnswer> {
+  if (nestingDepth(request.query) > MAX_QUERY_NESTING) {
+    return failed([
+      { message: `Query is nested more than ${MAX_QUERY_NESTING} levels deep.`, extensions: { code: 'parseError' } },
+    ]);
+  }
   let document: DocumentNode;
   try {
-    document = parse(request.query);
+    document = parse(request.query, { maxTokens: MAX_QUERY_TOKENS });
   } catch (err) {
     if (err instanceof GraphQLError) return failed([withCode(err, 'parseError')]);
     throw err;
