@@ -14,7 +14,7 @@ import {
 } from 'graphql';
 import { describeError, log } from '../../log';
 import { costExtension, MAX_SINGLE_QUERY_COST, queryCost, requestedSize, returnedSize, type QueryCost } from './cost';
-import type { GraphqlContext } from './resolvers';
+import type { GraphqlContext } from './context';
 
 /**
  * One GraphQL request from text to answer, the way Shopify answers: parse, validate, price, run.

@@ -10,7 +10,7 @@ import type { AddressRules } from '../address';
 import { shopifyError } from '../resource';
 import { addressRules, begin } from '../routes';
 import { runGraphql, type GraphqlRequest } from './execute';
-import type { GraphqlContext } from './resolvers';
+import type { GraphqlContext } from './context';
 import { webhookSchema } from './schema';
 import { listSubscribedUserTopics } from './store';
 import { topicEnumValues } from './topics';

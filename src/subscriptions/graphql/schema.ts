@@ -2,35 +2,38 @@ import {
   GraphQLBoolean,
   GraphQLEnumType,
   GraphQLID,
-  GraphQLInputObjectType,
   GraphQLInt,
-  GraphQLInterfaceType,
   GraphQLList,
   GraphQLNonNull,
   GraphQLObjectType,
-  GraphQLScalarType,
   GraphQLSchema,
   GraphQLString,
-  GraphQLUnionType,
   type GraphQLFieldConfigMap,
-  type GraphQLOutputType,
 } from 'graphql';
 import type { SubscriptionRecord } from '../store';
-import { LATEST_STABLE_API_VERSION, isSupportedApiVersion } from '../versions';
-import {
-  DEFAULT_COUNT_LIMIT,
-  countForApp,
-  createSubscription,
-  deleteSubscriptionByGid,
-  findSubscription,
-  subscriptionConnection,
-  subscriptionGid,
-  updateSubscriptionByGid,
-  type ConnectionArgs,
-  type GraphqlContext,
-  type SubscriptionInput,
-} from './resolvers';
+import type { GraphqlContext } from './context';
+import { subscriptionGid } from './ids';
+import { createSubscription, deleteSubscriptionByGid, updateSubscriptionByGid, type SubscriptionInput } from './mutations';
+import { DEFAULT_COUNT_LIMIT, countForApp, findSubscription, subscriptionConnection, type ConnectionArgs } from './queries';
 import { topicEnumName } from './topics';
+import {
+  ApiVersion,
+  Count,
+  DateTime,
+  LegacyInteroperability,
+  Node,
+  PageInfo,
+  UnsignedInt64,
+  UrlScalar,
+  UserError,
+  WebhookSubscriptionEndpoint,
+  WebhookSubscriptionFormat,
+  WebhookSubscriptionInput,
+  WebhookSubscriptionSortKeys,
+  dateTime,
+  listOf,
+  nonNull,
+} from './types';
 
 /**
  * The GraphQL Admin API's webhook-subscription slice, with Shopify's names and nullability
@@ -38,114 +41,6 @@ import { topicEnumName } from './topics';
  * the three webhookSubscription mutations, WebhookSubscription and its input). Built per set of
  * topic enum values, because `WebhookSubscriptionTopic` lists the shop's `user/…` topics too.
  */
-
-const nonNull = <T extends GraphQLOutputType>(type: T) => new GraphQLNonNull(type);
-const listOf = <T extends GraphQLOutputType>(type: T) => new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(type)));
-
-/** A scalar Shopify serializes as a string. Input is taken as the string given (checked later). */
-const stringScalar = (name: string, description: string) =>
-  new GraphQLScalarType({
-    name,
-    description,
-    serialize: (value) => String(value),
-    parseValue: (value) => {
-      if (typeof value !== 'string') throw new TypeError(`${name} must be a string`);
-      return value;
-    },
-  });
-
-const URL = stringScalar('URL', 'An RFC 3986 and RFC 3987 compliant URI string.');
-const DateTime = stringScalar('DateTime', 'An ISO-8601 encoded UTC date time string, e.g. 2026-11-22T10:15:00Z.');
-const UnsignedInt64 = stringScalar('UnsignedInt64', 'An unsigned 64-bit integer as a string of base-10 digits.');
-const ARN = stringScalar('ARN', 'An Amazon Web Services Amazon Resource Name (ARN).');
-
-/** Stored `2026-11-22T10:15:00.000Z` → Shopify's DateTime `2026-11-22T10:15:00Z`. */
-const dateTime = (stored: string) => new Date(stored).toISOString().slice(0, 19) + 'Z';
-
-const WebhookSubscriptionFormat = new GraphQLEnumType({
-  name: 'WebhookSubscriptionFormat',
-  values: { JSON: { value: 'JSON' }, XML: { value: 'XML' } },
-});
-const WebhookSubscriptionSortKeys = new GraphQLEnumType({
-  name: 'WebhookSubscriptionSortKeys',
-  values: { CREATED_AT: { value: 'CREATED_AT' }, ID: { value: 'ID' } },
-});
-const CountPrecision = new GraphQLEnumType({
-  name: 'CountPrecision',
-  values: { AT_LEAST: { value: 'AT_LEAST' }, EXACT: { value: 'EXACT' } },
-});
-
-const ApiVersion = new GraphQLObjectType<string, GraphqlContext>({
-  name: 'ApiVersion',
-  fields: {
-    displayName: {
-      type: nonNull(GraphQLString),
-      resolve: (handle) => (handle === LATEST_STABLE_API_VERSION ? `${handle} (Latest)` : handle),
-    },
-    handle: { type: nonNull(GraphQLString), resolve: (handle) => handle },
-    supported: { type: nonNull(GraphQLBoolean), resolve: (handle) => isSupportedApiVersion(handle) },
-  },
-});
-
-const Node = new GraphQLInterfaceType({ name: 'Node', fields: { id: { type: nonNull(GraphQLID) } } });
-const LegacyInteroperability = new GraphQLInterfaceType({
-  name: 'LegacyInteroperability',
-  fields: { legacyResourceId: { type: nonNull(UnsignedInt64) } },
-});
-
-const WebhookHttpEndpoint = new GraphQLObjectType<string>({
-  name: 'WebhookHttpEndpoint',
-  fields: { callbackUrl: { type: nonNull(URL), resolve: (address) => address } },
-});
-// Never returned (this server delivers over HTTPS only), declared because clients select them.
-const WebhookEventBridgeEndpoint = new GraphQLObjectType({
-  name: 'WebhookEventBridgeEndpoint',
-  fields: { arn: { type: nonNull(ARN) } },
-});
-const WebhookPubSubEndpoint = new GraphQLObjectType({
-  name: 'WebhookPubSubEndpoint',
-  fields: { pubSubProject: { type: nonNull(GraphQLString) }, pubSubTopic: { type: nonNull(GraphQLString) } },
-});
-const WebhookSubscriptionEndpoint = new GraphQLUnionType({
-  name: 'WebhookSubscriptionEndpoint',
-  types: [WebhookEventBridgeEndpoint, WebhookHttpEndpoint, WebhookPubSubEndpoint],
-  resolveType: () => 'WebhookHttpEndpoint',
-});
-
-const PageInfo = new GraphQLObjectType({
-  name: 'PageInfo',
-  fields: {
-    endCursor: { type: GraphQLString },
-    hasNextPage: { type: nonNull(GraphQLBoolean) },
-    hasPreviousPage: { type: nonNull(GraphQLBoolean) },
-    startCursor: { type: GraphQLString },
-  },
-});
-
-const Count = new GraphQLObjectType({
-  name: 'Count',
-  fields: { count: { type: nonNull(GraphQLInt) }, precision: { type: nonNull(CountPrecision) } },
-});
-
-const UserError = new GraphQLObjectType({
-  name: 'UserError',
-  fields: {
-    field: { type: new GraphQLList(nonNull(GraphQLString)) },
-    message: { type: nonNull(GraphQLString) },
-  },
-});
-
-const WebhookSubscriptionInput = new GraphQLInputObjectType({
-  name: 'WebhookSubscriptionInput',
-  fields: {
-    callbackUrl: { type: URL, deprecationReason: 'Use `uri` instead.' },
-    filter: { type: GraphQLString },
-    format: { type: WebhookSubscriptionFormat },
-    includeFields: { type: new GraphQLList(new GraphQLNonNull(GraphQLString)) },
-    metafieldNamespaces: { type: new GraphQLList(new GraphQLNonNull(GraphQLString)) },
-    uri: { type: GraphQLString },
-  },
-});
 
 /** Builds the schema for one set of topic enum names (see topics.ts). */
 export function buildWebhookSchema(topicNames: readonly string[]): GraphQLSchema {
@@ -163,7 +58,7 @@ export function buildWebhookSchema(topicNames: readonly string[]): GraphQLSchema
     fields: {
       apiVersion: { type: nonNull(ApiVersion), resolve: (_sub, _args, ctx) => ctx.app.apiVersion },
       callbackUrl: {
-        type: nonNull(URL),
+        type: nonNull(UrlScalar),
         deprecationReason: 'Use `uri` instead.',
         resolve: (sub) => sub.address,
       },
@@ -218,7 +113,7 @@ export function buildWebhookSchema(topicNames: readonly string[]): GraphQLSchema
       args: {
         after: { type: GraphQLString },
         before: { type: GraphQLString },
-        callbackUrl: { type: URL, deprecationReason: 'Use `uri` instead.' },
+        callbackUrl: { type: UrlScalar, deprecationReason: 'Use `uri` instead.' },
         first: { type: GraphQLInt },
         format: { type: WebhookSubscriptionFormat },
         last: { type: GraphQLInt },
