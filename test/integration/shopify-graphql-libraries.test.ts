@@ -10,8 +10,9 @@ import {
 } from '@shopify/shopify-api';
 import { setAbstractFetchFunc } from '@shopify/shopify-api/runtime';
 import { exports } from 'cloudflare:workers';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { BASE, call, createShopWithApp, createWebhook } from '../helpers';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { receivedBy, receiverAddress } from '../delivery-helpers';
+import { BASE, call, createShopWithApp, createWebhook, postWebhook } from '../helpers';
 
 // Shopify's own libraries against this Worker (spec/shopify-webhooks.md, "GraphQL Admin API";
 // issue 14, "Proven with Shopify's libraries"). Both build `https://{shop}/admin/api/…` URLs and
@@ -35,14 +36,17 @@ beforeAll(() => {
   setAbstractFetchFunc(toWorker as typeof fetch);
 });
 
-function shopifyWith(handlers: AddHandlersParams) {
+function shopifyWith(
+  handlers: AddHandlersParams,
+  app: { secret: string; host: string; scheme: 'http' | 'https' } = { secret: 'edgehook-test-secret', host: 'app.example.com', scheme: 'https' },
+) {
   const shopify = shopifyApi({
     apiKey: 'edgehook-test-app',
-    apiSecretKey: 'edgehook-test-secret',
+    apiSecretKey: app.secret,
     apiVersion: VERSION,
     isEmbeddedApp: false,
-    hostName: 'app.example.com',
-    hostScheme: 'https',
+    hostName: app.host,
+    hostScheme: app.scheme,
     logger: { level: LogSeverity.Error },
   });
   shopify.webhooks.addHandlers(handlers);
@@ -134,6 +138,36 @@ describe('@shopify/shopify-api shopify.webhooks.register()', () => {
     const session = new Session({ id: `offline_${domain}`, shop: domain, state: 'state', isOnline: false, accessToken: token });
     const result = await shopifyWith({ ORDERS_PAID: http('/webhooks/paid') }).webhooks.register({ session });
     expect(result).toEqual({ ORDERS_PAID: [] });
+  });
+});
+
+describe('an app registered through GraphQL', () => {
+  it('receives the deliveries of its subscription, and shopify.webhooks.validate() accepts them', async () => {
+    const shop = await createShopWithApp();
+    const webhookId = await createWebhook(shop.token, { topic: 'user/quote/request' });
+    const target = await receiverAddress({ shopifySecret: shop.signingSecret });
+    const receiver = new URL(target.address); // the test receiver on http://127.0.0.1 (admitted in tests)
+    const shopify = shopifyWith(
+      { 'user/quote/request': http(receiver.pathname) },
+      { secret: shop.signingSecret, host: receiver.host, scheme: 'http' },
+    );
+    const session = new Session({ id: `offline_${shop.domain}`, shop: shop.domain, state: 'state', isOnline: false, accessToken: shop.token });
+    const registered = await shopify.webhooks.register({ session });
+    expect(registered['USER_QUOTE_REQUEST']).toEqual([expect.objectContaining({ success: true, operation: 'create' })]);
+
+    const post = await postWebhook(webhookId, { headers: { 'content-type': 'application/json' }, body: '{"quote":"Q-1"}' });
+    expect(post.status).toBe(204);
+    const [delivery] = await vi.waitFor(
+      async () => {
+        const got = await receivedBy(target.key);
+        if (got.length === 0) throw new Error('not delivered yet');
+        return got;
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    const rawRequest = new Request(target.address, { method: 'POST', headers: delivery!.headers, body: delivery!.body });
+    const check = await shopify.webhooks.validate({ rawBody: delivery!.body, rawRequest });
+    expect(check).toMatchObject({ valid: true, topic: 'USER_QUOTE_REQUEST', domain: shop.domain });
   });
 });
 
