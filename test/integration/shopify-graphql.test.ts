@@ -93,6 +93,13 @@ describe('transport, auth and versions', () => {
     expect(get.headers.get('allow')).toBe('POST');
   });
 
+  it('answers a body over 64 KiB with 413', async () => {
+    const { token } = await createShopWithApp();
+    const res = await post(token, JSON.stringify({ query: `{ __typename } # ${'x'.repeat(65_536)}` }));
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ errors: 'The request body exceeds 65536 bytes.' });
+  });
+
   it('takes an application/graphql body', async () => {
     const { token } = await createShopWithApp();
     const res = await post(token, '{ webhookSubscriptionsCount { count } }', { contentType: 'application/graphql' });
