@@ -7,8 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-/** The gzipped size the Worker bundle may reach (issue: bundle budget). */
-const BUNDLE_BUDGET_GZIP_BYTES = 200 * 1024;
+/**
+ * The gzipped size the Worker bundle may reach (issue: bundle budget). Raised from 200 KiB for the
+ * GraphQL Admin API (issue 14): graphql-js, tree-shaken to parse + validate + execute, adds about
+ * 81 KiB gzipped (101.7 → 182.8 KiB measured); the rest keeps the old headroom of about 18 KiB
+ * plus room for the other issue-14 work (call limits, exact numbers) landing beside it.
+ */
+const BUNDLE_BUDGET_GZIP_BYTES = 260 * 1024;
 
 const outDir = mkdtempSync(join(tmpdir(), 'edgehook-bundle-'));
 try {

@@ -114,3 +114,12 @@ export async function deleteWebhook(db: D1Database, shopId: string, id: string):
     .run();
   return result.meta.changes > 0;
 }
+
+/** The distinct topics a shop's webhooks emit: the `user/…` topics its events can carry. */
+export async function listShopWebhookTopics(db: D1Database, shopId: string): Promise<string[]> {
+  const { results } = await db
+    .prepare('SELECT DISTINCT topic FROM webhooks WHERE shop_id = ?1')
+    .bind(shopId)
+    .all<{ topic: string }>();
+  return results.map((r) => r.topic);
+}

@@ -14,6 +14,7 @@ import {
   listWebhooksRoute,
   updateWebhookRoute,
 } from '../subscriptions/routes';
+import { graphqlRoute } from '../subscriptions/graphql/routes';
 import { applyResponseHeaders, mountResource, orNotFound } from './stages';
 
 /**
@@ -76,3 +77,4 @@ mountResource(adminApiRouter, '/:version/webhooks/:id.json', {
   PUT: authenticated(updateWebhookRoute),
   DELETE: authenticated(deleteWebhookRoute),
 });
+mountResource(adminApiRouter, '/:version/graphql.json', { POST: authenticated(graphqlRoute) });

@@ -37,7 +37,8 @@ import {
  * resolved the version and the app (`X-Shopify-Access-Token`) before a handler runs.
  */
 
-async function addressRules(env: Env, app: AppRecord): Promise<AddressRules> {
+/** The address rules for an app's shop (its own domains are refused). */
+export async function addressRules(env: Env, app: AppRecord): Promise<AddressRules> {
   const shop = await findShop(env.DB, app.shopId);
   const shopDomains = [shop?.myshopifyDomain, shop?.primaryDomain]
     .filter((d): d is string => typeof d === 'string' && d !== '')

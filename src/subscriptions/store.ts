@@ -23,7 +23,7 @@ export interface SubscriptionRecord {
   updatedAt: string;
 }
 
-interface SubscriptionRow {
+export interface SubscriptionRow {
   id: number;
   shop_id: string;
   app_id: string;
@@ -40,7 +40,7 @@ interface SubscriptionRow {
   updated_at: string;
 }
 
-const COLUMNS =
+export const COLUMNS =
   'id, shop_id, app_id, address, topic, format, fields, metafield_namespaces, ' +
   'private_metafield_namespaces, metafield_identifiers, status, consecutive_failures, created_at, updated_at';
 
@@ -51,7 +51,7 @@ const stringArray = (text: string): string[] => {
   return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : [];
 };
 
-const toSubscription = (row: SubscriptionRow): SubscriptionRecord => ({
+export const toSubscription = (row: SubscriptionRow): SubscriptionRecord => ({
   id: row.id,
   shopId: row.shop_id,
   appId: row.app_id,

@@ -1,0 +1,78 @@
+import { MAX_WEBHOOK_RESOURCE_BODY_BYTES } from '../../env';
+import { decodeUtf8 } from '../../encoding';
+import { listShopWebhookTopics } from '../../ingress/store';
+import { readBodyBytes } from '../../http/body';
+import { AppError } from '../../http/errors';
+import { jsonResponse } from '../../http/json';
+import type { RouteRequest } from '../../http/route';
+import type { AppRecord } from '../../shops/store';
+import { nowIso } from '../../time';
+import type { AddressRules } from '../address';
+import { shopifyError } from '../resource';
+import { addressRules } from '../routes';
+import { runGraphql, type GraphqlRequest } from './execute';
+import type { GraphqlContext } from './context';
+import { webhookSchema } from './schema';
+import { listSubscribedUserTopics } from './store';
+import { topicEnumValues } from './topics';
+
+/**
+ * POST /admin/api/{version}/graphql.json: the GraphQL Admin API's webhook subscriptions
+ * (spec/shopify-webhooks.md, "GraphQL Admin API"), with the REST resource's token header, app
+ * scoping and version rules. A body that is no GraphQL request is Shopify's 400; everything a
+ * GraphQL server reports (syntax, validation, user errors) is a 200 with `errors` or `userErrors`.
+ */
+
+const missingQuery = () => shopifyError(400, { query: 'Required parameter missing or invalid' }, 'bad_request');
+
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** The request from a JSON body `{query, variables?, operationName?}` or an application/graphql body. */
+async function readGraphqlRequest(request: Request): Promise<GraphqlRequest> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBodyBytes(request, MAX_WEBHOOK_RESOURCE_BODY_BYTES);
+  } catch (err) {
+    if (err instanceof AppError && err.status === 413) throw err;
+    throw missingQuery();
+  }
+  const text = decodeUtf8(bytes);
+  if (text === null) throw missingQuery();
+  const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (type === 'application/graphql') {
+    if (text.trim() === '') throw missingQuery();
+    return { query: text, variables: {}, operationName: null };
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw missingQuery();
+  }
+  if (!isRecord(body) || typeof body['query'] !== 'string' || body['query'].trim() === '') throw missingQuery();
+  const variables = body['variables'] ?? {};
+  const operationName = body['operationName'] ?? null;
+  if (!isRecord(variables) || (operationName !== null && typeof operationName !== 'string')) throw missingQuery();
+  return { query: body['query'], variables, operationName };
+}
+
+/** The `/admin/api` router's stages have resolved the version and the app before this runs. */
+export async function graphqlRoute(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
+  const graphqlRequest = await readGraphqlRequest(request);
+  const [webhookTopics, subscribedTopics] = await Promise.all([
+    listShopWebhookTopics(env.DB, app.shopId),
+    listSubscribedUserTopics(env.DB, app.id),
+  ]);
+  const topics = topicEnumValues([...webhookTopics, ...subscribedTopics].filter((t) => t.startsWith('user/')));
+  let rules: Promise<AddressRules> | undefined;
+  const context: GraphqlContext = {
+    db: env.DB,
+    app,
+    addressRules: () => (rules ??= addressRules(env, app)),
+    topics,
+    returned: new Map(),
+    now: nowIso,
+  };
+  const answer = await runGraphql(webhookSchema([...topics.keys()]), graphqlRequest, context);
+  return jsonResponse(answer);
+}

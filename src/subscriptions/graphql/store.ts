@@ -1,0 +1,82 @@
+import { COLUMNS, toSubscription, type SubscriptionFormat, type SubscriptionRecord, type SubscriptionRow } from '../store';
+
+/**
+ * The SQL the GraphQL surface needs beyond the REST resource's (subscriptions/store.ts): the
+ * `webhookSubscriptions` connection (a topic list, keyset pages in either sort order) and the
+ * `user/…` topics an app subscribes to. Same rows, same `status = 'active'` literal, so the partial
+ * indexes of migrations/0005 serve these too: (app_id, id), (app_id, created_at, id), and
+ * (app_id, topic, id) for a topic filter.
+ */
+
+export type ConnectionSortKey = 'ID' | 'CREATED_AT';
+
+/** A position in the connection's sort order. */
+export interface SortPosition {
+  id: number;
+  createdAt: string;
+}
+
+export interface ConnectionFilter {
+  /** Any of these topics (empty: no topic filter). */
+  topics: string[];
+  address: string | null;
+  format: SubscriptionFormat | null;
+}
+
+export interface ConnectionQuery {
+  filter: ConnectionFilter;
+  sortKey: ConnectionSortKey;
+  /** Walk the sort order backwards (Shopify's `reverse`). */
+  descending: boolean;
+  /** Only rows past this position in the walking direction. */
+  after: SortPosition | null;
+  /** Only rows before this position in the walking direction. */
+  before: SortPosition | null;
+  take: number;
+}
+
+/** The connection's SQL; exported so the index test can EXPLAIN exactly what runs. */
+export function connectionQuery(appId: string, q: ConnectionQuery): { sql: string; binds: unknown[] } {
+  const binds: unknown[] = [appId];
+  const bind = (value: unknown) => {
+    binds.push(value);
+    return `?${binds.length}`;
+  };
+  const terms = ['app_id = ?1', "status = 'active'"];
+  if (q.filter.topics.length > 0) terms.push(`topic IN (${q.filter.topics.map(bind).join(', ')})`);
+  if (q.filter.address !== null) terms.push(`address = ${bind(q.filter.address)}`);
+  if (q.filter.format !== null) terms.push(`format = ${bind(q.filter.format)}`);
+  const byCreated = q.sortKey === 'CREATED_AT';
+  const key = byCreated ? '(created_at, id)' : 'id';
+  const position = (p: SortPosition) => (byCreated ? `(${bind(p.createdAt)}, ${bind(p.id)})` : bind(p.id));
+  const forward = q.descending ? '<' : '>';
+  const backward = q.descending ? '>' : '<';
+  if (q.after !== null) terms.push(`${key} ${forward} ${position(q.after)}`);
+  if (q.before !== null) terms.push(`${key} ${backward} ${position(q.before)}`);
+  const direction = q.descending ? 'DESC' : 'ASC';
+  const order = byCreated ? `created_at ${direction}, id ${direction}` : `id ${direction}`;
+  return {
+    sql: `SELECT ${COLUMNS} FROM subscriptions WHERE ${terms.join(' AND ')} ORDER BY ${order} LIMIT ${bind(q.take)}`,
+    binds,
+  };
+}
+
+/** At most `take` of the app's active subscriptions, in the walking order. */
+export async function listConnectionRows(db: D1Database, appId: string, q: ConnectionQuery): Promise<SubscriptionRecord[]> {
+  const { sql, binds } = connectionQuery(appId, q);
+  const { results } = await db.prepare(sql).bind(...binds).all<SubscriptionRow>();
+  return results.map(toSubscription);
+}
+
+/** `user/…` as a range ('0' follows '/'), so the (app_id, topic, id) index serves it. */
+export const SUBSCRIBED_USER_TOPICS_SQL = `SELECT DISTINCT topic FROM subscriptions
+  WHERE app_id = ?1 AND status = 'active' AND topic >= 'user/' AND topic < 'user0'`;
+
+/** The distinct `user/…` topics among the app's active subscriptions. */
+export async function listSubscribedUserTopics(db: D1Database, appId: string): Promise<string[]> {
+  const { results } = await db
+    .prepare(SUBSCRIBED_USER_TOPICS_SQL)
+    .bind(appId)
+    .all<{ topic: string }>();
+  return results.map((r) => r.topic);
+}
