@@ -5,6 +5,7 @@ import { decodeUtf8 } from '../encoding';
 import { readBodyBytes } from '../http/body';
 import { AppError } from '../http/errors';
 import { jsonResponse } from '../http/json';
+import { meterRestCall } from '../limits/rest';
 import type { RouteRequest } from '../http/route';
 import { nowIso } from '../time';
 import { allowsInsecureAddresses, type AddressRules } from './address';
@@ -71,7 +72,9 @@ async function authenticate(request: RouteRequest, env: Env): Promise<AppRecord>
 
 async function begin(request: RouteRequest, env: Env): Promise<AppRecord> {
   applyApiVersion(request, request.params['version']);
-  return authenticate(request, env);
+  const app = await authenticate(request, env);
+  await meterRestCall(request, env, app);
+  return app;
 }
 
 async function addressRules(env: Env, app: AppRecord): Promise<AddressRules> {
