@@ -24,6 +24,7 @@ import {
   requireCacheEndpoint,
 } from './endpoints';
 import { listShopCacheEndpoints } from './store';
+import { parseExactJson } from '../json/exact';
 
 /** Management of a shop's cache endpoints and cache keys, with an app access token. */
 
@@ -78,7 +79,7 @@ export async function getCacheKey(request: RouteRequest, env: Env): Promise<Resp
   const key = keyOf(request);
   const entry = await readCacheEntry(env, app.shopId, key);
   if (entry === null) throw notFound('Cache key');
-  return jsonResponse({ key, value: JSON.parse(entry.valueJson) as unknown, expires_at: entry.expiresAt });
+  return jsonResponse({ key, value: parseExactJson(entry.valueJson), expires_at: entry.expiresAt });
 }
 
 export async function putCacheKey(request: RouteRequest, env: Env): Promise<Response> {

@@ -25,6 +25,7 @@ import {
   taskToApi,
   updateTaskSchema,
 } from './tasks';
+import { parseExactJson } from '../json/exact';
 
 /** Management of a shop's tasks and reading its task runs, with an app access token. */
 
@@ -98,7 +99,7 @@ export async function previewTask(request: RouteRequest, env: Env): Promise<Resp
   );
   const outcome = await renderTask(input.script ?? task.script, scope, async (key) => {
     const entry = await readCacheEntry(env, app.shopId, key);
-    return entry ? (JSON.parse(entry.valueJson) as unknown) : undefined;
+    return entry ? parseExactJson(entry.valueJson) : undefined;
   });
   const preview = outcome.ok
     ? { ok: true, actions: outcome.actions, logs: outcome.logs, errors: outcome.errors, error: null }

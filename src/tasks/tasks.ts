@@ -5,6 +5,7 @@ import { nowIso } from '../time';
 import { checkScript } from './engine';
 import { deleteTask, findShopTask, insertTask, updateTask, type TaskRecord } from './store';
 import { parseSubscriptions, type Subscription } from './subscriptions';
+import { parseExactJson } from '../json/exact';
 
 /** Tasks of a shop: validation and changes. */
 
@@ -132,7 +133,7 @@ export function taskToApi(task: TaskRecord) {
     subscriptions: task.subscriptions,
     topics: parsed.ok ? parsed.subscriptions.map((s) => ({ topic: s.topic, delay_seconds: s.delaySeconds })) : [],
     script: task.script,
-    options: JSON.parse(task.optionsJson) as unknown,
+    options: parseExactJson(task.optionsJson),
     enabled: task.enabled,
     created_at: task.createdAt,
     updated_at: task.updatedAt,
