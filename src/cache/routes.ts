@@ -24,7 +24,7 @@ import {
   requireCacheEndpoint,
 } from './endpoints';
 import { listShopCacheEndpoints } from './store';
-import { parseExactJson } from '../json/exact';
+import { parseExactJson, parseJsonKeepingIntegers } from '../json/exact';
 
 /** Management of a shop's cache endpoints and cache keys, with an app access token. */
 
@@ -85,7 +85,7 @@ export async function getCacheKey(request: RouteRequest, env: Env): Promise<Resp
 export async function putCacheKey(request: RouteRequest, env: Env): Promise<Response> {
   const app = await requireApp(request, env);
   const key = keyOf(request);
-  const input = parseBody(putCacheSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
+  const input = parseBody(putCacheSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES, parseJsonKeepingIntegers));
   try {
     const ttl = checkCacheTtl(input.ttl);
     const value = await setCacheValue(env, app.shopId, key, input.value, ttl);

@@ -61,3 +61,17 @@ function keepNumberText(_key: string, value: unknown, context?: { source?: strin
   if (typeof value !== 'number' || context?.source === undefined) return value;
   return String(value) === context.source ? value : new ExactNumber(context.source);
 }
+
+/**
+ * For management API input (task options, cache values, preview data): only integers a double
+ * would change become `ExactNumber`s, so numeric settings written `60.0` still validate as numbers.
+ */
+export function parseJsonKeepingIntegers(text: string): unknown {
+  if (!/\d{16}/.test(text)) return JSON.parse(text);
+  return JSON.parse(text, keepIntegerText);
+}
+
+function keepIntegerText(_key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value !== 'number' || context?.source === undefined || Number.isSafeInteger(value)) return value;
+  return /^-?\d+$/.test(context.source) && String(value) !== context.source ? new ExactNumber(context.source) : value;
+}

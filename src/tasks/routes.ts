@@ -25,13 +25,13 @@ import {
   taskToApi,
   updateTaskSchema,
 } from './tasks';
-import { parseExactJson } from '../json/exact';
+import { parseExactJson, parseJsonKeepingIntegers } from '../json/exact';
 
 /** Management of a shop's tasks and reading its task runs, with an app access token. */
 
 export async function postTask(request: RouteRequest, env: Env): Promise<Response> {
   const app = await requireApp(request, env);
-  const input = parseBody(createTaskSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
+  const input = parseBody(createTaskSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES, parseJsonKeepingIntegers));
   return jsonResponse({ task: taskToApi(await createTask(env, app.shopId, input)) }, 201);
 }
 
@@ -50,7 +50,7 @@ export async function getTask(request: RouteRequest, env: Env): Promise<Response
 
 export async function patchTask(request: RouteRequest, env: Env): Promise<Response> {
   const app = await requireApp(request, env);
-  const input = parseBody(updateTaskSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
+  const input = parseBody(updateTaskSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES, parseJsonKeepingIntegers));
   return jsonResponse({ task: taskToApi(await changeTask(env, app.shopId, request.params['id']!, input)) });
 }
 
@@ -79,7 +79,7 @@ export async function previewTask(request: RouteRequest, env: Env): Promise<Resp
   const task = await requireTask(env, app.shopId, request.params['id']!);
   const hasBody = (await readBodyBytes(request.clone(), MAX_ADMIN_BODY_BYTES)).byteLength > 0;
   const input: v.InferOutput<typeof previewSchema> = hasBody
-    ? parseBody(previewSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES))
+    ? parseBody(previewSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES, parseJsonKeepingIntegers))
     : {};
   const parsed = parseSubscriptions(task.subscriptions);
   const topic = input.event?.topic ?? (parsed.ok ? parsed.subscriptions[0]!.topic : 'user/preview/run');

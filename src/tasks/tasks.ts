@@ -5,7 +5,7 @@ import { nowIso } from '../time';
 import { checkScript } from './engine';
 import { deleteTask, findShopTask, insertTask, updateTask, type TaskRecord } from './store';
 import { parseSubscriptions, type Subscription } from './subscriptions';
-import { parseExactJson } from '../json/exact';
+import { ExactNumber, parseExactJson } from '../json/exact';
 
 /** Tasks of a shop: validation and changes. */
 
@@ -26,7 +26,7 @@ const script = v.pipe(
 );
 const options = v.pipe(
   v.unknown(),
-  v.check((o) => typeof o === 'object' && o !== null && !Array.isArray(o), 'must be a JSON object'),
+  v.check((o) => typeof o === 'object' && o !== null && !Array.isArray(o) && !(o instanceof ExactNumber), 'must be a JSON object'),
   v.transform((o) => o as Record<string, unknown>),
   v.check((o) => JSON.stringify(o).length <= MAX_TASK_OPTIONS_BYTES, `is too large (at most ${MAX_TASK_OPTIONS_BYTES} bytes)`),
 );

@@ -163,3 +163,33 @@ describe('ingress JSON bodies with ids above 2^53', () => {
     expect(bareRow!.data).toBe(`{"_json":${ORDER_ID}}`);
   });
 });
+
+describe('management API input with ids above 2^53', () => {
+  it('PUT /api/v1/cache/{key} keeps the digits of the value (and 60.0 still reads as seconds)', async () => {
+    const shop = await createShopWithApp();
+    const body = `{"value":{"order_id":${ORDER_ID},"ids":[${LINE_ITEM_ID}]},"ttl":60.0}`;
+    const put = await call('/api/v1/cache/orders/last', { ...jsonInit('PUT', shop.token), headers: { authorization: `Bearer ${shop.token}`, 'content-type': 'application/json' }, body });
+    expect(put.status, await put.clone().text()).toBe(200);
+    expect(await put.text()).toContain(`"value":{"order_id":${ORDER_ID},"ids":[${LINE_ITEM_ID}]}`);
+    const get = await call('/api/v1/cache/orders/last', jsonInit('GET', shop.token));
+    expect(await get.text()).toContain(`"value":{"order_id":${ORDER_ID},"ids":[${LINE_ITEM_ID}]}`);
+  });
+
+  it('a task preview renders the digits of the sample event and of its options', async () => {
+    const shop = await createShopWithApp();
+    const taskId = await createTask(shop.token, {
+      name: 'preview ids',
+      subscriptions: 'user/order/sync',
+      options: { fallback: Number.MAX_SAFE_INTEGER },
+      script: '{% log event.data.id %}{"log": {{ options.pinned }}}',
+    });
+    const res = await call(`/api/v1/tasks/${taskId}/preview`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${shop.token}`, 'content-type': 'application/json' },
+      body: `{"event":{"data":{"id":${ORDER_ID}}},"options":{"pinned":${CUSTOMER_ID}}}`,
+    });
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    expect(text).toContain(`[${ORDER_ID},${CUSTOMER_ID}]`);
+  });
+});
