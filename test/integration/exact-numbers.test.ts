@@ -1,4 +1,5 @@
 import { env } from 'cloudflare:workers';
+import { Webhook } from 'standardwebhooks';
 import { describe, expect, it, vi } from 'vitest';
 import { hmacBase64, receivedBy, receiverAddress } from '../delivery-helpers';
 import { ADMIN_TOKEN, call, createShopWithApp, createWebhook, jsonInit, postWebhook, waitForEvent } from '../helpers';
@@ -98,7 +99,13 @@ describe('an inbound Shopify webhook with ids above 2^53', () => {
     );
 
     // XML: integer elements with the exact digits.
-    const xmlBody = (await oneDelivery(xml.key)).body;
+    const xmlDelivery = await oneDelivery(xml.key);
+    const xmlBody = xmlDelivery.body;
+    // docs/api.md's verification snippet: standardwebhooks parses the body as JSON unless told not
+    // to, which throws on XML after the signature matched; with jsonParse: false both formats verify.
+    expect(() => new Webhook(shop.signingSecret).verify(xmlBody, xmlDelivery.headers)).toThrow(SyntaxError);
+    expect(new Webhook(shop.signingSecret).verify(xmlBody, xmlDelivery.headers, { jsonParse: false })).toBeUndefined();
+    expect(new Webhook(shop.signingSecret).verify(delivered.body, delivered.headers, { jsonParse: false })).toBeUndefined();
     expect(xmlBody).toContain(`<id type="integer">${ORDER_ID}</id>`);
     expect(xmlBody).toContain(`<id type="integer">${LINE_ITEM_ID}</id>`);
     expect(xmlBody).toContain(`<id type="integer">${CUSTOMER_ID}</id>`);
