@@ -42,6 +42,36 @@ export class ExactNumber {
   get isInteger(): boolean {
     return /^-?\d+$/.test(this.text);
   }
+
+  // Liquid's comparison protocol (liquidjs calls these for ==, !=, <, >, <=, >=): integers compare
+  // exactly with each other and with safe integers; anything else as doubles; non-numbers never
+  // equal and never order (NaN), as Liquid's number-to-string comparisons are false.
+  equals(other: unknown): boolean {
+    return this.compare(other) === 0;
+  }
+  gt(other: unknown): boolean {
+    return this.compare(other) > 0;
+  }
+  geq(other: unknown): boolean {
+    return this.compare(other) >= 0;
+  }
+  lt(other: unknown): boolean {
+    return this.compare(other) < 0;
+  }
+  leq(other: unknown): boolean {
+    return this.compare(other) <= 0;
+  }
+
+  private compare(other: unknown): number {
+    if (other instanceof ExactNumber) {
+      return this.isInteger && other.isInteger
+        ? Math.sign(Number(BigInt(this.text) - BigInt(other.text)))
+        : Math.sign(Number(this.text) - Number(other.text));
+    }
+    if (typeof other !== 'number') return Number.NaN;
+    if (this.isInteger && Number.isSafeInteger(other)) return Math.sign(Number(BigInt(this.text) - BigInt(other)));
+    return Math.sign(Number(this.text) - other);
+  }
 }
 
 /**

@@ -182,6 +182,29 @@ describe('management API input with ids above 2^53', () => {
     expect(await get.text()).toContain(`"value":{"order_id":${ORDER_ID},"ids":[${LINE_ITEM_ID}]}`);
   });
 
+  it('Liquid compares ids above 2^53 exactly with each other and with numbers', async () => {
+    const shop = await createShopWithApp();
+    const taskId = await createTask(shop.token, {
+      name: 'compare ids',
+      subscriptions: 'user/order/sync',
+      // Doubles would call a and b equal (both round to 820982911946154496).
+      script: `{% if event.data.a > event.data.b %}{% log "a>b" %}{% endif %}
+{% if event.data.a == event.data.b %}{% log "a==b" %}{% endif %}
+{% if event.data.b == event.data.b2 %}{% log "b==b2" %}{% endif %}
+{% if event.data.b > 5 %}{% log "b>5" %}{% endif %}
+{% if event.data.b == "${ORDER_ID}" %}{% log "b==text" %}{% endif %}
+{% assign text = event.data.b | append: "" %}{% if text == "${ORDER_ID}" %}{% log "text==text" %}{% endif %}`,
+    });
+    const res = await call(`/api/v1/tasks/${taskId}/preview`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${shop.token}`, 'content-type': 'application/json' },
+      body: `{"event":{"data":{"a":820982911946154509,"b":${ORDER_ID},"b2":${ORDER_ID}}}}`,
+    });
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    expect(text).toContain('["a>b","b==b2","b>5","text==text"]');
+  });
+
   it('a task preview renders the digits of the sample event and of its options', async () => {
     const shop = await createShopWithApp();
     const taskId = await createTask(shop.token, {
