@@ -9,7 +9,7 @@ import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-const FEATURES = ['admin', 'cache', 'delivery', 'events', 'ingress', 'openapi', 'shopify', 'subscriptions', 'tasks'];
+const FEATURES = ['admin', 'cache', 'delivery', 'events', 'ingress', 'limits', 'openapi', 'shopify', 'subscriptions', 'tasks'];
 const features = FEATURES.map((f) => `./src/${f}`);
 const PLATFORM = ['./src/http', './src/queue', './src/edge-config', './src/!(index|router).ts'];
 

@@ -14,6 +14,7 @@ import {
   upsertCacheEntry,
   type CacheEntryRecord,
 } from './store';
+import { parseExactJson } from '../json/exact';
 
 /**
  * The shop cache (spec/tasks-and-cache.md "Cache rules"): D1 holds the truth, KV an edge copy
@@ -84,7 +85,7 @@ export async function setCacheValue(
   };
   await upsertCacheEntry(env.DB, entry);
   await copyToKv(env, entry, true);
-  return JSON.parse(valueJson) as unknown;
+  return parseExactJson(valueJson);
 }
 
 /** Adds `delta` to a counter atomically (incr, incrby, decr, decrby); returns the new number. */

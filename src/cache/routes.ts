@@ -24,6 +24,7 @@ import {
   requireCacheEndpoint,
 } from './endpoints';
 import { listShopCacheEndpoints } from './store';
+import { parseExactJson, parseJsonKeepingIntegers } from '../json/exact';
 
 /** Management of a shop's cache endpoints and cache keys, with an app access token. */
 
@@ -73,12 +74,12 @@ export async function getCacheKey(request: RouteRequest, env: Env, app: AppRecor
   const key = keyOf(request);
   const entry = await readCacheEntry(env, app.shopId, key);
   if (entry === null) throw notFound('Cache key');
-  return jsonResponse({ key, value: JSON.parse(entry.valueJson) as unknown, expires_at: entry.expiresAt });
+  return jsonResponse({ key, value: parseExactJson(entry.valueJson), expires_at: entry.expiresAt });
 }
 
 export async function putCacheKey(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const key = keyOf(request);
-  const input = parseBody(putCacheSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
+  const input = parseBody(putCacheSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES, parseJsonKeepingIntegers));
   try {
     const ttl = checkCacheTtl(input.ttl);
     const value = await setCacheValue(env, app.shopId, key, input.value, ttl);

@@ -1,4 +1,5 @@
 import { XMLBuilder } from 'fast-xml-parser';
+import { ExactNumber, parseExactJson } from '../json/exact';
 
 /**
  * The body of a delivery: the event's data as JSON, or as XML the way Shopify (Rails `to_xml`)
@@ -24,6 +25,24 @@ const xmlBuilder = new XMLBuilder({
   format: true,
   indentBy: '  ',
 });
+
+/**
+ * The body of a delivery from the event's stored JSON text. A JSON delivery without a `fields`
+ * filter is that text unchanged — for `shopify/*` events the bytes Shopify sent — and everything
+ * else is built from it parsed with its numbers' digits kept (spec/shopify-webhooks.md, "Ids and
+ * numbers").
+ */
+export function buildPayloadFromJson(
+  dataJson: string,
+  format: DeliveryFormat,
+  fields: readonly string[],
+  topic: string,
+): Payload {
+  if (format === 'json' && fields.length === 0) {
+    return { body: encoder.encode(dataJson), contentType: 'application/json' };
+  }
+  return buildPayload(parseExactJson(dataJson), format, fields, topic);
+}
 
 export function buildPayload(data: unknown, format: DeliveryFormat, fields: readonly string[], topic: string): Payload {
   const selected = selectFields(data, fields);
@@ -62,6 +81,9 @@ function xmlNode(value: unknown, name: string): XmlNode {
     return { '#text': String(value), '@_type': Number.isInteger(value) ? 'integer' : 'decimal' };
   }
   if (typeof value === 'string') return value;
+  if (value instanceof ExactNumber) {
+    return { '#text': value.text, '@_type': value.isInteger ? 'integer' : 'decimal' };
+  }
   if (Array.isArray(value)) {
     const child = xmlName(singular(name));
     return value.length === 0

@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '../queue/messages';
+import { parseExactJson } from '../json/exact';
 
 /** Where an event came from. */
 export type EventSource = EventEnvelope['source'];
@@ -20,7 +21,7 @@ export function eventToApi(event: EventRecord, withData: boolean): Record<string
     id: event.id,
     shop_id: event.shopId,
     topic: event.topic,
-    ...(withData ? { data: JSON.parse(event.dataJson) as unknown } : {}),
+    ...(withData ? { data: parseExactJson(event.dataJson) } : {}),
     source: event.source,
     webhook_id: event.webhookId,
     webhook_request_id: event.webhookRequestId,

@@ -15,6 +15,11 @@ export interface NewEventInput {
   shopId: string;
   topic: string;
   data: unknown;
+  /**
+   * The data as JSON text to keep byte for byte (an inbound Shopify webhook's body), when the
+   * caller has it; `data` is then not serialized again.
+   */
+  dataJson?: string;
   source: EventSource;
   webhookId?: string | null;
   webhookRequestId?: string | null;
@@ -25,7 +30,7 @@ export interface NewEventInput {
 
 /** Serializes a new event; 413 when its data is larger than a D1 row can hold. */
 export function newEventEnvelope(input: NewEventInput): EventEnvelope {
-  const dataJson = JSON.stringify(input.data ?? null);
+  const dataJson = input.dataJson ?? JSON.stringify(input.data ?? null);
   if (utf8Length(dataJson) > MAX_EVENT_DATA_BYTES) {
     throw new AppError(
       413,

@@ -47,14 +47,19 @@ async function readStreamWithLimit(
 
 /**
  * Reads a JSON request body for the management API: absent, malformed or non-UTF-8 → 400.
- * Returns `unknown`; callers validate it.
+ * Returns `unknown`; callers validate it. `parse` lets routes that store arbitrary JSON keep big
+ * integers exact (json/exact.ts).
  */
-export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+export async function readJsonBody(
+  request: Request,
+  maxBytes: number,
+  parse: (text: string) => unknown = JSON.parse,
+): Promise<unknown> {
   const bytes = await readBodyBytes(request, maxBytes);
   const text = decodeUtf8(bytes);
   if (text === null || text.trim() === '') throw invalidJson();
   try {
-    return JSON.parse(text);
+    return parse(text);
   } catch {
     throw invalidJson();
   }

@@ -1,6 +1,7 @@
 import { decodeUtf8, toBase64 } from '../encoding';
 import { MAX_JSON_DEPTH, MAX_PARAM_COUNT } from '../env';
 import { isParams, makeParams, normalizeParams, parseNestedQuery, ParamsError, type Params } from './params';
+import { ExactNumber, parseExactJson } from '../json/exact';
 
 /** A multipart file as it appears in event data (spec/ingress.md). */
 export interface FileParam {
@@ -44,12 +45,12 @@ function parseJsonParams(bytes: Uint8Array): Params | null {
   if (text === null) return null;
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseExactJson(text);
   } catch {
     return null;
   }
   if (exceedsDepth(value, MAX_JSON_DEPTH)) return null;
-  if (isParams(value)) return value;
+  if (isParams(value) && !(value instanceof ExactNumber)) return value;
   const wrapped = makeParams();
   wrapped['_json'] = value;
   return wrapped;
@@ -60,7 +61,7 @@ export function exceedsDepth(value: unknown, limit: number): boolean {
   const stack: Array<[unknown, number]> = [[value, 0]];
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
-    if (typeof node !== 'object' || node === null) continue;
+    if (typeof node !== 'object' || node === null || node instanceof ExactNumber) continue;
     if (depth >= limit) return true;
     for (const child of Object.values(node)) stack.push([child, depth + 1]);
   }

@@ -17,7 +17,7 @@ import { nowIso } from '../time';
 import { enqueueDeliveryAttempts } from '../delivery/fanout';
 import { allowsInsecureAddresses } from '../subscriptions/address';
 import { sendTimeAddressProblem } from '../delivery/guard';
-import { buildPayload } from '../delivery/payload';
+import { buildPayloadFromJson } from '../delivery/payload';
 import { shopifyHmac, standardWebhookSignature } from '../delivery/signatures';
 import {
   loadDeliveryWork,
@@ -139,7 +139,7 @@ async function prepareRequest(item: DeliveryWork, secrets: string[], allowInsecu
   const refused = sendTimeAddressProblem(delivery.address, allowInsecure);
   if (refused !== null) return { refused };
   if (secrets.length === 0) return { refused: 'the app has no active signing secret' };
-  const payload = buildPayload(JSON.parse(item.eventDataJson), delivery.format, delivery.fields, delivery.topic);
+  const payload = buildPayloadFromJson(item.eventDataJson, delivery.format, delivery.fields, delivery.topic);
   const timestamp = Math.floor(Date.now() / 1000);
   const [hmac, signature] = await Promise.all([
     shopifyHmac(secrets[0]!, payload.body),

@@ -14,6 +14,7 @@ import {
   listWebhooksRoute,
   updateWebhookRoute,
 } from '../subscriptions/routes';
+import { meterRestCall } from '../limits/rest';
 import { graphqlRoute } from '../subscriptions/graphql/routes';
 import { applyResponseHeaders, mountResource, orNotFound } from './stages';
 
@@ -45,7 +46,7 @@ async function withShopifyApp(request: AdminApiRequest, env: Env): Promise<undef
   return undefined;
 }
 
-/** A resource route: a malformed version → 404, a missing or unknown token → 401. */
+/** A route for an app: a malformed version → 404, a missing or unknown token → 401. */
 const authenticated =
   (handler: ShopifyHandler): RouteHandler =>
   (request: AdminApiRequest, env) => {
@@ -53,6 +54,13 @@ const authenticated =
     if (!request.shopifyApp) throw shopifyUnauthorized();
     return handler(request, env, request.shopifyApp);
   };
+
+/** A REST resource route: authenticated, then metered against the app's call-limit bucket. */
+const rest = (handler: ShopifyHandler): RouteHandler =>
+  authenticated(async (request, env, app) => {
+    await meterRestCall(request, env, app);
+    return handler(request, env, app);
+  });
 
 function setApiVersionHeader(response: Response, request: AdminApiRequest): Response {
   response.headers.set(API_VERSION_HEADER, request.apiVersion ?? OLDEST_SUPPORTED_API_VERSION);
@@ -68,13 +76,13 @@ export const adminApiRouter = Router<AdminApiRequest, [Env, ExecutionContext]>({
 
 // count.json is mounted before :id.json, which would otherwise match it with id "count".
 mountResource(adminApiRouter, '/:version/webhooks.json', {
-  GET: authenticated(listWebhooksRoute),
-  POST: authenticated(createWebhookRoute),
+  GET: rest(listWebhooksRoute),
+  POST: rest(createWebhookRoute),
 });
-mountResource(adminApiRouter, '/:version/webhooks/count.json', { GET: authenticated(countWebhooksRoute) });
+mountResource(adminApiRouter, '/:version/webhooks/count.json', { GET: rest(countWebhooksRoute) });
 mountResource(adminApiRouter, '/:version/webhooks/:id.json', {
-  GET: authenticated(getWebhookRoute),
-  PUT: authenticated(updateWebhookRoute),
-  DELETE: authenticated(deleteWebhookRoute),
+  GET: rest(getWebhookRoute),
+  PUT: rest(updateWebhookRoute),
+  DELETE: rest(deleteWebhookRoute),
 });
 mountResource(adminApiRouter, '/:version/graphql.json', { POST: authenticated(graphqlRoute) });

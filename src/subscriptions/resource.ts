@@ -293,7 +293,9 @@ export function parseListRequest(params: URLSearchParams): ListRequest {
   }
   const sinceId = params.get('since_id');
   if (sinceId !== null) {
-    if (/^\d{1,15}$/.test(sinceId.trim())) filter.afterId = Number(sinceId.trim());
+    // Ids reach 2^53 - 1 (16 digits); a larger number names no id, so it is refused, not rounded.
+    const id = /^\d{1,16}$/.test(sinceId.trim()) ? Number(sinceId.trim()) : Number.NaN;
+    if (Number.isSafeInteger(id)) filter.afterId = id;
     else errors['since_id'] = 'must be a non-negative integer';
   }
   if (Object.keys(errors).length > 0) throw shopifyError(400, errors, 'bad_request');

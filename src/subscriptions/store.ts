@@ -1,3 +1,5 @@
+import { randomIdParts } from './ids';
+
 /**
  * Every SQL statement on `subscriptions` made by the Shopify-compatible resource. The resource sees
  * only active rows of the calling app; `status = 'active'` is written as a literal so the partial
@@ -92,10 +94,16 @@ export interface SubscriptionFilter {
 }
 
 const UNIQUE_VIOLATION = /UNIQUE constraint failed/i;
+/** The id itself collided with another app's (random bases can meet): draw again. */
+const ID_VIOLATION = /UNIQUE constraint failed: subscriptions\.id\b/i;
+/** Draws of a new id before giving up; a collision needs two random 52-bit bases to meet. */
+const MAX_ID_DRAWS = 3;
 
 /**
  * Inserts an active subscription; returns it, or null when the app already has an active one on the
  * same topic and address (the unique partial index decides, so two racing creates cannot both win).
+ * The id is the app's highest id plus a random step, or a random base for its first (see ids.ts);
+ * the one statement reads that highest id and inserts, so racing creates cannot take the same id.
  */
 export async function insertSubscription(
   db: D1Database,
@@ -103,29 +111,36 @@ export async function insertSubscription(
   write: SubscriptionWrite,
   now: string,
 ): Promise<SubscriptionRecord | null> {
-  try {
-    const row = await db
-      .prepare(
-        `INSERT INTO subscriptions (shop_id, app_id, address, topic, format, fields, metafield_namespaces,
-           status, consecutive_failures, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', 0, ?8, ?8)
-         RETURNING ${COLUMNS}`,
-      )
-      .bind(
-        owner.shopId,
-        owner.appId,
-        write.address,
-        write.topic,
-        write.format,
-        JSON.stringify(write.fields),
-        JSON.stringify(write.metafieldNamespaces),
-        now,
-      )
-      .first<SubscriptionRow>();
-    return row && toSubscription(row);
-  } catch (err) {
-    if (err instanceof Error && UNIQUE_VIOLATION.test(err.message)) return null;
-    throw err;
+  for (let draw = 1; ; draw++) {
+    const { base, step } = randomIdParts();
+    try {
+      const row = await db
+        .prepare(
+          `INSERT INTO subscriptions (id, shop_id, app_id, address, topic, format, fields, metafield_namespaces,
+             status, consecutive_failures, created_at, updated_at)
+           VALUES (COALESCE((SELECT MAX(id) FROM subscriptions WHERE app_id = ?2), ?9) + ?10,
+             ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', 0, ?8, ?8)
+           RETURNING ${COLUMNS}`,
+        )
+        .bind(
+          owner.shopId,
+          owner.appId,
+          write.address,
+          write.topic,
+          write.format,
+          JSON.stringify(write.fields),
+          JSON.stringify(write.metafieldNamespaces),
+          now,
+          base,
+          step,
+        )
+        .first<SubscriptionRow>();
+      return row && toSubscription(row);
+    } catch (err) {
+      if (err instanceof Error && ID_VIOLATION.test(err.message) && draw < MAX_ID_DRAWS) continue;
+      if (err instanceof Error && UNIQUE_VIOLATION.test(err.message) && !ID_VIOLATION.test(err.message)) return null;
+      throw err;
+    }
   }
 }
 

@@ -1,3 +1,5 @@
+import { parseExactJson } from '../json/exact';
+
 /**
  * A task's rendered output is a sequence of JSON objects with only whitespace between them
  * (spec/tasks-and-cache.md): `{"action": {type, options, meta?}}`, `{"log": any}`, `{"error": any}`.
@@ -45,7 +47,7 @@ export function parseRenderedOutput(text: string): RenderedOutput {
     const chunk = text.slice(i, end);
     let value: unknown;
     try {
-      value = JSON.parse(chunk);
+      value = parseExactJson(chunk);
     } catch {
       throw new OutputError(`Output is not valid JSON: ${excerpt(chunk)}`);
     }

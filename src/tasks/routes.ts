@@ -25,11 +25,12 @@ import {
   taskToApi,
   updateTaskSchema,
 } from './tasks';
+import { parseExactJson, parseJsonKeepingIntegers } from '../json/exact';
 
 /** Management of a shop's tasks and reading its task runs, with an app access token. */
 
 export async function postTask(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
-  const input = parseBody(createTaskSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
+  const input = parseBody(createTaskSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES, parseJsonKeepingIntegers));
   return jsonResponse({ task: taskToApi(await createTask(env, app.shopId, input)) }, 201);
 }
 
@@ -45,7 +46,7 @@ export async function getTask(request: RouteRequest, env: Env, app: AppRecord): 
 }
 
 export async function patchTask(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
-  const input = parseBody(updateTaskSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
+  const input = parseBody(updateTaskSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES, parseJsonKeepingIntegers));
   return jsonResponse({ task: taskToApi(await changeTask(env, app.shopId, request.params['id']!, input)) });
 }
 
@@ -71,7 +72,7 @@ export async function previewTask(request: RouteRequest, env: Env, app: AppRecor
   const task = await requireTask(env, app.shopId, request.params['id']!);
   const hasBody = (await readBodyBytes(request.clone(), MAX_ADMIN_BODY_BYTES)).byteLength > 0;
   const input: v.InferOutput<typeof previewSchema> = hasBody
-    ? parseBody(previewSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES))
+    ? parseBody(previewSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES, parseJsonKeepingIntegers))
     : {};
   const parsed = parseSubscriptions(task.subscriptions);
   const topic = input.event?.topic ?? (parsed.ok ? parsed.subscriptions[0]!.topic : 'user/preview/run');
@@ -91,7 +92,7 @@ export async function previewTask(request: RouteRequest, env: Env, app: AppRecor
   );
   const outcome = await renderTask(input.script ?? task.script, scope, async (key) => {
     const entry = await readCacheEntry(env, app.shopId, key);
-    return entry ? (JSON.parse(entry.valueJson) as unknown) : undefined;
+    return entry ? parseExactJson(entry.valueJson) : undefined;
   });
   const preview = outcome.ok
     ? { ok: true, actions: outcome.actions, logs: outcome.logs, errors: outcome.errors, error: null }

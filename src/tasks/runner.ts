@@ -36,6 +36,7 @@ import {
   type TaskRecord,
   type TaskRunRecord,
 } from './store';
+import { parseExactJson } from '../json/exact';
 
 /**
  * The task runner (spec/tasks-and-cache.md "Tasks", "Runs"). Every enabled task of an event's shop
@@ -186,7 +187,7 @@ function cacheReader(env: Env, shopId: string): CacheReader {
   return (key) => {
     let value = seen.get(key);
     if (value === undefined) {
-      value = readCacheEntry(env, shopId, key).then((e) => (e ? (JSON.parse(e.valueJson) as unknown) : undefined));
+      value = readCacheEntry(env, shopId, key).then((e) => (e ? parseExactJson(e.valueJson) : undefined));
       seen.set(key, value);
     }
     return value;

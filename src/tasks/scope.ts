@@ -2,6 +2,7 @@ import type { ShopRecord } from '../shops/store';
 import type { EventRecord } from '../events/model';
 import type { RenderScope } from './engine';
 import type { TaskRecord } from './store';
+import { parseExactJson } from '../json/exact';
 
 /** The variables a script sees (spec/tasks-and-cache.md "Rendering"), besides `cache`. */
 
@@ -11,7 +12,7 @@ export function eventVariable(event: EventRecord, ancestors: readonly EventRecor
   return {
     id: event.id,
     topic: event.topic,
-    data: JSON.parse(event.dataJson) as unknown,
+    data: parseExactJson(event.dataJson),
     source: event.source,
     created_at: event.createdAt,
     webhook_request_id: event.webhookRequestId,
@@ -33,5 +34,5 @@ export function renderScope(
   event: Record<string, unknown>,
   shop: Record<string, unknown>,
 ): RenderScope {
-  return { event, shop, task: { id: task.id, name: task.name }, options: JSON.parse(task.optionsJson) as unknown };
+  return { event, shop, task: { id: task.id, name: task.name }, options: parseExactJson(task.optionsJson) };
 }

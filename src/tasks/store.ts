@@ -1,6 +1,7 @@
 import { selectPageAfter } from '../page-store';
 import type { Cursor } from '../http/pagination';
 import type { Subscription } from './subscriptions';
+import { parseExactJson } from '../json/exact';
 
 /** Every SQL statement on `tasks`, `task_subscriptions`, `task_runs` and `action_runs`. */
 
@@ -195,7 +196,7 @@ const toRun = (row: TaskRunRow): TaskRunRecord => ({
   wake: row.wake,
   runAt: row.run_at,
   attempts: row.attempts,
-  logs: JSON.parse(row.logs) as unknown[],
+  logs: parseExactJson(row.logs) as unknown[],
   errors: JSON.parse(row.errors) as unknown[],
   error: row.error,
   renderedAt: row.rendered_at,
@@ -380,11 +381,11 @@ const toActionRun = (row: ActionRunRow): ActionRunRecord => ({
   taskRunId: row.task_run_id,
   position: row.position,
   type: row.type,
-  options: JSON.parse(row.options) as unknown,
-  meta: row.meta === null ? null : (JSON.parse(row.meta) as unknown),
+  options: parseExactJson(row.options),
+  meta: row.meta === null ? null : parseExactJson(row.meta),
   status: row.status,
   attempts: row.attempts,
-  result: row.result === null ? null : (JSON.parse(row.result) as unknown),
+  result: row.result === null ? null : parseExactJson(row.result),
   error: row.error,
   nextAttemptAt: row.next_attempt_at,
   startedAt: row.started_at,

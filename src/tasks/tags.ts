@@ -12,6 +12,7 @@ import {
   type TopLevelToken,
   type ValueToken,
 } from 'liquidjs';
+import { parseExactJson } from '../json/exact';
 
 /**
  * The `action`, `log` and `error` tags (spec/tasks-and-cache.md). Each writes one JSON object to
@@ -123,7 +124,7 @@ export class ActionTag extends Tag {
 
 function parseBlockJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseExactJson(text);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(`action block is not valid JSON (${reason}): ${text.trim().slice(0, 80)}`);

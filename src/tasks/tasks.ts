@@ -5,6 +5,7 @@ import { nowIso } from '../time';
 import { checkScript } from './engine';
 import { deleteTask, findShopTask, insertTask, updateTask, type TaskRecord } from './store';
 import { parseSubscriptions, type Subscription } from './subscriptions';
+import { ExactNumber, parseExactJson } from '../json/exact';
 
 /** Tasks of a shop: validation and changes. */
 
@@ -25,7 +26,7 @@ const script = v.pipe(
 );
 const options = v.pipe(
   v.unknown(),
-  v.check((o) => typeof o === 'object' && o !== null && !Array.isArray(o), 'must be a JSON object'),
+  v.check((o) => typeof o === 'object' && o !== null && !Array.isArray(o) && !(o instanceof ExactNumber), 'must be a JSON object'),
   v.transform((o) => o as Record<string, unknown>),
   v.check((o) => JSON.stringify(o).length <= MAX_TASK_OPTIONS_BYTES, `is too large (at most ${MAX_TASK_OPTIONS_BYTES} bytes)`),
 );
@@ -132,7 +133,7 @@ export function taskToApi(task: TaskRecord) {
     subscriptions: task.subscriptions,
     topics: parsed.ok ? parsed.subscriptions.map((s) => ({ topic: s.topic, delay_seconds: s.delaySeconds })) : [],
     script: task.script,
-    options: JSON.parse(task.optionsJson) as unknown,
+    options: parseExactJson(task.optionsJson),
     enabled: task.enabled,
     created_at: task.createdAt,
     updated_at: task.updatedAt,

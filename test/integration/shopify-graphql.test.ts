@@ -410,11 +410,15 @@ describe('extensions.cost', () => {
       `{ webhookSubscriptions(first: 10) { edges { cursor node { id apiVersion { handle } endpoint { __typename } } } pageInfo { hasNextPage } }
          webhookSubscriptionsCount { count } }`,
     );
-    expect(body.extensions.cost).toEqual({
+    expect(body.extensions.cost).toMatchObject({
       requestedQueryCost: 33,
       actualQueryCost: 12,
-      throttleStatus: { maximumAvailable: 2000, currentlyAvailable: 1988, restoreRate: 100 },
+      throttleStatus: { maximumAvailable: 2000, restoreRate: 100 },
     });
+    // The app's shared bucket (exact arithmetic: call-limits.test.ts): this and the test's earlier
+    // queries spent from it, and it restored 100 points a second meanwhile.
+    expect(body.extensions.cost.throttleStatus.currentlyAvailable).toBeGreaterThanOrEqual(1900);
+    expect(body.extensions.cost.throttleStatus.currentlyAvailable).toBeLessThanOrEqual(2000);
     const two = await gql(token, `mutation { a: webhookSubscriptionDelete(id: "gid://shopify/WebhookSubscription/1") { userErrors { message } } b: webhookSubscriptionDelete(id: "gid://shopify/WebhookSubscription/2") { userErrors { message } } }`);
     expect(two.extensions.cost).toMatchObject({ requestedQueryCost: 20, actualQueryCost: 20 });
   });

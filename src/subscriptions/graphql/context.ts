@@ -1,6 +1,7 @@
 import type { FieldNode } from 'graphql';
 import type { AppRecord } from '../../shops/store';
 import type { AddressRules } from '../address';
+import type { ThrottleStatus } from './cost';
 
 /** What every GraphQL field of one request sees. */
 export interface GraphqlContext {
@@ -13,6 +14,14 @@ export interface GraphqlContext {
   /** Nodes each connection field returned, for the actual query cost. */
   returned: Map<FieldNode, number>;
   now: () => string;
+  /**
+   * The app's GraphQL call-limit bucket (spec "Call limits"): a query reserves its requested cost
+   * before it runs and gets back what it did not use. Absent: the query is served unmetered.
+   */
+  bucket?: {
+    spend(cost: number): Promise<{ allowed: boolean; throttleStatus: ThrottleStatus }>;
+    refund(points: number): Promise<ThrottleStatus>;
+  };
 }
 
 export interface UserError {

@@ -152,22 +152,22 @@ export interface ThrottleStatus {
 
 export interface QueryCost {
   requestedQueryCost: number;
-  actualQueryCost: number;
+  /** Null when the query did not run (THROTTLED). */
+  actualQueryCost: number | null;
   throttleStatus: ThrottleStatus;
 }
 
 /**
- * `extensions.cost` for a request. Until a shared bucket exists (issue 14, call limits), nothing
- * else spends from it, so every request finds it full and leaves it full minus its actual cost —
- * the figures Shopify reports to an app whose bucket was full.
+ * `extensions.cost` for a request: the bucket as the app's call-limit state left it, or, when no
+ * bucket was consulted (a request refused before pricing), a full bucket minus the actual cost.
  */
-export function costExtension(requested: number, actual: number): QueryCost {
+export function costExtension(requested: number, actual: number | null, bucket?: ThrottleStatus): QueryCost {
   return {
     requestedQueryCost: requested,
     actualQueryCost: actual,
-    throttleStatus: {
+    throttleStatus: bucket ?? {
       maximumAvailable: GRAPHQL_BUCKET_POINTS,
-      currentlyAvailable: GRAPHQL_BUCKET_POINTS - actual,
+      currentlyAvailable: GRAPHQL_BUCKET_POINTS - (actual ?? 0),
       restoreRate: GRAPHQL_RESTORE_POINTS_PER_SECOND,
     },
   };

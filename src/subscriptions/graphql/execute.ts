@@ -13,7 +13,15 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { describeError, log } from '../../log';
-import { costExtension, MAX_SINGLE_QUERY_COST, queryCost, requestedSize, returnedSize, type QueryCost } from './cost';
+import {
+  costExtension,
+  MAX_SINGLE_QUERY_COST,
+  queryCost,
+  requestedSize,
+  returnedSize,
+  type QueryCost,
+  type ThrottleStatus,
+} from './cost';
 import type { GraphqlContext } from './context';
 
 /**
@@ -168,6 +176,23 @@ async function run(schema: GraphQLSchema, request: GraphqlRequest, context: Grap
     ]);
   }
 
+  let bucket: ThrottleStatus | undefined;
+  if (context.bucket) {
+    const spend = await context.bucket.spend(requested);
+    if (!spend.allowed) {
+      return {
+        errors: [
+          {
+            message: 'Throttled',
+            extensions: { code: 'THROTTLED', documentation: 'https://shopify.dev/api/usage/rate-limits' },
+          },
+        ],
+        extensions: { cost: costExtension(requested, null, spend.throttleStatus) },
+      };
+    }
+    bucket = spend.throttleStatus;
+  }
+
   const result = await execute({
     schema,
     document,
@@ -180,7 +205,8 @@ async function run(schema: GraphQLSchema, request: GraphqlRequest, context: Grap
     return failed((result.errors ?? []).map((e) => withCode(e, 'INVALID_VARIABLE')));
   }
   const actual = queryCost(schema, operation, fragments, request.variables, returnedSize(context.returned));
-  const answer: GraphqlAnswer = { data: result.data, extensions: { cost: costExtension(requested, actual) } };
+  if (context.bucket && requested > actual) bucket = await context.bucket.refund(requested - actual);
+  const answer: GraphqlAnswer = { data: result.data, extensions: { cost: costExtension(requested, actual, bucket) } };
   if (result.errors && result.errors.length > 0) answer.errors = result.errors.map(safeFieldError);
   return answer;
 }

@@ -6,6 +6,7 @@ import { AppError } from '../../http/errors';
 import { jsonResponse } from '../../http/json';
 import type { RouteRequest } from '../../http/route';
 import type { AppRecord } from '../../shops/store';
+import { refundGraphqlCost, spendGraphqlCost } from '../../limits/limits';
 import { nowIso } from '../../time';
 import type { AddressRules } from '../address';
 import { shopifyError } from '../resource';
@@ -72,6 +73,10 @@ export async function graphqlRoute(request: RouteRequest, env: Env, app: AppReco
     topics,
     returned: new Map(),
     now: nowIso,
+    bucket: {
+      spend: (cost) => spendGraphqlCost(env, app.id, app.shopId, cost),
+      refund: (points) => refundGraphqlCost(env, app.id, app.shopId, points),
+    },
   };
   const answer = await runGraphql(webhookSchema([...topics.keys()]), graphqlRequest, context);
   return jsonResponse(answer);
