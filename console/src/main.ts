@@ -73,18 +73,22 @@ async function route(): Promise<void> {
           busy = false;
         }
       };
-      timers.push(window.setInterval(tick, ms));
-      void tick();
+      timers.push(window.setInterval(() => void tick().catch(() => undefined), ms));
+      return tick();
     },
     left: () => gone,
   };
   replace(main());
+  // aria-busy tells assistive technology (and the browser tests) when the view has its data.
+  main().setAttribute('aria-busy', 'true');
   try {
     await view(ctx);
   } catch (err) {
     if (!gone) replace(main(), heading(section.label), alertBox(err instanceof ApiError ? err.message : 'This view could not be shown.'));
   }
-  if (!gone) document.getElementById('view-title')?.focus();
+  if (gone) return;
+  main().setAttribute('aria-busy', 'false');
+  document.getElementById('view-title')?.focus();
 }
 
 function drawChrome(active: string | null): void {

@@ -8,8 +8,11 @@ export interface ViewContext {
   main: HTMLElement;
   /** Hash segments after the view name (`#/events/ID` → ["ID"]). */
   params: string[];
-  /** Runs fn every ms while the view is shown (and the tab visible); the first run is immediate. */
-  every(ms: number, fn: () => Promise<void>): void;
+  /**
+   * Runs fn every ms while the view is shown (and the tab visible); the first run is immediate and
+   * its promise is returned, so the view counts as loaded once it has drawn.
+   */
+  every(ms: number, fn: () => Promise<void>): Promise<void>;
   /** Whether the user has moved on (a late answer must not draw over the next view). */
   left(): boolean;
 }

@@ -160,7 +160,7 @@ export async function deliveriesView(ctx: ViewContext): Promise<void> {
   });
   status.addEventListener('change', () => form.requestSubmit());
   replace(ctx.main, heading('Deliveries'), form, list);
-  ctx.every(LIVE_REFRESH_MS, refresh);
+  await ctx.every(LIVE_REFRESH_MS, refresh);
 }
 
 /** #/deliveries/{id} */
@@ -176,7 +176,7 @@ export async function deliveryView(ctx: ViewContext): Promise<void> {
   );
   replace(ctx.main, h('p', {}, h('a', { href: '#/deliveries' }, '← Deliveries')), heading(`Delivery ${id}`), h('div', { class: 'actions' }, retry), body);
   let shown = '';
-  ctx.every(LIVE_REFRESH_MS, async () => {
+  await ctx.every(LIVE_REFRESH_MS, async () => {
     const { delivery } = await api<{ delivery: Delivery & { attempts: Attempt[] } }>('GET', `/api/v1/deliveries/${seg(id)}`);
     if (ctx.left()) return;
     const fingerprint = JSON.stringify(delivery);

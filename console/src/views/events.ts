@@ -92,7 +92,7 @@ export async function eventsView(ctx: ViewContext): Promise<void> {
   });
   status.addEventListener('change', () => form.requestSubmit());
   replace(ctx.main, heading('Events'), form, live, list);
-  ctx.every(LIVE_REFRESH_MS, refresh);
+  await ctx.every(LIVE_REFRESH_MS, refresh);
 }
 
 function eventTable(caption: string, events: readonly EventSummary[]): HTMLElement {
@@ -126,7 +126,7 @@ export async function eventView(ctx: ViewContext): Promise<void> {
     deliveries,
   );
   let shown = '';
-  ctx.every(LIVE_REFRESH_MS, async () => {
+  await ctx.every(LIVE_REFRESH_MS, async () => {
     const [current, taskRuns, sent] = await Promise.all([
       api<{ event: EventSummary }>('GET', `/api/v1/events/${seg(id)}`),
       api<{ task_runs: TaskRun[] }>('GET', `/api/v1/events/${seg(id)}/task_runs`),
