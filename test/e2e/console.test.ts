@@ -342,6 +342,19 @@ describe('hostile data in every view', () => {
     await page.getByRole('heading', { level: 1, name: 'Shop console.myshopify.com' }).waitFor();
     await page.getByRole('cell', { name: `Console app ${HOSTILE}` }).waitFor();
     await expectUnharmed(page, 'operator shop');
+
+    // The detectors work: markup forced through an HTML sink is refused by Trusted Types and
+    // reported as a CSP violation, which is what expectUnharmed would have seen.
+    const thrown = await page.evaluate((html) => {
+      try {
+        document.querySelector('main')!.innerHTML = html;
+        return 'no error';
+      } catch (err) {
+        return (err as Error).name;
+      }
+    }, IMG);
+    expect(thrown).toBe('TypeError');
+    expect((await damage(page)).violations.join()).toContain('require-trusted-types-for');
     await page.close();
   });
 });
