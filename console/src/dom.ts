@@ -65,7 +65,7 @@ export function table(caption: string, headers: readonly string[], rows: readonl
       {},
       h('caption', {}, caption),
       h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((c) => h('td', {}, c))))),
+      h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((c, i) => h('td', { 'data-label': headers[i] ?? '' }, c))))),
     ),
   );
 }
