@@ -120,8 +120,14 @@ function drawChrome(active: string | null): void {
 function signOut(): void {
   clearSession();
   say('Signed out.');
-  location.hash = '';
-  void route();
+  navigate('');
+}
+
+/** Shows the view of `hash`: through hashchange when the hash changes, directly when it does not (never both, which would draw twice). */
+function navigate(hash: string): void {
+  const current = location.hash === '#' ? '' : location.hash;
+  if (current === hash) void route();
+  else location.hash = hash;
 }
 
 /** Sign-in: the token field has no name, so even a native form submission could not send it. */
@@ -159,8 +165,7 @@ async function signIn(token: string, message: HTMLElement): Promise<void> {
     }
     saveSession({ token, kind });
     say(kind === 'app' ? 'Signed in with an app token.' : 'Signed in as the operator.');
-    location.hash = kind === 'app' ? '#/webhooks' : '#/shops';
-    await route();
+    navigate(kind === 'app' ? '#/webhooks' : '#/shops');
   } catch (err) {
     replace(message, alertBox(err instanceof ApiError ? err.message : 'Signing in failed.'));
   }
