@@ -1,6 +1,6 @@
 // Subscriptions (the Shopify-compatible Webhook resource: list, create, delete, replay since) and
 // deliveries (list with filters, one delivery's attempts with status codes and timings, retry).
-import { api, seg, SHOPIFY_API_VERSION } from '../api';
+import { api, ApiError, seg, SHOPIFY_API_VERSION } from '../api';
 import { badge, field, h, replace, table, when } from '../dom';
 import { act, heading, say, type ViewContext } from '../view';
 import { LIVE_REFRESH_MS } from './events';
@@ -79,7 +79,7 @@ async function drawSubscriptions(container: HTMLElement): Promise<void> {
     replay.addEventListener('click', () =>
       act(replay, async () => {
         const at = new Date(since.value);
-        if (Number.isNaN(at.getTime())) throw new Error('Choose a date and time.');
+        if (Number.isNaN(at.getTime())) throw new ApiError(0, 'Choose a date and time to replay from.');
         const out = await api<{ replayed: number }>('POST', `/api/v1/subscriptions/${seg(s.id)}/replay`, { body: { since: at.toISOString() } });
         say(`${out.replayed} failed deliver${out.replayed === 1 ? 'y' : 'ies'} sent again.`);
       }),
