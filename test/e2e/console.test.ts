@@ -247,6 +247,34 @@ describe('console views with an app token', () => {
     await attempts.getByRole('cell', { name: '200', exact: true }).waitFor({ timeout: 20_000 });
     await expect.poll(() => page.locator('#delivery-status').textContent()).toBe('succeeded');
     expect(receiver.hits.filter((h) => h.path === '/hook').map((h) => h.status)).toEqual([500, 200]);
+    // Replay since: nothing of this subscription has failed for good, so nothing is sent again.
+    await go(page, '#/subscriptions', 'Subscriptions');
+    await page.getByRole('row', { name: new RegExp(`${receiver.url}/hook`) }).getByRole('button', { name: 'Replay failed since' }).click();
+    await expect.poll(() => page.locator('#status').textContent()).toBe('0 failed deliveries sent again.');
+  });
+
+  it('creates a cache endpoint, sets its key and reads it now; deletes a webhook', async () => {
+    await go(page, '#/cache', 'Cache');
+    await page.getByRole('textbox', { name: 'Key' }).first().fill('console/greeting');
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    await page.getByRole('button', { name: 'Read key console/greeting now' }).waitFor();
+    await page.locator('#cache-key').fill('console/greeting');
+    await page.locator('#cache-value').fill('{"hello": "world"}');
+    await page.getByRole('button', { name: 'Set value' }).click();
+    await expect.poll(() => page.locator('#status').textContent()).toBe('Value set.');
+    await page.getByRole('button', { name: 'Read key console/greeting now' }).click();
+    await expect.poll(() => page.locator('main').textContent()).toContain('"hello": "world"');
+    expect(await page.locator('main').textContent()).toContain('HTTP 200');
+    await shot(page, 'cache');
+
+    await go(page, '#/webhooks', 'Webhooks');
+    await page.getByLabel('Name').fill('Temporary');
+    await page.getByLabel('Topic').fill('user/temp/post');
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    await page.getByRole('button', { name: 'Delete Temporary' }).click();
+    await expect.poll(() => page.locator('#status').textContent()).toBe('Webhook "Temporary" deleted.');
+    const { webhooks } = (await api('GET', '/api/v1/webhooks')) as { webhooks: { name: string }[] };
+    expect(webhooks.map((w) => w.name)).toEqual(['Contact form']);
   });
 });
 
