@@ -195,6 +195,8 @@ describe('console views with an app token', () => {
     await page.getByRole('button', { name: 'Preview' }).click();
     await expect.poll(() => result.getByRole('alert').textContent()).toMatch(/line:1|line 1/);
     await page.getByLabel('Script (Liquid)').fill('{% assign greeting = "Hello, " | append: event.data.name %}\n{% log greeting %}\n{% action "echo", greeting %}');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await result.getByText('Hello, Grace').first().waitFor();
     await page.getByRole('button', { name: 'Disable task' }).click();
     await page.getByRole('button', { name: 'Enable task' }).click();
     await page.getByRole('button', { name: 'Disable task' }).waitFor();
