@@ -14,7 +14,7 @@ const features = FEATURES.map((f) => `./src/${f}`);
 const PLATFORM = ['./src/http', './src/queue', './src/edge-config', './src/!(index|router).ts'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.wrangler/', 'worker-configuration.d.ts', 'console/dist/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', '.wrangler/', 'worker-configuration.d.ts', 'public/', 'coverage/', 'bench/.state/', 'test-results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
