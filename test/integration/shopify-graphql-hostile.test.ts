@@ -66,7 +66,13 @@ describe('hostile documents', () => {
     expectGraphqlError(await send(JSON.stringify({ query: 'query A { __typename } query B { __typename }' })));
     expectGraphqlError(await send(JSON.stringify({ query: 'query A { __typename }', operationName: 'C' })));
     expectGraphqlError(await send(JSON.stringify({ query: 'query ($n: Int) { webhookSubscriptions(first: $n) { nodes { id } } }', variables: { n: 'ten' } })));
-    expectGraphqlError(await send(JSON.stringify({ query: 'subscription { x }' })));
+    const subscription = await send(JSON.stringify({ query: 'subscription { x }' }));
+    expectGraphqlError(subscription);
+    expect(subscription.json.errors[0]).toMatchObject({
+      message: 'Schema is not configured to execute subscription operation.',
+      locations: [{ line: 1, column: 1 }],
+      extensions: { code: 'validationError' },
+    });
   });
 });
 

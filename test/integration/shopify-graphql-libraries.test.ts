@@ -16,9 +16,10 @@ import { BASE, call, createShopWithApp, createWebhook, postWebhook } from '../he
 
 // Shopify's own libraries against this Worker (spec/shopify-webhooks.md, "GraphQL Admin API";
 // issue 14, "Proven with Shopify's libraries"). Both build `https://{shop}/admin/api/…` URLs and
-// insist on https, so each is given a fetch — their documented hook for it: a runtime adapter's
-// fetch (`setAbstractFetchFunc`, which the bundled adapters call too) for @shopify/shopify-api and
-// `customFetchApi` for @shopify/admin-api-client — that hands the request to the Worker unchanged
+// insist on https, so each is given a fetch through its documented hook: for @shopify/shopify-api
+// a custom runtime adapter's fetch (`setAbstractFetchFunc` from `@shopify/shopify-api/runtime`, its
+// guide "Adding custom runtimes"; Shopify's own adapters wrap fetch the same way), for
+// @shopify/admin-api-client `customFetchApi`. That fetch hands the request to the Worker unchanged
 // but for the origin.
 
 const VERSION = ApiVersion.April26;

@@ -154,6 +154,16 @@ async function run(schema: GraphQLSchema, request: GraphqlRequest, context: Grap
       : 'An operation name is required when the document has several operations';
     return failed([{ message, extensions: { code: 'operationNotFound' } }]);
   }
+  if (!schema.getRootType(operation.operation)) {
+    // graphql-js 16 leaves this to execution; it is a property of the document, so it is reported
+    // as a validation error (there are no subscriptions here).
+    return failed([
+      withCode(
+        new GraphQLError(`Schema is not configured to execute ${operation.operation} operation.`, { nodes: operation }),
+        DEFAULT_VALIDATION_CODE,
+      ),
+    ]);
+  }
   const fragments = new Map<string, FragmentDefinitionNode>(
     document.definitions
       .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
