@@ -30,6 +30,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  { files: ['demo/**/*.js', 'console/**/*.ts'], languageOptions: { globals: { ...globals.browser } } },
   {
     files: ['src/**/*.ts'],
     rules: {

@@ -9,6 +9,7 @@ import { ADMIN_TOKEN, BASE, call, createShopWithApp, jsonInit } from '../helpers
 // GET /api/v1/openapi.json (issue 15, point 4). The document's validity against the OpenAPI 3.1
 // schema is checked in Node by a standard validator: test/node/openapi.test.ts.
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed JSON document walked freely by the assertions
 type Json = Record<string, any>;
 
 let doc: Json;

@@ -8,6 +8,7 @@ import { freePort, startWranglerDev } from '../../scripts/lib/local.mjs';
 // The document as `wrangler dev` serves it, checked by a standard OpenAPI validator
 // (@seriousme/openapi-schema-validator: the official OpenAPI 3.1 JSON Schema, run by ajv). Ajv
 // compiles schemas to code, which workerd forbids, so this check runs in Node.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed JSON document walked freely by the assertions
 type Json = Record<string, any>;
 
 const stateDir = mkdtempSync(join(tmpdir(), 'edgehook-openapi-'));
