@@ -23,6 +23,7 @@ import type { RouteRequest } from '../http/route';
 import { describeError, log } from '../log';
 import { findCorsPolicy, findWebhookConfig, type WebhookConfig } from './config';
 import { buildEventData, rawQueryString } from './data';
+import { idempotencyKeyOf, idempotentIds } from './idempotency';
 
 /**
  * POST /webhooks/{id}: the hot path (spec/ingress.md). No D1 unless KV lacks the webhook, one
@@ -69,8 +70,7 @@ export async function receiveWebhookPost(
   ctx: ExecutionContext,
 ): Promise<Response> {
   const webhookId = request.params['id']!;
-  const requestId = crypto.randomUUID();
-  const responseHeaders: Record<string, string> = { 'x-request-id': requestId };
+  const responseHeaders: Record<string, string> = { 'x-request-id': crypto.randomUUID() };
   request.responseHeaders = responseHeaders;
 
   const webhook = await activeWebhook(env, ctx, webhookId);
@@ -79,6 +79,13 @@ export async function receiveWebhookPost(
     if (!isOriginAllowed(await policyFor(env, ctx, webhook), origin)) throw originNotAllowed();
     Object.assign(responseHeaders, corsHeaders(origin, EXPOSED_HEADERS));
   }
+  const idempotencyKey = idempotencyKeyOf(request.headers);
+  // Derived for unknown webhooks too, so the answer does not tell them apart.
+  const ids = idempotencyKey === null
+    ? null
+    : await idempotentIds(env.SECRETS_KEY, webhookId.toLowerCase(), idempotencyKey);
+  const requestId = ids?.requestId ?? responseHeaders['x-request-id']!;
+  responseHeaders['x-request-id'] = requestId;
 
   const clientIp = request.headers.get('cf-connecting-ip');
   const rateKey = `${UUID.test(webhookId) ? webhookId.toLowerCase() : 'invalid'}:${clientIp ?? '-'}`;
@@ -112,6 +119,7 @@ export async function receiveWebhookPost(
     source: 'webhook',
     webhookId: webhookId.toLowerCase(),
     webhookRequestId: requestId,
+    ...(ids ? { id: ids.eventId } : {}),
   });
   await enqueueEvent(env, event);
   return noContent();
