@@ -1,4 +1,5 @@
 import { runMaintenance } from './maintenance';
+export { CacheWaiters } from './cache/waiters';
 import { consumeQueueBatch } from './queue/consumers';
 import type { QueueMessage } from './queue/messages';
 import { router } from './router';

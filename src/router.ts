@@ -88,11 +88,14 @@ for (const path of ['/webhooks/:id', '/webhook/:id']) {
 // Inbound Shopify webhooks (HMAC-verified).
 router.post('/shopify/webhooks', receiveShopifyWebhook).all('/shopify/webhooks', rejectShopifyWebhookMethod);
 // Cache endpoints: browsers read task results. HEAD is served by the GET handler (no body).
-router
-  .get('/cache/:token', readCacheEndpoint)
-  .head('/cache/:token', readCacheEndpoint)
-  .options('/cache/:token', answerCacheEndpointPreflight)
-  .all('/cache/:token', rejectCacheEndpointMethod);
+// `/cache/{token}/{suffix}` reads a prefix endpoint; the suffix is checked by the handler.
+for (const path of ['/cache/:token', '/cache/:token/:suffix+']) {
+  router
+    .get(path, readCacheEndpoint)
+    .head(path, readCacheEndpoint)
+    .options(path, answerCacheEndpointPreflight)
+    .all(path, rejectCacheEndpointMethod);
+}
 
 // Management API: operator routes (ADMIN_TOKEN), then app routes (app access token).
 resource('/api/v1/shops', { GET: getShops, POST: postShop });

@@ -1,0 +1,124 @@
+import { DurableObject } from 'cloudflare:workers';
+import { MAX_CACHE_WAITERS_PER_SHOP } from '../env';
+import { readCacheEntry } from './cache';
+import { cacheEtag, etagMatches } from './etag';
+import type { CacheEntryRecord } from './store';
+
+/**
+ * Holds `?wait=N` reads of one shop's cache until their key is written (spec/tasks-and-cache.md
+ * "Waiting instead of polling"). One object per shop: the write path notifies once per shop with
+ * the keys it committed, and waiting costs no CPU, so one object holds thousands of idle waiters
+ * (docs/decisions.md). Nothing is stored; a reset object drops its waiters, whose callers then
+ * answer as without `wait`.
+ *
+ * Reads: a waiter costs one D1 read when it arrives (after it is registered, so a write committed
+ * meanwhile is not missed) and shares one D1 read per notified key with the other waiters of that
+ * key. D1 is read, not KV, because it is the truth the write path notifies after.
+ */
+
+/** `present`: the key was missing, wait until it exists. `change`: wait until the value's ETag stops matching. */
+export type WaitMode = 'present' | 'change';
+
+export interface WaitRequest {
+  shopId: string;
+  key: string;
+  mode: WaitMode;
+  /** The request's If-None-Match (`change` mode). */
+  ifNoneMatch: string | null;
+  timeoutMs: number;
+}
+
+/** The value's JSON when the wait ended (null: missing), and whether a change ended it. */
+export interface WaitOutcome {
+  json: string | null;
+  changed: boolean;
+}
+
+interface Waiter {
+  request: WaitRequest;
+  /** JSON text as of the newest read applied, and that read's sequence number. */
+  json: string | null;
+  readSeq: number;
+  timers: ReturnType<typeof setTimeout>[];
+  finish: (outcome: WaitOutcome) => void;
+}
+
+export class CacheWaiters extends DurableObject<Env> {
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private count = 0;
+  private readSeq = 0;
+
+  /** Resolves when the key satisfies the wait or the timeout passes. */
+  async wait(request: WaitRequest): Promise<WaitOutcome> {
+    if (this.count >= MAX_CACHE_WAITERS_PER_SHOP) {
+      return { json: (await this.read(request.shopId, request.key)).entry?.valueJson ?? null, changed: false };
+    }
+    let waiter!: Waiter;
+    const done = new Promise<WaitOutcome>((resolve) => {
+      waiter = { request, json: null, readSeq: -1, timers: [], finish: resolve };
+    });
+    this.add(waiter);
+    waiter.timers.push(setTimeout(() => this.settle(waiter, { json: waiter.json, changed: false }), request.timeoutMs));
+    const { entry, seq } = await this.read(request.shopId, request.key);
+    await this.apply(waiter, entry, seq);
+    return done;
+  }
+
+  /** The write path committed these keys: re-read each once and wake the waiters it satisfies. */
+  async notify(shopId: string, keys: readonly string[]): Promise<void> {
+    await Promise.all(
+      keys.map(async (key) => {
+        const waiting = this.waiters.get(key);
+        if (!waiting || waiting.size === 0) return;
+        const { entry, seq } = await this.read(shopId, key);
+        for (const waiter of [...waiting]) await this.apply(waiter, entry, seq);
+      }),
+    );
+  }
+
+  private async read(shopId: string, key: string): Promise<{ entry: CacheEntryRecord | null; seq: number }> {
+    const seq = ++this.readSeq;
+    return { entry: await readCacheEntry(this.env, shopId, key), seq };
+  }
+
+  /** Applies a read to a waiter unless a newer read was applied already. */
+  private async apply(waiter: Waiter, entry: CacheEntryRecord | null, seq: number): Promise<void> {
+    if (seq < waiter.readSeq || !this.has(waiter)) return;
+    waiter.readSeq = seq;
+    waiter.json = entry?.valueJson ?? null;
+    const { mode, ifNoneMatch } = waiter.request;
+    if (mode === 'present') {
+      if (entry !== null) this.settle(waiter, { json: entry.valueJson, changed: true });
+      return;
+    }
+    // `change`: a del, an expiry or a different value ends the wait.
+    if (entry === null || !etagMatches(ifNoneMatch, await cacheEtag(entry.valueJson))) {
+      this.settle(waiter, { json: entry?.valueJson ?? null, changed: true });
+      return;
+    }
+    const untilExpiry = Date.parse(entry.expiresAt) - Date.now();
+    if (untilExpiry < waiter.request.timeoutMs) {
+      waiter.timers.push(setTimeout(() => this.settle(waiter, { json: null, changed: true }), Math.max(0, untilExpiry)));
+    }
+  }
+
+  private add(waiter: Waiter): void {
+    const set = this.waiters.get(waiter.request.key) ?? new Set<Waiter>();
+    set.add(waiter);
+    this.waiters.set(waiter.request.key, set);
+    this.count++;
+  }
+
+  private has(waiter: Waiter): boolean {
+    return this.waiters.get(waiter.request.key)?.has(waiter) ?? false;
+  }
+
+  private settle(waiter: Waiter, outcome: WaitOutcome): void {
+    const set = this.waiters.get(waiter.request.key);
+    if (!set?.delete(waiter)) return;
+    if (set.size === 0) this.waiters.delete(waiter.request.key);
+    this.count--;
+    for (const timer of waiter.timers) clearTimeout(timer);
+    waiter.finish(outcome);
+  }
+}
