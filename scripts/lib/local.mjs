@@ -93,20 +93,18 @@ export async function seedDemo(persistDir) {
       ).bind(DEMO.webhookId, DEMO.shopId, DEMO.topic, now),
       db.prepare(
         `INSERT INTO tasks (id, shop_id, name, subscriptions, script, options, enabled, created_at, updated_at)
-         VALUES (?1, ?2, 'Demo greeting', ?3, ?4, '{}', 1, ?5, ?5) ON CONFLICT DO NOTHING`,
+         VALUES (?1, ?2, 'Demo greeting', ?3, ?4, '{}', 1, ?5, ?5)
+         ON CONFLICT (id) DO UPDATE SET script = excluded.script, updated_at = excluded.updated_at
+         WHERE tasks.script <> excluded.script`,
       ).bind(DEMO.taskId, DEMO.shopId, DEMO.topic, DEMO_TASK_SCRIPT, now),
       db.prepare(
         `INSERT INTO task_subscriptions (task_id, shop_id, topic, delay_seconds)
          VALUES (?1, ?2, ?3, 0) ON CONFLICT DO NOTHING`,
       ).bind(DEMO.taskId, DEMO.shopId, DEMO.topic),
       db.prepare(
-        `INSERT INTO cache_endpoints (token, shop_id, key, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT DO NOTHING`,
-      ).bind(DEMO.cacheEndpointToken, DEMO.shopId, DEMO.cacheKey, now),
-      db.prepare(
-        `INSERT INTO cache_endpoints (token, shop_id, key, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT DO NOTHING`,
-      ).bind(DEMO.lastResultEndpointToken, DEMO.shopId, DEMO.lastResultKey, now),
+        `INSERT INTO cache_endpoints (token, shop_id, kind, key, created_at, updated_at)
+         VALUES (?1, ?2, 'prefix', ?3, ?4, ?4) ON CONFLICT DO NOTHING`,
+      ).bind(DEMO.greetingEndpointToken, DEMO.shopId, DEMO.greetingKeyPrefix, now),
     ]);
     return results.reduce((n, r) => n + r.meta.changes, 0);
   } finally {

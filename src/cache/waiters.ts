@@ -51,7 +51,8 @@ export class CacheWaiters extends DurableObject<Env> {
   /** Resolves when the key satisfies the wait or the timeout passes. */
   async wait(request: WaitRequest): Promise<WaitOutcome> {
     if (this.count >= MAX_CACHE_WAITERS_PER_SHOP) {
-      return { json: (await this.read(request.shopId, request.key)).entry?.valueJson ?? null, changed: false };
+      // Full: the caller answers at once with what it read before asking.
+      return { json: null, changed: false };
     }
     let waiter!: Waiter;
     const done = new Promise<WaitOutcome>((resolve) => {
