@@ -60,8 +60,14 @@ export class CacheWaiters extends DurableObject<Env> {
     });
     this.add(waiter);
     waiter.timers.push(setTimeout(() => this.settle(waiter, { json: waiter.json, changed: false }), request.timeoutMs));
-    const { entry, seq } = await this.read(request.shopId, request.key);
-    await this.apply(waiter, entry, seq);
+    try {
+      const { entry, seq } = await this.read(request.shopId, request.key);
+      await this.apply(waiter, entry, seq);
+    } catch (err) {
+      // D1 unreachable: drop the waiter; the caller answers as without `wait`.
+      this.settle(waiter, { json: null, changed: false });
+      throw err;
+    }
     return done;
   }
 

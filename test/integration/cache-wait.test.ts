@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { deleteCacheValue, setCacheValue } from '../../src/cache/cache';
-import { call, createShopWithApp, createWebhook, jsonInit, postWebhook } from '../helpers';
+import { call, callWithEnv, createShopWithApp, createWebhook, jsonInit, postWebhook } from '../helpers';
 import { createTask } from '../task-helpers';
 
 /** spec/tasks-and-cache.md "Cache endpoints", `?wait=N` (issue 12, point 2). */
@@ -174,6 +174,29 @@ describe('GET /cache/{token}/{suffix}?wait=N', () => {
     const res = await pending;
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('');
+  });
+});
+
+describe('when the CacheWaiters object cannot be reached', () => {
+  const unreachable = {
+    idFromName: (name: string) => env.CACHE_WAITERS.idFromName(name),
+    get: () => ({
+      wait: () => Promise.reject(new Error('simulated: object unreachable')),
+      notify: () => Promise.reject(new Error('simulated: object unreachable')),
+    }),
+  } as unknown as Env['CACHE_WAITERS'];
+
+  it('a waiting read answers at once as without wait (never a 5xx)', async () => {
+    const broken = { ...env, CACHE_WAITERS: unreachable };
+    await setCacheValue(broken, shop.shopId, 'w/unreachable-set', 'stored anyway', 300); // a failed notification does not fail the write
+    await env.KV.delete(`c:${shop.shopId}:w/unreachable-set`);
+    const found = await callWithEnv(broken, `/cache/${token}/unreachable-set?wait=5`);
+    expect(found.status).toBe(200);
+    expect(await found.json()).toBe('stored anyway');
+    const started = Date.now();
+    const missing = await callWithEnv(broken, `/cache/${token}/unreachable-missing?wait=5`);
+    expect(missing.status).toBe(404);
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 });
 
