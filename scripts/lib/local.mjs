@@ -137,9 +137,12 @@ export async function startWranglerDev(options) {
       }
     }
   };
-  await waitForHttp(`http://localhost:${options.port}/`, 60_000);
+  await waitForHttp(`http://localhost:${options.port}/`, DEV_START_TIMEOUT_MS);
   return { child, stop };
 }
+
+/** How long `wrangler dev` may take to answer; raise it on a machine shared with other builds. */
+const DEV_START_TIMEOUT_MS = Number(process.env.EDGEHOOK_DEV_START_TIMEOUT_MS ?? 60_000);
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export async function freePort() {
