@@ -28,7 +28,7 @@ export interface CacheEndpointConfig {
 
 /** A suffix: 1–128 of `[A-Za-z0-9_.:-]`, not `.` or `..` (spec/tasks-and-cache.md). */
 export const MAX_CACHE_SUFFIX_CHARS = 128;
-const SUFFIX = /^[A-Za-z0-9_.:-]{1,128}$/;
+const SUFFIX = new RegExp(`^[A-Za-z0-9_.:-]{1,${MAX_CACHE_SUFFIX_CHARS}}$`);
 
 const keyText = v.pipe(
   v.string('must be a string'),
