@@ -73,8 +73,8 @@ async function readWaiting(
   if (mode === null) return copy;
   const outcome = await waitForCacheKey(env, shopId, key, mode, ifNoneMatch, Math.max(0, timeoutMs));
   if (outcome === null) return readCacheJsonForEndpoint(env, ctx, shopId, key);
-  // Unchanged at the deadline: the value this request started from (304 or 404).
-  return outcome.changed ? outcome.json : copy;
+  // What the object read last decides the answer (200, or 304/404 at the deadline).
+  return outcome.read ? outcome.json : copy;
 }
 
 async function cacheValueResponse(json: string | null, ifNoneMatch: string | null, head: boolean): Promise<Response> {

@@ -16,7 +16,10 @@ import type { CacheEntryRecord } from './store';
  * key. D1 is read, not KV, because it is the truth the write path notifies after.
  */
 
-/** `present`: the key was missing, wait until it exists. `change`: wait until the value's ETag stops matching. */
+/**
+ * `present`: the key was missing; wait until it holds a value that If-None-Match does not match.
+ * `change`: wait until the value's ETag stops matching, or the key is deleted or expires.
+ */
 export type WaitMode = 'present' | 'change';
 
 export interface WaitRequest {
@@ -28,14 +31,15 @@ export interface WaitRequest {
   timeoutMs: number;
 }
 
-/** The value's JSON when the wait ended (null: missing), and whether a change ended it. */
+/** The value's JSON when the wait ended (null: missing); `read` is false when the object never read it. */
 export interface WaitOutcome {
   json: string | null;
-  changed: boolean;
+  read: boolean;
 }
 
 interface Waiter {
   request: WaitRequest;
+  mode: WaitMode;
   /** JSON text as of the newest read applied, and that read's sequence number. */
   json: string | null;
   readSeq: number;
@@ -52,20 +56,23 @@ export class CacheWaiters extends DurableObject<Env> {
   async wait(request: WaitRequest): Promise<WaitOutcome> {
     if (this.count >= MAX_CACHE_WAITERS_PER_SHOP) {
       // Full: the caller answers at once with what it read before asking.
-      return { json: null, changed: false };
+      return { json: null, read: false };
     }
     let waiter!: Waiter;
     const done = new Promise<WaitOutcome>((resolve) => {
-      waiter = { request, json: null, readSeq: -1, timers: [], finish: resolve };
+      waiter = { request, mode: request.mode, json: null, readSeq: -1, timers: [], finish: resolve };
     });
     this.add(waiter);
-    waiter.timers.push(setTimeout(() => this.settle(waiter, { json: waiter.json, changed: false }), request.timeoutMs));
+    // At the deadline: the newest value read (the caller answers 304 or 404 from it).
+    waiter.timers.push(
+      setTimeout(() => this.settle(waiter, { json: waiter.json, read: waiter.readSeq >= 0 }), request.timeoutMs),
+    );
     try {
       const { entry, seq } = await this.read(request.shopId, request.key);
       await this.apply(waiter, entry, seq);
     } catch (err) {
       // D1 unreachable: drop the waiter; the caller answers as without `wait`.
-      this.settle(waiter, { json: null, changed: false });
+      this.settle(waiter, { json: null, read: false });
       throw err;
     }
     return done;
@@ -90,22 +97,27 @@ export class CacheWaiters extends DurableObject<Env> {
 
   /** Applies a read to a waiter unless a newer read was applied already. */
   private async apply(waiter: Waiter, entry: CacheEntryRecord | null, seq: number): Promise<void> {
+    // The ETag first, so that what follows runs without yielding to another read's apply.
+    const unchanged = entry !== null && etagMatches(waiter.request.ifNoneMatch, await cacheEtag(entry.valueJson));
     if (seq < waiter.readSeq || !this.has(waiter)) return;
     waiter.readSeq = seq;
     waiter.json = entry?.valueJson ?? null;
-    const { mode, ifNoneMatch } = waiter.request;
-    if (mode === 'present') {
-      if (entry !== null) this.settle(waiter, { json: entry.valueJson, changed: true });
-      return;
-    }
-    // `change`: a del, an expiry or a different value ends the wait.
-    if (entry === null || !etagMatches(ifNoneMatch, await cacheEtag(entry.valueJson))) {
-      this.settle(waiter, { json: entry?.valueJson ?? null, changed: true });
+    if (waiter.mode === 'present') {
+      if (entry === null) return;
+      if (!unchanged) {
+        this.settle(waiter, { json: entry.valueJson, read: true });
+        return;
+      }
+      // The value exists and matches If-None-Match (KV had no copy here): now wait for a change.
+      waiter.mode = 'change';
+    } else if (entry === null || !unchanged) {
+      // `change`: a del, an expiry or a different value ends the wait.
+      this.settle(waiter, { json: entry?.valueJson ?? null, read: true });
       return;
     }
     const untilExpiry = Date.parse(entry.expiresAt) - Date.now();
     if (untilExpiry < waiter.request.timeoutMs) {
-      waiter.timers.push(setTimeout(() => this.settle(waiter, { json: null, changed: true }), Math.max(0, untilExpiry)));
+      waiter.timers.push(setTimeout(() => this.settle(waiter, { json: null, read: true }), Math.max(0, untilExpiry)));
     }
   }
 

@@ -109,6 +109,21 @@ describe('GET /cache/{token}/{suffix}?wait=N', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(490);
   });
 
+  it('holds a matching If-None-Match also when this location has no KV copy (D1 decides), then 304', async () => {
+    await write('w/no-copy', 'same');
+    const etag = (await call(`/cache/${token}/no-copy`)).headers.get('etag')!;
+    await env.KV.delete(`c:${shop.shopId}:w/no-copy`);
+    const started = Date.now();
+    const res = await call(`/cache/${token}/no-copy?wait=0.5`, { headers: { 'if-none-match': etag } });
+    expect(res.status).toBe(304);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(490);
+    await env.KV.delete(`c:${shop.shopId}:w/no-copy`);
+    const pending = call(`/cache/${token}/no-copy?wait=10`, { headers: { 'if-none-match': etag } });
+    await sleep(200);
+    await write('w/no-copy', 'changed');
+    expect(await (await pending).json()).toBe('changed');
+  });
+
   it('a del answers a waiter holding a matching If-None-Match 404 with null', async () => {
     await write('w/deleted', 'soon gone');
     const etag = (await call(`/cache/${token}/deleted`)).headers.get('etag')!;
