@@ -8,14 +8,15 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO } from '../scripts/demo-data.mjs';
 import { distinctClientIps } from './lib.mjs';
-import { migrateLocal, seedDemo, startWranglerDev } from '../scripts/lib/local.mjs';
+import { freePort, migrateLocal, seedDemo, startWranglerDev } from '../scripts/lib/local.mjs';
 
 const DURATION_SECONDS = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
-const EDGEHOOK_PORT = 8801;
-const BARE_PORT = 8802;
-const INGRESS_ONLY_PORT = 8804;
+// Free ports, so a bench never collides with `npm start` (8787) or another run on the machine.
+const EDGEHOOK_PORT = await freePort();
+const BARE_PORT = await freePort();
+const INGRESS_ONLY_PORT = await freePort();
 // wrangler.toml without its queue consumers, beside it so its relative paths still hold.
 const INGRESS_ONLY_CONFIG = 'wrangler.bench-ingress.toml';
 const BODY = JSON.stringify({ email: 'ada@example.com', quantity: 2, note: 'benchmark' });

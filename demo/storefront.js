@@ -1,9 +1,9 @@
-// The demo storefront's script: submit to the webhook three ways, read x-request-id, then poll
-// the cache endpoint until the task's result for that request appears. window.EDGEHOOK comes
-// from /config.js (written by scripts/lib/demo.mjs).
-const { workerUrl, webhookId, resultEndpoint } = window.EDGEHOOK;
-const POLL_INTERVAL_MS = 250;
-const POLL_TIMEOUT_MS = 15000;
+// The demo storefront's script: submit to the webhook three ways, read x-request-id, then read
+// this shopper's own result at the prefix cache endpoint, `{resultPrefixUrl}/{x-request-id}`, with
+// `?wait` so the Worker holds the request until the task has written it (no polling).
+// window.EDGEHOOK comes from /config.js (written by scripts/lib/demo.mjs).
+const { workerUrl, webhookId, resultPrefixUrl } = window.EDGEHOOK;
+const WAIT_SECONDS = 10;
 
 const $ = (id) => document.getElementById(id);
 $('page-origin').textContent = location.origin;
@@ -20,7 +20,8 @@ async function submit(style, body, headers = {}) {
   report('sending', `Sending (${style})…`, { requestId: null, result: null });
   let response;
   try {
-    response = await fetch(`${workerUrl}/webhooks/${webhookId}`, { method: 'POST', body, headers });
+    // Credentials included, as storefront code often sends them; edgehook allows it for allowed origins.
+    response = await fetch(`${workerUrl}/webhooks/${webhookId}`, { method: 'POST', body, headers, credentials: 'include' });
   } catch (err) {
     // A refused CORS request surfaces as a network error: the page cannot see the 403 itself.
     report('failed', `Refused: the webhook did not accept this origin (${err.message}).`);
@@ -32,24 +33,19 @@ async function submit(style, body, headers = {}) {
   }
   const requestId = response.headers.get('x-request-id');
   report('waiting', `Accepted (${style}); waiting for the task's result…`, { requestId });
-  await pollForResult(requestId);
+  await readResult(requestId);
 }
 
-async function pollForResult(requestId) {
-  const deadline = Date.now() + POLL_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    const response = await fetch(resultEndpoint, { cache: 'no-store' });
-    if (response.ok) {
-      const value = await response.json();
-      if (value && value.request_id === requestId) {
-        const file = value.file ? ` (file: ${value.file})` : '';
-        report('done', 'Done.', { result: `${value.greeting}${file}` });
-        return;
-      }
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+async function readResult(requestId) {
+  const url = `${resultPrefixUrl}/${encodeURIComponent(requestId)}?wait=${WAIT_SECONDS}`;
+  const response = await fetch(url, { cache: 'no-store', credentials: 'include' }).catch(() => null);
+  if (response?.ok) {
+    const value = await response.json();
+    const file = value.file ? ` (file: ${value.file})` : '';
+    report('done', 'Done.', { result: `${value.greeting}${file}` });
+    return;
   }
-  report('failed', 'No result for this request yet; try again.');
+  report('failed', `No result for this request within ${WAIT_SECONDS} s; try again.`);
 }
 
 $('json-form').addEventListener('submit', (event) => {

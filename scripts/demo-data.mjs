@@ -10,25 +10,25 @@ export const DEMO = {
   webhookId: '3b5e7c9a-1d2f-4a6b-8c0e-2f4a6c8e0b1d',
   topic: 'user/demo/submit',
   taskId: '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a',
-  cacheKey: 'demo/greeting',
-  cacheEndpointToken: '5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d',
-  /** The latest submission's result, for the demo storefront (`npm run demo`). */
-  lastResultKey: 'demo/last',
-  lastResultEndpointToken: '7e6d5c4b-3a2f-4e1d-9c8b-7a6f5e4d3c2b',
+  /** Each submission's result is cached at `demo/greeting/{x-request-id}`, read through a prefix endpoint. */
+  greetingKeyPrefix: 'demo/greeting/',
+  greetingEndpointToken: '8f7e6d5c-4b3a-4c2d-9e1f-0a9b8c7d6e5f',
 };
 
-/** The demo task: greets whoever posted, through the cache, and counts submissions. */
+/**
+ * The demo task: greets whoever posted under a key of their own (the request id their browser got
+ * back), so every shopper reads their own result, and counts submissions.
+ */
 export const DEMO_TASK_SCRIPT = `{% assign name = event.data.name | default: "stranger" %}
 {% assign greeting = "Hello, " | append: name | append: "!" %}
-{% action "cache", "setex", "${DEMO.cacheKey}", 3600, greeting %}
-{% action "cache", "incr", "demo/submissions" %}
+{% assign key = "${DEMO.greetingKeyPrefix}" | append: event.webhook_request_id %}
 {% action "cache" %}
-{"setex": {"key": "${DEMO.lastResultKey}", "ttl": 3600, "value": {
-  "request_id": {{ event.webhook_request_id | json }},
+{"setex": {"key": {{ key | json }}, "ttl": 3600, "value": {
   "greeting": {{ greeting | json }},
   "file": {{ event.data.attachment.name | default: "" | json }}
 }}}
 {% endaction %}
+{% action "cache", "incr", "demo/submissions" %}
 {% log greeting %}`;
 
 /**
@@ -47,8 +47,13 @@ export function demoLines(baseUrl) {
     'Post to the webhook (answers 204 with an x-request-id):',
     `  curl -i -X POST ${baseUrl}/webhooks/${DEMO.webhookId} -H 'content-type: application/json' -d '{"name":"Ada"}'`,
     '',
-    `Then read what the demo task wrote to the cache (key ${DEMO.cacheKey}) at its cache endpoint:`,
-    `  curl -s ${baseUrl}/cache/${DEMO.cacheEndpointToken}`,
+    `Then read your own result (key ${DEMO.greetingKeyPrefix}{x-request-id}): put the x-request-id in place of`,
+    'REQUEST_ID; the request waits up to 10 s for the task to write it:',
+    `  curl -s '${baseUrl}/cache/${DEMO.greetingEndpointToken}/REQUEST_ID?wait=10'`,
+    '',
+    'Or both in one go:',
+    `  id=$(curl -s -D - -o /dev/null -X POST ${baseUrl}/webhooks/${DEMO.webhookId} -H 'content-type: application/json' -d '{"name":"Ada"}' | tr -d '\\r' | awk 'tolower($1)=="x-request-id:" {print $2}')`,
+    `  curl -s "${baseUrl}/cache/${DEMO.greetingEndpointToken}/$id?wait=10"`,
     '',
     'See the stored event, then its task runs (put the event id in place of EVENT_ID):',
     `  curl -s ${auth} '${baseUrl}/api/v1/events?limit=1&include=data'`,

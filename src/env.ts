@@ -149,3 +149,9 @@ export const MAX_CACHE_TTL_SECONDS = 5_184_000;
 export const KV_MIN_TTL_SECONDS = 60;
 /** Expired cache entries deleted per cron run. */
 export const CACHE_EXPIRY_DELETE_BATCH_SIZE = 1_000;
+
+// Waiting cache reads (`?wait=N`, spec/tasks-and-cache.md "Cache endpoints").
+/** Longest `wait`, in seconds. */
+export const MAX_CACHE_WAIT_SECONDS = 25;
+/** Waiters one shop's CacheWaiters object holds; beyond it a read answers at once. */
+export const MAX_CACHE_WAITERS_PER_SHOP = 10_000;

@@ -1,5 +1,6 @@
 import { runMaintenance } from './pipeline/maintenance';
 import { consumeQueueBatch } from './pipeline/consumers';
+export { CacheWaiters } from './cache/waiters';
 import type { QueueMessage } from './queue/messages';
 import { router } from './router';
 

@@ -14,7 +14,7 @@ const PAGE_FILES = {
 /**
  * Serves the storefront page and its config on 127.0.0.1:`port`.
  * @param {number} port
- * @param {{ workerUrl: string; webhookId: string; resultEndpoint: string }} config
+ * @param {{ workerUrl: string; webhookId: string; resultPrefixUrl: string }} config
  */
 export async function servePage(port, config) {
   const server = createServer((req, res) => {
@@ -65,7 +65,7 @@ export async function startDemo(options) {
   const page = await servePage(options.pagePort, {
     workerUrl,
     webhookId: DEMO.webhookId,
-    resultEndpoint: `${workerUrl}/cache/${DEMO.lastResultEndpointToken}`,
+    resultPrefixUrl: `${workerUrl}/cache/${DEMO.greetingEndpointToken}`,
   });
   return {
     workerUrl,

@@ -94,20 +94,18 @@ export async function seedDemo(persistDir) {
       ).bind(DEMO.webhookId, DEMO.shopId, DEMO.topic, now),
       db.prepare(
         `INSERT INTO tasks (id, shop_id, name, subscriptions, script, options, enabled, created_at, updated_at)
-         VALUES (?1, ?2, 'Demo greeting', ?3, ?4, '{}', 1, ?5, ?5) ON CONFLICT DO NOTHING`,
+         VALUES (?1, ?2, 'Demo greeting', ?3, ?4, '{}', 1, ?5, ?5)
+         ON CONFLICT (id) DO UPDATE SET script = excluded.script, updated_at = excluded.updated_at
+         WHERE tasks.script <> excluded.script`,
       ).bind(DEMO.taskId, DEMO.shopId, DEMO.topic, DEMO_TASK_SCRIPT, now),
       db.prepare(
         `INSERT INTO task_subscriptions (task_id, shop_id, topic, delay_seconds)
          VALUES (?1, ?2, ?3, 0) ON CONFLICT DO NOTHING`,
       ).bind(DEMO.taskId, DEMO.shopId, DEMO.topic),
       db.prepare(
-        `INSERT INTO cache_endpoints (token, shop_id, key, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT DO NOTHING`,
-      ).bind(DEMO.cacheEndpointToken, DEMO.shopId, DEMO.cacheKey, now),
-      db.prepare(
-        `INSERT INTO cache_endpoints (token, shop_id, key, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT DO NOTHING`,
-      ).bind(DEMO.lastResultEndpointToken, DEMO.shopId, DEMO.lastResultKey, now),
+        `INSERT INTO cache_endpoints (token, shop_id, kind, key, created_at, updated_at)
+         VALUES (?1, ?2, 'prefix', ?3, ?4, ?4) ON CONFLICT DO NOTHING`,
+      ).bind(DEMO.greetingEndpointToken, DEMO.shopId, DEMO.greetingKeyPrefix, now),
     ]);
     return results.reduce((n, r) => n + r.meta.changes, 0);
   } finally {
@@ -136,9 +134,12 @@ export async function startWranglerDev(options) {
   trackProcessGroup(child);
   /** Ends wrangler dev and its workerd (SIGTERM, then SIGKILL); resolves once they are gone. */
   const stop = () => stopProcessGroup(child);
-  await waitForHttp(`http://localhost:${options.port}/`, 60_000);
+  await waitForHttp(`http://localhost:${options.port}/`, DEV_START_TIMEOUT_MS);
   return { child, stop };
 }
+
+/** How long `wrangler dev` may take to answer; raise it on a machine shared with other builds. */
+const DEV_START_TIMEOUT_MS = Number(process.env.EDGEHOOK_DEV_START_TIMEOUT_MS ?? 60_000);
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export async function freePort() {

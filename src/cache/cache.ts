@@ -15,6 +15,7 @@ import {
   type CacheEntryRecord,
 } from './store';
 import { parseExactJson } from '../json/exact';
+import { notifyCacheWaiters } from './waiting';
 
 /**
  * The shop cache (spec/tasks-and-cache.md "Cache rules"): D1 holds the truth, KV an edge copy
@@ -83,7 +84,7 @@ export async function setCacheValue(
     expiresAt: expiryAfter(checkCacheTtl(ttlSeconds), now),
     updatedAt: new Date(now).toISOString(),
   };
-  await upsertCacheEntry(env.DB, entry);
+  await commitCacheWrite(env, shopId, entry.key, (db) => upsertCacheEntry(db, entry));
   await copyToKv(env, entry, true);
   return parseExactJson(valueJson);
 }
@@ -98,13 +99,9 @@ export async function addToCacheValue(
 ): Promise<number> {
   if (!Number.isSafeInteger(delta)) throw new CacheInputError('cache increment must be a whole number');
   const now = Date.now();
-  const entry = await addToCacheCounter(
-    env.DB,
-    shopId,
-    checkCacheKey(key),
-    delta,
-    expiryAfter(checkCacheTtl(ttlSeconds), now),
-    new Date(now).toISOString(),
+  const expiresAt = expiryAfter(checkCacheTtl(ttlSeconds), now);
+  const entry = await commitCacheWrite(env, shopId, checkCacheKey(key), (db) =>
+    addToCacheCounter(db, shopId, key, delta, expiresAt, new Date(now).toISOString()),
   );
   if (entry === null) throw new CacheInputError(`cache value at ${JSON.stringify(key)} is not an integer`);
   // Redoing a counter would count twice, so a failed copy is only logged; readers see D1 on a miss.
@@ -114,7 +111,7 @@ export async function addToCacheValue(
 
 /** Deletes a key (del); true when it existed. */
 export async function deleteCacheValue(env: Env, shopId: string, key: string): Promise<boolean> {
-  const existed = await deleteCacheEntry(env.DB, shopId, checkCacheKey(key));
+  const existed = await commitCacheWrite(env, shopId, checkCacheKey(key), (db) => deleteCacheEntry(db, shopId, key));
   try {
     await env.KV.delete(cacheEntryKvKey(shopId, key));
   } catch (err) {
@@ -122,6 +119,22 @@ export async function deleteCacheValue(env: Env, shopId: string, key: string): P
     throw new CacheCopyError('cache copy could not be deleted; will retry');
   }
   return existed;
+}
+
+/**
+ * Runs one D1 cache write, then wakes the waiters of its key (`?wait` reads): every cache write
+ * commits here, so this is the one place that notifies. Waiters read D1, so the KV copy written
+ * after this does not hold them up.
+ */
+async function commitCacheWrite<T>(
+  env: Env,
+  shopId: string,
+  key: string,
+  write: (db: D1Database) => Promise<T>,
+): Promise<T> {
+  const result = await write(env.DB);
+  await notifyCacheWaiters(env, shopId, [key]);
+  return result;
 }
 
 /** The live entry from D1, the truth: what tasks read and the fallback of the public read. */
@@ -136,9 +149,21 @@ export async function readCacheJsonForEndpoint(
   shopId: string,
   key: string,
 ): Promise<string | null> {
-  const kvKey = cacheEntryKvKey(shopId, key);
+  const copy = await readCacheJsonFromKv(env, shopId, key);
+  if (copy !== null) return copy;
+  const entry = await readCacheEntry(env, shopId, key);
+  if (entry === null) return null;
+  ctx.waitUntil(copyToKv(env, entry, false));
+  return entry.valueJson;
+}
+
+/** A value's JSON text from its live KV copy alone; null when missing, expired or KV failed. */
+export async function readCacheJsonFromKv(env: Env, shopId: string, key: string): Promise<string | null> {
   try {
-    const { value, metadata } = await env.KV.getWithMetadata<{ expiresAt?: number }>(kvKey, 'text');
+    const { value, metadata } = await env.KV.getWithMetadata<{ expiresAt?: number }>(
+      cacheEntryKvKey(shopId, key),
+      'text',
+    );
     // An expired copy is never served; D1 may hold a newer value written elsewhere.
     if (value !== null && typeof metadata?.expiresAt === 'number' && metadata.expiresAt > Date.now()) {
       return value;
@@ -146,10 +171,7 @@ export async function readCacheJsonForEndpoint(
   } catch (err) {
     log.warn('cache kv read failed; reading D1', { ...describeError(err) });
   }
-  const entry = await readCacheEntry(env, shopId, key);
-  if (entry === null) return null;
-  ctx.waitUntil(copyToKv(env, entry, false));
-  return entry.valueJson;
+  return null;
 }
 
 /** Writes the KV copy of an entry; `strict` turns a failure into a CacheCopyError. */

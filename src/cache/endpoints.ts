@@ -11,32 +11,69 @@ import {
   findCacheEndpoint,
   findShopCacheEndpoint,
   insertCacheEndpoint,
+  type CacheEndpointKind,
   type CacheEndpointRecord,
 } from './store';
 
-/** Cache endpoints: an unguessable token mapped to one cache key of a shop. */
+/**
+ * Cache endpoints: an unguessable token mapped to one cache key of a shop, or to a key prefix that
+ * the URL's suffix completes, so every caller reads its own key (spec/tasks-and-cache.md).
+ */
 
-/** The `ep:{token}` KV value. */
+/** The `ep:{token}` KV value; copies written before prefix endpoints have no `kind` (= `key`). */
 export interface CacheEndpointConfig {
   shopId: string;
   key: string;
+  kind?: CacheEndpointKind;
 }
 
-export const createCacheEndpointSchema = v.strictObject({
-  key: v.pipe(
-    v.string('must be a string'),
-    v.maxLength(MAX_CACHE_KEY_CHARS, `is too long (at most ${MAX_CACHE_KEY_CHARS} characters)`),
-    v.regex(/^[a-z0-9_:\-./]+$/i, 'may only hold letters, digits and _ : - . /'),
-  ),
-});
+/** A suffix: 1–128 of `[A-Za-z0-9_.:-]`, not `.` or `..` (spec/tasks-and-cache.md). */
+export const MAX_CACHE_SUFFIX_CHARS = 128;
+const SUFFIX = new RegExp(`^[A-Za-z0-9_.:-]{1,${MAX_CACHE_SUFFIX_CHARS}}$`);
+
+const keyText = v.pipe(
+  v.string('must be a string'),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(MAX_CACHE_KEY_CHARS, `is too long (at most ${MAX_CACHE_KEY_CHARS} characters)`),
+  v.regex(/^[a-z0-9_:\-./]+$/i, 'may only hold letters, digits and _ : - . /'),
+);
+
+export const createCacheEndpointSchema = v.pipe(
+  v.strictObject({ key: v.optional(keyText), key_prefix: v.optional(keyText) }),
+  v.check((input) => (input.key === undefined) !== (input.key_prefix === undefined), 'give exactly one of key or key_prefix'),
+);
+
+/** What a new endpoint maps to, from the validated create body. */
+export function endpointTarget(input: v.InferOutput<typeof createCacheEndpointSchema>): {
+  kind: CacheEndpointKind;
+  key: string;
+} {
+  return input.key_prefix !== undefined ? { kind: 'prefix', key: input.key_prefix } : { kind: 'key', key: input.key! };
+}
+
+/**
+ * The cache key a public read names: the endpoint's key without a suffix, or its prefix plus a
+ * valid suffix. Null for every other combination, which answers like a missing key.
+ */
+export function cacheKeyForRead(endpoint: CacheEndpointConfig, suffix: string | undefined): string | null {
+  if ((endpoint.kind ?? 'key') === 'key') return suffix === undefined ? endpoint.key : null;
+  if (suffix === undefined || !SUFFIX.test(suffix) || suffix === '.' || suffix === '..') return null;
+  const key = endpoint.key + suffix;
+  // A key longer than the cache allows can never have been written.
+  return key.length <= MAX_CACHE_KEY_CHARS ? key : null;
+}
 
 const memo = new TtlMemo<CacheEndpointConfig | null>();
 
-export async function createCacheEndpoint(env: Env, shopId: string, key: string): Promise<CacheEndpointRecord> {
+export async function createCacheEndpoint(
+  env: Env,
+  shopId: string,
+  target: { kind: CacheEndpointKind; key: string },
+): Promise<CacheEndpointRecord> {
   const now = nowIso();
-  const endpoint = { token: crypto.randomUUID(), shopId, key, createdAt: now, updatedAt: now };
+  const endpoint = { token: crypto.randomUUID(), shopId, ...target, createdAt: now, updatedAt: now };
   await insertCacheEndpoint(env.DB, endpoint);
-  const config = { shopId, key };
+  const config: CacheEndpointConfig = { shopId, key: target.key, kind: target.kind };
   await writeConfigCopy(env, cacheEndpointKvKey(endpoint.token), config);
   memo.set(endpoint.token, config, CONFIG_MEMO_TTL_MS);
   return endpoint;
@@ -69,7 +106,7 @@ export function findCacheEndpointConfig(
     isValid: isConfig,
     load: async () => {
       const record = await findCacheEndpoint(env.DB, token);
-      return record && { shopId: record.shopId, key: record.key };
+      return record && { shopId: record.shopId, key: record.key, kind: record.kind };
     },
   });
 }
@@ -82,14 +119,22 @@ export function clearCacheEndpointMemo(): void {
 function isConfig(value: unknown): value is CacheEndpointConfig {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return typeof v['shopId'] === 'string' && typeof v['key'] === 'string';
+  return (
+    typeof v['shopId'] === 'string' &&
+    typeof v['key'] === 'string' &&
+    (v['kind'] === undefined || v['kind'] === 'key' || v['kind'] === 'prefix')
+  );
 }
 
+/** The API shape: `kind`, then `key` and `url`, or `key_prefix` and `url_template`. */
 export function cacheEndpointToApi(endpoint: CacheEndpointRecord, origin: string) {
+  const base = `${origin}/cache/${endpoint.token}`;
   return {
     token: endpoint.token,
-    key: endpoint.key,
-    url: `${origin}/cache/${endpoint.token}`,
+    kind: endpoint.kind,
+    ...(endpoint.kind === 'prefix'
+      ? { key_prefix: endpoint.key, url_template: `${base}/{suffix}` }
+      : { key: endpoint.key, url: base }),
     created_at: endpoint.createdAt,
     updated_at: endpoint.updatedAt,
   };

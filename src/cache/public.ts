@@ -1,14 +1,17 @@
-import { sha256Hex } from '../crypto';
 import { methodNotAllowed } from '../http/errors';
 import { JSON_CONTENT_TYPE } from '../http/json';
 import type { StorefrontRequest } from '../shops/storefront-cors';
-import { readCacheJsonForEndpoint } from './cache';
-import { findCacheEndpointConfig, type CacheEndpointConfig } from './endpoints';
+import { readCacheJsonForEndpoint, readCacheJsonFromKv } from './cache';
+import { cacheKeyForRead, findCacheEndpointConfig, type CacheEndpointConfig } from './endpoints';
+import { cacheEtag, etagMatches } from './etag';
+import { cacheWaitSeconds, waitForCacheKey } from './waiting';
 
 /**
- * GET/HEAD /cache/{token}: browsers read a cache value (spec/tasks-and-cache.md "Cache endpoints").
- * Unknown tokens and missing or expired keys answer alike (404, body `null`); the router's CORS
- * stage has already found the endpoint and judged the origin.
+ * GET/HEAD /cache/{token} and /cache/{token}/{suffix}: browsers read a cache value
+ * (spec/tasks-and-cache.md "Cache endpoints"). Unknown tokens, bad suffixes and missing or expired
+ * keys answer alike (404, body `null`, and with `?wait` only after the wait); the router's CORS
+ * stage has already found the endpoint and judged the origin (unknown tokens by an allow-all
+ * policy, so a token's existence cannot be probed).
  */
 
 export const CACHE_ENDPOINT_ALLOW = 'GET, HEAD, OPTIONS';
@@ -27,15 +30,53 @@ export async function readCacheEndpoint(
   env: Env,
   ctx: ExecutionContext,
 ): Promise<Response> {
+  const startedAt = Date.now();
   const endpoint = request.resource ?? null;
   request.responseHeaders = { ...request.responseHeaders, 'cache-control': 'no-cache' };
-  const head = request.method === 'HEAD';
-  const json = endpoint && (await readCacheJsonForEndpoint(env, ctx, endpoint.shopId, endpoint.key));
+  // A bad `wait` is a 400 (before any lookup of the key).
+  const waitSeconds = cacheWaitSeconds(new URL(request.url));
+  const key = endpoint && cacheKeyForRead(endpoint, request.params['suffix']);
+  const ifNoneMatch = request.headers.get('if-none-match');
+  let json: string | null = null;
+  if (endpoint === null || key === null) {
+    // Nothing can ever be written here; wait anyway, so the answer matches a missing key's.
+    if (waitSeconds !== null) await sleep(waitSeconds * 1000 - (Date.now() - startedAt));
+  } else if (waitSeconds === null) {
+    json = await readCacheJsonForEndpoint(env, ctx, endpoint.shopId, key);
+  } else {
+    json = await readWaiting(env, ctx, endpoint.shopId, key, ifNoneMatch, waitSeconds * 1000 - (Date.now() - startedAt));
+  }
+  return cacheValueResponse(json, ifNoneMatch, request.method === 'HEAD');
+}
+
+/**
+ * `?wait`: the KV copy decides whether to hold (missing, or matching If-None-Match); the shop's
+ * CacheWaiters object then reads D1 and holds the request until the key is written. Reads: this
+ * KV read, the object's D1 read on arrival, one D1 read per write of the key — never a poll.
+ */
+async function readWaiting(
+  env: Env,
+  ctx: ExecutionContext,
+  shopId: string,
+  key: string,
+  ifNoneMatch: string | null,
+  timeoutMs: number,
+): Promise<string | null> {
+  const copy = await readCacheJsonFromKv(env, shopId, key);
+  const mode = copy === null ? 'present' : etagMatches(ifNoneMatch, await cacheEtag(copy)) ? 'change' : null;
+  if (mode === null) return copy;
+  const outcome = await waitForCacheKey(env, shopId, key, mode, ifNoneMatch, Math.max(0, timeoutMs));
+  if (outcome === null) return readCacheJsonForEndpoint(env, ctx, shopId, key);
+  // What the object read last decides the answer (200, or 304/404 at the deadline).
+  return outcome.read ? outcome.json : copy;
+}
+
+async function cacheValueResponse(json: string | null, ifNoneMatch: string | null, head: boolean): Promise<Response> {
   if (json === null) {
     return new Response(head ? null : 'null', { status: 404, headers: { 'content-type': JSON_CONTENT_TYPE } });
   }
-  const etag = `"${(await sha256Hex(json)).slice(0, 32)}"`;
-  if (etagMatches(request.headers.get('if-none-match'), etag)) {
+  const etag = await cacheEtag(json);
+  if (etagMatches(ifNoneMatch, etag)) {
     return new Response(null, { status: 304, headers: { etag } });
   }
   return new Response(head ? null : json, {
@@ -44,12 +85,7 @@ export async function readCacheEndpoint(
   });
 }
 
-/** `If-None-Match`: `*` or a list of tags, compared weakly (RFC 9110 §13.1.2). */
-function etagMatches(header: string | null, etag: string): boolean {
-  if (header === null) return false;
-  if (header.trim() === '*') return true;
-  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
-}
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 export function rejectCacheEndpointMethod(): never {
   throw methodNotAllowed(CACHE_ENDPOINT_ALLOW);

@@ -20,6 +20,7 @@ import {
   cacheEndpointToApi,
   createCacheEndpoint,
   createCacheEndpointSchema,
+  endpointTarget,
   removeCacheEndpoint,
   requireCacheEndpoint,
 } from './endpoints';
@@ -30,7 +31,7 @@ import { parseExactJson, parseJsonKeepingIntegers } from '../json/exact';
 
 export async function postCacheEndpoint(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const input = parseBody(createCacheEndpointSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
-  const endpoint = await createCacheEndpoint(env, app.shopId, input.key);
+  const endpoint = await createCacheEndpoint(env, app.shopId, endpointTarget(input));
   return jsonResponse({ cache_endpoint: cacheEndpointToApi(endpoint, requestOrigin(request)) }, 201);
 }
 

@@ -109,9 +109,14 @@ export async function deleteExpiredCacheEntries(db: D1Database, now: string, lim
   return result.meta.changes;
 }
 
+/** `key`: one cache key; `prefix`: a key prefix, completed by the URL's suffix. */
+export type CacheEndpointKind = 'key' | 'prefix';
+
 export interface CacheEndpointRecord {
   token: string;
   shopId: string;
+  kind: CacheEndpointKind;
+  /** The cache key, or the key prefix of a `prefix` endpoint. */
   key: string;
   createdAt: string;
   updatedAt: string;
@@ -120,16 +125,18 @@ export interface CacheEndpointRecord {
 interface CacheEndpointRow {
   token: string;
   shop_id: string;
+  kind: CacheEndpointKind;
   key: string;
   created_at: string;
   updated_at: string;
 }
 
-const ENDPOINT_COLUMNS = 'token, shop_id, key, created_at, updated_at';
+const ENDPOINT_COLUMNS = 'token, shop_id, kind, key, created_at, updated_at';
 
 const toEndpoint = (row: CacheEndpointRow): CacheEndpointRecord => ({
   token: row.token,
   shopId: row.shop_id,
+  kind: row.kind,
   key: row.key,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
@@ -137,8 +144,8 @@ const toEndpoint = (row: CacheEndpointRow): CacheEndpointRecord => ({
 
 export async function insertCacheEndpoint(db: D1Database, endpoint: CacheEndpointRecord): Promise<void> {
   await db
-    .prepare(`INSERT INTO cache_endpoints (${ENDPOINT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)`)
-    .bind(endpoint.token, endpoint.shopId, endpoint.key, endpoint.createdAt, endpoint.updatedAt)
+    .prepare(`INSERT INTO cache_endpoints (${ENDPOINT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)`)
+    .bind(endpoint.token, endpoint.shopId, endpoint.kind, endpoint.key, endpoint.createdAt, endpoint.updatedAt)
     .run();
 }
 

@@ -35,10 +35,16 @@ export function normalizeOrigin(input: string): string | null {
   return url.origin;
 }
 
-/** Headers for an actual (non-preflight) response to an allowed origin. Credentials never allowed. */
+/**
+ * Headers for a response to an allowed origin. The exact origin is echoed (never `*`, also under
+ * allow-all) with `Allow-Credentials: true`, so `fetch(…, {credentials: 'include'})`, XHR
+ * `withCredentials` and `sendBeacon` see success (spec/ingress.md, CORS); edgehook sets and reads
+ * no cookie, so this grants nothing.
+ */
 export function corsHeaders(origin: string, exposeHeaders?: string): Record<string, string> {
   const headers: Record<string, string> = {
     'access-control-allow-origin': origin,
+    'access-control-allow-credentials': 'true',
     vary: 'Origin',
   };
   if (exposeHeaders) headers['access-control-expose-headers'] = exposeHeaders;

@@ -1,5 +1,6 @@
 import { decodeUtf8, toBase64 } from '../encoding';
 import { MAX_JSON_DEPTH, MAX_PARAM_COUNT } from '../env';
+import { multipartBoundary, parseMultipart, type MultipartPart } from './multipart';
 import { isParams, makeParams, normalizeParams, parseNestedQuery, ParamsError, type Params } from './params';
 import { ExactNumber, parseExactJson } from '../json/exact';
 
@@ -27,17 +28,31 @@ export async function parseBodyParams(
   bytes: Uint8Array,
 ): Promise<Params | null> {
   switch (mimeTypeOf(contentType)) {
+    // No Content-Type on a POST is a form, as Rack's `form_data?` decides (spec/ingress.md rule 1);
+    // a blank body stays without parameters so that rule 4 gives it null.
+    case null:
+      return isBlankBytes(bytes) ? null : parseFormParams(bytes);
+    case 'application/x-www-form-urlencoded':
+      return parseFormParams(bytes);
     case 'application/json':
       return parseJsonParams(bytes);
-    case 'application/x-www-form-urlencoded': {
-      const text = decodeUtf8(bytes);
-      return text === null ? null : parseNestedQuery(text);
-    }
     case 'multipart/form-data':
       return parseMultipartParams(contentType!, bytes);
     default:
       return null;
   }
+}
+
+function parseFormParams(bytes: Uint8Array): Params | null {
+  const text = decodeUtf8(bytes);
+  return text === null ? null : parseNestedQuery(text);
+}
+
+const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0b, 0x0c, 0x0d]);
+
+function isBlankBytes(bytes: Uint8Array): boolean {
+  for (const b of bytes) if (!WHITESPACE.has(b)) return false;
+  return true;
 }
 
 function parseJsonParams(bytes: Uint8Array): Params | null {
@@ -69,18 +84,18 @@ export function exceedsDepth(value: unknown, limit: number): boolean {
 }
 
 async function parseMultipartParams(contentType: string, bytes: Uint8Array): Promise<Params | null> {
-  let form: FormData;
-  try {
-    form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData();
-  } catch {
-    return null;
-  }
+  const boundary = multipartBoundary(contentType);
+  const parts = boundary === null ? null : parseMultipart(bytes, boundary);
+  if (parts === null) return null;
   const params = makeParams();
   let count = 0;
   try {
-    for (const [name, value] of form.entries()) {
+    for (const part of parts) {
+      // A file input with no file chosen sends `filename=""`; Rack leaves it out.
+      if (part.filename === '') continue;
       if (++count > MAX_PARAM_COUNT) return null;
-      normalizeParams(params, name, typeof value === 'string' ? value : await fileParam(value), 0);
+      const value = part.filename === null ? fieldDecoder.decode(part.body) : fileParam(part);
+      normalizeParams(params, part.name, value, 0);
     }
   } catch (err) {
     if (err instanceof ParamsError) return null;
@@ -89,12 +104,14 @@ async function parseMultipartParams(contentType: string, bytes: Uint8Array): Pro
   return params;
 }
 
-async function fileParam(file: File): Promise<FileParam> {
-  const content = new Uint8Array(await file.arrayBuffer());
+/** Field values as the runtime's formData() decoded them: UTF-8, invalid bytes replaced. */
+const fieldDecoder = new TextDecoder('utf-8');
+
+function fileParam(part: MultipartPart): FileParam {
   return {
-    content_base64: toBase64(content),
-    mime_type: file.type || 'application/octet-stream',
-    name: file.name,
-    size: content.byteLength,
+    content_base64: toBase64(part.body),
+    mime_type: part.contentType || 'application/octet-stream',
+    name: part.filename!,
+    size: part.body.byteLength,
   };
 }

@@ -7,6 +7,7 @@ import { describeError, log } from '../log';
 import { storefrontId, type StorefrontRequest } from '../shops/storefront-cors';
 import { findWebhookConfig, type WebhookConfig } from './config';
 import { buildEventData, rawQueryString } from './data';
+import { idempotencyKeyOf, idempotentIds } from './idempotency';
 
 /**
  * POST /webhooks/{id}: the hot path (spec/ingress.md). No D1 unless KV lacks the webhook, one
@@ -39,8 +40,15 @@ export function assignRequestId(request: IngressRequest): undefined {
 
 export async function receiveWebhookPost(request: IngressRequest, env: Env): Promise<Response> {
   const webhookId = storefrontId(request.params['id']!);
-  const requestId = request.requestId ?? crypto.randomUUID();
   const webhook = request.resource ?? null;
+  const idempotencyKey = idempotencyKeyOf(request.headers);
+  // Derived for unknown webhooks too, so the answer does not tell them apart.
+  const ids =
+    idempotencyKey === null
+      ? null
+      : await idempotentIds(env.SECRETS_KEY, request.params['id']!.toLowerCase(), idempotencyKey);
+  const requestId = ids?.requestId ?? request.requestId ?? crypto.randomUUID();
+  request.responseHeaders = { ...request.responseHeaders, 'x-request-id': requestId };
 
   const clientIp = request.headers.get('cf-connecting-ip');
   const rateKey = `${webhookId ?? 'invalid'}:${clientIp ?? '-'}`;
@@ -74,6 +82,7 @@ export async function receiveWebhookPost(request: IngressRequest, env: Env): Pro
     source: 'webhook',
     webhookId,
     webhookRequestId: requestId,
+    ...(ids ? { id: ids.eventId } : {}),
   });
   await enqueueEvent(env, event);
   return noContent();

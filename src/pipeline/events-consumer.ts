@@ -50,6 +50,7 @@ export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env)
     });
   }
   for (const { message, runId } of taskRuns) await consumeTaskRunMessage(env, message, runId);
+  dropRepeatsWithinBatch(work);
   if (work.length === 0) return;
 
   const received = await receiveIsolatingFailures(env.DB, work);
@@ -78,6 +79,23 @@ export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env)
   for (const r of due) {
     if (failed.has(receiveItemId(r.work.item))) retry(r.work.message);
     else r.work.message.ack();
+  }
+}
+
+/**
+ * Messages for an event id already in this batch (ingress repeats with one Idempotency-Key) are
+ * acked and removed: the D1 claim tells repeats apart only across batches, and the first body wins.
+ */
+function dropRepeatsWithinBatch(work: Work[]): void {
+  const seen = new Set<string>();
+  for (let i = 0; i < work.length; i++) {
+    const id = receiveItemId(work[i]!.item);
+    if (!seen.has(id)) {
+      seen.add(id);
+      continue;
+    }
+    work[i]!.message.ack();
+    work.splice(i--, 1);
   }
 }
 

@@ -10,7 +10,7 @@ import { storefrontCors, type StorefrontRequest } from '../shops/storefront-cors
 import { applyResponseHeaders, edgehookNotFound, orNotFound } from './stages';
 
 /**
- * Public cache endpoints: browsers read task results at `/cache/{token}`. HEAD is served by the
+ * Public cache endpoints: browsers read task results at `/cache/{token}[/{suffix}]`. HEAD is served by the
  * GET handler (no body); the storefront CORS stage is shared with ingress.
  */
 export const cacheRouter = Router<StorefrontRequest<CacheEndpointConfig>, [Env, ExecutionContext]>({
@@ -19,8 +19,11 @@ export const cacheRouter = Router<StorefrontRequest<CacheEndpointConfig>, [Env, 
 });
 
 const cors = storefrontCors(CACHE_ENDPOINT_CORS);
-cacheRouter
-  .get('/cache/:token', cors, readCacheEndpoint)
-  .head('/cache/:token', cors, readCacheEndpoint)
-  .options('/cache/:token', cors)
-  .all('/cache/:token', rejectCacheEndpointMethod);
+// `/cache/{token}/{suffix}` reads a prefix endpoint; the suffix is checked by the handler.
+for (const path of ['/cache/:token', '/cache/:token/:suffix+']) {
+  cacheRouter
+    .get<StorefrontRequest<CacheEndpointConfig>, [Env, ExecutionContext]>(path, cors, readCacheEndpoint)
+    .head(path, cors, readCacheEndpoint)
+    .options(path, cors)
+    .all(path, rejectCacheEndpointMethod);
+}

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (DOM types for the code that page.evaluate runs inside Chromium.)
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -26,7 +28,7 @@ async function anotherOrigin(): Promise<string> {
     await servePage(port, {
       workerUrl: demo.workerUrl,
       webhookId: DEMO.webhookId,
-      resultEndpoint: `${demo.workerUrl}/cache/${DEMO.lastResultEndpointToken}`,
+      resultPrefixUrl: `${demo.workerUrl}/cache/${DEMO.greetingEndpointToken}`,
     }),
   );
   return `http://localhost:${port}`;
@@ -42,6 +44,16 @@ async function eventForRequest(requestId: string): Promise<{ data: Record<string
   const [event] = ((await res.json()) as { events: { data: Record<string, unknown> }[] }).events;
   if (!event) throw new Error(`no event for ${requestId}`);
   return event;
+}
+
+async function eventsForRequest(requestId: string): Promise<{ id: string; data: Record<string, unknown> }[]> {
+  const res = await fetch(`${demo.workerUrl}/api/v1/events?webhook_request_id=${requestId}&include=data`, { headers: app });
+  return ((await res.json()) as { events: { id: string; data: Record<string, unknown> }[] }).events;
+}
+
+async function eventsWithName(name: string): Promise<unknown[]> {
+  const res = await fetch(`${demo.workerUrl}/api/v1/events?limit=250&include=data`, { headers: app });
+  return ((await res.json()) as { events: { data: Record<string, unknown> }[] }).events.filter((e) => e.data['name'] === name);
 }
 
 /** Waits until the page's status line says something final; returns it. */
@@ -140,7 +152,7 @@ describe('the demo storefront in Chromium', () => {
     const page = await openPage(demo.pageUrl);
     await page.click('#json-form button');
     expect(await finalStatus(page)).toBe('Done.');
-    const endpoint = `${demo.workerUrl}/cache/${DEMO.lastResultEndpointToken}`;
+    const endpoint = `${demo.workerUrl}/cache/${DEMO.greetingEndpointToken}/${await page.textContent('#request-id')}`;
     const seen = await page.evaluate(async (url) => {
       const noStore = { cache: 'no-store' } as RequestInit;
       const first = await fetch(url, noStore);
@@ -151,7 +163,7 @@ describe('the demo storefront in Chromium', () => {
     }, endpoint);
     expect(seen.first).toBe(200);
     expect(seen.etag).toMatch(/^(W\/)?".+"$/);
-    expect(seen.value).toMatchObject({ request_id: await page.textContent('#request-id') });
+    expect(seen.value).toEqual({ greeting: 'Hello, Ada!', file: '' });
     expect(seen.second).toBe(304);
     await page.close();
   });
@@ -164,6 +176,86 @@ describe('the demo storefront in Chromium', () => {
     await allowOrigin(demo.workerUrl, origin);
     await page.click('#json-form button'); // no wait between the change and the request
     expect(await finalStatus(page)).toBe('Done.');
+    await page.close();
+  });
+
+  it('two pages posting at the same instant each show their own result, never the other\'s', async () => {
+    for (let round = 0; round < 3; round++) {
+      const pages = [await openPage(demo.pageUrl), await openPage(demo.pageUrl)];
+      const names = pages.map((_, i) => `Shopper ${round}-${i} ${crypto.randomUUID().slice(0, 6)}`);
+      for (const [i, page] of pages.entries()) await page.fill('#json-form input[name=name]', names[i]!);
+      await Promise.all(pages.map((page) => page.click('#json-form button')));
+      const statuses = await Promise.all(pages.map(finalStatus));
+      expect(statuses).toEqual(['Done.', 'Done.']);
+      for (const [i, page] of pages.entries()) expect(await page.textContent('#result')).toBe(`Hello, ${names[i]}!`);
+      for (const page of pages) await page.close();
+    }
+  });
+
+  it('a credentialed fetch and a credentialed XHR each see success and create exactly one event', async () => {
+    const page = await openPage(demo.pageUrl);
+    const webhook = `${demo.workerUrl}/webhooks/${DEMO.webhookId}`;
+    const seen = await page.evaluate(async (url) => {
+      const viaFetch = await fetch(url, {
+        method: 'POST',
+        credentials: 'include',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'credentialed fetch' }),
+      });
+      const viaXhr = await new Promise<{ status: number; requestId: string | null }>((resolve, reject) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open('POST', url);
+        xhr.withCredentials = true; // what jQuery's xhrFields: {withCredentials: true} sets
+        xhr.setRequestHeader('content-type', 'application/json');
+        xhr.onload = () => resolve({ status: xhr.status, requestId: xhr.getResponseHeader('x-request-id') });
+        xhr.onerror = () => reject(new Error('XHR failed'));
+        xhr.send(JSON.stringify({ name: 'credentialed xhr' }));
+      });
+      return [{ status: viaFetch.status, requestId: viaFetch.headers.get('x-request-id') }, viaXhr];
+    }, webhook);
+    for (const { status, requestId } of seen) {
+      expect(status).toBe(204);
+      expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    await new Promise((r) => setTimeout(r, 1_500)); // a duplicate would be stored by now
+    for (const { requestId } of seen) expect(await eventsForRequest(requestId!)).toHaveLength(1);
+    await page.close();
+  });
+
+  it('a sendBeacon with a JSON Blob is sent and creates exactly one event', async () => {
+    const page = await openPage(demo.pageUrl);
+    const marker = `beacon ${crypto.randomUUID()}`;
+    const queued = await page.evaluate(
+      ([url, name]) => navigator.sendBeacon(url!, new Blob([JSON.stringify({ name })], { type: 'application/json' })),
+      [`${demo.workerUrl}/webhooks/${DEMO.webhookId}`, marker],
+    );
+    expect(queued).toBe(true);
+    await expect.poll(() => eventsWithName(marker), { timeout: 10_000 }).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await eventsWithName(marker)).toHaveLength(1);
+    await page.close();
+  });
+
+  it('a POST retried with the same Idempotency-Key gets the same x-request-id and makes one event', async () => {
+    const page = await openPage(demo.pageUrl);
+    const ids = await page.evaluate(async (url) => {
+      const send = (name: string) =>
+        fetch(url, {
+          method: 'POST',
+          credentials: 'include',
+          headers: { 'content-type': 'application/json', 'idempotency-key': 'checkout-42-attempt' },
+          body: JSON.stringify({ name }),
+        }).then((res) => ({ status: res.status, requestId: res.headers.get('x-request-id') }));
+      const first = await send('first try');
+      const retry = await send('retry');
+      return [first, retry];
+    }, `${demo.workerUrl}/webhooks/${DEMO.webhookId}`);
+    expect(ids.map((r) => r.status)).toEqual([204, 204]);
+    expect(ids[1]!.requestId).toBe(ids[0]!.requestId);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const events = await eventsForRequest(ids[0]!.requestId!);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.data).toEqual({ name: 'first try' });
     await page.close();
   });
 });

@@ -167,7 +167,7 @@ describe('GET /cache/{token}', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toBe('from d1');
     await expect.poll(() => env.KV.get(cacheEntryKvKey(shop.shopId, 'kv-miss'))).toBe('"from d1"');
-    await expect.poll(() => env.KV.get(cacheEndpointKvKey(ep.token), 'json')).toEqual({ shopId: shop.shopId, key: 'kv-miss' });
+    await expect.poll(() => env.KV.get(cacheEndpointKvKey(ep.token), 'json')).toEqual({ shopId: shop.shopId, key: 'kv-miss', kind: 'key' });
   });
 
   it('serves the KV copy when it is live', async () => {

@@ -203,7 +203,7 @@ describe('CORS on webhooks — spec/ingress.md, CORS', () => {
       expect(res.headers.get('access-control-allow-origin')).toBe(origin);
       expect(res.headers.get('vary')).toBe('Origin');
       expect(res.headers.get('access-control-expose-headers')).toBe('x-request-id');
-      expect(res.headers.get('access-control-allow-credentials')).toBeNull();
+      expect(res.headers.get('access-control-allow-credentials')).toBe('true');
     }
   });
 
@@ -214,19 +214,19 @@ describe('CORS on webhooks — spec/ingress.md, CORS', () => {
       headers: {
         origin: `https://${domain}`,
         'access-control-request-method': 'POST',
-        'access-control-request-headers': 'content-type, x-custom',
+        'access-control-request-headers': 'content-type, idempotency-key, x-custom',
       },
     });
     expect(res.status).toBe(204);
     expect(Object.fromEntries(res.headers)).toMatchObject({
       'access-control-allow-origin': `https://${domain}`,
       'access-control-allow-methods': 'POST, OPTIONS',
-      'access-control-allow-headers': 'content-type, x-custom',
+      'access-control-allow-headers': 'content-type, idempotency-key, x-custom',
       'access-control-max-age': '7200',
       'access-control-expose-headers': 'x-request-id',
+      'access-control-allow-credentials': 'true',
     });
     expect(res.headers.get('vary')).toContain('Origin');
-    expect(res.headers.get('access-control-allow-credentials')).toBeNull();
   });
 
   it('refuses a disallowed origin: preflight 403 and POST 403 with no CORS headers and no event', async () => {
@@ -266,6 +266,8 @@ describe('CORS on webhooks — spec/ingress.md, CORS', () => {
     const res = await postWebhook(webhookId, { headers: { origin: 'https://anywhere.example' } });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('https://anywhere.example');
+    // Credentialed requests need the exact origin, never `*`, also under allow-all.
+    expect(res.headers.get('access-control-allow-credentials')).toBe('true');
   });
 
   it('answers unknown and disabled ids exactly as an allow-all webhook would', async () => {

@@ -46,7 +46,7 @@ describe('npm start', () => {
   it('migrates, seeds, serves, and prints commands that work', async () => {
     const first = await start();
     const printed = first.output();
-    expect(printed).toContain('Seeded the demo shop (7 rows).');
+    expect(printed).toContain('Seeded the demo shop (6 rows).');
     expect(printed).toContain(`${BASE}/webhooks/${DEMO.webhookId}`);
     expect(printed).toMatch(/Demo app signing secret \(shown once; deliveries are signed with it\): whsec_[A-Za-z0-9+/]{32}/);
     expect(printed).toContain(`Authorization: Bearer ${DEMO.appToken}`);
@@ -58,6 +58,13 @@ describe('npm start', () => {
     });
     expect(post.status).toBe(204);
     const requestId = post.headers.get('x-request-id');
+    // The printed prefix endpoint, read with this POST's x-request-id, waits for this caller's own result
+    // (read at once after the POST: the request is held until the task writes it).
+    const template = `${BASE}/cache/${DEMO.greetingEndpointToken}/REQUEST_ID?wait=10`;
+    expect(printed).toContain(`curl -s '${template}'`);
+    const read = await fetch(template.replace('REQUEST_ID', requestId!));
+    expect(read.status).toBe(200);
+    expect(await read.json()).toEqual({ greeting: 'Hello, Ada!', file: '' });
 
     const event = await eventually(async () => {
       const res = await fetch(`${BASE}/api/v1/events?limit=1&include=data`, { headers: auth });
@@ -67,14 +74,6 @@ describe('npm start', () => {
     });
     expect(event.data).toEqual({ name: 'Ada' });
 
-    // The printed cache endpoint shows what the demo task made of the POST.
-    const endpoint = `${BASE}/cache/${DEMO.cacheEndpointToken}`;
-    expect(printed).toContain(`curl -s ${endpoint}`);
-    const greeting = await eventually(async () => {
-      const res = await fetch(endpoint);
-      return res.status === 200 ? ((await res.json()) as unknown) : undefined;
-    });
-    expect(greeting).toBe('Hello, Ada!');
 
     const runs = await fetch(`${BASE}/api/v1/events/${event.id}/task_runs`, { headers: auth });
     const { task_runs } = (await runs.json()) as { task_runs: { task_id: string; status: string; logs: unknown[] }[] };

@@ -93,7 +93,7 @@ describe('auto mode, rule 1: body parameters by content type', () => {
 
   it('gives other content types no body parameters: text/plain becomes the string', async () => {
     expect(await auto(parts({ contentType: 'text/plain', text: 'hello' }))).toBe('hello');
-    expect(await auto(parts({ text: 'no type' }))).toBe('no type');
+    expect(await auto(parts({ contentType: 'text/plain', text: 'no type' }))).toBe('no type');
     expect(await auto(parts({ contentType: 'application/xml', text: '<a/>' }))).toBe('<a/>');
   });
 });
@@ -157,12 +157,12 @@ describe('full mode', () => {
   });
 
   it('uses null for absent parts and unparsable bodies', async () => {
-    const data = await buildEventData('full', parts({ text: 'plain text', clientIp: null }));
+    const data = await buildEventData('full', parts({ contentType: 'text/plain', text: 'plain text', clientIp: null }));
     expect(data).toMatchObject({
       body: null,
       body_base64: btoa('plain text'),
       client_ip: null,
-      mime_type: null,
+      mime_type: 'text/plain',
       query_string: null,
       query: null,
     });

@@ -1,0 +1,62 @@
+import { MAX_CACHE_WAIT_SECONDS } from '../env';
+import { AppError } from '../http/errors';
+import { describeError, log } from '../log';
+import type { WaitMode, WaitOutcome } from './waiters';
+
+/**
+ * The Worker's side of waiting cache reads: `?wait=N` parsing, handing a read to the shop's
+ * CacheWaiters object, and the one notification the cache write path sends after D1 commits.
+ */
+
+const WAIT_NUMBER = /^(\d+(\.\d*)?|\.\d+)$/;
+
+/** `?wait=N` in seconds (0 < N ≤ 25, decimals allowed); null without it; 400 for anything else. */
+export function cacheWaitSeconds(url: URL): number | null {
+  const values = url.searchParams.getAll('wait');
+  if (values.length === 0) return null;
+  const seconds = values.length === 1 && WAIT_NUMBER.test(values[0]!) ? Number(values[0]) : NaN;
+  if (!(seconds > 0 && seconds <= MAX_CACHE_WAIT_SECONDS)) {
+    throw new AppError(
+      400,
+      'invalid_wait',
+      `wait must be a number of seconds greater than 0 and at most ${MAX_CACHE_WAIT_SECONDS}.`,
+    );
+  }
+  return seconds;
+}
+
+const waitersOf = (env: Env, shopId: string) => env.CACHE_WAITERS.get(env.CACHE_WAITERS.idFromName(shopId));
+
+/**
+ * Holds a read in the shop's CacheWaiters object until the key satisfies `mode` or `timeoutMs`
+ * pass. Null when the object could not be reached: the caller answers as without `wait`.
+ */
+export async function waitForCacheKey(
+  env: Env,
+  shopId: string,
+  key: string,
+  mode: WaitMode,
+  ifNoneMatch: string | null,
+  timeoutMs: number,
+): Promise<WaitOutcome | null> {
+  try {
+    return await waitersOf(env, shopId).wait({ shopId, key, mode, ifNoneMatch, timeoutMs });
+  } catch (err) {
+    log.warn('cache wait failed; answering without waiting', { shopId, ...describeError(err) });
+    return null;
+  }
+}
+
+/**
+ * Wakes the waiters of `keys` after their writes committed to D1. The cache write path calls it
+ * from one place; a batch of writes calls it once per shop with all its keys. A failure is logged,
+ * never thrown: the write stands, and its waiters answer at their deadline.
+ */
+export async function notifyCacheWaiters(env: Env, shopId: string, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  try {
+    await waitersOf(env, shopId).notify(shopId, [...new Set(keys)]);
+  } catch (err) {
+    log.warn('cache waiters not notified', { shopId, keys: keys.length, ...describeError(err) });
+  }
+}

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { unstable_readConfig } from 'wrangler';
+
+// Deployment settings issue 12 depends on, read as wrangler reads them.
+const config = unstable_readConfig({ config: './wrangler.toml' });
+
+describe('wrangler.toml', () => {
+  it('the events consumer does not wait to fill a batch (max_batch_timeout 0), still up to 100 per batch', () => {
+    const events = config.queues.consumers?.find((c: { queue: string }) => c.queue === 'edgehook-events');
+    expect(events?.max_batch_timeout).toBe(0);
+    expect(events?.max_batch_size).toBe(100);
+  });
+
+  it('binds the CacheWaiters Durable Object as CACHE_WAITERS, declared by migration v1 as a SQLite class', () => {
+    expect(config.durable_objects.bindings).toContainEqual(
+      expect.objectContaining({ name: 'CACHE_WAITERS', class_name: 'CacheWaiters' }),
+    );
+    expect(config.migrations).toContainEqual(expect.objectContaining({ tag: 'v1', new_sqlite_classes: ['CacheWaiters'] }));
+  });
+});
