@@ -43,6 +43,7 @@ export function demoLines(baseUrl) {
     `  shop     ${DEMO.myshopifyDomain} (primary domain ${DEMO.primaryDomain})`,
     `  webhook  ${baseUrl}/webhooks/${DEMO.webhookId}  (topic ${DEMO.topic})`,
     `  app token ${DEMO.appToken}`,
+    `  console  ${baseUrl}/  (sign in with the app token)`,
     '',
     'Post to the webhook (answers 204 with an x-request-id):',
     `  curl -i -X POST ${baseUrl}/webhooks/${DEMO.webhookId} -H 'content-type: application/json' -d '{"name":"Ada"}'`,

@@ -50,6 +50,11 @@ describe('npm start', () => {
     expect(printed).toContain(`${BASE}/webhooks/${DEMO.webhookId}`);
     expect(printed).toMatch(/Demo app signing secret \(shown once; deliveries are signed with it\): whsec_[A-Za-z0-9+/]{32}/);
     expect(printed).toContain(`Authorization: Bearer ${DEMO.appToken}`);
+    // The console (issue 15) is served at the printed address, with its CSP.
+    expect(printed).toContain(`console  ${BASE}/`);
+    const consolePage = await fetch(`${BASE}/`);
+    expect(consolePage.status).toBe(200);
+    expect(consolePage.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
 
     const post = await fetch(`${BASE}/webhooks/${DEMO.webhookId}`, {
       method: 'POST',

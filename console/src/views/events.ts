@@ -106,7 +106,11 @@ function eventTable(caption: string, events: readonly EventSummary[]): HTMLEleme
 /** #/events/{id} */
 export async function eventView(ctx: ViewContext): Promise<void> {
   const id = ctx.params[0]!;
-  const { event } = await api<{ event: EventSummary }>('GET', `/api/v1/events/${seg(id)}`);
+  const [{ event }, { tasks }] = await Promise.all([
+    api<{ event: EventSummary }>('GET', `/api/v1/events/${seg(id)}`),
+    api<{ tasks: { id: string; name: string }[] }>('GET', '/api/v1/tasks?limit=250'),
+  ]);
+  const taskNames = new Map(tasks.map((t) => [t.id, t.name]));
   const meta = h('dl', { class: 'meta' });
   const runs = h('div', { id: 'task-runs' });
   const children = h('div', { id: 'child-events' });
@@ -138,7 +142,7 @@ export async function eventView(ctx: ViewContext): Promise<void> {
     if (shown !== '') say('This event changed.');
     shown = fingerprint;
     drawMeta(meta, current.event);
-    replace(runs, taskRuns.task_runs.length === 0 ? h('p', { class: 'muted' }, 'No task runs (yet).') : taskRuns.task_runs.map(taskRunCard));
+    replace(runs, taskRuns.task_runs.length === 0 ? h('p', { class: 'muted' }, 'No task runs (yet).') : taskRuns.task_runs.map((run) => taskRunCard(run, taskNames.get(run.task_id))));
     drawChildren(children, taskRuns.task_runs);
     replace(
       deliveries,
@@ -174,11 +178,12 @@ function drawMeta(meta: HTMLElement, e: EventSummary): void {
   replace(meta, pairs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
 
-function taskRunCard(run: TaskRun): HTMLElement {
+/** One task run; the task's name when it still exists (a deleted task's runs keep its id). */
+function taskRunCard(run: TaskRun, taskName: string | undefined): HTMLElement {
   return h(
     'section',
     { class: 'card task-run', 'aria-label': `Task run ${run.id}` },
-    h('h3', {}, 'Task ', h('a', { href: `#/tasks/${seg(run.task_id)}` }, run.task_id.slice(0, 8)), ' ', badge(run.status)),
+    h('h3', {}, 'Task ', h('a', { href: `#/tasks/${seg(run.task_id)}` }, taskName ?? run.task_id.slice(0, 8)), ' ', badge(run.status)),
     h('p', { class: 'muted' }, `Attempts: ${run.attempts}. Started `, when(run.started_at), ', finished ', when(run.finished_at), '.'),
     run.error ? h('p', { class: 'error' }, 'Error: ', run.error) : null,
     h('h4', {}, `Logs (${run.logs.length})`),
