@@ -293,7 +293,9 @@ export function parseListRequest(params: URLSearchParams): ListRequest {
   }
   const sinceId = params.get('since_id');
   if (sinceId !== null) {
-    if (/^\d{1,15}$/.test(sinceId.trim())) filter.afterId = Number(sinceId.trim());
+    // Ids reach 16 digits (below 2^53); any int64 is accepted, and one beyond every id clamps to
+    // the largest safe integer, which no id exceeds.
+    if (/^\d{1,19}$/.test(sinceId.trim())) filter.afterId = Math.min(Number(sinceId.trim()), Number.MAX_SAFE_INTEGER);
     else errors['since_id'] = 'must be a non-negative integer';
   }
   if (Object.keys(errors).length > 0) throw shopifyError(400, errors, 'bad_request');
