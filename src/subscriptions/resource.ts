@@ -293,9 +293,9 @@ export function parseListRequest(params: URLSearchParams): ListRequest {
   }
   const sinceId = params.get('since_id');
   if (sinceId !== null) {
-    // Ids reach 2^53 - 1 (16 digits); a larger number names no id, so it is refused, not rounded.
-    const id = /^\d{1,16}$/.test(sinceId.trim()) ? Number(sinceId.trim()) : Number.NaN;
-    if (Number.isSafeInteger(id)) filter.afterId = id;
+    // Ids reach 16 digits (below 2^53); any int64 is accepted, and one beyond every id clamps to
+    // the largest safe integer, which no id exceeds.
+    if (/^\d{1,19}$/.test(sinceId.trim())) filter.afterId = Math.min(Number(sinceId.trim()), Number.MAX_SAFE_INTEGER);
     else errors['since_id'] = 'must be a non-negative integer';
   }
   if (Object.keys(errors).length > 0) throw shopifyError(400, errors, 'bad_request');

@@ -197,7 +197,7 @@ const toRun = (row: TaskRunRow): TaskRunRecord => ({
   runAt: row.run_at,
   attempts: row.attempts,
   logs: parseExactJson(row.logs) as unknown[],
-  errors: JSON.parse(row.errors) as unknown[],
+  errors: parseExactJson(row.errors) as unknown[],
   error: row.error,
   renderedAt: row.rendered_at,
   startedAt: row.started_at,

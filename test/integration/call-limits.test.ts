@@ -13,7 +13,7 @@ import { setAbstractFetchFunc } from '@shopify/shopify-api/runtime';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { CallLimits } from '../../src/limits/call-limits';
 import { callLimitsName, spendGraphqlCost, refundGraphqlCost } from '../../src/limits/limits';
-import { call, createShopWithApp } from '../helpers';
+import { call, callWithEnv, createShopWithApp } from '../helpers';
 
 // spec/shopify-webhooks.md, "Call limits": per app and shop, exact shared state (a Durable Object),
 // REST 40 calls leaking 2 a second, 429 with Retry-After: 2.0 and Shopify's body; GraphQL spends
@@ -103,6 +103,21 @@ describe('REST call limits', () => {
     const res = await count(other.token);
     expect(res.status).toBe(200);
     expect(res.headers.get('x-shopify-shop-api-call-limit')).toBe('1/40');
+  });
+
+  it('serves calls unmetered (no header, no 5xx) when the limiter cannot be reached', async () => {
+    const unreachable = {
+      ...env.CALL_LIMITS,
+      idFromName: (name: string) => env.CALL_LIMITS.idFromName(name),
+      get: () => {
+        throw new Error('simulated: Durable Object unavailable');
+      },
+    } as unknown as Env['CALL_LIMITS'];
+    const res = await callWithEnv({ ...env, CALL_LIMITS: unreachable }, `/admin/api/${V}/webhooks/count.json`, {
+      headers: { 'x-shopify-access-token': app.token },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-shopify-shop-api-call-limit')).toBeNull();
   });
 
   it('does not meter or mark answers to unauthenticated calls', async () => {

@@ -171,6 +171,21 @@ describe('ingress JSON bodies with ids above 2^53', () => {
   });
 });
 
+describe('hostile number-bearing JSON', () => {
+  it('a body nested far past the depth limit around a big number is unparsable, never a 5xx', async () => {
+    const shop = await createShopWithApp();
+    const webhookId = await createWebhook(shop.token, { topic: 'user/order/deep' });
+    const depth = 100_000;
+    const body = '['.repeat(depth) + ORDER_ID + ']'.repeat(depth);
+    const res = await postWebhook(webhookId, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(204);
+    const stored = await waitForEvent(res.headers.get('x-request-id')!);
+    const row = await env.DB.prepare('SELECT data FROM events WHERE id = ?1').bind(stored.id).first<{ data: string }>();
+    // Unparsable bodies are kept as their text (spec/ingress.md, rule 1).
+    expect(JSON.parse(row!.data)).toBe(body);
+  });
+});
+
 describe('management API input with ids above 2^53', () => {
   it('PUT /api/v1/cache/{key} keeps the digits of the value (and 60.0 still reads as seconds)', async () => {
     const shop = await createShopWithApp();

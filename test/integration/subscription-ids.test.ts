@@ -74,6 +74,32 @@ describe('subscription ids', () => {
     expect(two!.id).not.toBe(one!.id);
   });
 
+  it('of 16 digits work as since_id and in paths', async () => {
+    const app = await createShopWithApp();
+    let draws = 0;
+    const real = crypto.getRandomValues.bind(crypto);
+    // The first id drawn at the top of the range: base 2^52 - 1, step 1 → 2^52 (16 digits).
+    const drawn = (array: Uint32Array): Uint32Array => {
+      if (++draws === 1) {
+        array.set([2 ** 20 - 1, 2 ** 32 - 1, 0]);
+        return array;
+      }
+      return real(array);
+    };
+    vi.spyOn(crypto, 'getRandomValues').mockImplementation(drawn as typeof crypto.getRandomValues);
+    const first = await create(app.token, 'https://wide.example.com/1');
+    const second = await create(app.token, 'https://wide.example.com/2');
+    expect(first).toBe(2 ** 52);
+    expect(String(second)).toHaveLength(16);
+    const headers = { 'x-shopify-access-token': app.token };
+    const since = await call(`/admin/api/${V}/webhooks.json?since_id=${first}`, { headers });
+    expect(since.status).toBe(200);
+    expect((await since.json<{ webhooks: { id: number }[] }>()).webhooks.map((w) => w.id)).toEqual([second]);
+    const beyond = await call(`/admin/api/${V}/webhooks.json?since_id=9223372036854775807`, { headers });
+    expect(await beyond.json()).toEqual({ webhooks: [] });
+    expect((await call(`/admin/api/${V}/webhooks/${second}.json`, { headers })).status).toBe(200);
+  });
+
   it('still report a taken topic and address as taken, not as an id collision', async () => {
     const a = await createShopWithApp();
     const write: SubscriptionWrite = { address: 'https://y.example.com/', topic: 'orders/create', format: 'json', fields: [], metafieldNamespaces: [] };
