@@ -52,6 +52,13 @@ export const QUEUE_NAMES = {
 export const EVENTS_RETRY_BASE_DELAY_SECONDS = 5;
 /** Ceiling of the events-queue retry delay. */
 export const EVENTS_RETRY_MAX_DELAY_SECONDS = 300;
+/** Largest number of messages one queue `sendBatch` takes (Cloudflare Queues: 100). */
+export const QUEUE_SEND_BATCH_MAX_MESSAGES = 100;
+/**
+ * Largest total body size of one `sendBatch`, with room under Cloudflare Queues' 256 KB per batch
+ * for the per-message overhead.
+ */
+export const QUEUE_SEND_BATCH_MAX_BYTES = 200_000;
 /** Pending events the cron sweep enqueues per run (a queue `sendBatch` takes at most 100). */
 export const SWEEP_BATCH_SIZE = 100;
 /** Events deleted by retention per cron run, so one run never holds D1 for long. */
@@ -131,6 +138,17 @@ export const ACTION_RETRY_DELAYS_SECONDS = [30, 60, 150, 300] as const;
 export const MAX_ACTION_ATTEMPTS = ACTION_RETRY_DELAYS_SECONDS.length + 1;
 /** Task runs executed at once by one consumer invocation. */
 export const TASK_RUN_CONCURRENCY = 8;
+/**
+ * Most statements in one D1 transaction (`db.batch`) of a consumer batch's runs. A batch of 100
+ * one-action runs needs about 300; larger batches are split into several transactions, each
+ * holding whole runs, so a single transaction never holds D1's one writer for long.
+ */
+export const D1_BATCH_MAX_STATEMENTS = 500;
+/**
+ * Largest JSON text (UTF-16 code units, counted twice for safety) bound as the rows parameter of
+ * one bulk insert; D1 caps a string at 2,000,000 bytes.
+ */
+export const ROWS_PARAM_MAX_CHARS = 1_000_000;
 /** Task runs the cron sweep hands to the queue per run. */
 export const TASK_RUN_SWEEP_BATCH_SIZE = 100;
 /** Timeout of one `http` action request. */
@@ -147,5 +165,17 @@ export const MAX_CACHE_VALUE_BYTES = 262_144;
 export const MAX_CACHE_TTL_SECONDS = 5_184_000;
 /** KV's smallest `expirationTtl`; shorter entries carry their own expiry in KV metadata. */
 export const KV_MIN_TTL_SECONDS = 60;
+/**
+ * KV copies written at once by one consumer invocation. A Worker invocation keeps at most 6
+ * connections open and queues the rest.
+ */
+export const KV_COPY_CONCURRENCY = 6;
+/**
+ * First delay of a `cache-copy` message after a KV write failed; doubles per retry. KV accepts
+ * one write per second to the same key, so 2 s clears the window that refused the write.
+ */
+export const CACHE_RECOPY_BASE_DELAY_SECONDS = 2;
+/** Ceiling of the re-copy delay. */
+export const CACHE_RECOPY_MAX_DELAY_SECONDS = 60;
 /** Expired cache entries deleted per cron run. */
 export const CACHE_EXPIRY_DELETE_BATCH_SIZE = 1_000;

@@ -91,6 +91,16 @@ export async function findShop(db: D1Database, shopId: string): Promise<ShopReco
   return row && toShop(row);
 }
 
+/** Several shops at once (a consumer batch's shops, for rendering). */
+export async function findShops(db: D1Database, shopIds: readonly string[]): Promise<ShopRecord[]> {
+  if (shopIds.length === 0) return [];
+  const { results } = await db
+    .prepare(`SELECT ${SHOP_SELECT} FROM shops WHERE id IN (SELECT value FROM json_each(?1))`)
+    .bind(JSON.stringify(shopIds))
+    .all<ShopRow>();
+  return results.map(toShop);
+}
+
 /** Shops ordered by creation, after `cursor`, at most `limit` rows. */
 export async function listShops(
   db: D1Database,

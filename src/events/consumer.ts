@@ -1,3 +1,4 @@
+import { consumeCacheCopies } from '../cache/copies';
 import { EVENTS_RETRY_BASE_DELAY_SECONDS, EVENTS_RETRY_MAX_DELAY_SECONDS } from '../env';
 import { describeError, log } from '../log';
 import { parseQueueMessage } from '../queue/messages';
@@ -34,6 +35,7 @@ interface Work {
 export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const work: Work[] = [];
   const taskRuns: { message: Message<unknown>; runId: string }[] = [];
+  const copies: { message: Message<unknown>; ref: { shopId: string; key: string } }[] = [];
   for (const message of batch.messages) {
     const body = parseQueueMessage(message.body);
     if (body === null) {
@@ -44,11 +46,16 @@ export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env)
       taskRuns.push({ message, runId: body.runId });
       continue;
     }
+    if (body.kind === 'cache-copy') {
+      copies.push({ message, ref: { shopId: body.shopId, key: body.key } });
+      continue;
+    }
     work.push({
       message,
       item: body.kind === 'event' ? { event: body.event } : { eventId: body.eventId },
     });
   }
+  await consumeCacheCopies(env, copies);
   for (const { message, runId } of taskRuns) await consumeTaskRunMessage(env, message, runId);
   if (work.length === 0) return;
 

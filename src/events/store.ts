@@ -80,6 +80,11 @@ export async function insertEvent(
   await insertStatement(db, event, status, null).run();
 }
 
+/** The statement of `insertEvent(…, 'pending')`, for a batch's transaction. */
+export function insertPendingEventStatement(db: D1Database, event: EventEnvelope): D1PreparedStatement {
+  return insertStatement(db, event, 'pending', null);
+}
+
 /** Turns a `queued` event back into `pending` when its queue message could not be sent. */
 export async function markEventPending(db: D1Database, eventId: string): Promise<void> {
   await db
@@ -318,6 +323,30 @@ export async function findShopEvent(
     .bind(id, shopId)
     .first<EventRow>();
   return row && toEvent(row);
+}
+
+/**
+ * How many ancestors each event has (0 for none), counting at most `limit` generations, for many
+ * events in one query; events with no row are left out.
+ */
+export async function loadEventDepths(
+  db: D1Database,
+  ids: readonly string[],
+  limit: number,
+): Promise<Map<string, number>> {
+  if (ids.length === 0) return new Map();
+  const { results } = await db
+    .prepare(
+      `WITH RECURSIVE chain (start, parent_id, n) AS (
+         SELECT id, parent_id, 0 FROM events WHERE id IN (SELECT value FROM json_each(?1))
+         UNION ALL
+         SELECT chain.start, e.parent_id, chain.n + 1 FROM events e JOIN chain ON e.id = chain.parent_id
+         WHERE chain.n < ?2)
+       SELECT start, max(n) AS depth FROM chain GROUP BY start`,
+    )
+    .bind(JSON.stringify(ids), limit)
+    .all<{ start: string; depth: number }>();
+  return new Map(results.map((r) => [r.start, r.depth]));
 }
 
 /**

@@ -13,6 +13,7 @@ import { loadEventAncestors, loadEvents } from '../events/store';
 import { describeError, log } from '../log';
 import type { QueueMessage } from '../queue/messages';
 import { nowIso } from '../time';
+import { runDueRunsTogether, type DueRun } from './batch';
 import { renderTask, type CacheReader } from './engine';
 import type { ActionType } from './output';
 import { eventVariable, renderScope, shopVariable } from './scope';
@@ -96,7 +97,21 @@ export async function runTasksForEvents(env: Env, events: readonly EventRecord[]
   const shops = new Map<string, Promise<ShopRecord | null>>();
   const due = runs.filter((r) => r.status === 'running');
   const later = runs.filter((r) => r.status === 'scheduled' && r.wake === 'queue');
-  await eachLimited(due, TASK_RUN_CONCURRENCY, async (run) => {
+  const fresh: DueRun[] = [];
+  const resumed: TaskRunRecord[] = [];
+  for (const run of due) {
+    const known = byRun.get(`${run.eventId}|${run.taskId}|${run.delaySeconds}`);
+    if (run.renderedAt === null && known) fresh.push({ run, ...known });
+    else resumed.push(run);
+  }
+  try {
+    await runDueRunsTogether(env, fresh, failed);
+  } catch (err) {
+    log.error('task runs could not be performed; retrying their events', describeError(err));
+    for (const d of fresh) failed.add(d.run.eventId);
+  }
+  // A redelivered event whose run was already rendered resumes where it stopped.
+  await eachLimited(resumed, TASK_RUN_CONCURRENCY, async (run) => {
     const known = byRun.get(`${run.eventId}|${run.taskId}|${run.delaySeconds}`);
     try {
       await advanceTaskRun(env, run, { ...known, shops });
@@ -180,7 +195,7 @@ async function advanceTaskRun(env: Env, run: TaskRunRecord, known: Known): Promi
 }
 
 /** `cache["key"]` in scripts: the live value from D1 (the truth), memoised for the render. */
-function cacheReader(env: Env, shopId: string): CacheReader {
+export function cacheReader(env: Env, shopId: string): CacheReader {
   const seen = new Map<string, Promise<unknown>>();
   return (key) => {
     let value = seen.get(key);
@@ -192,7 +207,8 @@ function cacheReader(env: Env, shopId: string): CacheReader {
   };
 }
 
-async function eventDepth(env: Env, eventId: string): Promise<number> {
+/** Ancestors of an event (at most MAX_EVENT_DEPTH), for `event` actions. */
+export async function eventDepth(env: Env, eventId: string): Promise<number> {
   const [event] = await loadEvents(env.DB, [eventId]);
   if (!event?.parentId) return 0;
   return (await loadEventAncestors(env.DB, event.parentId, MAX_EVENT_DEPTH)).length;
@@ -203,7 +219,7 @@ async function eventDepth(env: Env, eventId: string): Promise<number> {
  * reschedules the run (the remaining actions wait behind it, keeping the order); after the last
  * action the run is finished in the same transaction as that action's record.
  */
-async function performActions(
+export async function performActions(
   env: Env,
   run: TaskRunRecord,
   actions: readonly ActionRunRecord[],
@@ -257,7 +273,7 @@ async function performActions(
 }
 
 /** Runs `fn` over `items` with at most `limit` at once; every promise is awaited. */
-async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await fn(items[next++]!);

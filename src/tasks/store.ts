@@ -501,3 +501,109 @@ export async function failAbandonedTaskRun(db: D1Database, id: string, error: st
     .bind(id, error, now)
     .run();
 }
+
+// ── set-based recording (a consumer batch's runs in one transaction) ─────────────────────────
+
+/** An action run written whole: its outcome already known when the batch commits. */
+export interface ActionRunInsert {
+  id: string;
+  taskRunId: string;
+  position: number;
+  type: string;
+  options: unknown;
+  meta: unknown;
+  status: RunStatus;
+  /** 1 when performed in this transaction, 0 when left for later. */
+  attempts: number;
+  result: unknown;
+  error: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  createdAt: string;
+}
+
+/**
+ * Inserts many action runs with one statement (rows travel as one JSON parameter), so the number
+ * of statements in a batch does not grow with the actions its runs asked for.
+ */
+export function insertActionRunsStatement(db: D1Database, rows: readonly ActionRunInsert[]): D1PreparedStatement {
+  const json = JSON.stringify(
+    rows.map((r) => [
+      r.id, r.taskRunId, r.position, r.type, JSON.stringify(r.options),
+      r.meta === null || r.meta === undefined ? null : JSON.stringify(r.meta), r.status, r.attempts,
+      r.status === 'succeeded' ? JSON.stringify(r.result ?? null) : null, r.error, r.startedAt, r.finishedAt,
+      r.createdAt,
+    ]),
+  );
+  const col = (i: number) => `json_extract(value, '$[${i}]')`;
+  return db
+    .prepare(
+      `INSERT INTO action_runs (${ACTION_COLUMNS.replace('next_attempt_at, ', '')})
+       SELECT ${[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map(col).join(', ')} FROM json_each(?1) WHERE true
+       ON CONFLICT (task_run_id, position) DO NOTHING`,
+    )
+    .bind(json);
+}
+
+/**
+ * Records a counter action (incr, decr, …) performed by the statement just before it in the same
+ * transaction: its result is the entry's value now, or — when the live value was not an integer,
+ * so the counter statement changed nothing — it failed with `notIntegerError`.
+ */
+export function insertCounterActionRunStatement(
+  db: D1Database,
+  row: Omit<ActionRunInsert, 'status' | 'result' | 'error' | 'attempts'>,
+  cache: { shopId: string; key: string; now: string },
+  notIntegerError: string,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO action_runs (${ACTION_COLUMNS.replace('next_attempt_at, ', '')})
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6,
+              CASE WHEN c.t = 'integer' THEN 'succeeded' ELSE 'failed' END, 1,
+              CASE WHEN c.t = 'integer' THEN c.v END,
+              CASE WHEN c.t = 'integer' THEN NULL ELSE ?7 END,
+              ?8, ?9, ?10
+       FROM (SELECT json_type(value) AS t, value AS v FROM cache_entries
+             WHERE shop_id = ?11 AND key = ?12 AND expires_at > ?13
+             UNION ALL SELECT NULL, NULL LIMIT 1) AS c
+       WHERE true
+       ON CONFLICT (task_run_id, position) DO NOTHING`,
+    )
+    .bind(
+      row.id, row.taskRunId, row.position, row.type, JSON.stringify(row.options),
+      row.meta === null || row.meta === undefined ? null : JSON.stringify(row.meta),
+      notIntegerError, row.startedAt, row.finishedAt, row.createdAt, cache.shopId, cache.key, cache.now,
+    );
+}
+
+/**
+ * Records a run's rendering (logs, rendered_at). With `finish`, the run also ends: succeeded when
+ * none of its `total` action runs failed, else failed with how many did — counted in SQL, since a
+ * counter's outcome is only known inside the transaction.
+ */
+export function recordRenderedRunStatement(
+  db: D1Database,
+  id: string,
+  logs: unknown[],
+  finish: { total: number } | null,
+  now: string,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE task_runs SET rendered_at = ?2, logs = ?3, updated_at = ?2,
+         status = CASE WHEN ?4 = 0 THEN status
+                       WHEN f.n = 0 THEN 'succeeded' ELSE 'failed' END,
+         error = CASE WHEN ?4 = 0 THEN error
+                      WHEN f.n = 0 THEN NULL ELSE f.n || ' of ' || CAST(?5 AS INTEGER) || ' actions failed.' END,
+         finished_at = CASE WHEN ?4 = 0 THEN finished_at ELSE ?2 END
+       FROM (SELECT count(*) AS n FROM action_runs WHERE task_run_id = ?1 AND status = 'failed') AS f
+       WHERE id = ?1`,
+    )
+    .bind(id, now, JSON.stringify(logs), finish === null ? 0 : 1, finish?.total ?? 0);
+}
+
+/** Runs statements in one transaction and returns each one's result. */
+export async function runTransaction(db: D1Database, statements: D1PreparedStatement[]): Promise<D1Result[]> {
+  return statements.length === 0 ? [] : db.batch(statements);
+}

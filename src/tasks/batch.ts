@@ -1,0 +1,347 @@
+import { performEcho } from '../actions/echo';
+import { planCacheAction } from '../actions/cache';
+import { planEventAction } from '../actions/event';
+import { findShops, type ShopRecord } from '../admin/store';
+import { CacheInputError, cacheWriteStatement, counterNotIntegerMessage, type CacheWrite } from '../cache/cache';
+import { afterCacheCommit, type CacheKeyRef } from '../cache/copies';
+import { liveCacheEntriesOf, liveCacheEntriesStatement, type CacheEntryRecord } from '../cache/store';
+import {
+  D1_BATCH_MAX_STATEMENTS,
+  MAX_EVENT_DEPTH,
+  MAX_INLINE_EVENT_CHARS,
+  QUEUE_SEND_BATCH_MAX_BYTES,
+  QUEUE_SEND_BATCH_MAX_MESSAGES,
+  ROWS_PARAM_MAX_CHARS,
+  TASK_RUN_CONCURRENCY,
+} from '../env';
+import type { EventRecord } from '../events/model';
+import { insertPendingEventStatement, loadEventAncestors, loadEventDepths } from '../events/store';
+import { describeError, log } from '../log';
+import type { EventEnvelope, EventsMessage } from '../queue/messages';
+import { nowIso } from '../time';
+import { renderTask } from './engine';
+import { cacheReader, eachLimited, eventDepth, performActions } from './runner';
+import { eventVariable, renderScope, shopVariable } from './scope';
+import {
+  finishTaskRunStatement,
+  insertActionRunsStatement,
+  insertCounterActionRunStatement,
+  listActionRuns,
+  recordRenderedRunStatement,
+  runTransaction,
+  type ActionRunInsert,
+  type TaskRecord,
+  type TaskRunRecord,
+} from './store';
+
+/**
+ * Set-based task runs for one consumer batch (issue 13): every due run is rendered, then the
+ * leading actions that touch only D1 and the queue (`cache`, `echo`, `event`) of all runs are
+ * performed and recorded in one D1 transaction, so a batch costs a fixed number of D1 round trips
+ * however many runs it holds. What follows a run's first `http` action (or an `event` too large
+ * to travel in a message) is performed afterwards by the one-at-a-time path, runs in parallel
+ * under TASK_RUN_CONCURRENCY, keeping each run's order.
+ */
+
+/** A run due now, with the records the consumer already holds. */
+export interface DueRun {
+  run: TaskRunRecord;
+  event: EventRecord;
+  task: TaskRecord;
+}
+
+/** Everything one run puts into the batch's transaction. */
+interface RunPlan {
+  run: TaskRunRecord;
+  /** Cache writes and counter records, in the run's order. */
+  ordered: D1PreparedStatement[];
+  /** Action runs whose outcome is known before the transaction. */
+  rows: ActionRunInsert[];
+  /** The run's own record (rendering and, unless actions remain, its end). */
+  finish: D1PreparedStatement;
+  touched: CacheKeyRef[];
+  children: { event: EventEnvelope; delaySeconds: number }[];
+  /** Actions remain for the one-at-a-time path: the event's depth (for `event` actions) and the logs. */
+  remainder: { depth: number | undefined; logs: unknown[] } | null;
+}
+
+/**
+ * Runs the due runs of a batch. Adds to `failed` the event ids whose runs could not be recorded
+ * (their messages are retried; runs are idempotent on event and task).
+ */
+export async function runDueRunsTogether(env: Env, due: readonly DueRun[], failed: Set<string>): Promise<void> {
+  if (due.length === 0) return;
+  const shops = new Map((await findShops(env.DB, [...new Set(due.map((d) => d.run.shopId))])).map((s) => [s.id, s]));
+  const rendered: Rendered[] = [];
+  await eachLimited(due, TASK_RUN_CONCURRENCY, async (d) => {
+    try {
+      rendered.push(await render(env, d, shops.get(d.run.shopId) ?? null));
+    } catch (err) {
+      log.error('task run could not be rendered; retrying its event', { runId: d.run.id, ...describeError(err) });
+      failed.add(d.run.eventId);
+    }
+  });
+  const depths = await depthsFor(env, rendered);
+  const plans = rendered.map((r) => planRun(env.DB, r, depths));
+  await sendChildren(env, plans);
+  const committed = await commitRunPlans(env, plans, failed);
+  await continueRemainders(env, committed.filter((p) => p.remainder !== null), failed);
+}
+
+interface Rendered {
+  due: DueRun;
+  outcome: Awaited<ReturnType<typeof renderTask>>;
+  /** Ancestors loaded for `parent`, when the script names it. */
+  ancestors: EventRecord[] | null;
+}
+
+async function render(env: Env, { run, event, task }: DueRun, shop: ShopRecord | null): Promise<Rendered> {
+  // Ancestors cost a query; a script that never names `parent` cannot see them.
+  const needsAncestors = event.parentId !== null && /\bparent\b/.test(task.script);
+  const ancestors = needsAncestors ? await loadEventAncestors(env.DB, event.parentId!, MAX_EVENT_DEPTH) : null;
+  const scope = renderScope(task, eventVariable(event, ancestors ?? []), shopVariable(shop, run.shopId));
+  const outcome = await renderTask(task.script, scope, cacheReader(env, run.shopId));
+  return { due: { run, event, task }, outcome, ancestors };
+}
+
+/** Depths of the events whose runs create child events, in one query when any is unknown. */
+async function depthsFor(env: Env, rendered: readonly Rendered[]): Promise<Map<string, number>> {
+  const depths = new Map<string, number>();
+  const unknown = new Set<string>();
+  for (const { due, outcome, ancestors } of rendered) {
+    if (!outcome.ok || !outcome.actions.some((a) => a.type === 'event')) continue;
+    if (due.event.parentId === null) depths.set(due.event.id, 0);
+    else if (ancestors !== null) depths.set(due.event.id, ancestors.length);
+    else unknown.add(due.event.id);
+  }
+  for (const [id, depth] of await loadEventDepths(env.DB, [...unknown], MAX_EVENT_DEPTH)) depths.set(id, depth);
+  return depths;
+}
+
+/** Types performed inside the batch's transaction: they touch only D1 and the queue. */
+const IN_TRANSACTION = new Set(['cache', 'echo', 'event']);
+
+function planRun(db: D1Database, { due, outcome }: Rendered, depths: Map<string, number>): RunPlan {
+  const { run, event } = due;
+  const now = nowIso();
+  const plan: RunPlan = { run, ordered: [], rows: [], finish: null!, touched: [], children: [], remainder: null };
+  const fail = (error: string, logs: unknown[] = [], errors: unknown[] = []) => {
+    plan.finish = finishTaskRunStatement(db, run.id, { status: 'failed', logs, errors, error }, now);
+    return plan;
+  };
+  if (!outcome.ok) return fail(outcome.error);
+  if (outcome.errors.length > 0) {
+    return fail('The task rendered an error, so none of its actions were performed.', outcome.logs, outcome.errors);
+  }
+  if (outcome.actions.length === 0) {
+    plan.finish = finishTaskRunStatement(db, run.id, { status: 'succeeded', logs: outcome.logs, errors: [], error: null }, now);
+    return plan;
+  }
+  const depth = depths.get(event.id);
+  const nowMs = Date.parse(now);
+  let inline = true;
+  for (const [position, action] of outcome.actions.entries()) {
+    const base = {
+      id: crypto.randomUUID(), taskRunId: run.id, position, type: action.type, options: action.options,
+      meta: action.meta ?? null, createdAt: now,
+    };
+    const known = (status: 'succeeded' | 'failed', result: unknown, error: string | null) =>
+      plan.rows.push({ ...base, status, attempts: 1, result, error, startedAt: now, finishedAt: now });
+    inline &&= IN_TRANSACTION.has(action.type);
+    if (inline && action.type === 'event') {
+      const child = planEventAction({ shopId: run.shopId, eventId: event.id, depth: depth ?? 0 }, action.options);
+      // An event too large for a message is stored in D1 first: left to the one-at-a-time path.
+      if (child.ok && child.event.dataJson.length > MAX_INLINE_EVENT_CHARS) inline = false;
+      else if (child.ok) {
+        plan.children.push({ event: child.event, delaySeconds: child.delaySeconds });
+        known('succeeded', child.event.id, null);
+      } else known('failed', null, child.outcome.ok ? null : child.outcome.error);
+    }
+    if (!inline) {
+      plan.rows.push({ ...base, status: 'scheduled', attempts: 0, result: null, error: null, startedAt: null, finishedAt: null });
+      continue;
+    }
+    if (action.type === 'echo') {
+      const result = performEcho(action.options);
+      if (result.ok) known('succeeded', result.result, null);
+      else known('failed', null, result.error);
+    } else if (action.type === 'cache') {
+      let write: CacheWrite;
+      try {
+        write = planCacheAction(run.shopId, action.options, nowMs);
+      } catch (err) {
+        if (!(err instanceof CacheInputError)) throw err;
+        known('failed', null, err.message);
+        continue;
+      }
+      const key = write.kind === 'set' ? write.entry.key : write.key;
+      plan.touched.push({ shopId: run.shopId, key });
+      plan.ordered.push(cacheWriteStatement(db, write));
+      if (write.kind === 'add') {
+        plan.ordered.push(insertCounterActionRunStatement(
+          db, { ...base, startedAt: now, finishedAt: now }, { shopId: run.shopId, key, now },
+          counterNotIntegerMessage(key),
+        ));
+      } else known('succeeded', write.kind === 'set' ? write.result : null, null);
+    }
+  }
+  const total = outcome.actions.length;
+  if (!inline) plan.remainder = { depth, logs: outcome.logs };
+  plan.finish = recordRenderedRunStatement(db, run.id, outcome.logs, inline ? { total } : null, now);
+  return plan;
+}
+
+/**
+ * Sends the child events of every plan with as few `sendBatch` calls as the queue's limits allow,
+ * before the transaction records them as made. A chunk the queue refused is stored `pending` in
+ * that transaction instead, for the cron sweep (as ingress does when the queue is down).
+ */
+async function sendChildren(env: Env, plans: RunPlan[]): Promise<void> {
+  const all = plans.flatMap((p) => p.children.map((c) => ({ plan: p, ...c })));
+  let start = 0;
+  while (start < all.length) {
+    let end = start;
+    let bytes = 0;
+    // A v8-serialized string takes at most 2 bytes per code unit; 512 bytes covers the envelope.
+    while (end < all.length && end - start < QUEUE_SEND_BATCH_MAX_MESSAGES) {
+      const size = all[end]!.event.dataJson.length * 2 + 512;
+      if (end > start && bytes + size > QUEUE_SEND_BATCH_MAX_BYTES) break;
+      bytes += size;
+      end++;
+    }
+    const chunk = all.slice(start, end);
+    start = end;
+    try {
+      await env.EVENTS.sendBatch(
+        chunk.map(({ event, delaySeconds }) => ({
+          body: { kind: 'event', event } satisfies EventsMessage,
+          contentType: 'v8' as const,
+          ...(delaySeconds > 0 ? { delaySeconds } : {}),
+        })),
+      );
+    } catch (err) {
+      log.warn('child events not queued; storing them as pending', { count: chunk.length, ...describeError(err) });
+      for (const { plan, event } of chunk) plan.ordered.push(insertPendingEventStatement(env.DB, event));
+    }
+  }
+}
+
+/**
+ * The one place where a consumer batch's task runs and cache writes are committed to D1: whole
+ * runs in transactions of at most D1_BATCH_MAX_STATEMENTS statements (one for a batch of 100
+ * one-action runs). A transaction that fails is retried run by run, so one bad run cannot hold
+ * back the rest; runs that still fail have their events retried. Right after the commit,
+ * `afterCacheCommit` copies the cache keys written to KV. Returns the plans committed.
+ */
+async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed: Set<string>): Promise<RunPlan[]> {
+  const committed: RunPlan[] = [];
+  const live = new Map<string, { ref: CacheKeyRef; entry: CacheEntryRecord | null }>();
+  const commit = async (group: RunPlan[]) => {
+    const touched = group.flatMap((p) => p.touched);
+    const statements = [
+      ...group.flatMap((p) => p.ordered),
+      ...rowsStatements(env.DB, group.flatMap((p) => p.rows)),
+      ...group.map((p) => p.finish),
+    ];
+    if (touched.length > 0) {
+      statements.push(liveCacheEntriesStatement(env.DB, touched.map((t) => [t.shopId, t.key] as const), nowIso()));
+    }
+    const results = await runTransaction(env.DB, statements);
+    const entries = touched.length > 0 ? liveCacheEntriesOf(results.at(-1)!) : [];
+    const byId = new Map(entries.map((e) => [`${e.shopId}\n${e.key}`, e]));
+    for (const ref of touched) {
+      const id = `${ref.shopId}\n${ref.key}`;
+      live.set(id, { ref, entry: byId.get(id) ?? null });
+    }
+    committed.push(...group);
+  };
+  for (const group of groupsOfStatements(plans)) {
+    try {
+      await commit(group);
+    } catch (err) {
+      if (group.length === 1) {
+        log.error('task run could not be recorded; retrying its event', { runId: group[0]!.run.id, ...describeError(err) });
+        failed.add(group[0]!.run.eventId);
+        continue;
+      }
+      log.warn('batch of task runs could not be recorded; recording them one by one', {
+        count: group.length,
+        ...describeError(err),
+      });
+      for (const plan of group) {
+        try {
+          await commit([plan]);
+        } catch (e) {
+          log.error('task run could not be recorded; retrying its event', { runId: plan.run.id, ...describeError(e) });
+          failed.add(plan.run.eventId);
+        }
+      }
+    }
+  }
+  const values = [...live.values()];
+  await afterCacheCommit(env, values.map((v) => v.ref), values.flatMap((v) => (v.entry ? [v.entry] : [])));
+  return committed;
+}
+
+/** Known action runs as few bulk inserts as the size of one bound parameter allows. */
+function rowsStatements(db: D1Database, rows: readonly ActionRunInsert[]): D1PreparedStatement[] {
+  const statements: D1PreparedStatement[] = [];
+  let chunk: ActionRunInsert[] = [];
+  let chars = 0;
+  for (const row of rows) {
+    // Options dominate a row's size; results of `echo` and `event` are the options or an id.
+    const size = 2 * JSON.stringify(row.options ?? null).length + 512;
+    if (chunk.length > 0 && chars + size > ROWS_PARAM_MAX_CHARS) {
+      statements.push(insertActionRunsStatement(db, chunk));
+      chunk = [];
+      chars = 0;
+    }
+    chunk.push(row);
+    chars += size;
+  }
+  if (chunk.length > 0) statements.push(insertActionRunsStatement(db, chunk));
+  return statements;
+}
+
+/** Consecutive runs grouped so each group's transaction stays within D1_BATCH_MAX_STATEMENTS. */
+function groupsOfStatements(plans: readonly RunPlan[]): RunPlan[][] {
+  const groups: RunPlan[][] = [];
+  let group: RunPlan[] = [];
+  let count = 2; // the bulk insert of known action runs and the read of the keys written
+  for (const plan of plans) {
+    const size = plan.ordered.length + 2;
+    if (group.length > 0 && count + size > D1_BATCH_MAX_STATEMENTS) {
+      groups.push(group);
+      group = [];
+      count = 2;
+    }
+    group.push(plan);
+    count += size;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
+
+/** Performs what remains of runs after their first `http` action, one action at a time per run. */
+async function continueRemainders(env: Env, plans: readonly RunPlan[], failed: Set<string>): Promise<void> {
+  if (plans.length === 0) return;
+  let actions: Awaited<ReturnType<typeof listActionRuns>>;
+  try {
+    actions = await listActionRuns(env.DB, plans.map((p) => p.run.id));
+  } catch (err) {
+    log.error('action runs could not be read; retrying their events', describeError(err));
+    for (const p of plans) failed.add(p.run.eventId);
+    return;
+  }
+  await eachLimited(plans, TASK_RUN_CONCURRENCY, async ({ run, remainder }) => {
+    const own = actions.filter((a) => a.taskRunId === run.id);
+    const known = remainder?.depth;
+    const depthOf = known === undefined ? () => eventDepth(env, run.eventId) : async () => known;
+    try {
+      await performActions(env, run, own, remainder?.logs ?? [], depthOf);
+    } catch (err) {
+      log.error('task run could not be recorded; retrying its event', { runId: run.id, ...describeError(err) });
+      failed.add(run.eventId);
+    }
+  });
+}
