@@ -427,3 +427,18 @@ export async function isAppSubscription(db: D1Database, appId: string, subscript
     .first<{ found: number }>();
   return row !== null;
 }
+
+/**
+ * Deletes up to `limit` deliveries that finished (succeeded or failed) before `cutoff`, oldest
+ * first, with their attempts, in one transaction. Pending deliveries are never touched. Returns
+ * how many deliveries went.
+ */
+export async function deleteDeliveriesFinishedBefore(db: D1Database, cutoff: string, limit: number): Promise<number> {
+  const oldest = `SELECT id FROM deliveries WHERE finished_at IS NOT NULL AND finished_at < ?1
+                  AND status IN ('succeeded', 'failed') ORDER BY finished_at, id LIMIT ?2`;
+  const [, deliveries] = await db.batch([
+    db.prepare(`DELETE FROM delivery_attempts WHERE delivery_id IN (${oldest})`).bind(cutoff, limit),
+    db.prepare(`DELETE FROM deliveries WHERE id IN (${oldest})`).bind(cutoff, limit),
+  ]);
+  return deliveries!.meta.changes;
+}

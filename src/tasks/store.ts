@@ -607,3 +607,46 @@ export function recordRenderedRunStatement(
 export async function runTransaction(db: D1Database, statements: D1PreparedStatement[]): Promise<D1Result[]> {
   return statements.length === 0 ? [] : db.batch(statements);
 }
+
+// ── retention ─────────────────────────────────────────────────────────────────────────────────
+
+/** Deletes up to `limit` action runs that finished before `cutoff`, oldest first; returns how many. */
+export async function deleteActionRunsFinishedBefore(db: D1Database, cutoff: string, limit: number): Promise<number> {
+  const result = await db
+    .prepare(
+      `DELETE FROM action_runs WHERE id IN (
+         SELECT id FROM action_runs WHERE finished_at IS NOT NULL AND finished_at < ?1
+         ORDER BY finished_at LIMIT ?2)`,
+    )
+    .bind(cutoff, limit)
+    .run();
+  return result.meta.changes;
+}
+
+/**
+ * Deletes up to `limit` task runs that finished before `cutoff`, oldest first, with their action
+ * runs (at most `limit` of those per call too, so a run with many actions may take several calls;
+ * the run itself goes once none is left). Returns how many runs and action runs went.
+ */
+export async function deleteTaskRunsFinishedBefore(db: D1Database, cutoff: string, limit: number): Promise<number> {
+  const [actions, runs] = await db.batch([
+    db
+      .prepare(
+        `DELETE FROM action_runs WHERE id IN (
+           SELECT a.id FROM task_runs r JOIN action_runs a ON a.task_run_id = r.id
+           WHERE r.finished_at IS NOT NULL AND r.finished_at < ?1
+           ORDER BY r.finished_at LIMIT ?2)`,
+      )
+      .bind(cutoff, limit),
+    db
+      .prepare(
+        `DELETE FROM task_runs WHERE id IN (
+           SELECT r.id FROM task_runs r
+           WHERE r.finished_at IS NOT NULL AND r.finished_at < ?1
+             AND NOT EXISTS (SELECT 1 FROM action_runs a WHERE a.task_run_id = r.id)
+           ORDER BY r.finished_at LIMIT ?2)`,
+      )
+      .bind(cutoff, limit),
+  ]);
+  return actions!.meta.changes + runs!.meta.changes;
+}
