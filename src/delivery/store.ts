@@ -120,7 +120,15 @@ export async function findFanOutTargets(
   pairs: readonly (readonly [shopId: string, topic: string])[],
 ): Promise<FanOutTarget[]> {
   if (pairs.length === 0) return [];
-  const { results } = await db
+  return fanOutTargetsOf(await fanOutTargetsStatement(db, pairs).all());
+}
+
+/** The statement of `findFanOutTargets`, so a consumer can run it in a batch with others. */
+export function fanOutTargetsStatement(
+  db: D1Database,
+  pairs: readonly (readonly [shopId: string, topic: string])[],
+): D1PreparedStatement {
+  return db
     .prepare(
       `SELECT s.id AS subscription_id, s.shop_id, s.app_id, s.address, s.topic, s.format, s.fields,
               a.api_version
@@ -129,18 +137,22 @@ export async function findFanOutTargets(
          AND (s.shop_id, s.topic) IN (
            SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))`,
     )
-    .bind(JSON.stringify(pairs))
-    .all<{
-      subscription_id: number;
-      shop_id: string;
-      app_id: string;
-      address: string;
-      topic: string;
-      format: DeliveryFormat;
-      fields: string;
-      api_version: string;
-    }>();
-  return results.map((r) => ({
+    .bind(JSON.stringify(pairs));
+}
+
+/** Reads the rows of `fanOutTargetsStatement`'s result. */
+export function fanOutTargetsOf(result: D1Result<unknown>): FanOutTarget[] {
+  const rows = result.results as {
+    subscription_id: number;
+    shop_id: string;
+    app_id: string;
+    address: string;
+    topic: string;
+    format: DeliveryFormat;
+    fields: string;
+    api_version: string;
+  }[];
+  return rows.map((r) => ({
     subscriptionId: r.subscription_id,
     shopId: r.shop_id,
     appId: r.app_id,

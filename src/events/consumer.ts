@@ -4,6 +4,7 @@ import { describeError, log } from '../log';
 import { parseQueueMessage } from '../queue/messages';
 import { nowIso } from '../time';
 import { recordUnreadableMessage } from './dead-letter';
+import { lookupStatements, type BatchLookups } from './lookups';
 import type { EventRecord } from './model';
 import { runDueTaskRun } from '../tasks/runner';
 import { processEvents } from './process';
@@ -11,6 +12,7 @@ import {
   loadEvents,
   markEventsProcessed,
   receiveEvents,
+  receiveEventsWith,
   receiveItemId,
   type ReceiveItem,
 } from './store';
@@ -59,7 +61,7 @@ export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env)
   for (const { message, runId } of taskRuns) await consumeTaskRunMessage(env, message, runId);
   if (work.length === 0) return;
 
-  const received = await receiveIsolatingFailures(env.DB, work);
+  const { received, lookups } = await receiveIsolatingFailures(env.DB, work);
   const due = received.filter(({ work: w, claimed, status }) =>
     // A redelivered message re-processes an event left `received` by an attempt that crashed.
     claimed || (status === 'received' && w.message.attempts > 1),
@@ -71,7 +73,7 @@ export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env)
   let failed: Set<string>;
   try {
     events = await eventRecordsFor(env.DB, due.map((r) => r.work));
-    failed = await processEvents(env, events);
+    failed = await processEvents(env, events, lookups);
     const done = events.filter((e) => !failed.has(e.id)).map((e) => e.id);
     await markEventsProcessed(env.DB, done, nowIso());
   } catch (err) {
@@ -95,14 +97,20 @@ interface Received {
 }
 
 /**
- * One D1 batch for everything; if it fails, each item alone, so one bad row cannot hold back the
- * rest. Items that still fail are retried with backoff and left out of the result.
+ * One D1 batch for everything, which also looks up the tasks and subscriptions of the events the
+ * messages carry; if it fails, each item alone, so one bad row cannot hold back the rest. Items
+ * that still fail are retried with backoff and left out of the result.
  */
-async function receiveIsolatingFailures(db: D1Database, work: Work[]): Promise<Received[]> {
+async function receiveIsolatingFailures(
+  db: D1Database,
+  work: Work[],
+): Promise<{ received: Received[]; lookups?: BatchLookups }> {
   const now = nowIso();
   try {
-    const outcome = await receiveEvents(db, work.map((w) => w.item), now);
-    return work.map((w) => ({ work: w, ...lookup(outcome, w) }));
+    const inline = work.flatMap((w) => ('event' in w.item ? [w.item.event] : []));
+    const lookups = lookupStatements(db, inline);
+    const { outcome, extra } = await receiveEventsWith(db, work.map((w) => w.item), now, lookups.statements);
+    return { received: work.map((w) => ({ work: w, ...lookup(outcome, w) })), lookups: lookups.read(extra) };
   } catch (err) {
     log.warn('batch persist failed; persisting messages one by one', {
       count: work.length,
@@ -123,7 +131,7 @@ async function receiveIsolatingFailures(db: D1Database, work: Work[]): Promise<R
       retry(w.message);
     }
   }
-  return received;
+  return { received };
 }
 
 function lookup(

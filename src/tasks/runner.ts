@@ -33,6 +33,7 @@ import {
   type ActionAttempt,
   type ActionRunRecord,
   type NewTaskRun,
+  type SubscribedTask,
   type TaskRecord,
   type TaskRunRecord,
 } from './store';
@@ -55,12 +56,17 @@ interface Known {
  * Creates and runs the task runs of a batch of events. Returns the ids of events whose runs could
  * not be created or recorded (their messages are retried; runs are idempotent on event and task).
  */
-export async function runTasksForEvents(env: Env, events: readonly EventRecord[]): Promise<Set<string>> {
+export async function runTasksForEvents(
+  env: Env,
+  events: readonly EventRecord[],
+  knownSubscribed?: readonly SubscribedTask[],
+): Promise<Set<string>> {
   const failed = new Set<string>();
   const pairs = [...new Set(events.map((e) => JSON.stringify([e.shopId, e.topic])))].map(
     (p) => JSON.parse(p) as [string, string],
   );
-  const subscribed = await listSubscribedTasks(env.DB, pairs);
+  // The consumer may have read them already, with the batch's persist.
+  const subscribed = knownSubscribed ?? (await listSubscribedTasks(env.DB, pairs));
   if (subscribed.length === 0) return failed;
 
   const nowMs = Date.now();

@@ -130,7 +130,15 @@ export async function listSubscribedTasks(
   pairs: readonly (readonly [string, string])[],
 ): Promise<SubscribedTask[]> {
   if (pairs.length === 0) return [];
-  const { results } = await db
+  return subscribedTasksOf(await subscribedTasksStatement(db, pairs).all());
+}
+
+/** The statement of `listSubscribedTasks`, so a consumer can run it in a batch with others. */
+export function subscribedTasksStatement(
+  db: D1Database,
+  pairs: readonly (readonly [string, string])[],
+): D1PreparedStatement {
+  return db
     .prepare(
       `SELECT ${TASK_COLUMNS_T}, s.topic AS sub_topic, s.delay_seconds AS sub_delay
        FROM task_subscriptions s JOIN tasks t ON t.id = s.task_id
@@ -138,9 +146,16 @@ export async function listSubscribedTasks(
          SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))
        ORDER BY t.created_at, t.id`,
     )
-    .bind(JSON.stringify(pairs))
-    .all<TaskRow & { sub_topic: string; sub_delay: number }>();
-  return results.map((row) => ({ task: toTask(row), topic: row.sub_topic, delaySeconds: row.sub_delay }));
+    .bind(JSON.stringify(pairs));
+}
+
+/** Reads the rows of `subscribedTasksStatement`'s result. */
+export function subscribedTasksOf(result: D1Result<unknown>): SubscribedTask[] {
+  return (result.results as (TaskRow & { sub_topic: string; sub_delay: number })[]).map((row) => ({
+    task: toTask(row),
+    topic: row.sub_topic,
+    delaySeconds: row.sub_delay,
+  }));
 }
 
 // ── task_runs ───────────────────────────────────────────────────────────────────────────────
