@@ -15,8 +15,10 @@ import { join } from 'node:path';
 import { DEMO } from '../scripts/demo-data.mjs';
 import { migrateLocal, seedDemo, startWranglerDev } from '../scripts/lib/local.mjs';
 
-const PORT = 8803;
-const D1_PORT = 8804;
+// BENCH_PORT_BASE moves all ports (default 8800), as in bench/run.mjs.
+const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 8800);
+const PORT = PORT_BASE + 3;
+const D1_PORT = PORT_BASE + 4;
 const BASE = `http://localhost:${PORT}`;
 const EVENTS = Number(process.env.BENCH_LOOP_EVENTS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_LOOP_CONCURRENCY ?? 10);

@@ -13,9 +13,11 @@ import { migrateLocal, seedDemo, startWranglerDev } from '../scripts/lib/local.m
 const DURATION_SECONDS = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
-const EDGEHOOK_PORT = 8801;
-const BARE_PORT = 8802;
-const INGRESS_ONLY_PORT = 8804;
+// BENCH_PORT_BASE moves all ports (default 8800), so runs from two checkouts do not collide.
+const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 8800);
+const EDGEHOOK_PORT = PORT_BASE + 1;
+const BARE_PORT = PORT_BASE + 2;
+const INGRESS_ONLY_PORT = PORT_BASE + 4;
 // wrangler.toml without its queue consumers, beside it so its relative paths still hold.
 const INGRESS_ONLY_CONFIG = 'wrangler.bench-ingress.toml';
 const BODY = JSON.stringify({ email: 'ada@example.com', quantity: 2, note: 'benchmark' });

@@ -244,25 +244,30 @@ export interface NewTaskRun {
  */
 export async function createTaskRuns(db: D1Database, runs: readonly NewTaskRun[], now: string): Promise<TaskRunRecord[]> {
   if (runs.length === 0) return [];
-  const results = await db.batch<TaskRunRow>(
-    runs.map((r) =>
-      db
-        .prepare(
-          `INSERT INTO task_runs (id, shop_id, task_id, event_id, delay_seconds, status, wake, run_at,
-                                  attempts, started_at, created_at, updated_at)
-           VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?5 = 0 THEN 'running' ELSE 'scheduled' END, ?6, ?7,
-                   CASE WHEN ?5 = 0 THEN 1 ELSE 0 END, CASE WHEN ?5 = 0 THEN ?8 END, ?8, ?8)
-           ON CONFLICT (event_id, task_id, delay_seconds) DO UPDATE SET
-             status = CASE WHEN task_runs.delay_seconds = 0 THEN 'running' ELSE task_runs.status END,
-             attempts = task_runs.attempts + (task_runs.delay_seconds = 0),
-             updated_at = excluded.updated_at
-           WHERE task_runs.status IN ('scheduled', 'running')
-           RETURNING ${RUN_COLUMNS}`,
-        )
-        .bind(r.id, r.shopId, r.taskId, r.eventId, r.delaySeconds, r.wake, r.runAt, now),
-    ),
-  );
-  return results.flatMap((res) => res.results.map(toRun));
+  // One statement for the whole batch: the runs travel as JSON rows.
+  const rows = JSON.stringify(runs.map((r) => [r.id, r.shopId, r.taskId, r.eventId, r.delaySeconds, r.wake, r.runAt]));
+  const { results } = await db
+    .prepare(
+      `INSERT INTO task_runs (id, shop_id, task_id, event_id, delay_seconds, status, wake, run_at,
+                              attempts, started_at, created_at, updated_at)
+       SELECT j.id, j.shop_id, j.task_id, j.event_id, j.delay, CASE WHEN j.delay = 0 THEN 'running' ELSE 'scheduled' END,
+              j.wake, j.run_at, CASE WHEN j.delay = 0 THEN 1 ELSE 0 END, CASE WHEN j.delay = 0 THEN ?2 END, ?2, ?2
+       FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS shop_id,
+                    json_extract(value, '$[2]') AS task_id, json_extract(value, '$[3]') AS event_id,
+                    json_extract(value, '$[4]') AS delay, json_extract(value, '$[5]') AS wake,
+                    json_extract(value, '$[6]') AS run_at
+             FROM json_each(?1)) AS j
+       WHERE true
+       ON CONFLICT (event_id, task_id, delay_seconds) DO UPDATE SET
+         status = CASE WHEN task_runs.delay_seconds = 0 THEN 'running' ELSE task_runs.status END,
+         attempts = task_runs.attempts + (task_runs.delay_seconds = 0),
+         updated_at = excluded.updated_at
+       WHERE task_runs.status IN ('scheduled', 'running')
+       RETURNING ${RUN_COLUMNS}`,
+    )
+    .bind(rows, now)
+    .all<TaskRunRow>();
+  return results.map(toRun);
 }
 
 /**
