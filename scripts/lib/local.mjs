@@ -139,7 +139,14 @@ export async function startWranglerDev(options) {
       }
     }
   };
-  await waitForHttp(`http://localhost:${options.port}/`, 60_000);
+  // A loaded machine can take longer than a minute to start workerd: WRANGLER_START_TIMEOUT_MS.
+  const timeoutMs = Number(process.env.WRANGLER_START_TIMEOUT_MS ?? 60_000);
+  try {
+    await waitForHttp(`http://localhost:${options.port}/`, timeoutMs);
+  } catch (err) {
+    stop(); // never leave a wrangler dev behind that did not start in time
+    throw err;
+  }
   return { child, stop };
 }
 
