@@ -1,3 +1,4 @@
+import { findShopsStatement, shopsOf, type ShopRecord } from '../admin/store';
 import { subscriptionTopicFor } from '../delivery/fanout';
 import { fanOutTargetsOf, fanOutTargetsStatement, type FanOutTarget } from '../delivery/store';
 import type { EventEnvelope } from '../queue/messages';
@@ -13,6 +14,8 @@ export interface BatchLookups {
   covered: Set<string>;
   subscribed: SubscribedTask[];
   targets: FanOutTarget[];
+  /** The events' shops (for rendering their tasks). */
+  shops: ShopRecord[];
 }
 
 export const pairKey = (shopId: string, topic: string): string => `${shopId}\n${topic}`;
@@ -33,11 +36,23 @@ export function lookupStatements(
     const topic = subscriptionTopicFor(e.topic);
     if (topic !== null) targetPairs.set(pairKey(e.shopId, topic), [e.shopId, topic]);
   }
-  if (taskPairs.length === 0) return { statements: [], read: () => ({ covered, subscribed: [], targets: [] }) };
-  const statements = [subscribedTasksStatement(db, taskPairs), fanOutTargetsStatement(db, [...targetPairs.values()])];
+  if (taskPairs.length === 0) {
+    return { statements: [], read: () => ({ covered, subscribed: [], targets: [], shops: [] }) };
+  }
+  const shopIds = [...new Set(taskPairs.map(([shopId]) => shopId))];
+  const statements = [
+    subscribedTasksStatement(db, taskPairs),
+    fanOutTargetsStatement(db, [...targetPairs.values()]),
+    findShopsStatement(db, shopIds),
+  ];
   return {
     statements,
-    read: ([tasks, targets]) => ({ covered, subscribed: subscribedTasksOf(tasks!), targets: fanOutTargetsOf(targets!) }),
+    read: ([tasks, targets, shops]) => ({
+      covered,
+      subscribed: subscribedTasksOf(tasks!),
+      targets: fanOutTargetsOf(targets!),
+      shops: shopsOf(shops!),
+    }),
   };
 }
 

@@ -69,9 +69,16 @@ interface RunPlan {
  * Runs the due runs of a batch. Adds to `failed` the event ids whose runs could not be recorded
  * (their messages are retried; runs are idempotent on event and task).
  */
-export async function runDueRunsTogether(env: Env, due: readonly DueRun[], failed: Set<string>): Promise<void> {
+export async function runDueRunsTogether(
+  env: Env,
+  due: readonly DueRun[],
+  failed: Set<string>,
+  knownShops?: readonly ShopRecord[],
+): Promise<void> {
   if (due.length === 0) return;
-  const shops = new Map((await findShops(env.DB, [...new Set(due.map((d) => d.run.shopId))])).map((s) => [s.id, s]));
+  const shopIds = [...new Set(due.map((d) => d.run.shopId))];
+  const known = knownShops && shopIds.every((id) => knownShops.some((s) => s.id === id));
+  const shops = new Map((known ? knownShops : await findShops(env.DB, shopIds)).map((s) => [s.id, s]));
   const rendered: Rendered[] = [];
   await eachLimited(due, TASK_RUN_CONCURRENCY, async (d) => {
     try {

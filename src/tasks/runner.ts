@@ -59,14 +59,14 @@ interface Known {
 export async function runTasksForEvents(
   env: Env,
   events: readonly EventRecord[],
-  knownSubscribed?: readonly SubscribedTask[],
+  known?: { subscribed: readonly SubscribedTask[]; shops: readonly ShopRecord[] },
 ): Promise<Set<string>> {
   const failed = new Set<string>();
   const pairs = [...new Set(events.map((e) => JSON.stringify([e.shopId, e.topic])))].map(
     (p) => JSON.parse(p) as [string, string],
   );
   // The consumer may have read them already, with the batch's persist.
-  const subscribed = knownSubscribed ?? (await listSubscribedTasks(env.DB, pairs));
+  const subscribed = known?.subscribed ?? (await listSubscribedTasks(env.DB, pairs));
   if (subscribed.length === 0) return failed;
 
   const nowMs = Date.now();
@@ -111,7 +111,7 @@ export async function runTasksForEvents(
     else resumed.push(run);
   }
   try {
-    await runDueRunsTogether(env, fresh, failed);
+    await runDueRunsTogether(env, fresh, failed, known?.shops);
   } catch (err) {
     log.error('task runs could not be performed; retrying their events', describeError(err));
     for (const d of fresh) failed.add(d.run.eventId);
