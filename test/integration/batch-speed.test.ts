@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers';
-import { beforeAll, describe, expect, vi, it } from 'vitest';
+import { beforeAll, describe, expect, inject, vi, it } from 'vitest';
 import { QUEUE_NAMES } from '../../src/env';
 import { consumeEventsBatch } from '../../src/events/consumer';
 import { cacheEntryKvKey } from '../../src/kv-keys';
@@ -15,6 +15,7 @@ import { createCacheEndpoint, createTask } from '../task-helpers';
  */
 
 const BATCH = 100;
+const receiver = `http://127.0.0.1:${inject('receiverPort')}`;
 /** The issue's bound for a batch of 100 events each running one task with one `cache` action. */
 const MAX_ROUND_TRIPS = 8;
 
@@ -132,6 +133,24 @@ describe('events consumer: set-based processing', () => {
     expect(runs[0]).toMatchObject({ status: 'failed', error: '1 of 6 actions failed.' });
     expect(await d1Value('speed:order')).toBeNull();
     expect(await env.KV.get(cacheEntryKvKey(shop.shopId, 'speed:order'))).toBeNull();
+  });
+
+  it('performs an http action and what follows it after the batch commit, in the run\'s order', async () => {
+    const topic = 'user/speed/http';
+    await createTask(shop.token, {
+      subscriptions: topic,
+      script: `{% action "cache", "set", "speed:http", 1 %}
+               {% action "http", method: "GET", url: "${receiver}/status/200" %}
+               {% action "cache", "incrby", "speed:http", 2 %}`,
+    });
+    const event = envelope(shop.shopId, { topic });
+    await consume(env, [eventMessage(event)]);
+    const runs = await runsOf([event.id]);
+    expect(runs.map((r) => [r.position, r.action_status])).toEqual([[0, 'succeeded'], [1, 'succeeded'], [2, 'succeeded']]);
+    expect(JSON.parse(runs[1]!.result!)).toMatchObject({ status: 200 });
+    expect(runs[2]!.result).toBe('3');
+    expect(runs[0]).toMatchObject({ status: 'succeeded', error: null });
+    expect(await env.KV.get(cacheEntryKvKey(shop.shopId, 'speed:http'))).toBe('3');
   });
 
   it('a run whose transaction fails retries only its own message; the other runs commit', async () => {
