@@ -1,0 +1,164 @@
+import { afterCacheCommit, type CacheKeyRef } from '../cache/copies';
+import { liveCacheEntriesOf, liveCacheEntriesStatement, type CacheEntryRecord } from '../cache/store';
+import {
+  D1_BATCH_MAX_STATEMENTS,
+  QUEUE_SEND_BATCH_MAX_BYTES,
+  QUEUE_SEND_BATCH_MAX_MESSAGES,
+  ROWS_PARAM_MAX_CHARS,
+} from '../env';
+import { insertPendingEventStatement } from '../events/store';
+import { describeError, log } from '../log';
+import type { EventEnvelope, EventsMessage } from '../queue/messages';
+import { nowIso } from '../time';
+import { insertActionRunsStatement, runTransaction, type ActionRunInsert, type TaskRunRecord } from './store';
+
+/**
+ * The write half of set-based task runs (tasks/batch.ts plans them): child events out with as few
+ * `sendBatch` calls as the queue allows, then every run of the batch committed to D1 together.
+ */
+
+/** Everything one run puts into the batch's transaction. */
+export interface RunPlan {
+  run: TaskRunRecord;
+  /** Cache writes and counter records, in the run's order. */
+  ordered: D1PreparedStatement[];
+  /** Action runs whose outcome is known before the transaction. */
+  rows: ActionRunInsert[];
+  /** The run's own record (rendering and, unless actions remain, its end). */
+  finish: D1PreparedStatement;
+  touched: CacheKeyRef[];
+  children: { event: EventEnvelope; delaySeconds: number }[];
+  /** Actions remain for the one-at-a-time path: the event's depth (for `event` actions) and the logs. */
+  remainder: { depth: number | undefined; logs: unknown[] } | null;
+}
+
+/**
+ * Sends the child events of every plan with as few `sendBatch` calls as the queue's limits allow,
+ * before the transaction records them as made. A chunk the queue refused is stored `pending` in
+ * that transaction instead, for the cron sweep (as ingress does when the queue is down).
+ */
+export async function sendChildren(env: Env, plans: RunPlan[]): Promise<void> {
+  const all = plans.flatMap((p) => p.children.map((c) => ({ plan: p, ...c })));
+  let start = 0;
+  while (start < all.length) {
+    let end = start;
+    let bytes = 0;
+    // A v8-serialized string takes at most 2 bytes per code unit; 512 bytes covers the envelope.
+    while (end < all.length && end - start < QUEUE_SEND_BATCH_MAX_MESSAGES) {
+      const size = all[end]!.event.dataJson.length * 2 + 512;
+      if (end > start && bytes + size > QUEUE_SEND_BATCH_MAX_BYTES) break;
+      bytes += size;
+      end++;
+    }
+    const chunk = all.slice(start, end);
+    start = end;
+    try {
+      await env.EVENTS.sendBatch(
+        chunk.map(({ event, delaySeconds }) => ({
+          body: { kind: 'event', event } satisfies EventsMessage,
+          contentType: 'v8' as const,
+          ...(delaySeconds > 0 ? { delaySeconds } : {}),
+        })),
+      );
+    } catch (err) {
+      log.warn('child events not queued; storing them as pending', { count: chunk.length, ...describeError(err) });
+      for (const { plan, event } of chunk) plan.ordered.push(insertPendingEventStatement(env.DB, event));
+    }
+  }
+}
+
+/**
+ * The one place where a consumer batch's task runs and cache writes are committed to D1: whole
+ * runs in transactions of at most D1_BATCH_MAX_STATEMENTS statements (one for a batch of 100
+ * one-action runs). A transaction that fails is retried run by run, so one bad run cannot hold
+ * back the rest; runs that still fail have their events retried. Right after the commit,
+ * `afterCacheCommit` copies the cache keys written to KV. Returns the plans committed.
+ */
+export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed: Set<string>): Promise<RunPlan[]> {
+  const committed: RunPlan[] = [];
+  const live = new Map<string, { ref: CacheKeyRef; entry: CacheEntryRecord | null }>();
+  const commit = async (group: RunPlan[]) => {
+    const touched = group.flatMap((p) => p.touched);
+    const statements = [
+      ...group.flatMap((p) => p.ordered),
+      ...rowsStatements(env.DB, group.flatMap((p) => p.rows)),
+      ...group.map((p) => p.finish),
+    ];
+    if (touched.length > 0) {
+      statements.push(liveCacheEntriesStatement(env.DB, touched.map((t) => [t.shopId, t.key] as const), nowIso()));
+    }
+    const results = await runTransaction(env.DB, statements);
+    const entries = touched.length > 0 ? liveCacheEntriesOf(results.at(-1)!) : [];
+    const byId = new Map(entries.map((e) => [`${e.shopId}\n${e.key}`, e]));
+    for (const ref of touched) {
+      const id = `${ref.shopId}\n${ref.key}`;
+      live.set(id, { ref, entry: byId.get(id) ?? null });
+    }
+    committed.push(...group);
+  };
+  for (const group of groupsOfStatements(plans)) {
+    try {
+      await commit(group);
+    } catch (err) {
+      if (group.length === 1) {
+        log.error('task run could not be recorded; retrying its event', { runId: group[0]!.run.id, ...describeError(err) });
+        failed.add(group[0]!.run.eventId);
+        continue;
+      }
+      log.warn('batch of task runs could not be recorded; recording them one by one', {
+        count: group.length,
+        ...describeError(err),
+      });
+      for (const plan of group) {
+        try {
+          await commit([plan]);
+        } catch (e) {
+          log.error('task run could not be recorded; retrying its event', { runId: plan.run.id, ...describeError(e) });
+          failed.add(plan.run.eventId);
+        }
+      }
+    }
+  }
+  const values = [...live.values()];
+  await afterCacheCommit(env, values.map((v) => v.ref), values.flatMap((v) => (v.entry ? [v.entry] : [])));
+  return committed;
+}
+
+/** Known action runs as few bulk inserts as the size of one bound parameter allows. */
+function rowsStatements(db: D1Database, rows: readonly ActionRunInsert[]): D1PreparedStatement[] {
+  const statements: D1PreparedStatement[] = [];
+  let chunk: ActionRunInsert[] = [];
+  let chars = 0;
+  for (const row of rows) {
+    // Options dominate a row's size; results of `echo` and `event` are the options or an id.
+    const size = 2 * JSON.stringify(row.options ?? null).length + 512;
+    if (chunk.length > 0 && chars + size > ROWS_PARAM_MAX_CHARS) {
+      statements.push(insertActionRunsStatement(db, chunk));
+      chunk = [];
+      chars = 0;
+    }
+    chunk.push(row);
+    chars += size;
+  }
+  if (chunk.length > 0) statements.push(insertActionRunsStatement(db, chunk));
+  return statements;
+}
+
+/** Consecutive runs grouped so each group's transaction stays within D1_BATCH_MAX_STATEMENTS. */
+function groupsOfStatements(plans: readonly RunPlan[]): RunPlan[][] {
+  const groups: RunPlan[][] = [];
+  let group: RunPlan[] = [];
+  let count = 2; // the bulk insert of known action runs and the read of the keys written
+  for (const plan of plans) {
+    const size = plan.ordered.length + 2;
+    if (group.length > 0 && count + size > D1_BATCH_MAX_STATEMENTS) {
+      groups.push(group);
+      group = [];
+      count = 2;
+    }
+    group.push(plan);
+    count += size;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
