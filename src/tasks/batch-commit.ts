@@ -10,7 +10,14 @@ import { insertPendingEventStatement } from '../events/store';
 import { describeError, log } from '../log';
 import type { EventEnvelope, EventsMessage } from '../queue/messages';
 import { nowIso } from '../time';
-import { insertActionRunsStatement, runTransaction, type ActionRunInsert, type TaskRunRecord } from './store';
+import {
+  insertActionRunsStatement,
+  recordRenderedRunsStatement,
+  runTransaction,
+  type ActionRunInsert,
+  type RenderedRun,
+  type TaskRunRecord,
+} from './store';
 
 /**
  * The write half of set-based task runs (tasks/batch.ts plans them): child events out with as few
@@ -24,8 +31,10 @@ export interface RunPlan {
   ordered: D1PreparedStatement[];
   /** Action runs whose outcome is known before the transaction. */
   rows: ActionRunInsert[];
-  /** The run's own record (rendering and, unless actions remain, its end). */
-  finish: D1PreparedStatement;
+  /** The run's end when it performed no action (failed rendering, nothing asked), else null. */
+  finish: D1PreparedStatement | null;
+  /** The run's rendering record (and, unless actions remain, its end), when it asked for actions. */
+  rendered: RenderedRun | null;
   touched: CacheKeyRef[];
   children: { event: EventEnvelope; delaySeconds: number }[];
   /** Actions remain for the one-at-a-time path: the event's depth (for `event` actions) and the logs. */
@@ -82,7 +91,8 @@ export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed
     const statements = [
       ...group.flatMap((p) => p.ordered),
       ...rowsStatements(env.DB, group.flatMap((p) => p.rows)),
-      ...group.map((p) => p.finish),
+      ...group.flatMap((p) => (p.finish ? [p.finish] : [])),
+      ...renderedStatements(env.DB, group.flatMap((p) => (p.rendered ? [p.rendered] : [])), nowIso()),
     ];
     if (touched.length > 0) {
       statements.push(liveCacheEntriesStatement(env.DB, touched.map((t) => [t.shopId, t.key] as const), nowIso()));
@@ -144,17 +154,36 @@ function rowsStatements(db: D1Database, rows: readonly ActionRunInsert[]): D1Pre
   return statements;
 }
 
+/** Rendering records as few bulk updates as the size of one bound parameter allows. */
+function renderedStatements(db: D1Database, runs: readonly RenderedRun[], now: string): D1PreparedStatement[] {
+  const statements: D1PreparedStatement[] = [];
+  let chunk: RenderedRun[] = [];
+  let chars = 0;
+  for (const run of runs) {
+    const size = 2 * JSON.stringify(run.logs).length + 128;
+    if (chunk.length > 0 && chars + size > ROWS_PARAM_MAX_CHARS) {
+      statements.push(recordRenderedRunsStatement(db, chunk, now));
+      chunk = [];
+      chars = 0;
+    }
+    chunk.push(run);
+    chars += size;
+  }
+  if (chunk.length > 0) statements.push(recordRenderedRunsStatement(db, chunk, now));
+  return statements;
+}
+
 /** Consecutive runs grouped so each group's transaction stays within D1_BATCH_MAX_STATEMENTS. */
 function groupsOfStatements(plans: readonly RunPlan[]): RunPlan[][] {
   const groups: RunPlan[][] = [];
   let group: RunPlan[] = [];
-  let count = 2; // the bulk insert of known action runs and the read of the keys written
+  let count = 3; // bulk insert of known action runs, bulk rendering records, read of the keys written
   for (const plan of plans) {
-    const size = plan.ordered.length + 2;
+    const size = plan.ordered.length + 1;
     if (group.length > 0 && count + size > D1_BATCH_MAX_STATEMENTS) {
       groups.push(group);
       group = [];
-      count = 2;
+      count = 3;
     }
     group.push(plan);
     count += size;

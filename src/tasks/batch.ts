@@ -16,7 +16,6 @@ import {
   finishTaskRunStatement,
   insertCounterActionRunStatement,
   listActionRuns,
-  recordRenderedRunStatement,
   type TaskRecord,
   type TaskRunRecord,
 } from './store';
@@ -103,7 +102,7 @@ const IN_TRANSACTION = new Set(['cache', 'echo', 'event']);
 function planRun(db: D1Database, { due, outcome }: Rendered, depths: Map<string, number>): RunPlan {
   const { run, event } = due;
   const now = nowIso();
-  const plan: RunPlan = { run, ordered: [], rows: [], finish: null!, touched: [], children: [], remainder: null };
+  const plan: RunPlan = { run, ordered: [], rows: [], finish: null, rendered: null, touched: [], children: [], remainder: null };
   const fail = (error: string, logs: unknown[] = [], errors: unknown[] = []) => {
     plan.finish = finishTaskRunStatement(db, run.id, { status: 'failed', logs, errors, error }, now);
     return plan;
@@ -166,7 +165,7 @@ function planRun(db: D1Database, { due, outcome }: Rendered, depths: Map<string,
   }
   const total = outcome.actions.length;
   if (!inline) plan.remainder = { depth, logs: outcome.logs };
-  plan.finish = recordRenderedRunStatement(db, run.id, outcome.logs, inline ? { total } : null, now);
+  plan.rendered = { id: run.id, logs: outcome.logs, total: inline ? total : null };
   return plan;
 }
 

@@ -597,30 +597,36 @@ export function insertCounterActionRunStatement(
     );
 }
 
+/** A rendered run's record: its logs and, when `total` is set, its end after that many actions. */
+export interface RenderedRun {
+  id: string;
+  logs: unknown[];
+  total: number | null;
+}
+
 /**
- * Records a run's rendering (logs, rendered_at). With `finish`, the run also ends: succeeded when
- * none of its `total` action runs failed, else failed with how many did — counted in SQL, since a
- * counter's outcome is only known inside the transaction.
+ * Records many runs' renderings (logs, rendered_at) with one statement. A run with `total` also
+ * ends: succeeded when none of its action runs failed, else failed with how many did — counted in
+ * SQL, since a counter's outcome is only known inside the transaction.
  */
-export function recordRenderedRunStatement(
-  db: D1Database,
-  id: string,
-  logs: unknown[],
-  finish: { total: number } | null,
-  now: string,
-): D1PreparedStatement {
+export function recordRenderedRunsStatement(db: D1Database, runs: readonly RenderedRun[], now: string): D1PreparedStatement {
+  const rows = JSON.stringify(runs.map((r) => [r.id, JSON.stringify(r.logs), r.total === null ? 0 : 1, r.total ?? 0]));
+  const failures = `(SELECT count(*) FROM action_runs a WHERE a.task_run_id = task_runs.id AND a.status = 'failed')`;
   return db
     .prepare(
-      `UPDATE task_runs SET rendered_at = ?2, logs = ?3, updated_at = ?2,
-         status = CASE WHEN ?4 = 0 THEN status
-                       WHEN f.n = 0 THEN 'succeeded' ELSE 'failed' END,
-         error = CASE WHEN ?4 = 0 THEN error
-                      WHEN f.n = 0 THEN NULL ELSE f.n || ' of ' || CAST(?5 AS INTEGER) || ' actions failed.' END,
-         finished_at = CASE WHEN ?4 = 0 THEN finished_at ELSE ?2 END
-       FROM (SELECT count(*) AS n FROM action_runs WHERE task_run_id = ?1 AND status = 'failed') AS f
-       WHERE id = ?1`,
+      `UPDATE task_runs SET rendered_at = ?2, logs = j.logs, updated_at = ?2,
+         status = CASE WHEN j.fin = 0 THEN task_runs.status
+                       WHEN ${failures} = 0 THEN 'succeeded' ELSE 'failed' END,
+         error = CASE WHEN j.fin = 0 THEN task_runs.error
+                      WHEN ${failures} = 0 THEN NULL
+                      ELSE ${failures} || ' of ' || j.total || ' actions failed.' END,
+         finished_at = CASE WHEN j.fin = 0 THEN task_runs.finished_at ELSE ?2 END
+       FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS logs,
+                    json_extract(value, '$[2]') AS fin, json_extract(value, '$[3]') AS total
+             FROM json_each(?1)) AS j
+       WHERE task_runs.id = j.id`,
     )
-    .bind(id, now, JSON.stringify(logs), finish === null ? 0 : 1, finish?.total ?? 0);
+    .bind(rows, now);
 }
 
 /** Runs statements in one transaction and returns each one's result. */
