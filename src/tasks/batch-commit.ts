@@ -1,3 +1,4 @@
+import { cacheWriteStatement, counterNotIntegerMessage, type CacheWrite } from '../cache/cache';
 import { afterCacheCommit, type CacheKeyRef } from '../cache/copies';
 import { liveCacheEntriesOf, liveCacheEntriesStatement, type CacheEntryRecord } from '../cache/store';
 import {
@@ -12,6 +13,7 @@ import type { EventEnvelope, EventsMessage } from '../queue/messages';
 import { nowIso } from '../time';
 import {
   insertActionRunsStatement,
+  insertCounterActionRunsStatement,
   recordRenderedRunsStatement,
   runTransaction,
   type ActionRunInsert,
@@ -25,10 +27,18 @@ import {
  */
 
 /** Everything one run puts into the batch's transaction. */
+/** One cache write of a run; counters carry their action's record, written with the result. */
+export interface CacheOp {
+  write: CacheWrite;
+  counterRow: Omit<ActionRunInsert, 'status' | 'result' | 'error' | 'attempts'> | null;
+}
+
 export interface RunPlan {
   run: TaskRunRecord;
-  /** Cache writes and counter records, in the run's order. */
+  /** Statements that must run in the transaction before the records (pending child events). */
   ordered: D1PreparedStatement[];
+  /** The run's cache writes in order; a counter carries the record of its action. */
+  cacheOps: CacheOp[];
   /** Action runs whose outcome is known before the transaction. */
   rows: ActionRunInsert[];
   /** The run's end when it performed no action (failed rendering, nothing asked), else null. */
@@ -89,6 +99,7 @@ export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed
   const commit = async (group: RunPlan[]) => {
     const touched = group.flatMap((p) => p.touched);
     const statements = [
+      ...cacheStatements(env.DB, group.flatMap((p) => p.cacheOps)),
       ...group.flatMap((p) => p.ordered),
       ...rowsStatements(env.DB, group.flatMap((p) => p.rows)),
       ...group.flatMap((p) => (p.finish ? [p.finish] : [])),
@@ -154,6 +165,45 @@ function rowsStatements(db: D1Database, rows: readonly ActionRunInsert[]): D1Pre
   return statements;
 }
 
+/**
+ * The cache writes of a group of runs, in order, with consecutive counter commands on one key (no
+ * `set` or `del` of that key between them) summed into one upsert followed by one bulk record of
+ * their actions — the same values and results as one statement per command, since nothing else
+ * reads or writes the key between them inside the transaction.
+ */
+function cacheStatements(db: D1Database, ops: readonly CacheOp[]): D1PreparedStatement[] {
+  const statements: D1PreparedStatement[] = [];
+  const counters = new Map<string, { write: CacheWrite & { kind: 'add' }; ops: { row: NonNullable<CacheOp['counterRow']>; delta: number }[] }>();
+  const flush = (id: string) => {
+    const group = counters.get(id);
+    if (group === undefined) return;
+    counters.delete(id);
+    const total = group.ops.reduce((sum, op) => sum + op.delta, 0);
+    statements.push(cacheWriteStatement(db, { ...group.write, delta: total }));
+    let suffix = total;
+    const rows = group.ops.map(({ row, delta }) => ({ row, suffix: (suffix -= delta) }));
+    const { shopId, key, now } = group.write;
+    statements.push(insertCounterActionRunsStatement(db, rows, { shopId, key, now }, counterNotIntegerMessage(key)));
+  };
+  for (const { write, counterRow } of ops) {
+    const key = write.kind === 'set' ? write.entry.key : write.key;
+    const shopId = write.kind === 'set' ? write.entry.shopId : write.shopId;
+    const id = `${shopId}\n${key}`;
+    if (write.kind === 'add' && counterRow !== null) {
+      const group = counters.get(id) ?? { write, ops: [] };
+      // The last command's TTL is the one the entry keeps, as if they ran one after another.
+      group.write = { ...write, delta: 0 };
+      group.ops.push({ row: counterRow, delta: write.delta });
+      counters.set(id, group);
+    } else {
+      flush(id);
+      statements.push(cacheWriteStatement(db, write));
+    }
+  }
+  for (const id of [...counters.keys()]) flush(id);
+  return statements;
+}
+
 /** Rendering records as few bulk updates as the size of one bound parameter allows. */
 function renderedStatements(db: D1Database, runs: readonly RenderedRun[], now: string): D1PreparedStatement[] {
   const statements: D1PreparedStatement[] = [];
@@ -179,7 +229,7 @@ function groupsOfStatements(plans: readonly RunPlan[]): RunPlan[][] {
   let group: RunPlan[] = [];
   let count = 3; // bulk insert of known action runs, bulk rendering records, read of the keys written
   for (const plan of plans) {
-    const size = plan.ordered.length + 1;
+    const size = plan.ordered.length + 2 * plan.cacheOps.length + 1;
     if (group.length > 0 && count + size > D1_BATCH_MAX_STATEMENTS) {
       groups.push(group);
       group = [];

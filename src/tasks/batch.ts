@@ -2,7 +2,7 @@ import { performEcho } from '../actions/echo';
 import { planCacheAction } from '../actions/cache';
 import { planEventAction } from '../actions/event';
 import { findShops, type ShopRecord } from '../admin/store';
-import { CacheInputError, cacheWriteStatement, counterNotIntegerMessage, type CacheWrite } from '../cache/cache';
+import { CacheInputError, type CacheWrite } from '../cache/cache';
 import { MAX_EVENT_DEPTH, MAX_INLINE_EVENT_CHARS, TASK_RUN_CONCURRENCY } from '../env';
 import type { EventRecord } from '../events/model';
 import { loadEventAncestors, loadEventDepths } from '../events/store';
@@ -14,7 +14,6 @@ import { cacheReader, eachLimited, eventDepth, performActions } from './runner';
 import { eventVariable, renderScope, shopVariable } from './scope';
 import {
   finishTaskRunStatement,
-  insertCounterActionRunStatement,
   listActionRuns,
   type TaskRecord,
   type TaskRunRecord,
@@ -102,7 +101,7 @@ const IN_TRANSACTION = new Set(['cache', 'echo', 'event']);
 function planRun(db: D1Database, { due, outcome }: Rendered, depths: Map<string, number>): RunPlan {
   const { run, event } = due;
   const now = nowIso();
-  const plan: RunPlan = { run, ordered: [], rows: [], finish: null, rendered: null, touched: [], children: [], remainder: null };
+  const plan: RunPlan = { run, ordered: [], cacheOps: [], rows: [], finish: null, rendered: null, touched: [], children: [], remainder: null };
   const fail = (error: string, logs: unknown[] = [], errors: unknown[] = []) => {
     plan.finish = finishTaskRunStatement(db, run.id, { status: 'failed', logs, errors, error }, now);
     return plan;
@@ -154,13 +153,12 @@ function planRun(db: D1Database, { due, outcome }: Rendered, depths: Map<string,
       }
       const key = write.kind === 'set' ? write.entry.key : write.key;
       plan.touched.push({ shopId: run.shopId, key });
-      plan.ordered.push(cacheWriteStatement(db, write));
       if (write.kind === 'add') {
-        plan.ordered.push(insertCounterActionRunStatement(
-          db, { ...base, startedAt: now, finishedAt: now }, { shopId: run.shopId, key, now },
-          counterNotIntegerMessage(key),
-        ));
-      } else known('succeeded', write.kind === 'set' ? write.result : null, null);
+        plan.cacheOps.push({ write, counterRow: { ...base, startedAt: now, finishedAt: now } });
+      } else {
+        plan.cacheOps.push({ write, counterRow: null });
+        known('succeeded', write.kind === 'set' ? write.result : null, null);
+      }
     }
   }
   const total = outcome.actions.length;

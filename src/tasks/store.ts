@@ -566,35 +566,42 @@ export function insertActionRunsStatement(db: D1Database, rows: readonly ActionR
 }
 
 /**
- * Records a counter action (incr, decr, …) performed by the statement just before it in the same
- * transaction: its result is the entry's value now, or — when the live value was not an integer,
- * so the counter statement changed nothing — it failed with `notIntegerError`.
+ * Records counter actions (incr, decr, …) on one key, performed together by the statement just
+ * before it in the same transaction (their deltas summed into one upsert). Each action's result is
+ * the value it would have left had they run one after another: the entry's value now minus the
+ * deltas of the actions after it (`suffix`). When the live value was not an integer (so the
+ * upsert changed nothing), they all fail with `notIntegerError`.
  */
-export function insertCounterActionRunStatement(
+export function insertCounterActionRunsStatement(
   db: D1Database,
-  row: Omit<ActionRunInsert, 'status' | 'result' | 'error' | 'attempts'>,
+  rows: readonly { row: Omit<ActionRunInsert, 'status' | 'result' | 'error' | 'attempts'>; suffix: number }[],
   cache: { shopId: string; key: string; now: string },
   notIntegerError: string,
 ): D1PreparedStatement {
+  const json = JSON.stringify(
+    rows.map(({ row: r, suffix }) => [
+      r.id, r.taskRunId, r.position, r.type, JSON.stringify(r.options),
+      r.meta === null || r.meta === undefined ? null : JSON.stringify(r.meta), r.startedAt, r.finishedAt, r.createdAt,
+      suffix,
+    ]),
+  );
+  const col = (i: number) => `json_extract(j.value, '$[${i}]')`;
   return db
     .prepare(
       `INSERT INTO action_runs (${ACTION_COLUMNS.replace('next_attempt_at, ', '')})
-       SELECT ?1, ?2, ?3, ?4, ?5, ?6,
+       SELECT ${[0, 1, 2, 3, 4, 5].map(col).join(', ')},
               CASE WHEN c.t = 'integer' THEN 'succeeded' ELSE 'failed' END, 1,
-              CASE WHEN c.t = 'integer' THEN c.v END,
-              CASE WHEN c.t = 'integer' THEN NULL ELSE ?7 END,
-              ?8, ?9, ?10
-       FROM (SELECT json_type(value) AS t, value AS v FROM cache_entries
-             WHERE shop_id = ?11 AND key = ?12 AND expires_at > ?13
+              CASE WHEN c.t = 'integer' THEN CAST(CAST(c.v AS INTEGER) - ${col(9)} AS TEXT) END,
+              CASE WHEN c.t = 'integer' THEN NULL ELSE ?2 END,
+              ${[6, 7, 8].map(col).join(', ')}
+       FROM json_each(?1) AS j,
+            (SELECT json_type(value) AS t, value AS v FROM cache_entries
+             WHERE shop_id = ?3 AND key = ?4 AND expires_at > ?5
              UNION ALL SELECT NULL, NULL LIMIT 1) AS c
        WHERE true
        ON CONFLICT (task_run_id, position) DO NOTHING`,
     )
-    .bind(
-      row.id, row.taskRunId, row.position, row.type, JSON.stringify(row.options),
-      row.meta === null || row.meta === undefined ? null : JSON.stringify(row.meta),
-      notIntegerError, row.startedAt, row.finishedAt, row.createdAt, cache.shopId, cache.key, cache.now,
-    );
+    .bind(json, notIntegerError, cache.shopId, cache.key, cache.now);
 }
 
 /** A rendered run's record: its logs and, when `total` is set, its end after that many actions. */

@@ -135,6 +135,22 @@ describe('events consumer: set-based processing', () => {
     expect(await env.KV.get(cacheEntryKvKey(shop.shopId, 'speed:order'))).toBeNull();
   });
 
+  it('counters of different runs on one key keep their order around a set of that key in the same batch', async () => {
+    const topic = 'user/speed/interleave';
+    await createTask(shop.token, {
+      subscriptions: topic,
+      script: `{% if event.data.set %}{% action "cache", "set", "speed:mix", event.data.set %}{% else %}{% action "cache", "incrby", "speed:mix", event.data.by %}{% endif %}`,
+    });
+    const events = [{ by: 1 }, { by: 2 }, { set: 10 }, { by: 3 }, { by: 4 }].map((data) =>
+      envelope(shop.shopId, { topic, dataJson: JSON.stringify(data) }));
+    await consume(env, events.map(eventMessage));
+    const runs = await runsOf(events.map((e) => e.id));
+    const resultOf = (i: number) => runs.find((r) => r.event_id === events[i]!.id)!.result;
+    expect([0, 1, 2, 3, 4].map(resultOf)).toEqual(['1', '3', '10', '13', '17']);
+    expect(await d1Value('speed:mix')).toBe('17');
+    expect(await env.KV.get(cacheEntryKvKey(shop.shopId, 'speed:mix'))).toBe('17');
+  });
+
   it('performs an http action and what follows it after the batch commit, in the run\'s order', async () => {
     const topic = 'user/speed/http';
     await createTask(shop.token, {
