@@ -200,6 +200,10 @@ async function measureD1Inserts() {
 const stateDir = mkdtempSync(join(tmpdir(), 'edgehook-bench-loop-'));
 let server;
 try {
+  // The yardstick first, on its own: a wrangler dev started while another one is still shutting
+  // down sometimes never answered on a loaded machine.
+  const d1Rate = await measureD1Inserts();
+  console.error(`single-row D1 inserts: ${d1Rate.toFixed(0)} rows/s`);
   migrateLocal(stateDir, { quiet: true });
   await seedDemo(stateDir);
   server = await startWranglerDev({ port: PORT, persistDir: stateDir, quiet: true });
@@ -207,12 +211,13 @@ try {
 
   await measureLatency(setup.latencyHook, setup.slots, CONCURRENCY * 2); // warm-up
   const latencies = await measureLatency(setup.latencyHook, setup.slots, EVENTS);
+  console.error(`latency p50: ${percentile(latencies, 50).toFixed(0)} ms`);
   await measureOwnResult(setup.waitHook, setup.ownPrefixUrl, WAIT_CALLERS, WAIT_CALLERS); // warm-up
   const own = await measureOwnResult(setup.waitHook, setup.ownPrefixUrl, WAIT_CALLERS, WAIT_EVENTS);
   const throughput = await measureThroughput(setup.fanoutHook, setup.countUrl, THROUGHPUT_EVENTS);
+  console.error(`consumer throughput: ${(THROUGHPUT_EVENTS / throughput.totalSeconds).toFixed(0)} events/s`);
   server.stop();
   server = undefined;
-  const d1Rate = await measureD1Inserts();
 
   const p50 = percentile(latencies, 50);
   const p99 = percentile(latencies, 99);

@@ -54,8 +54,13 @@ export const EVENTS_RETRY_BASE_DELAY_SECONDS = 5;
 export const EVENTS_RETRY_MAX_DELAY_SECONDS = 300;
 /** Pending events the cron sweep enqueues per run (a queue `sendBatch` takes at most 100). */
 export const SWEEP_BATCH_SIZE = 100;
-/** Events deleted by retention per cron run, so one run never holds D1 for long. */
+/** Rows deleted by retention per D1 call, so one call never holds D1 for long. */
 export const RETENTION_DELETE_BATCH_SIZE = 1_000;
+/**
+ * Most retention batches per table per cron run (every minute): up to 5,000 rows a minute,
+ * 7.2 million a day per table, above what one D1 database takes in (docs/capacity.md).
+ */
+export const RETENTION_MAX_BATCHES_PER_RUN = 5;
 /** Dead-letter rows keep at most this many characters of the message body. */
 export const DEAD_LETTER_BODY_MAX_CHARS = 100_000;
 
@@ -131,6 +136,17 @@ export const ACTION_RETRY_DELAYS_SECONDS = [30, 60, 150, 300] as const;
 export const MAX_ACTION_ATTEMPTS = ACTION_RETRY_DELAYS_SECONDS.length + 1;
 /** Task runs executed at once by one consumer invocation. */
 export const TASK_RUN_CONCURRENCY = 8;
+/**
+ * Most statements in one D1 transaction (`db.batch`) of a consumer batch's runs. A batch of 100
+ * one-action runs needs about 300; larger batches are split into several transactions, each
+ * holding whole runs, so a single transaction never holds D1's one writer for long.
+ */
+export const D1_BATCH_MAX_STATEMENTS = 500;
+/**
+ * Largest JSON text (UTF-16 code units, counted twice for safety) bound as the rows parameter of
+ * one bulk insert; D1 caps a string at 2,000,000 bytes.
+ */
+export const ROWS_PARAM_MAX_CHARS = 1_000_000;
 /** Task runs the cron sweep hands to the queue per run. */
 export const TASK_RUN_SWEEP_BATCH_SIZE = 100;
 /** Timeout of one `http` action request. */
@@ -147,6 +163,18 @@ export const MAX_CACHE_VALUE_BYTES = 262_144;
 export const MAX_CACHE_TTL_SECONDS = 5_184_000;
 /** KV's smallest `expirationTtl`; shorter entries carry their own expiry in KV metadata. */
 export const KV_MIN_TTL_SECONDS = 60;
+/**
+ * KV copies written at once by one consumer invocation. A Worker invocation keeps at most 6
+ * connections open and queues the rest.
+ */
+export const KV_COPY_CONCURRENCY = 6;
+/**
+ * First delay of a `cache-copy` message after a KV write failed; doubles per retry. KV accepts
+ * one write per second to the same key, so 2 s clears the window that refused the write.
+ */
+export const CACHE_RECOPY_BASE_DELAY_SECONDS = 2;
+/** Ceiling of the re-copy delay. */
+export const CACHE_RECOPY_MAX_DELAY_SECONDS = 60;
 /** Expired cache entries deleted per cron run. */
 export const CACHE_EXPIRY_DELETE_BATCH_SIZE = 1_000;
 

@@ -56,3 +56,76 @@ export function instrumentedDb(sql: string[], fail: boolean): D1Database {
     },
   });
 }
+
+/** What a counting D1 saw: round trips (a `db.batch` is one) and the SQL of each statement run. */
+export interface D1Trips {
+  roundTrips: number;
+  /** SQL per round trip, in order: a batch lists all its statements. */
+  trips: string[][];
+}
+
+/**
+ * A D1Database that counts round trips: each `run`/`all`/`first`/`raw` of a statement is one, and
+ * a `db.batch` is one however many statements it holds. `failWhen` makes a round trip fail, as a
+ * storage error would, when one of its statements was bound with an argument it matches.
+ */
+export function countingDb(trips: D1Trips, failWhen?: (arg: unknown) => boolean): D1Database {
+  const real = new WeakMap<object, { statement: D1PreparedStatement; sql: string; args: unknown[] }>();
+  const failing = (args: unknown[]) => failWhen !== undefined && args.some(failWhen);
+  const wrap = (statement: D1PreparedStatement, sql: string, args: unknown[]): D1PreparedStatement => {
+    const proxy = new Proxy(statement, {
+      get(target, prop) {
+        if (prop === 'bind') return (...a: unknown[]) => wrap(target.bind(...a), sql, a);
+        if (prop === 'run' || prop === 'all' || prop === 'first' || prop === 'raw') {
+          return (...a: unknown[]) => {
+            trips.roundTrips++;
+            trips.trips.push([sql]);
+            if (failing(args)) return Promise.reject(new Error('simulated: D1 write failed'));
+            return (target[prop] as (...x: unknown[]) => unknown).apply(target, a);
+          };
+        }
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === 'function' ? (value as (...x: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    real.set(proxy, { statement, sql, args });
+    return proxy;
+  };
+  return new Proxy(env.DB, {
+    get(target, prop) {
+      if (prop === 'prepare') return (query: string) => wrap(target.prepare(query), query, []);
+      if (prop === 'batch') {
+        return (statements: D1PreparedStatement[]) => {
+          trips.roundTrips++;
+          const inner = statements.map((s) => real.get(s)!);
+          trips.trips.push(inner.map((s) => s.sql));
+          if (inner.some((s) => failing(s.args))) return Promise.reject(new Error('simulated: D1 batch failed'));
+          return target.batch(inner.map((s) => s.statement));
+        };
+      }
+      const value = Reflect.get(target, prop) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** KV whose `put`s are recorded and, while `refuse` is true, answered like KV's `429`. */
+export function recordingKv(options: { refuse: boolean }): { kv: KVNamespace; puts: { key: string; value: string }[] } {
+  const puts: { key: string; value: string }[] = [];
+  const kv = new Proxy(env.KV, {
+    get(target, prop) {
+      if (prop === 'put') {
+        return (key: string, value: string, opts?: KVNamespacePutOptions) => {
+          puts.push({ key, value });
+          if (options.refuse) {
+            return Promise.reject(new Error('KV PUT failed: 429 Too Many Requests'));
+          }
+          return target.put(key, value, opts);
+        };
+      }
+      const value = Reflect.get(target, prop) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { kv, puts };
+}

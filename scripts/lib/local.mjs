@@ -134,7 +134,12 @@ export async function startWranglerDev(options) {
   trackProcessGroup(child);
   /** Ends wrangler dev and its workerd (SIGTERM, then SIGKILL); resolves once they are gone. */
   const stop = () => stopProcessGroup(child);
-  await waitForHttp(`http://localhost:${options.port}/`, DEV_START_TIMEOUT_MS);
+  try {
+    await waitForHttp(`http://localhost:${options.port}/`, DEV_START_TIMEOUT_MS);
+  } catch (err) {
+    await stop(); // never leave a wrangler dev behind that did not start in time
+    throw err;
+  }
   return { child, stop };
 }
 

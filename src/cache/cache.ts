@@ -1,5 +1,4 @@
 import {
-  KV_MIN_TTL_SECONDS,
   MAX_CACHE_KEY_CHARS,
   MAX_CACHE_TTL_SECONDS,
   MAX_CACHE_VALUE_BYTES,
@@ -7,15 +6,18 @@ import {
 import { cacheEntryKvKey } from '../kv-keys';
 import { describeError, log } from '../log';
 import { nowIso } from '../time';
+import { afterCacheCommit, writeKvCopy, type CacheKeyRef } from './copies';
 import {
   addToCacheCounter,
+  addToCacheCounterStatement,
   deleteCacheEntry,
+  deleteCacheEntryStatement,
   findLiveCacheEntry,
   upsertCacheEntry,
+  upsertCacheEntryStatement,
   type CacheEntryRecord,
 } from './store';
 import { parseExactJson } from '../json/exact';
-import { notifyCacheWaiters } from './waiting';
 
 /**
  * The shop cache (spec/tasks-and-cache.md "Cache rules"): D1 holds the truth, KV an edge copy
@@ -30,7 +32,10 @@ export class CacheInputError extends Error {
   override name = 'CacheInputError';
 }
 
-/** A KV copy could not be written; D1 already holds the value, so redoing the command is safe. */
+/**
+ * A KV copy could not be written and no re-copy could be queued; D1 already holds the value, so
+ * redoing the command is safe.
+ */
 export class CacheCopyError extends Error {
   override name = 'CacheCopyError';
 }
@@ -75,18 +80,10 @@ export async function setCacheValue(
   value: unknown,
   ttlSeconds: number,
 ): Promise<unknown> {
-  const valueJson = cacheValueJson(value);
-  const now = Date.now();
-  const entry: CacheEntryRecord = {
-    shopId,
-    key: checkCacheKey(key),
-    valueJson,
-    expiresAt: expiryAfter(checkCacheTtl(ttlSeconds), now),
-    updatedAt: new Date(now).toISOString(),
-  };
-  await commitCacheWrite(env, shopId, entry.key, (db) => upsertCacheEntry(db, entry));
-  await copyToKv(env, entry, true);
-  return parseExactJson(valueJson);
+  const write = planCacheSet(shopId, key, value, ttlSeconds, Date.now());
+  await upsertCacheEntry(env.DB, write.entry);
+  await commitCopiesOrThrow(env, { shopId, key }, [write.entry]);
+  return write.result;
 }
 
 /** Adds `delta` to a counter atomically (incr, incrby, decr, decrby); returns the new number. */
@@ -97,44 +94,82 @@ export async function addToCacheValue(
   delta: number,
   ttlSeconds: number,
 ): Promise<number> {
-  if (!Number.isSafeInteger(delta)) throw new CacheInputError('cache increment must be a whole number');
-  const now = Date.now();
-  const expiresAt = expiryAfter(checkCacheTtl(ttlSeconds), now);
-  const entry = await commitCacheWrite(env, shopId, checkCacheKey(key), (db) =>
-    addToCacheCounter(db, shopId, key, delta, expiresAt, new Date(now).toISOString()),
-  );
-  if (entry === null) throw new CacheInputError(`cache value at ${JSON.stringify(key)} is not an integer`);
-  // Redoing a counter would count twice, so a failed copy is only logged; readers see D1 on a miss.
-  await copyToKv(env, entry, false);
+  const write = planCacheAdd(shopId, key, delta, ttlSeconds, Date.now());
+  const entry = await addToCacheCounter(env.DB, shopId, write.key, delta, write.expiresAt, write.now);
+  if (entry === null) throw new CacheInputError(counterNotIntegerMessage(key));
+  // Redoing a counter would count twice, so a copy neither KV nor the re-copy queue took is only
+  // logged; readers see D1 on a KV miss.
+  await afterCacheCommit(env, [{ shopId, key }], [entry]);
   return Number(entry.valueJson);
 }
 
 /** Deletes a key (del); true when it existed. */
 export async function deleteCacheValue(env: Env, shopId: string, key: string): Promise<boolean> {
-  const existed = await commitCacheWrite(env, shopId, checkCacheKey(key), (db) => deleteCacheEntry(db, shopId, key));
-  try {
-    await env.KV.delete(cacheEntryKvKey(shopId, key));
-  } catch (err) {
-    log.warn('cache kv delete failed', { shopId, ...describeError(err) });
-    throw new CacheCopyError('cache copy could not be deleted; will retry');
-  }
+  const existed = await deleteCacheEntry(env.DB, shopId, checkCacheKey(key));
+  await commitCopiesOrThrow(env, { shopId, key }, []);
   return existed;
 }
 
-/**
- * Runs one D1 cache write, then wakes the waiters of its key (`?wait` reads): every cache write
- * commits here, so this is the one place that notifies. Waiters read D1, so the KV copy written
- * after this does not hold them up.
- */
-async function commitCacheWrite<T>(
-  env: Env,
-  shopId: string,
-  key: string,
-  write: (db: D1Database) => Promise<T>,
-): Promise<T> {
-  const result = await write(env.DB);
-  await notifyCacheWaiters(env, shopId, [key]);
-  return result;
+/** The error of a counter command on a live value that is not an integer. */
+export const counterNotIntegerMessage = (key: string): string =>
+  `cache value at ${JSON.stringify(key)} is not an integer`;
+
+/** A validated write, ready for D1 (spec "Cache rules"): a value, a counter delta or a delete. */
+export type CacheWrite =
+  | { kind: 'set'; entry: CacheEntryRecord; result: unknown }
+  | { kind: 'add'; shopId: string; key: string; delta: number; expiresAt: string; now: string }
+  | { kind: 'del'; shopId: string; key: string };
+
+/** Validates a set/setex; throws CacheInputError. */
+export function planCacheSet(shopId: string, key: string, value: unknown, ttlSeconds: unknown, nowMs: number) {
+  const valueJson = cacheValueJson(value);
+  const entry: CacheEntryRecord = {
+    shopId,
+    key: checkCacheKey(key),
+    valueJson,
+    expiresAt: expiryAfter(checkCacheTtl(ttlSeconds), nowMs),
+    updatedAt: new Date(nowMs).toISOString(),
+  };
+  return { kind: 'set' as const, entry, result: parseExactJson(valueJson) };
+}
+
+/** Validates a counter command; throws CacheInputError. */
+export function planCacheAdd(shopId: string, key: string, delta: unknown, ttlSeconds: unknown, nowMs: number) {
+  if (typeof delta !== 'number' || !Number.isSafeInteger(delta)) {
+    throw new CacheInputError('cache increment must be a whole number');
+  }
+  return {
+    kind: 'add' as const,
+    shopId,
+    key: checkCacheKey(key),
+    delta,
+    expiresAt: expiryAfter(checkCacheTtl(ttlSeconds), nowMs),
+    now: new Date(nowMs).toISOString(),
+  };
+}
+
+/** Validates a del; throws CacheInputError. */
+export function planCacheDelete(shopId: string, key: string) {
+  return { kind: 'del' as const, shopId, key: checkCacheKey(key) };
+}
+
+/** The statement performing a write inside a batch's transaction. */
+export function cacheWriteStatement(db: D1Database, write: CacheWrite): D1PreparedStatement {
+  switch (write.kind) {
+    case 'set':
+      return upsertCacheEntryStatement(db, write.entry);
+    case 'add':
+      return addToCacheCounterStatement(db, write.shopId, write.key, write.delta, write.expiresAt, write.now);
+    case 'del':
+      return deleteCacheEntryStatement(db, write.shopId, write.key);
+  }
+}
+
+/** KV copy after a single write whose caller can report failure (set, del: redoing them is safe). */
+async function commitCopiesOrThrow(env: Env, ref: CacheKeyRef, live: CacheEntryRecord[]): Promise<void> {
+  if ((await afterCacheCommit(env, [ref], live)).length > 0) {
+    throw new CacheCopyError('cache copy could not be written; will retry');
+  }
 }
 
 /** The live entry from D1, the truth: what tasks read and the fallback of the public read. */
@@ -153,7 +188,11 @@ export async function readCacheJsonForEndpoint(
   if (copy !== null) return copy;
   const entry = await readCacheEntry(env, shopId, key);
   if (entry === null) return null;
-  ctx.waitUntil(copyToKv(env, entry, false));
+  ctx.waitUntil(
+    writeKvCopy(env, { shopId, key }, entry).catch((err: unknown) =>
+      log.warn('cache kv repair failed', { shopId, ...describeError(err) }),
+    ),
+  );
   return entry.valueJson;
 }
 
@@ -172,19 +211,4 @@ export async function readCacheJsonFromKv(env: Env, shopId: string, key: string)
     log.warn('cache kv read failed; reading D1', { ...describeError(err) });
   }
   return null;
-}
-
-/** Writes the KV copy of an entry; `strict` turns a failure into a CacheCopyError. */
-async function copyToKv(env: Env, entry: CacheEntryRecord, strict: boolean): Promise<void> {
-  const expiresAt = Date.parse(entry.expiresAt);
-  const ttl = Math.max(KV_MIN_TTL_SECONDS, Math.ceil((expiresAt - Date.now()) / 1000));
-  try {
-    await env.KV.put(cacheEntryKvKey(entry.shopId, entry.key), entry.valueJson, {
-      expirationTtl: ttl,
-      metadata: { expiresAt },
-    });
-  } catch (err) {
-    log.warn('cache kv copy failed', { shopId: entry.shopId, ...describeError(err) });
-    if (strict) throw new CacheCopyError('cache copy could not be written; will retry');
-  }
 }

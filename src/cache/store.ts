@@ -48,14 +48,18 @@ export async function findLiveCacheEntry(
 
 /** Writes a value with its expiry (set, setex). */
 export async function upsertCacheEntry(db: D1Database, entry: CacheEntryRecord): Promise<void> {
-  await db
+  await upsertCacheEntryStatement(db, entry).run();
+}
+
+/** The statement of `upsertCacheEntry`, for a batch's transaction. */
+export function upsertCacheEntryStatement(db: D1Database, entry: CacheEntryRecord): D1PreparedStatement {
+  return db
     .prepare(
       `INSERT INTO cache_entries (${ENTRY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)
        ON CONFLICT (shop_id, key) DO UPDATE SET
          value = excluded.value, expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
     )
-    .bind(entry.shopId, entry.key, entry.valueJson, entry.expiresAt, entry.updatedAt)
-    .run();
+    .bind(entry.shopId, entry.key, entry.valueJson, entry.expiresAt, entry.updatedAt);
 }
 
 /**
@@ -71,7 +75,20 @@ export async function addToCacheCounter(
   expiresAt: string,
   now: string,
 ): Promise<CacheEntryRecord | null> {
-  const row = await db
+  const row = await addToCacheCounterStatement(db, shopId, key, delta, expiresAt, now).first<CacheEntryRow>();
+  return row && toEntry(row);
+}
+
+/** The statement of `addToCacheCounter`, for a batch's transaction. */
+export function addToCacheCounterStatement(
+  db: D1Database,
+  shopId: string,
+  key: string,
+  delta: number,
+  expiresAt: string,
+  now: string,
+): D1PreparedStatement {
+  return db
     .prepare(
       `INSERT INTO cache_entries (${ENTRY_COLUMNS}) VALUES (?1, ?2, CAST(CAST(?3 AS INTEGER) AS TEXT), ?4, ?5)
        ON CONFLICT (shop_id, key) DO UPDATE SET
@@ -83,9 +100,44 @@ export async function addToCacheCounter(
        WHERE cache_entries.expires_at <= ?5 OR json_type(cache_entries.value) = 'integer'
        RETURNING ${ENTRY_COLUMNS}`,
     )
-    .bind(shopId, key, delta, expiresAt, now)
-    .first<CacheEntryRow>();
-  return row && toEntry(row);
+    .bind(shopId, key, delta, expiresAt, now);
+}
+
+/** The statement of `deleteCacheEntry`, for a batch's transaction. */
+export function deleteCacheEntryStatement(db: D1Database, shopId: string, key: string): D1PreparedStatement {
+  return db.prepare(`DELETE FROM cache_entries WHERE shop_id = ?1 AND key = ?2`).bind(shopId, key);
+}
+
+/**
+ * The live entries among (shop, key) pairs, as one statement: run last in a batch's transaction it
+ * gives the values the batch left behind, which are what KV should hold.
+ */
+export function liveCacheEntriesStatement(
+  db: D1Database,
+  pairs: readonly (readonly [shopId: string, key: string])[],
+  now: string,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `SELECT ${ENTRY_COLUMNS} FROM cache_entries
+       WHERE expires_at > ?2 AND (shop_id, key) IN (
+         SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))`,
+    )
+    .bind(JSON.stringify(pairs), now);
+}
+
+/** Reads the rows of `liveCacheEntriesStatement`'s result. */
+export const liveCacheEntriesOf = (result: D1Result<unknown>): CacheEntryRecord[] =>
+  (result.results as CacheEntryRow[]).map(toEntry);
+
+/** The live entries among (shop, key) pairs (a re-copy batch reads them at once). */
+export async function findLiveCacheEntries(
+  db: D1Database,
+  pairs: readonly (readonly [shopId: string, key: string])[],
+  now: string,
+): Promise<CacheEntryRecord[]> {
+  if (pairs.length === 0) return [];
+  return liveCacheEntriesOf(await liveCacheEntriesStatement(db, pairs, now).all());
 }
 
 /** Deletes an entry; false when there was none. */

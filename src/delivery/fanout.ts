@@ -1,7 +1,7 @@
 import type { EventRecord } from '../events/model';
 import { sendDeliveryMessages } from '../queue/producer';
 import { nowIso } from '../time';
-import { createDeliveries, findFanOutTargets, type NewDelivery } from './store';
+import { createDeliveries, findFanOutTargets, type FanOutTarget, type NewDelivery } from './store';
 
 /**
  * The subscription topic an event is delivered under: `user/*` topics as they are, `shopify/<t>`
@@ -20,14 +20,19 @@ export function subscriptionTopicFor(eventTopic: string): string | null {
  * a delivery that has already moved on is dropped by the consumer. Throws if D1 or the queue fails,
  * so the events consumer retries the batch.
  */
-export async function fanOutDeliveries(env: Env, events: readonly EventRecord[]): Promise<number> {
+export async function fanOutDeliveries(
+  env: Env,
+  events: readonly EventRecord[],
+  knownTargets?: readonly FanOutTarget[],
+): Promise<number> {
   const wanted = new Map<string, readonly [string, string]>();
   for (const event of events) {
     const topic = subscriptionTopicFor(event.topic);
     if (topic !== null) wanted.set(`${event.shopId}\n${topic}`, [event.shopId, topic]);
   }
   if (wanted.size === 0) return 0;
-  const targets = await findFanOutTargets(env.DB, [...wanted.values()]);
+  // The consumer may have read the targets already, with the batch's persist.
+  const targets = knownTargets ?? (await findFanOutTargets(env.DB, [...wanted.values()]));
   if (targets.length === 0) return 0;
 
   const now = nowIso();

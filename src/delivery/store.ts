@@ -120,7 +120,15 @@ export async function findFanOutTargets(
   pairs: readonly (readonly [shopId: string, topic: string])[],
 ): Promise<FanOutTarget[]> {
   if (pairs.length === 0) return [];
-  const { results } = await db
+  return fanOutTargetsOf(await fanOutTargetsStatement(db, pairs).all());
+}
+
+/** The statement of `findFanOutTargets`, so a consumer can run it in a batch with others. */
+export function fanOutTargetsStatement(
+  db: D1Database,
+  pairs: readonly (readonly [shopId: string, topic: string])[],
+): D1PreparedStatement {
+  return db
     .prepare(
       `SELECT s.id AS subscription_id, s.shop_id, s.app_id, s.address, s.topic, s.format, s.fields,
               a.api_version
@@ -129,18 +137,22 @@ export async function findFanOutTargets(
          AND (s.shop_id, s.topic) IN (
            SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))`,
     )
-    .bind(JSON.stringify(pairs))
-    .all<{
-      subscription_id: number;
-      shop_id: string;
-      app_id: string;
-      address: string;
-      topic: string;
-      format: DeliveryFormat;
-      fields: string;
-      api_version: string;
-    }>();
-  return results.map((r) => ({
+    .bind(JSON.stringify(pairs));
+}
+
+/** Reads the rows of `fanOutTargetsStatement`'s result. */
+export function fanOutTargetsOf(result: D1Result<unknown>): FanOutTarget[] {
+  const rows = result.results as {
+    subscription_id: number;
+    shop_id: string;
+    app_id: string;
+    address: string;
+    topic: string;
+    format: DeliveryFormat;
+    fields: string;
+    api_version: string;
+  }[];
+  return rows.map((r) => ({
     subscriptionId: r.subscription_id,
     shopId: r.shop_id,
     appId: r.app_id,
@@ -426,4 +438,19 @@ export async function isAppSubscription(db: D1Database, appId: string, subscript
     .bind(subscriptionId, appId)
     .first<{ found: number }>();
   return row !== null;
+}
+
+/**
+ * Deletes up to `limit` deliveries that finished (succeeded or failed) before `cutoff`, oldest
+ * first, with their attempts, in one transaction. Pending deliveries are never touched. Returns
+ * how many deliveries went.
+ */
+export async function deleteDeliveriesFinishedBefore(db: D1Database, cutoff: string, limit: number): Promise<number> {
+  const oldest = `SELECT id FROM deliveries WHERE finished_at IS NOT NULL AND finished_at < ?1
+                  AND status IN ('succeeded', 'failed') ORDER BY finished_at, id LIMIT ?2`;
+  const [, deliveries] = await db.batch([
+    db.prepare(`DELETE FROM delivery_attempts WHERE delivery_id IN (${oldest})`).bind(cutoff, limit),
+    db.prepare(`DELETE FROM deliveries WHERE id IN (${oldest})`).bind(cutoff, limit),
+  ]);
+  return deliveries!.meta.changes;
 }

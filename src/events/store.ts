@@ -1,3 +1,4 @@
+import { ROWS_PARAM_MAX_CHARS } from '../env';
 import type { Cursor } from '../http/pagination';
 import type { EventEnvelope } from '../queue/messages';
 import type { EventRecord, EventStatus } from './model';
@@ -80,6 +81,11 @@ export async function insertEvent(
   await insertStatement(db, event, status, null).run();
 }
 
+/** The statement of `insertEvent(…, 'pending')`, for a batch's transaction. */
+export function insertPendingEventStatement(db: D1Database, event: EventEnvelope): D1PreparedStatement {
+  return insertStatement(db, event, 'pending', null);
+}
+
 /** Turns a `queued` event back into `pending` when its queue message could not be sent. */
 export async function markEventPending(db: D1Database, eventId: string): Promise<void> {
   await db
@@ -105,49 +111,82 @@ export async function receiveEvents(
   items: readonly ReceiveItem[],
   now: string,
 ): Promise<Map<string, { claimed: boolean; status: EventStatus }>> {
-  const statements = items.map((item) =>
-    'event' in item
-      ? db
-          .prepare(
-            `INSERT INTO events (id, shop_id, topic, data, source, webhook_id, webhook_request_id,
-                                 parent_id, status, created_at, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'received', ?9, ?10)
-             ON CONFLICT (id) DO UPDATE SET status = 'received', received_at = excluded.received_at
-             WHERE events.status IN ('pending', 'queued')
-             RETURNING id`,
-          )
-          .bind(
-            item.event.id,
-            item.event.shopId,
-            item.event.topic,
-            item.event.dataJson,
-            item.event.source,
-            item.event.webhookId,
-            item.event.webhookRequestId,
-            item.event.parentId,
-            item.event.createdAt,
-            now,
-          )
-      : db
-          .prepare(
-            `UPDATE events SET status = 'received', received_at = ?2
-             WHERE id = ?1 AND status IN ('pending', 'queued') RETURNING id`,
-          )
-          .bind(item.eventId, now),
-  );
+  return (await receiveEventsWith(db, items, now, [])).outcome;
+}
+
+/**
+ * `receiveEvents`, with `extra` read-only statements run in the same round trip after it (the
+ * consumer's lookups of tasks and subscriptions); their results come back in order. Events travel
+ * as JSON rows of one bulk statement per ROWS_PARAM_MAX_CHARS, so the statement count does not grow
+ * with the batch.
+ */
+export async function receiveEventsWith(
+  db: D1Database,
+  items: readonly ReceiveItem[],
+  now: string,
+  extra: readonly D1PreparedStatement[],
+): Promise<{ outcome: Map<string, { claimed: boolean; status: EventStatus }>; extra: D1Result[] }> {
+  const statements: D1PreparedStatement[] = [];
+  let rows: string[] = [];
+  let chars = 0;
+  const flush = () => {
+    if (rows.length === 0) return;
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO events (id, shop_id, topic, data, source, webhook_id, webhook_request_id,
+                               parent_id, status, created_at, received_at)
+           SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+                  json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'),
+                  json_extract(value, '$[6]'), json_extract(value, '$[7]'), 'received',
+                  json_extract(value, '$[8]'), ?2
+           FROM json_each(?1) WHERE true
+           ON CONFLICT (id) DO UPDATE SET status = 'received', received_at = excluded.received_at
+           WHERE events.status IN ('pending', 'queued')
+           RETURNING id`,
+        )
+        .bind(`[${rows.join(',')}]`, now),
+    );
+    rows = [];
+    chars = 0;
+  };
+  const refs: string[] = [];
+  for (const item of items) {
+    if (!('event' in item)) {
+      refs.push(item.eventId);
+      continue;
+    }
+    const e = item.event;
+    const row = JSON.stringify([e.id, e.shopId, e.topic, e.dataJson, e.source, e.webhookId, e.webhookRequestId,
+      e.parentId, e.createdAt]);
+    if (rows.length > 0 && chars + row.length > ROWS_PARAM_MAX_CHARS) flush();
+    rows.push(row);
+    chars += row.length;
+  }
+  flush();
+  if (refs.length > 0) {
+    statements.push(
+      db
+        .prepare(
+          `UPDATE events SET status = 'received', received_at = ?2
+           WHERE id IN (SELECT value FROM json_each(?1)) AND status IN ('pending', 'queued') RETURNING id`,
+        )
+        .bind(JSON.stringify(refs), now),
+    );
+  }
   const ids = items.map(receiveItemId);
   const statusQuery = db
     .prepare(`SELECT id, status FROM events WHERE id IN (SELECT value FROM json_each(?1))`)
     .bind(JSON.stringify(ids));
-  const results = await db.batch<{ id: string; status?: EventStatus }>([...statements, statusQuery]);
+  const results = await db.batch<{ id: string; status?: EventStatus }>([...statements, statusQuery, ...extra]);
 
   const claimed = new Set<string>();
-  for (const result of results.slice(0, -1)) for (const row of result.results) claimed.add(row.id);
+  for (const result of results.slice(0, statements.length)) for (const row of result.results) claimed.add(row.id);
   const outcome = new Map<string, { claimed: boolean; status: EventStatus }>();
-  for (const row of results[results.length - 1]!.results) {
+  for (const row of results[statements.length]!.results) {
     outcome.set(row.id, { claimed: claimed.has(row.id), status: row.status! });
   }
-  return outcome;
+  return { outcome, extra: results.slice(statements.length + 1) };
 }
 
 /** Full rows of the given events (any shop). */
@@ -318,6 +357,30 @@ export async function findShopEvent(
     .bind(id, shopId)
     .first<EventRow>();
   return row && toEvent(row);
+}
+
+/**
+ * How many ancestors each event has (0 for none), counting at most `limit` generations, for many
+ * events in one query; events with no row are left out.
+ */
+export async function loadEventDepths(
+  db: D1Database,
+  ids: readonly string[],
+  limit: number,
+): Promise<Map<string, number>> {
+  if (ids.length === 0) return new Map();
+  const { results } = await db
+    .prepare(
+      `WITH RECURSIVE chain (start, parent_id, n) AS (
+         SELECT id, parent_id, 0 FROM events WHERE id IN (SELECT value FROM json_each(?1))
+         UNION ALL
+         SELECT chain.start, e.parent_id, chain.n + 1 FROM events e JOIN chain ON e.id = chain.parent_id
+         WHERE chain.n < ?2)
+       SELECT start, max(n) AS depth FROM chain GROUP BY start`,
+    )
+    .bind(JSON.stringify(ids), limit)
+    .all<{ start: string; depth: number }>();
+  return new Map(results.map((r) => [r.start, r.depth]));
 }
 
 /**

@@ -1,8 +1,10 @@
+import { consumeCacheCopies } from '../cache/copies';
 import { EVENTS_RETRY_BASE_DELAY_SECONDS, EVENTS_RETRY_MAX_DELAY_SECONDS } from '../env';
 import { describeError, log } from '../log';
 import { parseQueueMessage } from '../queue/messages';
 import { nowIso } from '../time';
 import { recordUnreadableMessage } from './events-dead-letter';
+import { lookupStatements, type BatchLookups } from '../events/lookups';
 import type { EventRecord } from '../events/model';
 import { runDueTaskRun } from '../tasks/runner';
 import { processEvents } from './process';
@@ -10,6 +12,7 @@ import {
   loadEvents,
   markEventsProcessed,
   receiveEvents,
+  receiveEventsWith,
   receiveItemId,
   type ReceiveItem,
 } from '../events/store';
@@ -34,6 +37,7 @@ interface Work {
 export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const work: Work[] = [];
   const taskRuns: { message: Message<unknown>; runId: string }[] = [];
+  const copies: { message: Message<unknown>; ref: { shopId: string; key: string } }[] = [];
   for (const message of batch.messages) {
     const body = parseQueueMessage(message.body);
     if (body === null) {
@@ -44,16 +48,21 @@ export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env)
       taskRuns.push({ message, runId: body.runId });
       continue;
     }
+    if (body.kind === 'cache-copy') {
+      copies.push({ message, ref: { shopId: body.shopId, key: body.key } });
+      continue;
+    }
     work.push({
       message,
       item: body.kind === 'event' ? { event: body.event } : { eventId: body.eventId },
     });
   }
+  await consumeCacheCopies(env, copies);
   for (const { message, runId } of taskRuns) await consumeTaskRunMessage(env, message, runId);
   dropRepeatsWithinBatch(work);
   if (work.length === 0) return;
 
-  const received = await receiveIsolatingFailures(env.DB, work);
+  const { received, lookups } = await receiveIsolatingFailures(env.DB, work);
   const due = received.filter(({ work: w, claimed, status }) =>
     // A redelivered message re-processes an event left `received` by an attempt that crashed.
     claimed || (status === 'received' && w.message.attempts > 1),
@@ -65,7 +74,7 @@ export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env)
   let failed: Set<string>;
   try {
     events = await eventRecordsFor(env.DB, due.map((r) => r.work));
-    failed = await processEvents(env, events);
+    failed = await processEvents(env, events, lookups);
     const done = events.filter((e) => !failed.has(e.id)).map((e) => e.id);
     await markEventsProcessed(env.DB, done, nowIso());
   } catch (err) {
@@ -106,14 +115,20 @@ interface Received {
 }
 
 /**
- * One D1 batch for everything; if it fails, each item alone, so one bad row cannot hold back the
- * rest. Items that still fail are retried with backoff and left out of the result.
+ * One D1 batch for everything, which also looks up the tasks and subscriptions of the events the
+ * messages carry; if it fails, each item alone, so one bad row cannot hold back the rest. Items
+ * that still fail are retried with backoff and left out of the result.
  */
-async function receiveIsolatingFailures(db: D1Database, work: Work[]): Promise<Received[]> {
+async function receiveIsolatingFailures(
+  db: D1Database,
+  work: Work[],
+): Promise<{ received: Received[]; lookups?: BatchLookups }> {
   const now = nowIso();
   try {
-    const outcome = await receiveEvents(db, work.map((w) => w.item), now);
-    return work.map((w) => ({ work: w, ...lookup(outcome, w) }));
+    const inline = work.flatMap((w) => ('event' in w.item ? [w.item.event] : []));
+    const lookups = lookupStatements(db, inline);
+    const { outcome, extra } = await receiveEventsWith(db, work.map((w) => w.item), now, lookups.statements);
+    return { received: work.map((w) => ({ work: w, ...lookup(outcome, w) })), lookups: lookups.read(extra) };
   } catch (err) {
     log.warn('batch persist failed; persisting messages one by one', {
       count: work.length,
@@ -134,7 +149,7 @@ async function receiveIsolatingFailures(db: D1Database, work: Work[]): Promise<R
       retry(w.message);
     }
   }
-  return received;
+  return { received };
 }
 
 function lookup(

@@ -26,6 +26,11 @@ export async function consumeEventsDeadLetters(
       await recordDeadTaskRun(env, message, body.runId, reason);
       continue;
     }
+    if (body.kind === 'cache-copy') {
+      // D1 still holds the value; the stale KV copy is what is lost, so the message is kept.
+      await recordUnreadableMessage(env, batch.queue, message, `cache re-copy ${reason}`);
+      continue;
+    }
     const item = body.kind === 'event' ? { event: body.event } : { eventId: body.eventId };
     try {
       await recordDeadEvent(env.DB, item, reason, nowIso());

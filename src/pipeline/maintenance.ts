@@ -1,6 +1,7 @@
 import { deleteExpiredEvents, sweepPendingEvents } from './events-sweep';
 import { deleteExpiredCache } from './cache-sweep';
 import { describeError, log } from '../log';
+import { pruneActionRuns, pruneDeliveries, pruneTaskRuns } from './retention';
 import { sweepDueTaskRuns } from './task-runs-sweep';
 
 /**
@@ -13,6 +14,9 @@ export async function runMaintenance(env: Env, now: number): Promise<void> {
     deleteExpiredEvents: () => deleteExpiredEvents(env, now),
     sweepDueTaskRuns: () => sweepDueTaskRuns(env, now),
     deleteExpiredCache: () => deleteExpiredCache(env, now),
+    pruneActionRuns: () => pruneActionRuns(env, now),
+    pruneTaskRuns: () => pruneTaskRuns(env, now),
+    pruneDeliveries: () => pruneDeliveries(env, now),
   };
   for (const [name, job] of Object.entries(jobs)) {
     try {

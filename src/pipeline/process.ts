@@ -1,5 +1,6 @@
 import { fanOutDeliveries } from '../delivery/fanout';
 import { runTasksForEvents } from '../tasks/runner';
+import { coversAll, type BatchLookups } from '../events/lookups';
 import type { EventRecord } from '../events/model';
 
 /**
@@ -9,9 +10,14 @@ import type { EventRecord } from '../events/model';
  * for a transient reason; their messages are retried (task runs and deliveries are created once
  * per event, so a retry repeats nothing), everything else is marked processed.
  */
-export async function processEvents(env: Env, events: readonly EventRecord[]): Promise<Set<string>> {
-  const failed = await runTasksForEvents(env, events);
+export async function processEvents(
+  env: Env,
+  events: readonly EventRecord[],
+  lookups?: BatchLookups,
+): Promise<Set<string>> {
+  const known = coversAll(lookups, events) ? lookups : undefined;
+  const failed = await runTasksForEvents(env, events, known);
   // Throws when D1 or the deliveries queue fails; the consumer then retries the batch.
-  await fanOutDeliveries(env, events.filter((e) => !failed.has(e.id)));
+  await fanOutDeliveries(env, events.filter((e) => !failed.has(e.id)), known?.targets);
   return failed;
 }

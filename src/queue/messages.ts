@@ -28,6 +28,12 @@ const eventsMessageSchema = v.variant('kind', [
   v.object({ kind: v.literal('event-ref'), eventId: v.string() }),
   /** A task run that is due: a delayed subscription, or an action retry after a transient failure. */
   v.object({ kind: v.literal('task-run'), runId: v.string() }),
+  /**
+   * A cache entry's KV copy could not be written (KV allows one write per second per key): copy
+   * D1's current value of this key to KV. Only shop and key travel, so a late copy never writes an
+   * old value.
+   */
+  v.object({ kind: v.literal('cache-copy'), shopId: v.string(), key: v.string() }),
 ]);
 export type EventsMessage = v.InferOutput<typeof eventsMessageSchema>;
 

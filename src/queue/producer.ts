@@ -7,10 +7,10 @@ import type { DeliveryMessage, EventsMessage } from './messages';
 
 /** Queues: at most 100 messages in one `sendBatch`. */
 export const QUEUE_BATCH_MAX_MESSAGES = 100;
-/** Queues: at most 256 KB in one `sendBatch`, all messages together. */
-export const QUEUE_BATCH_MAX_BYTES = 256 * 1024;
+/** Queues: at most 256 KB in one `sendBatch`, all messages together (counted as 256,000 bytes). */
+export const QUEUE_BATCH_MAX_BYTES = 256_000;
 /** Headroom per message for what the platform adds (ids, timestamps, serialization framing). */
-const QUEUE_MESSAGE_OVERHEAD_BYTES = 128;
+const QUEUE_MESSAGE_OVERHEAD_BYTES = 512;
 /** Structured clone: bodies keep their types, and consumers validate them anyway. */
 const CONTENT_TYPE = 'v8' as const;
 
@@ -35,29 +35,52 @@ export function sendDeliveryMessages(env: Env, messages: readonly Outgoing<Deliv
   return sendInBatches(env.DELIVERIES, messages);
 }
 
-async function sendInBatches<M>(queue: Queue<M>, messages: readonly Outgoing<M>[]): Promise<void> {
-  for (const batch of splitForSendBatch(messages)) {
-    await queue.sendBatch(
-      batch.map(({ body, delaySeconds = 0 }) => ({
-        body,
-        contentType: CONTENT_TYPE,
-        ...(delaySeconds > 0 ? { delaySeconds } : {}),
-      })),
-    );
+/**
+ * Sends one events-queue message per item, batch by batch, and goes on past a batch the queue
+ * refuses: returns the refused batches' items with the error, for callers that fall back per item
+ * (store the event as pending, leave a re-copy to the next write).
+ */
+export async function sendEventMessagesSettled<T>(
+  env: Env,
+  items: readonly T[],
+  toMessage: (item: T) => Outgoing<EventsMessage>,
+): Promise<{ items: T[]; error: unknown }[]> {
+  const refused: { items: T[]; error: unknown }[] = [];
+  for (const batch of splitForSendBatch(items.map((item) => ({ ...toMessage(item), item })))) {
+    try {
+      await sendBatch(env.EVENTS, batch);
+    } catch (error) {
+      refused.push({ items: batch.map((m) => m.item), error });
+    }
   }
+  return refused;
+}
+
+async function sendInBatches<M>(queue: Queue<M>, messages: readonly Outgoing<M>[]): Promise<void> {
+  for (const batch of splitForSendBatch(messages)) await sendBatch(queue, batch);
+}
+
+function sendBatch<M>(queue: Queue<M>, batch: readonly Outgoing<M>[]): Promise<unknown> {
+  return queue.sendBatch(
+    batch.map(({ body, delaySeconds = 0 }) => ({
+      body,
+      contentType: CONTENT_TYPE,
+      ...(delaySeconds > 0 ? { delaySeconds } : {}),
+    })),
+  );
 }
 
 /**
  * Splits messages into batches of at most QUEUE_BATCH_MAX_MESSAGES and QUEUE_BATCH_MAX_BYTES,
- * keeping their order. A body's size is estimated by its JSON's UTF-8 length, which is at least
- * its structured-clone size for the strings and numbers our messages hold.
+ * keeping their order. A body's size is estimated as V8 serializes the strings it holds: one byte
+ * per code unit, or two for a string with any character beyond Latin-1.
  */
-export function splitForSendBatch<M>(messages: readonly Outgoing<M>[]): Outgoing<M>[][] {
-  const batches: Outgoing<M>[][] = [];
-  let current: Outgoing<M>[] = [];
+export function splitForSendBatch<O extends Outgoing<unknown>>(messages: readonly O[]): O[][] {
+  const batches: O[][] = [];
+  let current: O[] = [];
   let bytes = 0;
   for (const message of messages) {
-    const size = utf8Length(JSON.stringify(message.body)) + QUEUE_MESSAGE_OVERHEAD_BYTES;
+    const size = serializedSize(JSON.stringify(message.body)) + QUEUE_MESSAGE_OVERHEAD_BYTES;
     if (current.length === QUEUE_BATCH_MAX_MESSAGES || (current.length > 0 && bytes + size > QUEUE_BATCH_MAX_BYTES)) {
       batches.push(current);
       current = [];
@@ -70,5 +93,4 @@ export function splitForSendBatch<M>(messages: readonly Outgoing<M>[]): Outgoing
   return batches;
 }
 
-const encoder = new TextEncoder();
-const utf8Length = (text: string): number => encoder.encode(text).byteLength;
+const serializedSize = (json: string): number => (/[^\u0000-\u00ff]/.test(json) ? json.length * 2 : json.length);

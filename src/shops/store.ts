@@ -92,6 +92,22 @@ export async function findShop(db: D1Database, shopId: string): Promise<ShopReco
   return row && toShop(row);
 }
 
+/** Several shops at once (a consumer batch's shops, for rendering). */
+export async function findShops(db: D1Database, shopIds: readonly string[]): Promise<ShopRecord[]> {
+  if (shopIds.length === 0) return [];
+  return shopsOf(await findShopsStatement(db, shopIds).all());
+}
+
+/** The statement of `findShops`, so a consumer can run it in a batch with others. */
+export function findShopsStatement(db: D1Database, shopIds: readonly string[]): D1PreparedStatement {
+  return db
+    .prepare(`SELECT ${SHOP_SELECT} FROM shops WHERE id IN (SELECT value FROM json_each(?1))`)
+    .bind(JSON.stringify(shopIds));
+}
+
+/** Reads the rows of `findShopsStatement`'s result. */
+export const shopsOf = (result: D1Result<unknown>): ShopRecord[] => (result.results as ShopRow[]).map(toShop);
+
 /** Shops ordered by creation, after `cursor`, at most `limit` rows. */
 export async function listShops(
   db: D1Database,

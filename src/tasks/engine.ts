@@ -26,6 +26,31 @@ liquid.registerTag('action', ActionTag);
 liquid.registerTag('log', LogTag);
 liquid.registerTag('error', ErrorTag);
 
+/**
+ * Parsed scripts by their text: a consumer batch renders the same task for up to 100 events, and
+ * parsing is most of a simple render's CPU. liquidjs templates are not changed by rendering, so
+ * one parse serves every render. The oldest go first once the scripts held exceed
+ * PARSED_SCRIPTS_MAX_CHARS in all, which bounds the memory this takes in a 128 MB isolate.
+ */
+const parsedScripts = new Map<string, Template[]>();
+const PARSED_SCRIPTS_MAX_CHARS = 1_000_000;
+let parsedScriptChars = 0;
+
+function parsed(script: string): Template[] {
+  let templates = parsedScripts.get(script);
+  if (templates === undefined) {
+    templates = liquid.parse(script);
+    parsedScripts.set(script, templates);
+    parsedScriptChars += script.length;
+    for (const oldest of parsedScripts.keys()) {
+      if (parsedScriptChars <= PARSED_SCRIPTS_MAX_CHARS || oldest === script) break;
+      parsedScripts.delete(oldest);
+      parsedScriptChars -= oldest.length;
+    }
+  }
+  return templates;
+}
+
 /** Parses a script; the parser's message (with line and column) when it does not parse. */
 export function checkScript(script: string): string | null {
   try {
@@ -106,7 +131,7 @@ export async function renderTask(
 ): Promise<RenderOutcome> {
   let templates: Template[];
   try {
-    templates = liquid.parse(script);
+    templates = parsed(script);
   } catch (err) {
     return { ok: false, error: `Script does not parse: ${messageOf(err)}` };
   }

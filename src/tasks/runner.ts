@@ -14,6 +14,7 @@ import { loadEventAncestors, loadEvents } from '../events/store';
 import { describeError, log } from '../log';
 import { sendEventMessages } from '../queue/producer';
 import { nowIso } from '../time';
+import { runDueRunsTogether, type DueRun } from './batch';
 import { renderTask, type CacheReader } from './engine';
 import type { ActionType } from './output';
 import { eventVariable, renderScope, shopVariable } from './scope';
@@ -33,6 +34,7 @@ import {
   type ActionAttempt,
   type ActionRunRecord,
   type NewTaskRun,
+  type SubscribedTask,
   type TaskRecord,
   type TaskRunRecord,
 } from './store';
@@ -56,12 +58,17 @@ interface Known {
  * Creates and runs the task runs of a batch of events. Returns the ids of events whose runs could
  * not be created or recorded (their messages are retried; runs are idempotent on event and task).
  */
-export async function runTasksForEvents(env: Env, events: readonly EventRecord[]): Promise<Set<string>> {
+export async function runTasksForEvents(
+  env: Env,
+  events: readonly EventRecord[],
+  known?: { subscribed: readonly SubscribedTask[]; shops: readonly ShopRecord[] },
+): Promise<Set<string>> {
   const failed = new Set<string>();
   const pairs = [...new Set(events.map((e) => JSON.stringify([e.shopId, e.topic])))].map(
     (p) => JSON.parse(p) as [string, string],
   );
-  const subscribed = await listSubscribedTasks(env.DB, pairs);
+  // The consumer may have read them already, with the batch's persist.
+  const subscribed = known?.subscribed ?? (await listSubscribedTasks(env.DB, pairs));
   if (subscribed.length === 0) return failed;
 
   const nowMs = Date.now();
@@ -98,7 +105,21 @@ export async function runTasksForEvents(env: Env, events: readonly EventRecord[]
   const shops = new Map<string, Promise<ShopRecord | null>>();
   const due = runs.filter((r) => r.status === 'running');
   const later = runs.filter((r) => r.status === 'scheduled' && r.wake === 'queue');
-  await mapWithConcurrency(due, TASK_RUN_CONCURRENCY, async (run) => {
+  const fresh: DueRun[] = [];
+  const resumed: TaskRunRecord[] = [];
+  for (const run of due) {
+    const known = byRun.get(`${run.eventId}|${run.taskId}|${run.delaySeconds}`);
+    if (run.renderedAt === null && known) fresh.push({ run, ...known });
+    else resumed.push(run);
+  }
+  try {
+    await runDueRunsTogether(env, fresh, failed, known?.shops);
+  } catch (err) {
+    log.error('task runs could not be performed; retrying their events', describeError(err));
+    for (const d of fresh) failed.add(d.run.eventId);
+  }
+  // A redelivered event whose run was already rendered resumes where it stopped.
+  await mapWithConcurrency(resumed, TASK_RUN_CONCURRENCY, async (run) => {
     const known = byRun.get(`${run.eventId}|${run.taskId}|${run.delaySeconds}`);
     try {
       await advanceTaskRun(env, run, { ...known, shops });
@@ -182,7 +203,7 @@ async function advanceTaskRun(env: Env, run: TaskRunRecord, known: Known): Promi
 }
 
 /** `cache["key"]` in scripts: the live value from D1 (the truth), memoised for the render. */
-function cacheReader(env: Env, shopId: string): CacheReader {
+export function cacheReader(env: Env, shopId: string): CacheReader {
   const seen = new Map<string, Promise<unknown>>();
   return (key) => {
     let value = seen.get(key);
@@ -194,7 +215,8 @@ function cacheReader(env: Env, shopId: string): CacheReader {
   };
 }
 
-async function eventDepth(env: Env, eventId: string): Promise<number> {
+/** Ancestors of an event (at most MAX_EVENT_DEPTH), for `event` actions. */
+export async function eventDepth(env: Env, eventId: string): Promise<number> {
   const [event] = await loadEvents(env.DB, [eventId]);
   if (!event?.parentId) return 0;
   return (await loadEventAncestors(env.DB, event.parentId, MAX_EVENT_DEPTH)).length;
@@ -205,7 +227,7 @@ async function eventDepth(env: Env, eventId: string): Promise<number> {
  * reschedules the run (the remaining actions wait behind it, keeping the order); after the last
  * action the run is finished in the same transaction as that action's record.
  */
-async function performActions(
+export async function performActions(
   env: Env,
   run: TaskRunRecord,
   actions: readonly ActionRunRecord[],

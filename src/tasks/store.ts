@@ -125,7 +125,15 @@ export async function listSubscribedTasks(
   pairs: readonly (readonly [string, string])[],
 ): Promise<SubscribedTask[]> {
   if (pairs.length === 0) return [];
-  const { results } = await db
+  return subscribedTasksOf(await subscribedTasksStatement(db, pairs).all());
+}
+
+/** The statement of `listSubscribedTasks`, so a consumer can run it in a batch with others. */
+export function subscribedTasksStatement(
+  db: D1Database,
+  pairs: readonly (readonly [string, string])[],
+): D1PreparedStatement {
+  return db
     .prepare(
       `SELECT ${TASK_COLUMNS_T}, s.topic AS sub_topic, s.delay_seconds AS sub_delay
        FROM task_subscriptions s JOIN tasks t ON t.id = s.task_id
@@ -133,9 +141,16 @@ export async function listSubscribedTasks(
          SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))
        ORDER BY t.created_at, t.id`,
     )
-    .bind(JSON.stringify(pairs))
-    .all<TaskRow & { sub_topic: string; sub_delay: number }>();
-  return results.map((row) => ({ task: toTask(row), topic: row.sub_topic, delaySeconds: row.sub_delay }));
+    .bind(JSON.stringify(pairs));
+}
+
+/** Reads the rows of `subscribedTasksStatement`'s result. */
+export function subscribedTasksOf(result: D1Result<unknown>): SubscribedTask[] {
+  return (result.results as (TaskRow & { sub_topic: string; sub_delay: number })[]).map((row) => ({
+    task: toTask(row),
+    topic: row.sub_topic,
+    delaySeconds: row.sub_delay,
+  }));
 }
 
 // ── task_runs ───────────────────────────────────────────────────────────────────────────────
@@ -224,25 +239,30 @@ export interface NewTaskRun {
  */
 export async function createTaskRuns(db: D1Database, runs: readonly NewTaskRun[], now: string): Promise<TaskRunRecord[]> {
   if (runs.length === 0) return [];
-  const results = await db.batch<TaskRunRow>(
-    runs.map((r) =>
-      db
-        .prepare(
-          `INSERT INTO task_runs (id, shop_id, task_id, event_id, delay_seconds, status, wake, run_at,
-                                  attempts, started_at, created_at, updated_at)
-           VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?5 = 0 THEN 'running' ELSE 'scheduled' END, ?6, ?7,
-                   CASE WHEN ?5 = 0 THEN 1 ELSE 0 END, CASE WHEN ?5 = 0 THEN ?8 END, ?8, ?8)
-           ON CONFLICT (event_id, task_id, delay_seconds) DO UPDATE SET
-             status = CASE WHEN task_runs.delay_seconds = 0 THEN 'running' ELSE task_runs.status END,
-             attempts = task_runs.attempts + (task_runs.delay_seconds = 0),
-             updated_at = excluded.updated_at
-           WHERE task_runs.status IN ('scheduled', 'running')
-           RETURNING ${RUN_COLUMNS}`,
-        )
-        .bind(r.id, r.shopId, r.taskId, r.eventId, r.delaySeconds, r.wake, r.runAt, now),
-    ),
-  );
-  return results.flatMap((res) => res.results.map(toRun));
+  // One statement for the whole batch: the runs travel as JSON rows.
+  const rows = JSON.stringify(runs.map((r) => [r.id, r.shopId, r.taskId, r.eventId, r.delaySeconds, r.wake, r.runAt]));
+  const { results } = await db
+    .prepare(
+      `INSERT INTO task_runs (id, shop_id, task_id, event_id, delay_seconds, status, wake, run_at,
+                              attempts, started_at, created_at, updated_at)
+       SELECT j.id, j.shop_id, j.task_id, j.event_id, j.delay, CASE WHEN j.delay = 0 THEN 'running' ELSE 'scheduled' END,
+              j.wake, j.run_at, CASE WHEN j.delay = 0 THEN 1 ELSE 0 END, CASE WHEN j.delay = 0 THEN ?2 END, ?2, ?2
+       FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS shop_id,
+                    json_extract(value, '$[2]') AS task_id, json_extract(value, '$[3]') AS event_id,
+                    json_extract(value, '$[4]') AS delay, json_extract(value, '$[5]') AS wake,
+                    json_extract(value, '$[6]') AS run_at
+             FROM json_each(?1)) AS j
+       WHERE true
+       ON CONFLICT (event_id, task_id, delay_seconds) DO UPDATE SET
+         status = CASE WHEN task_runs.delay_seconds = 0 THEN 'running' ELSE task_runs.status END,
+         attempts = task_runs.attempts + (task_runs.delay_seconds = 0),
+         updated_at = excluded.updated_at
+       WHERE task_runs.status IN ('scheduled', 'running')
+       RETURNING ${RUN_COLUMNS}`,
+    )
+    .bind(rows, now)
+    .all<TaskRunRow>();
+  return results.map(toRun);
 }
 
 /**
@@ -495,4 +515,166 @@ export async function failAbandonedTaskRun(db: D1Database, id: string, error: st
     )
     .bind(id, error, now)
     .run();
+}
+
+// ── set-based recording (a consumer batch's runs in one transaction) ─────────────────────────
+
+/** An action run written whole: its outcome already known when the batch commits. */
+export interface ActionRunInsert {
+  id: string;
+  taskRunId: string;
+  position: number;
+  type: string;
+  options: unknown;
+  meta: unknown;
+  status: RunStatus;
+  /** 1 when performed in this transaction, 0 when left for later. */
+  attempts: number;
+  result: unknown;
+  error: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  createdAt: string;
+}
+
+/**
+ * Inserts many action runs with one statement (rows travel as one JSON parameter), so the number
+ * of statements in a batch does not grow with the actions its runs asked for.
+ */
+export function insertActionRunsStatement(db: D1Database, rows: readonly ActionRunInsert[]): D1PreparedStatement {
+  const json = JSON.stringify(
+    rows.map((r) => [
+      r.id, r.taskRunId, r.position, r.type, JSON.stringify(r.options),
+      r.meta === null || r.meta === undefined ? null : JSON.stringify(r.meta), r.status, r.attempts,
+      r.status === 'succeeded' ? JSON.stringify(r.result ?? null) : null, r.error, r.startedAt, r.finishedAt,
+      r.createdAt,
+    ]),
+  );
+  const col = (i: number) => `json_extract(value, '$[${i}]')`;
+  return db
+    .prepare(
+      `INSERT INTO action_runs (${ACTION_COLUMNS.replace('next_attempt_at, ', '')})
+       SELECT ${[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map(col).join(', ')} FROM json_each(?1) WHERE true
+       ON CONFLICT (task_run_id, position) DO NOTHING`,
+    )
+    .bind(json);
+}
+
+/**
+ * Records counter actions (incr, decr, …) on one key, performed together by the statement just
+ * before it in the same transaction (their deltas summed into one upsert). Each action's result is
+ * the value it would have left had they run one after another: the entry's value now minus the
+ * deltas of the actions after it (`suffix`). When the live value was not an integer (so the
+ * upsert changed nothing), they all fail with `notIntegerError`.
+ */
+export function insertCounterActionRunsStatement(
+  db: D1Database,
+  rows: readonly { row: Omit<ActionRunInsert, 'status' | 'result' | 'error' | 'attempts'>; suffix: number }[],
+  cache: { shopId: string; key: string; now: string },
+  notIntegerError: string,
+): D1PreparedStatement {
+  const json = JSON.stringify(
+    rows.map(({ row: r, suffix }) => [
+      r.id, r.taskRunId, r.position, r.type, JSON.stringify(r.options),
+      r.meta === null || r.meta === undefined ? null : JSON.stringify(r.meta), r.startedAt, r.finishedAt, r.createdAt,
+      suffix,
+    ]),
+  );
+  const col = (i: number) => `json_extract(j.value, '$[${i}]')`;
+  return db
+    .prepare(
+      `INSERT INTO action_runs (${ACTION_COLUMNS.replace('next_attempt_at, ', '')})
+       SELECT ${[0, 1, 2, 3, 4, 5].map(col).join(', ')},
+              CASE WHEN c.t = 'integer' THEN 'succeeded' ELSE 'failed' END, 1,
+              CASE WHEN c.t = 'integer' THEN CAST(CAST(c.v AS INTEGER) - ${col(9)} AS TEXT) END,
+              CASE WHEN c.t = 'integer' THEN NULL ELSE ?2 END,
+              ${[6, 7, 8].map(col).join(', ')}
+       FROM json_each(?1) AS j,
+            (SELECT json_type(value) AS t, value AS v FROM cache_entries
+             WHERE shop_id = ?3 AND key = ?4 AND expires_at > ?5
+             UNION ALL SELECT NULL, NULL LIMIT 1) AS c
+       WHERE true
+       ON CONFLICT (task_run_id, position) DO NOTHING`,
+    )
+    .bind(json, notIntegerError, cache.shopId, cache.key, cache.now);
+}
+
+/** A rendered run's record: its logs and, when `total` is set, its end after that many actions. */
+export interface RenderedRun {
+  id: string;
+  logs: unknown[];
+  total: number | null;
+}
+
+/**
+ * Records many runs' renderings (logs, rendered_at) with one statement. A run with `total` also
+ * ends: succeeded when none of its action runs failed, else failed with how many did — counted in
+ * SQL, since a counter's outcome is only known inside the transaction.
+ */
+export function recordRenderedRunsStatement(db: D1Database, runs: readonly RenderedRun[], now: string): D1PreparedStatement {
+  const rows = JSON.stringify(runs.map((r) => [r.id, JSON.stringify(r.logs), r.total === null ? 0 : 1, r.total ?? 0]));
+  const failures = `(SELECT count(*) FROM action_runs a WHERE a.task_run_id = task_runs.id AND a.status = 'failed')`;
+  return db
+    .prepare(
+      `UPDATE task_runs SET rendered_at = ?2, logs = j.logs, updated_at = ?2,
+         status = CASE WHEN j.fin = 0 THEN task_runs.status
+                       WHEN ${failures} = 0 THEN 'succeeded' ELSE 'failed' END,
+         error = CASE WHEN j.fin = 0 THEN task_runs.error
+                      WHEN ${failures} = 0 THEN NULL
+                      ELSE ${failures} || ' of ' || j.total || ' actions failed.' END,
+         finished_at = CASE WHEN j.fin = 0 THEN task_runs.finished_at ELSE ?2 END
+       FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS logs,
+                    json_extract(value, '$[2]') AS fin, json_extract(value, '$[3]') AS total
+             FROM json_each(?1)) AS j
+       WHERE task_runs.id = j.id`,
+    )
+    .bind(rows, now);
+}
+
+/** Runs statements in one transaction and returns each one's result. */
+export async function runTransaction(db: D1Database, statements: D1PreparedStatement[]): Promise<D1Result[]> {
+  return statements.length === 0 ? [] : db.batch(statements);
+}
+
+// ── retention ─────────────────────────────────────────────────────────────────────────────────
+
+/** Deletes up to `limit` action runs that finished before `cutoff`, oldest first; returns how many. */
+export async function deleteActionRunsFinishedBefore(db: D1Database, cutoff: string, limit: number): Promise<number> {
+  const result = await db
+    .prepare(
+      `DELETE FROM action_runs WHERE id IN (
+         SELECT id FROM action_runs WHERE finished_at IS NOT NULL AND finished_at < ?1
+         ORDER BY finished_at LIMIT ?2)`,
+    )
+    .bind(cutoff, limit)
+    .run();
+  return result.meta.changes;
+}
+
+/**
+ * Deletes up to `limit` task runs that finished before `cutoff`, oldest first, with their action
+ * runs (at most `limit` of those per call too, so a run with many actions may take several calls;
+ * the run itself goes once none is left). Returns how many runs and action runs went.
+ */
+export async function deleteTaskRunsFinishedBefore(db: D1Database, cutoff: string, limit: number): Promise<number> {
+  const [actions, runs] = await db.batch([
+    db
+      .prepare(
+        `DELETE FROM action_runs WHERE id IN (
+           SELECT a.id FROM task_runs r JOIN action_runs a ON a.task_run_id = r.id
+           WHERE r.finished_at IS NOT NULL AND r.finished_at < ?1
+           ORDER BY r.finished_at LIMIT ?2)`,
+      )
+      .bind(cutoff, limit),
+    db
+      .prepare(
+        `DELETE FROM task_runs WHERE id IN (
+           SELECT r.id FROM task_runs r
+           WHERE r.finished_at IS NOT NULL AND r.finished_at < ?1
+             AND NOT EXISTS (SELECT 1 FROM action_runs a WHERE a.task_run_id = r.id)
+           ORDER BY r.finished_at LIMIT ?2)`,
+      )
+      .bind(cutoff, limit),
+  ]);
+  return actions!.meta.changes + runs!.meta.changes;
 }

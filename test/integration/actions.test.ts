@@ -23,6 +23,17 @@ async function stored(key: string) {
   return entry && { value: JSON.parse(entry.valueJson) as unknown, ttl: Math.round((Date.parse(entry.expiresAt) - Date.now()) / 1000) };
 }
 
+/** KV whose writes fail as an outage would. */
+function brokenKv(): KVNamespace {
+  return new Proxy(env.KV, {
+    get(target, prop) {
+      if (prop === 'put' || prop === 'delete') return () => Promise.reject(new Error('simulated: KV unavailable'));
+      const value = Reflect.get(target, prop) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 describe('cache action: the seven commands, positional and verbose', () => {
   it('set / setex store the value (D1, then the KV copy) and return it', async () => {
     expect(await cache(['set', 'k1', { a: 1 }])).toEqual({ ok: true, result: { a: 1 } });
@@ -102,17 +113,28 @@ describe('cache action: the seven commands, positional and verbose', () => {
     expect(await stored('big')).toBeNull();
   });
 
-  it('a KV copy that cannot be written makes set a transient failure (redoing it is safe)', async () => {
-    const brokenKv = new Proxy(env.KV, {
-      get(target, prop) {
-        if (prop === 'put') return () => Promise.reject(new Error('simulated: KV unavailable'));
-        const value = Reflect.get(target, prop) as unknown;
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-    const outcome = await performAction(ctx({ env: { ...env, KV: brokenKv } }), 'cache', ['set', 'kv-down', 1]);
-    expect(outcome).toEqual({ ok: false, transient: true, error: expect.stringMatching(/copy could not be written/) });
+  it('a KV copy that cannot be written is re-copied later by a cache-copy message naming only shop and key', async () => {
+    const sent: unknown[] = [];
+    const queue = { sendBatch: async (messages: MessageSendRequest[]) => void sent.push(...messages.map((m) => m.body)) };
+    const outcome = await performAction(
+      ctx({ env: { ...env, KV: brokenKv(), EVENTS: queue as unknown as Queue } }),
+      'cache',
+      ['set', 'kv-down', 1],
+    );
+    expect(outcome).toEqual({ ok: true, result: 1 });
+    expect(sent).toEqual([{ kind: 'cache-copy', shopId: SHOP, key: 'kv-down' }]);
     expect((await stored('kv-down'))!.value).toBe(1);
+  });
+
+  it('a KV copy that neither KV nor the re-copy queue takes makes set a transient failure (redoing it is safe)', async () => {
+    const queue = { sendBatch: () => Promise.reject(new Error('simulated: queue unavailable')) };
+    const outcome = await performAction(
+      ctx({ env: { ...env, KV: brokenKv(), EVENTS: queue as unknown as Queue } }),
+      'cache',
+      ['set', 'kv-down-2', 1],
+    );
+    expect(outcome).toEqual({ ok: false, transient: true, error: expect.stringMatching(/copy could not be written/) });
+    expect((await stored('kv-down-2'))!.value).toBe(1);
   });
 
   it('incr on a value that is not an integer fails and leaves it alone', async () => {

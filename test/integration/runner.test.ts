@@ -251,7 +251,7 @@ describe('many delayed runs from one batch', () => {
     expect(runIds.size).toBe(250);
     expect(new Set(forwarded.map((m) => (m.kind === 'task-run' ? m.runId : '')))).toEqual(runIds);
     expect(Math.max(...batchSizes)).toBeLessThanOrEqual(100);
-  });
+  }, 60_000);
 });
 
 describe('runs that cannot go ahead', () => {

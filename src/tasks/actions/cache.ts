@@ -1,4 +1,15 @@
-import { addToCacheValue, CacheCopyError, CacheInputError, checkCacheTtl, deleteCacheValue, setCacheValue } from '../../cache/cache';
+import {
+  addToCacheValue,
+  CacheCopyError,
+  CacheInputError,
+  checkCacheTtl,
+  deleteCacheValue,
+  planCacheAdd,
+  planCacheDelete,
+  planCacheSet,
+  setCacheValue,
+  type CacheWrite,
+} from '../../cache/cache';
 import { asObject, failed, failedTransiently, succeeded, type ActionContext, type ActionOutcome } from './types';
 
 /**
@@ -81,6 +92,30 @@ function commandName(name: unknown): CommandName {
     throw new CacheInputError(`unknown cache command ${JSON.stringify(name ?? null)}; use ${COMMANDS.join(', ')}`);
   }
   return name as CommandName;
+}
+
+/**
+ * A cache action as a write for a batch's transaction; throws CacheInputError when the options,
+ * key, value or TTL are invalid (the action then fails with that message).
+ */
+export function planCacheAction(shopId: string, options: unknown, nowMs: number): CacheWrite {
+  const command = parseCacheCommand(options);
+  const key = command.key as string;
+  switch (command.cmd) {
+    case 'set':
+    case 'setex':
+      return planCacheSet(shopId, key, command.value, checkCacheTtl(command.ttl), nowMs);
+    case 'del':
+      return planCacheDelete(shopId, key);
+    default: {
+      const amount = command.amount;
+      if (typeof amount !== 'number' || !Number.isSafeInteger(amount)) {
+        throw new CacheInputError(`cache ${command.cmd} needs a whole number amount`);
+      }
+      const sign = command.cmd.startsWith('decr') ? -1 : 1;
+      return planCacheAdd(shopId, key, sign * amount, checkCacheTtl(command.ttl), nowMs);
+    }
+  }
 }
 
 /** Performs a cache action: the stored value, the counter's new number, or null for del. */

@@ -2,6 +2,7 @@ import { MAX_EVENT_DEPTH, MAX_QUEUE_DELAY_SECONDS } from '../../env';
 import { enqueueEvent, newEventEnvelope } from '../../events/producer';
 import { AppError } from '../../http/errors';
 import { USER_TOPIC_PATTERN } from '../../ingress/webhooks';
+import type { EventEnvelope } from '../../queue/messages';
 import { asObject, failed, failedTransiently, succeeded, type ActionContext, type ActionOutcome } from './types';
 
 /**
@@ -10,23 +11,44 @@ import { asObject, failed, failedTransiently, succeeded, type ActionContext, typ
  * tasks that trigger each other cannot loop forever.
  */
 export async function performEvent(ctx: ActionContext, options: unknown): Promise<ActionOutcome> {
+  const plan = planEventAction(ctx, options);
+  if (!plan.ok) return plan.outcome;
+  try {
+    await enqueueEvent(ctx.env, plan.event, plan.delaySeconds);
+    return succeeded(plan.event.id);
+  } catch (err) {
+    if (err instanceof AppError) {
+      return err.status === 503 ? failedTransiently(err.message) : failed(err.message);
+    }
+    throw err;
+  }
+}
+
+/** A validated `event` action: the child event and its queue delay, or the failed outcome. */
+export type EventActionPlan =
+  | { ok: true; event: EventEnvelope; delaySeconds: number }
+  | { ok: false; outcome: ActionOutcome };
+
+/** Validates an `event` action's options and builds the child event (no I/O). */
+export function planEventAction(ctx: Omit<ActionContext, 'env'>, options: unknown): EventActionPlan {
+  const fail = (message: string): EventActionPlan => ({ ok: false, outcome: failed(message) });
   const object = asObject(options);
-  if (!object) return failed('event options must be an object with topic and data');
+  if (!object) return fail('event options must be an object with topic and data');
   const { topic, data, run_at: runAt, ...extra } = object;
-  if (Object.keys(extra).length > 0) return failed(`event options do not take ${Object.keys(extra).join(', ')}`);
+  if (Object.keys(extra).length > 0) return fail(`event options do not take ${Object.keys(extra).join(', ')}`);
   if (typeof topic !== 'string' || !USER_TOPIC_PATTERN.test(topic)) {
-    return failed(`event topic must be user/<subject>/<verb>, got ${JSON.stringify(topic ?? null)}`);
+    return fail(`event topic must be user/<subject>/<verb>, got ${JSON.stringify(topic ?? null)}`);
   }
   if (ctx.depth + 1 > MAX_EVENT_DEPTH) {
-    return failed(`event chain too deep: a child of this event would be generation ${ctx.depth + 1}; the limit is ${MAX_EVENT_DEPTH}`);
+    return fail(`event chain too deep: a child of this event would be generation ${ctx.depth + 1}; the limit is ${MAX_EVENT_DEPTH}`);
   }
   let delaySeconds = 0;
   if (runAt !== undefined && runAt !== null) {
     const at = typeof runAt === 'string' ? Date.parse(runAt) : Number.NaN;
-    if (Number.isNaN(at)) return failed('event run_at must be an ISO 8601 timestamp');
+    if (Number.isNaN(at)) return fail('event run_at must be an ISO 8601 timestamp');
     delaySeconds = Math.max(0, Math.ceil((at - Date.now()) / 1000));
     if (delaySeconds > MAX_QUEUE_DELAY_SECONDS) {
-      return failed(`event run_at may be at most ${MAX_QUEUE_DELAY_SECONDS} seconds ahead`);
+      return fail(`event run_at may be at most ${MAX_QUEUE_DELAY_SECONDS} seconds ahead`);
     }
   }
   try {
@@ -37,12 +59,9 @@ export async function performEvent(ctx: ActionContext, options: unknown): Promis
       source: 'task',
       parentId: ctx.eventId,
     });
-    await enqueueEvent(ctx.env, event, delaySeconds);
-    return succeeded(event.id);
+    return { ok: true, event, delaySeconds };
   } catch (err) {
-    if (err instanceof AppError) {
-      return err.status === 503 ? failedTransiently(err.message) : failed(err.message);
-    }
+    if (err instanceof AppError) return fail(err.message);
     throw err;
   }
 }

@@ -1,0 +1,193 @@
+import { performEcho } from './actions/echo';
+import { planCacheAction } from './actions/cache';
+import { planEventAction } from './actions/event';
+import { findShops, type ShopRecord } from '../shops/store';
+import { CacheInputError, type CacheWrite } from '../cache/cache';
+import { MAX_EVENT_DEPTH, MAX_INLINE_EVENT_CHARS, TASK_RUN_CONCURRENCY } from '../env';
+import type { EventRecord } from '../events/model';
+import { loadEventAncestors, loadEventDepths } from '../events/store';
+import { describeError, log } from '../log';
+import { nowIso } from '../time';
+import { commitRunPlans, sendChildren, type RunPlan } from './batch-commit';
+import { renderTask } from './engine';
+import { mapWithConcurrency } from '../concurrency';
+import { cacheReader, eventDepth, performActions } from './runner';
+import { eventVariable, renderScope, shopVariable } from './scope';
+import {
+  finishTaskRunStatement,
+  listActionRuns,
+  type TaskRecord,
+  type TaskRunRecord,
+} from './store';
+
+/**
+ * Set-based task runs for one consumer batch (issue 13): every due run is rendered, then the
+ * leading actions that touch only D1 and the queue (`cache`, `echo`, `event`) of all runs are
+ * performed and recorded in one D1 transaction, so a batch costs a fixed number of D1 round trips
+ * however many runs it holds. What follows a run's first `http` action (or an `event` too large
+ * to travel in a message) is performed afterwards by the one-at-a-time path, runs in parallel
+ * under TASK_RUN_CONCURRENCY, keeping each run's order.
+ */
+
+/** A run due now, with the records the consumer already holds. */
+export interface DueRun {
+  run: TaskRunRecord;
+  event: EventRecord;
+  task: TaskRecord;
+}
+
+/**
+ * Runs the due runs of a batch. Adds to `failed` the event ids whose runs could not be recorded
+ * (their messages are retried; runs are idempotent on event and task).
+ */
+export async function runDueRunsTogether(
+  env: Env,
+  due: readonly DueRun[],
+  failed: Set<string>,
+  knownShops?: readonly ShopRecord[],
+): Promise<void> {
+  if (due.length === 0) return;
+  const shopIds = [...new Set(due.map((d) => d.run.shopId))];
+  const known = knownShops && shopIds.every((id) => knownShops.some((s) => s.id === id));
+  const shops = new Map((known ? knownShops : await findShops(env.DB, shopIds)).map((s) => [s.id, s]));
+  const rendered: Rendered[] = [];
+  await mapWithConcurrency(due, TASK_RUN_CONCURRENCY, async (d) => {
+    try {
+      rendered.push(await render(env, d, shops.get(d.run.shopId) ?? null));
+    } catch (err) {
+      log.error('task run could not be rendered; retrying its event', { runId: d.run.id, ...describeError(err) });
+      failed.add(d.run.eventId);
+    }
+  });
+  const depths = await depthsFor(env, rendered);
+  const plans = rendered.map((r) => planRun(env.DB, r, depths));
+  await sendChildren(env, plans);
+  const committed = await commitRunPlans(env, plans, failed);
+  await continueRemainders(env, committed.filter((p) => p.remainder !== null), failed);
+}
+
+interface Rendered {
+  due: DueRun;
+  outcome: Awaited<ReturnType<typeof renderTask>>;
+  /** Ancestors loaded for `parent`, when the script names it. */
+  ancestors: EventRecord[] | null;
+}
+
+async function render(env: Env, { run, event, task }: DueRun, shop: ShopRecord | null): Promise<Rendered> {
+  // Ancestors cost a query; a script that never names `parent` cannot see them.
+  const needsAncestors = event.parentId !== null && /\bparent\b/.test(task.script);
+  const ancestors = needsAncestors ? await loadEventAncestors(env.DB, event.parentId!, MAX_EVENT_DEPTH) : null;
+  const scope = renderScope(task, eventVariable(event, ancestors ?? []), shopVariable(shop, run.shopId));
+  const outcome = await renderTask(task.script, scope, cacheReader(env, run.shopId));
+  return { due: { run, event, task }, outcome, ancestors };
+}
+
+/** Depths of the events whose runs create child events, in one query when any is unknown. */
+async function depthsFor(env: Env, rendered: readonly Rendered[]): Promise<Map<string, number>> {
+  const depths = new Map<string, number>();
+  const unknown = new Set<string>();
+  for (const { due, outcome, ancestors } of rendered) {
+    if (!outcome.ok || !outcome.actions.some((a) => a.type === 'event')) continue;
+    if (due.event.parentId === null) depths.set(due.event.id, 0);
+    else if (ancestors !== null) depths.set(due.event.id, ancestors.length);
+    else unknown.add(due.event.id);
+  }
+  for (const [id, depth] of await loadEventDepths(env.DB, [...unknown], MAX_EVENT_DEPTH)) depths.set(id, depth);
+  return depths;
+}
+
+/** Types performed inside the batch's transaction: they touch only D1 and the queue. */
+const IN_TRANSACTION = new Set(['cache', 'echo', 'event']);
+
+function planRun(db: D1Database, { due, outcome }: Rendered, depths: Map<string, number>): RunPlan {
+  const { run, event } = due;
+  const now = nowIso();
+  const plan: RunPlan = { run, ordered: [], cacheOps: [], rows: [], finish: null, rendered: null, touched: [], children: [], remainder: null };
+  const fail = (error: string, logs: unknown[] = [], errors: unknown[] = []) => {
+    plan.finish = finishTaskRunStatement(db, run.id, { status: 'failed', logs, errors, error }, now);
+    return plan;
+  };
+  if (!outcome.ok) return fail(outcome.error);
+  if (outcome.errors.length > 0) {
+    return fail('The task rendered an error, so none of its actions were performed.', outcome.logs, outcome.errors);
+  }
+  if (outcome.actions.length === 0) {
+    plan.finish = finishTaskRunStatement(db, run.id, { status: 'succeeded', logs: outcome.logs, errors: [], error: null }, now);
+    return plan;
+  }
+  const depth = depths.get(event.id);
+  const nowMs = Date.parse(now);
+  let inline = true;
+  for (const [position, action] of outcome.actions.entries()) {
+    const base = {
+      id: crypto.randomUUID(), taskRunId: run.id, position, type: action.type, options: action.options,
+      meta: action.meta ?? null, createdAt: now,
+    };
+    const known = (status: 'succeeded' | 'failed', result: unknown, error: string | null) =>
+      plan.rows.push({ ...base, status, attempts: 1, result, error, startedAt: now, finishedAt: now });
+    inline &&= IN_TRANSACTION.has(action.type);
+    if (inline && action.type === 'event') {
+      const child = planEventAction({ shopId: run.shopId, eventId: event.id, depth: depth ?? 0 }, action.options);
+      // An event too large for a message is stored in D1 first: left to the one-at-a-time path.
+      if (child.ok && child.event.dataJson.length > MAX_INLINE_EVENT_CHARS) inline = false;
+      else if (child.ok) {
+        plan.children.push({ event: child.event, delaySeconds: child.delaySeconds });
+        known('succeeded', child.event.id, null);
+      } else known('failed', null, child.outcome.ok ? null : child.outcome.error);
+    }
+    if (!inline) {
+      plan.rows.push({ ...base, status: 'scheduled', attempts: 0, result: null, error: null, startedAt: null, finishedAt: null });
+      continue;
+    }
+    if (action.type === 'echo') {
+      const result = performEcho(action.options);
+      if (result.ok) known('succeeded', result.result, null);
+      else known('failed', null, result.error);
+    } else if (action.type === 'cache') {
+      let write: CacheWrite;
+      try {
+        write = planCacheAction(run.shopId, action.options, nowMs);
+      } catch (err) {
+        if (!(err instanceof CacheInputError)) throw err;
+        known('failed', null, err.message);
+        continue;
+      }
+      const key = write.kind === 'set' ? write.entry.key : write.key;
+      plan.touched.push({ shopId: run.shopId, key });
+      if (write.kind === 'add') {
+        plan.cacheOps.push({ write, counterRow: { ...base, startedAt: now, finishedAt: now } });
+      } else {
+        plan.cacheOps.push({ write, counterRow: null });
+        known('succeeded', write.kind === 'set' ? write.result : null, null);
+      }
+    }
+  }
+  const total = outcome.actions.length;
+  if (!inline) plan.remainder = { depth, logs: outcome.logs };
+  plan.rendered = { id: run.id, logs: outcome.logs, total: inline ? total : null };
+  return plan;
+}
+
+/** Performs what remains of runs after their first `http` action, one action at a time per run. */
+async function continueRemainders(env: Env, plans: readonly RunPlan[], failed: Set<string>): Promise<void> {
+  if (plans.length === 0) return;
+  let actions: Awaited<ReturnType<typeof listActionRuns>>;
+  try {
+    actions = await listActionRuns(env.DB, plans.map((p) => p.run.id));
+  } catch (err) {
+    log.error('action runs could not be read; retrying their events', describeError(err));
+    for (const p of plans) failed.add(p.run.eventId);
+    return;
+  }
+  await mapWithConcurrency(plans, TASK_RUN_CONCURRENCY, async ({ run, remainder }) => {
+    const own = actions.filter((a) => a.taskRunId === run.id);
+    const known = remainder?.depth;
+    const depthOf = known === undefined ? () => eventDepth(env, run.eventId) : async () => known;
+    try {
+      await performActions(env, run, own, remainder?.logs ?? [], depthOf);
+    } catch (err) {
+      log.error('task run could not be recorded; retrying its event', { runId: run.id, ...describeError(err) });
+      failed.add(run.eventId);
+    }
+  });
+}

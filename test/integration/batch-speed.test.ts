@@ -1,0 +1,273 @@
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, inject, vi, it } from 'vitest';
+import { QUEUE_NAMES } from '../../src/env';
+import { consumeEventsBatch } from '../../src/pipeline/events-consumer';
+import { cacheEntryKvKey } from '../../src/kv-keys';
+import type { QueueMessage } from '../../src/queue/messages';
+import { countingDb, recordingKv, type D1Trips } from '../faults';
+import { call, createShopWithApp } from '../helpers';
+import { envelope, eventMessage, recordingBatch } from '../queue';
+import { createCacheEndpoint, createTask } from '../task-helpers';
+
+/**
+ * Issue 13, "Processing at batch speed": a consumer batch costs a number of D1 round trips that
+ * does not grow with its size, and KV copies converge to D1 even when KV refuses writes.
+ */
+
+const BATCH = 100;
+const receiver = `http://127.0.0.1:${inject('receiverPort')}`;
+/** The issue's bound for a batch of 100 events each running one task with one `cache` action. */
+const MAX_ROUND_TRIPS = 8;
+
+let shop: { shopId: string; token: string };
+beforeAll(async () => {
+  shop = await createShopWithApp();
+});
+
+interface Run {
+  event_id: string;
+  status: string;
+  error: string | null;
+  action_status: string | null;
+  result: string | null;
+  position: number | null;
+}
+
+/** The runs and action runs of events, straight from D1. */
+async function runsOf(eventIds: string[]): Promise<Run[]> {
+  const { results } = await env.DB.prepare(
+    `SELECT r.event_id, r.status, r.error, a.status AS action_status, a.result, a.position
+     FROM task_runs r LEFT JOIN action_runs a ON a.task_run_id = r.id
+     WHERE r.event_id IN (SELECT value FROM json_each(?1)) ORDER BY r.event_id, a.position`,
+  )
+    .bind(JSON.stringify(eventIds))
+    .all<Run>();
+  return results;
+}
+
+/** Records sends to the events queue and passes them on to the real one. */
+function recordingQueue(): { queue: Queue; sent: QueueMessage[] } {
+  const sent: QueueMessage[] = [];
+  const queue = {
+    send: (body: QueueMessage, o?: QueueSendOptions) => (sent.push(body), env.EVENTS.send(body, o)),
+    sendBatch: (messages: MessageSendRequest<QueueMessage>[], o?: QueueSendBatchOptions) => {
+      for (const m of messages) sent.push(m.body);
+      return env.EVENTS.sendBatch(messages, o);
+    },
+  } as unknown as Queue;
+  return { queue, sent };
+}
+
+async function consume(testEnv: Env, bodies: QueueMessage[]) {
+  const { batch, settled } = recordingBatch(QUEUE_NAMES.events, bodies);
+  await consumeEventsBatch(batch, testEnv);
+  return settled;
+}
+
+async function d1Value(key: string): Promise<string | null> {
+  const row = await env.DB.prepare('SELECT value FROM cache_entries WHERE shop_id = ?1 AND key = ?2')
+    .bind(shop.shopId, key)
+    .first<{ value: string }>();
+  return row?.value ?? null;
+}
+
+describe('events consumer: set-based processing', () => {
+  it(`processes ${BATCH} events that each run one task with one cache incr in at most ${MAX_ROUND_TRIPS} D1 round trips`, async () => {
+    const topic = 'user/speed/incr';
+    await createTask(shop.token, { subscriptions: topic, script: '{% action "cache", "incr", "speed:hits" %}' });
+    const events = Array.from({ length: BATCH }, () => envelope(shop.shopId, { topic }));
+    const trips: D1Trips = { roundTrips: 0, trips: [] };
+    const { kv, puts } = recordingKv({ refuse: false });
+
+    const settled = await consume({ ...env, DB: countingDb(trips), KV: kv }, events.map(eventMessage));
+
+    expect(settled.every((s) => s.acked && !s.retried)).toBe(true);
+    expect(trips.roundTrips, JSON.stringify(trips.trips.map((t) => t[0]!.slice(0, 60)))).toBeLessThanOrEqual(MAX_ROUND_TRIPS);
+    const runs = await runsOf(events.map((e) => e.id));
+    expect(runs).toHaveLength(BATCH);
+    expect(runs.every((r) => r.status === 'succeeded' && r.action_status === 'succeeded')).toBe(true);
+    // Each incr's result is the counter after it: every number from 1 to 100 exactly once.
+    expect(runs.map((r) => Number(r.result)).sort((a, b) => a - b)).toEqual(Array.from({ length: BATCH }, (_, i) => i + 1));
+    expect(await d1Value('speed:hits')).toBe(String(BATCH));
+    // One KV write for the one key, of the final value.
+    expect(puts).toEqual([{ key: cacheEntryKvKey(shop.shopId, 'speed:hits'), value: String(BATCH) }]);
+  });
+
+  it('costs the same number of round trips for 10 events as for 100 (it does not grow with the batch)', async () => {
+    const topic = 'user/speed/set';
+    await createTask(shop.token, { subscriptions: topic, script: '{% action "cache", "set", event.data.k, event.data.v %}' });
+    const tripsFor = async (n: number) => {
+      const events = Array.from({ length: n }, (_, i) =>
+        envelope(shop.shopId, { topic, dataJson: JSON.stringify({ k: `speed:set:${n}:${i}`, v: i }) }));
+      const trips: D1Trips = { roundTrips: 0, trips: [] };
+      const { kv, puts } = recordingKv({ refuse: false });
+      await consume({ ...env, DB: countingDb(trips), KV: kv }, events.map(eventMessage));
+      expect(puts).toHaveLength(n); // distinct keys: one write each
+      return trips.roundTrips;
+    };
+    const ten = await tripsFor(10);
+    const hundred = await tripsFor(BATCH);
+    expect(hundred).toBe(ten);
+    expect(await d1Value(`speed:set:${BATCH}:99`)).toBe('99');
+  });
+
+  it('keeps the actions of a run in order, later actions seeing what earlier ones wrote', async () => {
+    const topic = 'user/speed/order';
+    await createTask(shop.token, {
+      subscriptions: topic,
+      script: `{% action "cache", "set", "speed:order", 5 %}{% action "cache", "incrby", "speed:order", 2 %}
+               {% action "echo", "between" %}{% action "cache", "set", "speed:order-text", "x" %}
+               {% action "cache", "incr", "speed:order-text" %}{% action "cache", "del", "speed:order" %}`,
+    });
+    const event = envelope(shop.shopId, { topic });
+    await consume(env, [eventMessage(event)]);
+    const runs = await runsOf([event.id]);
+    expect(runs.map((r) => [r.position, r.action_status, r.result])).toEqual([
+      [0, 'succeeded', '5'],
+      [1, 'succeeded', '7'],
+      [2, 'succeeded', '"between"'],
+      [3, 'succeeded', '"x"'],
+      [4, 'failed', null],
+      [5, 'succeeded', 'null'],
+    ]);
+    expect(runs[0]).toMatchObject({ status: 'failed', error: '1 of 6 actions failed.' });
+    expect(await d1Value('speed:order')).toBeNull();
+    expect(await env.KV.get(cacheEntryKvKey(shop.shopId, 'speed:order'))).toBeNull();
+  });
+
+  it('counters of different runs on one key keep their order around a set of that key in the same batch', async () => {
+    const topic = 'user/speed/interleave';
+    await createTask(shop.token, {
+      subscriptions: topic,
+      script: `{% if event.data.set %}{% action "cache", "set", "speed:mix", event.data.set %}{% else %}{% action "cache", "incrby", "speed:mix", event.data.by %}{% endif %}`,
+    });
+    const events = [{ by: 1 }, { by: 2 }, { set: 10 }, { by: 3 }, { by: 4 }].map((data) =>
+      envelope(shop.shopId, { topic, dataJson: JSON.stringify(data) }));
+    await consume(env, events.map(eventMessage));
+    const runs = await runsOf(events.map((e) => e.id));
+    const resultOf = (i: number) => runs.find((r) => r.event_id === events[i]!.id)!.result;
+    expect([0, 1, 2, 3, 4].map(resultOf)).toEqual(['1', '3', '10', '13', '17']);
+    expect(await d1Value('speed:mix')).toBe('17');
+    expect(await env.KV.get(cacheEntryKvKey(shop.shopId, 'speed:mix'))).toBe('17');
+  });
+
+  it('performs an http action and what follows it after the batch commit, in the run\'s order', async () => {
+    const topic = 'user/speed/http';
+    await createTask(shop.token, {
+      subscriptions: topic,
+      script: `{% action "cache", "set", "speed:http", 1 %}
+               {% action "http", method: "GET", url: "${receiver}/status/200" %}
+               {% action "cache", "incrby", "speed:http", 2 %}`,
+    });
+    const event = envelope(shop.shopId, { topic });
+    await consume(env, [eventMessage(event)]);
+    const runs = await runsOf([event.id]);
+    expect(runs.map((r) => [r.position, r.action_status])).toEqual([[0, 'succeeded'], [1, 'succeeded'], [2, 'succeeded']]);
+    expect(JSON.parse(runs[1]!.result!)).toMatchObject({ status: 200 });
+    expect(runs[2]!.result).toBe('3');
+    expect(runs[0]).toMatchObject({ status: 'succeeded', error: null });
+    expect(await env.KV.get(cacheEntryKvKey(shop.shopId, 'speed:http'))).toBe('3');
+  });
+
+  it('a run whose transaction fails retries only its own message; the other runs commit', async () => {
+    const topic = 'user/speed/poison';
+    await createTask(shop.token, { subscriptions: topic, script: '{% action "cache", "set", event.data.k, 1 %}' });
+    const events = Array.from({ length: 20 }, (_, i) =>
+      envelope(shop.shopId, { topic, dataJson: JSON.stringify({ k: i === 7 ? 'speed:poison' : `speed:ok:${i}` }) }));
+    const trips: D1Trips = { roundTrips: 0, trips: [] };
+    const db = countingDb(trips, (arg) => arg === 'speed:poison');
+    const settled = await consume({ ...env, DB: db }, events.map(eventMessage));
+    expect(settled.map((s, i) => (s.retried ? i : -1)).filter((i) => i >= 0)).toEqual([7]);
+    expect(settled.filter((s) => s.acked)).toHaveLength(19);
+    const runs = await runsOf(events.map((e) => e.id));
+    expect(runs.filter((r) => r.status === 'succeeded')).toHaveLength(19);
+    expect(await d1Value('speed:poison')).toBeNull();
+    expect(await d1Value('speed:ok:19')).toBe('1');
+  });
+
+  it('child events of a batch go out in one queue sendBatch and are recorded as the results', async () => {
+    const topic = 'user/speed/fan';
+    await createTask(shop.token, {
+      subscriptions: topic,
+      script: '{% for i in (1..30) %}{% action "event", topic: "user/speed/child", data: i %}{% endfor %}',
+    });
+    const events = Array.from({ length: 3 }, () => envelope(shop.shopId, { topic }));
+    const { queue, sent } = recordingQueue();
+    const trips: D1Trips = { roundTrips: 0, trips: [] };
+    await consume({ ...env, EVENTS: queue, DB: countingDb(trips) }, events.map(eventMessage));
+    const children = sent.filter((m) => m.kind === 'event');
+    expect(children).toHaveLength(90);
+    const runs = await runsOf(events.map((e) => e.id));
+    expect(runs).toHaveLength(90);
+    expect(new Set(runs.map((r) => JSON.parse(r.result!) as string))).toEqual(
+      new Set(children.map((m) => (m.kind === 'event' ? m.event.id : ''))),
+    );
+    expect(trips.roundTrips).toBeLessThanOrEqual(MAX_ROUND_TRIPS);
+  });
+});
+
+describe('KV copies converge to D1', () => {
+  it('a 429 on the KV put sends one re-copy naming only shop and key; the endpoint converges to D1', async () => {
+    const topic = 'user/speed/hot';
+    const key = 'speed:hot';
+    await createTask(shop.token, { subscriptions: topic, script: `{% action "cache", "incr", "${key}" %}` });
+    const endpoint = await createCacheEndpoint(shop.token, key);
+    // A first batch whose copy lands: KV holds 5.
+    await consume(env, Array.from({ length: 5 }, () => eventMessage(envelope(shop.shopId, { topic }))));
+    expect(await (await call(`/cache/${endpoint.token}`)).text()).toBe('5');
+
+    const { kv, puts } = recordingKv({ refuse: true });
+    const { queue, sent } = recordingQueue();
+    const events = Array.from({ length: BATCH }, () => envelope(shop.shopId, { topic }));
+    const settled = await consume({ ...env, KV: kv, EVENTS: queue }, events.map(eventMessage));
+
+    expect(settled.every((s) => s.acked)).toBe(true);
+    expect(puts).toEqual([{ key: cacheEntryKvKey(shop.shopId, key), value: '105' }]);
+    expect(sent).toEqual([{ kind: 'cache-copy', shopId: shop.shopId, key }]);
+    expect(await d1Value(key)).toBe('105');
+    // The re-copy runs on the real queue after its delay and copies D1's value.
+    await vi.waitFor(
+      async () => expect(await (await call(`/cache/${endpoint.token}`)).text()).toBe('105'),
+      { timeout: 15_000, interval: 200 },
+    );
+    expect(await env.KV.get(cacheEntryKvKey(shop.shopId, key))).toBe('105');
+  });
+
+  it('a re-copy copies the value D1 holds when it runs, not the one that failed', async () => {
+    const key = 'speed:later';
+    const { kv } = recordingKv({ refuse: true });
+    const { queue, sent } = recordingQueue();
+    const topic = 'user/speed/later';
+    await createTask(shop.token, { subscriptions: topic, script: '{% action "cache", "set", "speed:later", event.data %}' });
+    await consume({ ...env, KV: kv, EVENTS: { ...queue, sendBatch: async () => {} } as unknown as Queue },
+      [eventMessage(envelope(shop.shopId, { topic, dataJson: '"old"' }))]);
+    await env.DB.prepare(`UPDATE cache_entries SET value = '"new"' WHERE shop_id = ?1 AND key = ?2`)
+      .bind(shop.shopId, key).run();
+    expect(sent).toEqual([]);
+    await consume(env, [{ kind: 'cache-copy', shopId: shop.shopId, key }]);
+    expect(await env.KV.get(cacheEntryKvKey(shop.shopId, key))).toBe('"new"');
+  });
+
+  it('a re-copy refused again is retried with a delay; the message is not acked', async () => {
+    const { kv } = recordingKv({ refuse: true });
+    const settled = await consume({ ...env, KV: kv }, [{ kind: 'cache-copy', shopId: shop.shopId, key: 'speed:hot' }]);
+    expect(settled[0]).toMatchObject({ acked: false, retried: true });
+    expect(settled[0]!.delaySeconds).toBeGreaterThanOrEqual(2);
+  });
+
+  it('never serves an expired value: not from a stale KV copy, and a re-copy of an expired key deletes the copy', async () => {
+    const key = 'speed:short';
+    const endpoint = await createCacheEndpoint(shop.token, key);
+    const topic = 'user/speed/short';
+    await createTask(shop.token, { subscriptions: topic, script: `{% action "cache", "setex", "${key}", 1, "soon gone" %}` });
+    await consume(env, [eventMessage(envelope(shop.shopId, { topic }))]);
+    expect(await (await call(`/cache/${endpoint.token}`)).text()).toBe('"soon gone"');
+    await new Promise((r) => setTimeout(r, 1_100));
+    // KV keeps the copy for its 60 s minimum TTL; its expiry metadata keeps it from being served.
+    expect(await env.KV.get(cacheEntryKvKey(shop.shopId, key))).toBe('"soon gone"');
+    const res = await call(`/cache/${endpoint.token}`);
+    expect([res.status, await res.text()]).toEqual([404, 'null']);
+    await consume(env, [{ kind: 'cache-copy', shopId: shop.shopId, key }]);
+    expect(await env.KV.get(cacheEntryKvKey(shop.shopId, key))).toBeNull();
+  });
+});
