@@ -1,9 +1,9 @@
+import { readCacheCopy } from './kv-store';
 import {
   MAX_CACHE_KEY_CHARS,
   MAX_CACHE_TTL_SECONDS,
   MAX_CACHE_VALUE_BYTES,
 } from '../env';
-import { cacheEntryKvKey } from '../kv-keys';
 import { describeError, log } from '../log';
 import { nowIso } from '../time';
 import { afterCacheCommit, writeKvCopy, type CacheKeyRef } from './copies';
@@ -199,14 +199,9 @@ export async function readCacheJsonForEndpoint(
 /** A value's JSON text from its live KV copy alone; null when missing, expired or KV failed. */
 export async function readCacheJsonFromKv(env: Env, shopId: string, key: string): Promise<string | null> {
   try {
-    const { value, metadata } = await env.KV.getWithMetadata<{ expiresAt?: number }>(
-      cacheEntryKvKey(shopId, key),
-      'text',
-    );
+    const { valueJson, expiresAt } = await readCacheCopy(env, shopId, key);
     // An expired copy is never served; D1 may hold a newer value written elsewhere.
-    if (value !== null && typeof metadata?.expiresAt === 'number' && metadata.expiresAt > Date.now()) {
-      return value;
-    }
+    if (valueJson !== null && expiresAt !== undefined && expiresAt > Date.now()) return valueJson;
   } catch (err) {
     log.warn('cache kv read failed; reading D1', { ...describeError(err) });
   }

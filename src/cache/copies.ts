@@ -1,10 +1,10 @@
+import { deleteCacheCopy, writeCacheCopy } from './kv-store';
 import {
   CACHE_RECOPY_BASE_DELAY_SECONDS,
   CACHE_RECOPY_MAX_DELAY_SECONDS,
   KV_COPY_CONCURRENCY,
   KV_MIN_TTL_SECONDS,
 } from '../env';
-import { cacheEntryKvKey } from '../kv-keys';
 import { describeError, log } from '../log';
 import { sendEventMessagesSettled } from '../queue/producer';
 import { nowIso } from '../time';
@@ -80,11 +80,10 @@ async function copyToKv(
 
 /** The KV copy of one entry: its value with the expiry in metadata (KV's own TTL is ≥ 60 s), or none. */
 export async function writeKvCopy(env: Env, ref: CacheKeyRef, entry: CacheEntryRecord | null): Promise<void> {
-  const kvKey = cacheEntryKvKey(ref.shopId, ref.key);
-  if (entry === null) return env.KV.delete(kvKey);
+  if (entry === null) return deleteCacheCopy(env, ref.shopId, ref.key);
   const expiresAt = Date.parse(entry.expiresAt);
-  const ttl = Math.max(KV_MIN_TTL_SECONDS, Math.ceil((expiresAt - Date.now()) / 1000));
-  await env.KV.put(kvKey, entry.valueJson, { expirationTtl: ttl, metadata: { expiresAt } });
+  const ttlSeconds = Math.max(KV_MIN_TTL_SECONDS, Math.ceil((expiresAt - Date.now()) / 1000));
+  await writeCacheCopy(env, ref.shopId, ref.key, { valueJson: entry.valueJson, expiresAt, ttlSeconds });
 }
 
 /** Sends one `cache-copy` message per key after `delaySeconds`; returns the keys not sent. */
