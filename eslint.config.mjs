@@ -11,7 +11,7 @@ import tseslint from 'typescript-eslint';
 
 const FEATURES = ['admin', 'cache', 'delivery', 'events', 'ingress', 'limits', 'openapi', 'shopify', 'subscriptions', 'tasks'];
 const features = FEATURES.map((f) => `./src/${f}`);
-const PLATFORM = ['./src/http', './src/queue', './src/edge-config', './src/!(index|router).ts'];
+const PLATFORM = ['./src/http', './src/queue', './src/edge-config', './src/json', './src/!(index|router).ts'];
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.wrangler/', 'worker-configuration.d.ts', 'public/', 'coverage/', 'bench/.state/', 'test-results/'] },

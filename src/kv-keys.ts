@@ -1,5 +1,5 @@
 /**
- * Every KV key edgehook uses is built here (the README's storage layout lists them with their value shapes).
+ * Every KV key edgehook uses is built here (docs/storage.md lists them with their value shapes).
  * Ids are UUIDs or shop ids, so no key part needs escaping except cache keys, which are
  * restricted by the cache key rules.
  */

@@ -1,6 +1,6 @@
 import type { AppRecord } from '../shops/store';
 import type { RouteRequest } from '../http/route';
-import { shopifyError } from '../subscriptions/resource';
+import { shopifyError } from '../http/shopify-errors';
 import { spendRestCall } from './limits';
 import { CALL_LIMIT_HEADER, REST_RETRY_AFTER_SECONDS_TEXT, REST_THROTTLED_MESSAGE } from './shapes';
 

@@ -4,7 +4,7 @@ import { describeError, log } from '../log';
 import { parseQueueMessage } from '../queue/messages';
 import { nowIso } from '../time';
 import { recordUnreadableMessage } from './events-dead-letter';
-import { lookupStatements, type BatchLookups } from '../events/lookups';
+import { lookupStatements, type BatchLookups } from './lookups';
 import type { EventRecord } from '../events/model';
 import { runDueTaskRun } from '../tasks/runner';
 import { processEvents } from './process';

@@ -1,6 +1,6 @@
 import { fanOutDeliveries } from '../delivery/fanout';
 import { runTasksForEvents } from '../tasks/runner';
-import { coversAll, type BatchLookups } from '../events/lookups';
+import { coversAll, type BatchLookups } from './lookups';
 import type { EventRecord } from '../events/model';
 
 /**

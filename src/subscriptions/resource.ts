@@ -1,3 +1,4 @@
+import { shopifyError } from '../http/shopify-errors';
 import {
   DEFAULT_WEBHOOK_LIST_LIMIT,
   MAX_WEBHOOK_ADDRESS_CHARS,
@@ -17,9 +18,6 @@ import { invalidTopicMessage, isAllowedTopic } from './topics';
  */
 
 // ── Errors in Shopify's shape ────────────────────────────────────────────────────────────────
-export const shopifyError = (status: number, errors: unknown, code = 'shopify_error') =>
-  new AppError(status, code, typeof errors === 'string' ? errors : 'Invalid request.', { body: { errors } });
-
 export const shopifyNotFound = () => shopifyError(404, 'Not Found', 'not_found');
 
 export const shopifyUnauthorized = () =>

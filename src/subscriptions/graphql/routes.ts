@@ -9,7 +9,7 @@ import type { AppRecord } from '../../shops/store';
 import { refundGraphqlCost, spendGraphqlCost } from '../../limits/limits';
 import { nowIso } from '../../time';
 import type { AddressRules } from '../address';
-import { shopifyError } from '../resource';
+import { shopifyError } from '../../http/shopify-errors';
 import { addressRules } from '../routes';
 import { runGraphql, type GraphqlRequest } from './execute';
 import type { GraphqlContext } from './context';
