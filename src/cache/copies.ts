@@ -1,3 +1,4 @@
+import { mapWithConcurrency } from '../concurrency';
 import { deleteCacheCopy, writeCacheCopy } from './kv-store';
 import {
   CACHE_RECOPY_BASE_DELAY_SECONDS,
@@ -62,19 +63,14 @@ async function copyToKv(
   const distinct = new Map(touched.map((t) => [refId(t.shopId, t.key), t]));
   const refs = [...distinct.values()];
   const failed: CacheKeyRef[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < refs.length) {
-      const ref = refs[next++]!;
-      try {
-        await writeKvCopy(env, ref, entries.get(refId(ref.shopId, ref.key)) ?? null);
-      } catch (err) {
-        log.warn('cache kv copy failed; scheduling a re-copy', { shopId: ref.shopId, ...describeError(err) });
-        failed.push(ref);
-      }
+  await mapWithConcurrency(refs, KV_COPY_CONCURRENCY, async (ref) => {
+    try {
+      await writeKvCopy(env, ref, entries.get(refId(ref.shopId, ref.key)) ?? null);
+    } catch (err) {
+      log.warn('cache kv copy failed; scheduling a re-copy', { shopId: ref.shopId, ...describeError(err) });
+      failed.push(ref);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(KV_COPY_CONCURRENCY, refs.length) }, worker));
+  });
   return failed;
 }
 
