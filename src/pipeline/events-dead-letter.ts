@@ -2,7 +2,7 @@ import { DEAD_LETTER_BODY_MAX_CHARS } from '../env';
 import { describeError, errorText, log } from '../log';
 import { parseQueueMessage } from '../queue/messages';
 import { nowIso } from '../time';
-import { failAbandonedTaskRun } from '../tasks/store';
+import { failAbandonedTaskRun } from '../tasks/runs-store';
 import { insertDeadLetter, recordDeadEvent } from '../events/store';
 
 /**

@@ -1,6 +1,6 @@
 import { RETENTION_DELETE_BATCH_SIZE, RETENTION_MAX_BATCHES_PER_RUN } from '../env';
 import { deleteDeliveriesFinishedBefore } from '../delivery/store';
-import { deleteActionRunsFinishedBefore, deleteTaskRunsFinishedBefore } from '../tasks/store';
+import { deleteActionRunsFinishedBefore, deleteTaskRunsFinishedBefore } from '../tasks/runs-store';
 
 /**
  * Retention of the records an event leaves behind besides itself (docs/capacity.md): finished task

@@ -1,6 +1,6 @@
 import { TASK_RUN_SWEEP_BATCH_SIZE } from '../env';
 import { sendEventMessages } from '../queue/producer';
-import { listCronDueTaskRunIds, setTaskRunWake } from '../tasks/store';
+import { listCronDueTaskRunIds, setTaskRunWake } from '../tasks/runs-store';
 
 /**
  * Hands the queue the scheduled task runs that are due but that no queue message will wake: runs

@@ -10,15 +10,7 @@ import { describeError, log } from '../log';
 import type { EventEnvelope } from '../queue/messages';
 import { sendEventMessagesSettled } from '../queue/producer';
 import { nowIso } from '../time';
-import {
-  insertActionRunsStatement,
-  insertCounterActionRunsStatement,
-  recordRenderedRunsStatement,
-  runTransaction,
-  type ActionRunInsert,
-  type RenderedRun,
-  type TaskRunRecord,
-} from './store';
+import { insertActionRunsStatement, insertCounterActionRunsStatement, recordRenderedRunsStatement, runTransaction, type ActionRunInsert, type RenderedRun, type TaskRunRecord } from './runs-store';
 
 /**
  * The write half of set-based task runs (tasks/batch.ts plans them): child events out with as few

@@ -13,12 +13,8 @@ import { renderTask } from './engine';
 import { mapWithConcurrency } from '../concurrency';
 import { cacheReader, eventDepth, performActions } from './runner';
 import { eventVariable, renderScope, shopVariable } from './scope';
-import {
-  finishTaskRunStatement,
-  listActionRuns,
-  type TaskRecord,
-  type TaskRunRecord,
-} from './store';
+import { type TaskRecord } from './store';
+import { finishTaskRunStatement, listActionRuns, type TaskRunRecord } from './runs-store';
 
 /**
  * Set-based task runs for one consumer batch (issue 13): every due run is rendered, then the

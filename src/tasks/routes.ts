@@ -13,7 +13,8 @@ import { readCacheEntry } from '../cache/cache';
 import { renderTask } from './engine';
 import { runsToApi } from './runs-api';
 import { renderScope, shopVariable } from './scope';
-import { listActionRuns, listEventTaskRuns, listShopTasks } from './store';
+import { listShopTasks } from './store';
+import { listActionRuns, listEventTaskRuns } from './runs-store';
 import { parseSubscriptions } from './subscriptions';
 import {
   changeTask,

@@ -18,26 +18,8 @@ import { runDueRunsTogether, type DueRun } from './batch';
 import { renderTask, type CacheReader } from './engine';
 import type { ActionType } from './output';
 import { eventVariable, renderScope, shopVariable } from './scope';
-import {
-  claimTaskRun,
-  createTaskRuns,
-  findTask,
-  finishTaskRun,
-  finishTaskRunStatement,
-  listActionRuns,
-  listSubscribedTasks,
-  recordActionAttemptStatement,
-  recordRendering,
-  rescheduleTaskRunStatement,
-  runTogether,
-  setTaskRunWake,
-  type ActionAttempt,
-  type ActionRunRecord,
-  type NewTaskRun,
-  type SubscribedTask,
-  type TaskRecord,
-  type TaskRunRecord,
-} from './store';
+import { findTask, listSubscribedTasks, type SubscribedTask, type TaskRecord } from './store';
+import { claimTaskRun, createTaskRuns, finishTaskRun, finishTaskRunStatement, listActionRuns, recordActionAttemptStatement, recordRendering, rescheduleTaskRunStatement, runTogether, setTaskRunWake, type ActionAttempt, type ActionRunRecord, type NewTaskRun, type TaskRunRecord } from './runs-store';
 import { parseExactJson } from '../json/exact';
 
 /**

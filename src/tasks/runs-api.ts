@@ -1,4 +1,4 @@
-import type { ActionRunRecord, TaskRunRecord } from './store';
+import type { ActionRunRecord, TaskRunRecord } from './runs-store';
 
 /** Task runs and their action runs as the management API shows them. */
 export function runsToApi(runs: readonly TaskRunRecord[], actions: readonly ActionRunRecord[]) {

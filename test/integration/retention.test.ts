@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { RETENTION_DELETE_BATCH_SIZE, RETENTION_MAX_BATCHES_PER_RUN } from '../../src/env';
 import { runMaintenance } from '../../src/pipeline/maintenance';
-import { deleteActionRunsFinishedBefore } from '../../src/tasks/store';
+import { deleteActionRunsFinishedBefore } from '../../src/tasks/runs-store';
 
 /** Retention of task runs, action runs and deliveries (issue 13, point 5): rows are inserted as D1 holds them. */
 
