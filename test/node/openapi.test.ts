@@ -1,7 +1,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,19 @@ import { freePort, migrateLocal, startWranglerDev } from '../../scripts/lib/loca
 // answers checked against the response schemas it declares. Ajv compiles schemas to code, which
 // workerd forbids, so these checks run in Node.
 type Json = Record<string, any>;
+
+/** The part of ajv's API used here. */
+interface SchemaChecker {
+  addSchema(schema: object, key: string): void;
+  compile(schema: object): ((data: unknown) => boolean) & { errors?: unknown };
+}
+/**
+ * The ajv (draft 2020-12) that the standard validator itself runs on, so responses are checked by
+ * the same engine; loaded through the validator's own dependency, whatever other ajv the project has.
+ */
+const { Ajv2020 } = createRequire(createRequire(import.meta.url).resolve('@seriousme/openapi-schema-validator/package.json'))(
+  'ajv/dist/2020.js',
+) as { Ajv2020: new (options: object) => SchemaChecker };
 
 const ADMIN_TOKEN = 'openapi-test-admin-token';
 const stateDir = mkdtempSync(join(tmpdir(), 'edgehook-openapi-'));
