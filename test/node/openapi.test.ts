@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, migrateLocal, startWranglerDev } from '../../scripts/lib/local.mjs';
 
 // The document as `wrangler dev` serves it, checked by a standard OpenAPI validator
-// (@seriousme/openapi-schema-validator: the official OpenAPI 3.1 JSON Schema, run by ajv), and real
-// answers checked against the response schemas it declares. Ajv compiles schemas to code, which
-// workerd forbids, so these checks run in Node.
+// (@seriousme/openapi-schema-validator: the official OpenAPI 3.1 JSON Schema, run by ajv). Ajv
+// compiles schemas to code, which workerd forbids, so this check runs in Node.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed JSON document walked freely by the assertions
 type Json = Record<string, any>;
+// Real answers are also checked against the response schemas the document declares for them.
 
 /** The part of ajv's API used here. */
 interface SchemaChecker {
