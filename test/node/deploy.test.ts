@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { experimental_readRawConfig } from 'wrangler';
 import { parseD1List, parseQueueTable, parseSecretList } from '../../scripts/lib/wrangler-cli.mjs';
 
 // `npm run deploy` (scripts/deploy.mjs) against a fake `wrangler` on PATH that keeps a Cloudflare
@@ -173,24 +174,32 @@ describe('npm run deploy', () => {
     expect(after.worker?.deployedConfig.d1_databases[0]?.database_id).toBe('db-existing');
   });
 
-  it('Durable Object migrations in the config reach wrangler deploy, which applies each tag once', () => {
+  it('Durable Object migrations reach wrangler deploy: each tag is applied once, by the deploy that brings it', async () => {
+    const { rawConfig } = await experimental_readRawConfig({ config: 'wrangler.toml' });
+    const existing = ((rawConfig.migrations ?? []) as { tag: string }[]).map((m) => m.tag);
+    const probeTag = `probe-${process.pid}`;
     const config = `wrangler.do-test-${process.pid}.toml`;
     writeFileSync(
       config,
       readFileSync('wrangler.toml', 'utf8') +
-        '\n[[durable_objects.bindings]]\nname = "PROBE"\nclass_name = "Probe"\n\n[[migrations]]\ntag = "v1"\nnew_sqlite_classes = ["Probe"]\n',
+        `\n[[durable_objects.bindings]]\nname = "PROBE"\nclass_name = "Probe"\n\n[[migrations]]\ntag = "${probeTag}"\nnew_sqlite_classes = ["Probe"]\n`,
     );
+    const applied = (output: string) => /Applying Durable Object migrations: (.*)/.exec(output)?.[1]?.split(', ') ?? [];
     try {
       const fresh = fakeAccount();
-      const first = fresh.deploy('--config', config);
+      const first = fresh.deploy();
       expect(first.status, first.output).toBe(0);
-      expect(first.output).toContain('Durable Object migration "v1": applied by wrangler deploy if new');
-      expect(first.output).toContain('Applying Durable Object migrations: v1');
-      expect(fresh.read().worker?.deployedConfig.migrations).toEqual([{ tag: 'v1', new_sqlite_classes: ['Probe'] }]);
-      expect(fresh.read().worker?.migrationTag).toBe('v1');
+      expect(applied(first.output)).toEqual(existing);
+      // An upgrade that brings a new Durable Object class and its migration.
       const second = fresh.deploy('--config', config);
       expect(second.status, second.output).toBe(0);
-      expect(second.output).not.toContain('Applying Durable Object migrations');
+      expect(second.output).toContain(`+ Durable Object migration "${probeTag}": applied by wrangler deploy if new`);
+      expect(applied(second.output)).toEqual([probeTag]);
+      expect(fresh.read().worker?.migrationTag).toBe(probeTag);
+      expect((fresh.read().worker?.deployedConfig.migrations as { tag: string }[]).map((m) => m.tag)).toEqual([...existing, probeTag]);
+      const third = fresh.deploy('--config', config);
+      expect(third.status, third.output).toBe(0);
+      expect(applied(third.output)).toEqual([]);
     } finally {
       rmSync(config, { force: true });
     }

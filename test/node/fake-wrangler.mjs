@@ -110,6 +110,9 @@ if (command === 'd1' && sub === 'list' && args.includes('--json')) {
   } else {
     out('Migrations to be applied:');
     out(table(['name'], pending.map((n) => [n])));
+    // stdout is a pipe, so wrangler is non-interactive and confirms with the fallback (yes).
+    out(`? About to apply ${pending.length} migration(s)\nYour database may not be available to serve requests during the migration, continue?`);
+    out('🤖 Using fallback value in non-interactive context: yes');
     db.applied.push(...pending);
     save();
     out(table(['name', 'status'], pending.map((n) => [n, '✅'])));
