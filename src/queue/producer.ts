@@ -93,4 +93,4 @@ export function splitForSendBatch<O extends Outgoing<unknown>>(messages: readonl
   return batches;
 }
 
-const serializedSize = (json: string): number => (/[^\u0000-\u00ff]/.test(json) ? json.length * 2 : json.length);
+const serializedSize = (json: string): number => (/[\u0100-\uffff]/.test(json) ? json.length * 2 : json.length);

@@ -6,7 +6,6 @@ import {
   MAX_WEBHOOK_LIST_LIMIT,
 } from '../env';
 import { decodeUtf8 } from '../encoding';
-import { AppError } from '../http/errors';
 import { addressProblem, type AddressRules } from './address';
 import type { SubscriptionFilter, SubscriptionFormat, SubscriptionRecord, SubscriptionWrite } from './store';
 import { invalidTopicMessage, isAllowedTopic } from './topics';

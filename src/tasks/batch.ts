@@ -11,7 +11,7 @@ import { nowIso } from '../time';
 import { commitRunPlans, sendChildren, type RunPlan } from './batch-commit';
 import { renderTask } from './engine';
 import { mapWithConcurrency } from '../concurrency';
-import { cacheReader, eventDepth, performActions } from './runner';
+import { cacheReader, eventDepth, performActions } from './perform-run';
 import { eventVariable, renderScope, shopVariable } from './scope';
 import { type TaskRecord } from './store';
 import { finishTaskRunStatement, listActionRuns, type TaskRunRecord } from './runs-store';

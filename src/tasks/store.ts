@@ -1,7 +1,6 @@
 import { selectPageAfter } from '../page-store';
 import type { Cursor } from '../http/pagination';
 import type { Subscription } from './subscriptions';
-import { parseExactJson } from '../json/exact';
 
 /** Every SQL statement on `tasks` and `task_subscriptions` (runs and action runs: runs-store.ts). */
 

@@ -1,0 +1,118 @@
+import { performAction } from './actions/perform';
+import { readCacheEntry } from '../cache/cache';
+import { ACTION_RETRY_DELAYS_SECONDS, MAX_ACTION_ATTEMPTS, MAX_EVENT_DEPTH } from '../env';
+import { loadEventAncestors, loadEvents } from '../events/store';
+import { describeError, log } from '../log';
+import { sendEventMessages } from '../queue/producer';
+import { nowIso } from '../time';
+import { type CacheReader } from './engine';
+import type { ActionType } from './output';
+import { finishTaskRunStatement, recordActionAttemptStatement, rescheduleTaskRunStatement, runTogether, setTaskRunWake, type ActionAttempt, type ActionRunRecord, type TaskRunRecord } from './runs-store';
+import { parseExactJson } from '../json/exact';
+
+/**
+ * Performing a rendered run: its actions in order, retries rescheduled on the queue, and what a
+ * render reads (the cache, an event's depth). Shared by the runner and the batch path.
+ */
+
+/** Sends delayed runs to the queue; a failed send leaves them to the cron sweep. Returns failed event ids. */
+export async function scheduleOnQueue(env: Env, runs: readonly TaskRunRecord[], nowMs: number): Promise<string[]> {
+  if (runs.length === 0) return [];
+  try {
+    await sendEventMessages(
+      env,
+      runs.map((r) => ({
+        body: { kind: 'task-run', runId: r.id },
+        delaySeconds: Math.max(0, Math.ceil((Date.parse(r.runAt) - nowMs) / 1000)),
+      })),
+    );
+    return [];
+  } catch (err) {
+    log.warn('delayed task runs not queued; leaving them to the cron sweep', describeError(err));
+  }
+  try {
+    await setTaskRunWake(env.DB, runs.map((r) => r.id), 'cron');
+    return [];
+  } catch (err) {
+    log.error('delayed task runs neither queued nor left to the sweep', describeError(err));
+    return runs.map((r) => r.eventId);
+  }
+}
+
+/** `cache["key"]` in scripts: the live value from D1 (the truth), memoised for the render. */
+export function cacheReader(env: Env, shopId: string): CacheReader {
+  const seen = new Map<string, Promise<unknown>>();
+  return (key) => {
+    let value = seen.get(key);
+    if (value === undefined) {
+      value = readCacheEntry(env, shopId, key).then((e) => (e ? parseExactJson(e.valueJson) : undefined));
+      seen.set(key, value);
+    }
+    return value;
+  };
+}
+
+/** Ancestors of an event (at most MAX_EVENT_DEPTH), for `event` actions. */
+export async function eventDepth(env: Env, eventId: string): Promise<number> {
+  const [event] = await loadEvents(env.DB, [eventId]);
+  if (!event?.parentId) return 0;
+  return (await loadEventAncestors(env.DB, event.parentId, MAX_EVENT_DEPTH)).length;
+}
+
+/**
+ * Performs the actions not yet finished, in order. A transient failure with attempts left
+ * reschedules the run (the remaining actions wait behind it, keeping the order); after the last
+ * action the run is finished in the same transaction as that action's record.
+ */
+export async function performActions(
+  env: Env,
+  run: TaskRunRecord,
+  actions: readonly ActionRunRecord[],
+  logs: unknown[],
+  depthOf: () => Promise<number>,
+): Promise<void> {
+  let depth: number | undefined;
+  const pending = actions.filter((a) => a.status === 'scheduled' || a.status === 'running');
+  const outcomes = new Map(actions.map((a) => [a.id, a.status]));
+  const finish = (now: string) => {
+    const failures = [...outcomes.values()].filter((s) => s === 'failed').length;
+    return finishTaskRunStatement(env.DB, run.id, {
+      status: failures === 0 ? 'succeeded' : 'failed',
+      logs,
+      errors: [],
+      error: failures === 0 ? null : `${failures} of ${actions.length} actions failed.`,
+    }, now);
+  };
+  // A crash after the last action's record but before the run's: only the finish is missing.
+  if (pending.length === 0) return runTogether(env.DB, [finish(nowIso())]);
+  for (const [i, action] of pending.entries()) {
+    if (action.type === 'event' && depth === undefined) depth = await depthOf();
+    const startedAt = nowIso();
+    const ctx = { env, shopId: run.shopId, eventId: run.eventId, depth: depth ?? 0 };
+    const outcome = await performAction(ctx, action.type as ActionType, action.options);
+    const attempts = action.attempts + 1;
+    const nowMs = Date.now();
+    const now = new Date(nowMs).toISOString();
+    let attempt: ActionAttempt;
+    if (outcome.ok) attempt = { status: 'succeeded', result: outcome.result };
+    else if (outcome.transient && attempts < MAX_ACTION_ATTEMPTS) {
+      const delay = ACTION_RETRY_DELAYS_SECONDS[attempts - 1]!;
+      const retryAt = new Date(nowMs + delay * 1000).toISOString();
+      attempt = { status: 'scheduled', error: outcome.error, nextAttemptAt: retryAt };
+      await runTogether(env.DB, [
+        recordActionAttemptStatement(env.DB, action.id, attempt, startedAt, now),
+        rescheduleTaskRunStatement(env.DB, run.id, retryAt, 'queue', now),
+      ]);
+      // Neither a message nor the sweep would wake the run: fail the message so it is redelivered.
+      if ((await scheduleOnQueue(env, [{ ...run, runAt: retryAt }], nowMs)).length > 0) {
+        throw new Error(`task run ${run.id} could not be scheduled for its retry`);
+      }
+      return;
+    } else attempt = { status: 'failed', error: outcome.error };
+    outcomes.set(action.id, attempt.status);
+
+    const statements = [recordActionAttemptStatement(env.DB, action.id, attempt, startedAt, now)];
+    if (i === pending.length - 1) statements.push(finish(now));
+    await runTogether(env.DB, statements);
+  }
+}
