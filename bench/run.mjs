@@ -14,12 +14,18 @@ const DURATION_SECONDS = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 // Free ports, so a bench never collides with `npm start` (8787) or another run on the machine.
-const EDGEHOOK_PORT = await freePort();
-const BARE_PORT = await freePort();
-const INGRESS_ONLY_PORT = await freePort();
+// Three distinct ports: a port just released can be handed out again by the next call.
+const [EDGEHOOK_PORT, BARE_PORT, INGRESS_ONLY_PORT] = await distinctFreePorts(3);
 // wrangler.toml without its queue consumers, beside it so its relative paths still hold.
 const INGRESS_ONLY_CONFIG = 'wrangler.bench-ingress.toml';
 const BODY = JSON.stringify({ email: 'ada@example.com', quantity: 2, note: 'benchmark' });
+
+/** @param {number} count */
+async function distinctFreePorts(count) {
+  const ports = new Set();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
 
 /**
  * One autocannon run.
