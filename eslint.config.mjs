@@ -9,12 +9,34 @@ import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-const FEATURES = ['admin', 'cache', 'delivery', 'events', 'ingress', 'limits', 'openapi', 'shopify', 'subscriptions', 'tasks'];
+const FEATURES = [
+  'admin',
+  'cache',
+  'delivery',
+  'events',
+  'ingress',
+  'limits',
+  'openapi',
+  'shopify',
+  'subscriptions',
+  'tasks',
+];
 const features = FEATURES.map((f) => `./src/${f}`);
 const PLATFORM = ['./src/http', './src/queue', './src/edge-config', './src/json', './src/!(index|router).ts'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.wrangler/', 'worker-configuration.d.ts', 'public/', 'coverage/', 'bench/.state/', 'test-results/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      '.wrangler/',
+      'worker-configuration.d.ts',
+      'public/',
+      'coverage/',
+      'bench/.state/',
+      'test-results/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -40,7 +62,14 @@ export default tseslint.config(
           zones: [
             {
               target: PLATFORM,
-              from: ['./src/shops', ...features, './src/pipeline', './src/routers', './src/index.ts', './src/router.ts'],
+              from: [
+                './src/shops',
+                ...features,
+                './src/pipeline',
+                './src/routers',
+                './src/index.ts',
+                './src/router.ts',
+              ],
               message: 'The platform floor imports nothing above it.',
             },
             {

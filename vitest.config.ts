@@ -66,8 +66,7 @@ interface ConsumerConfig {
  * to max_batch_timeout, so end-to-end tests do not sleep a second per event.
  */
 function immediateConsumers() {
-  const consumers: ConsumerConfig[] =
-    unstable_readConfig({ config: './wrangler.toml' }).queues.consumers ?? [];
+  const consumers: ConsumerConfig[] = unstable_readConfig({ config: './wrangler.toml' }).queues.consumers ?? [];
   return Object.fromEntries(
     consumers.map((c) => [
       c.queue,

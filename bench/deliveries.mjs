@@ -82,9 +82,14 @@ try {
   const { access_token: token } = await api(`${base}/api/v1/shops/${shop.id}/apps`, 'POST', admin, { name: 'bench' });
   const app = { authorization: `Bearer ${token}` };
   const { webhook } = await api(`${base}/api/v1/webhooks`, 'POST', app, { name: 'bench', topic: TOPIC });
-  await api(`${base}/admin/api/2026-10/webhooks.json`, 'POST', { 'x-shopify-access-token': token }, {
-    webhook: { topic: TOPIC, address: `http://127.0.0.1:${receiver.port}/hook`, format: 'json' },
-  });
+  await api(
+    `${base}/admin/api/2026-10/webhooks.json`,
+    'POST',
+    { 'x-shopify-access-token': token },
+    {
+      webhook: { topic: TOPIC, address: `http://127.0.0.1:${receiver.port}/hook`, format: 'json' },
+    },
+  );
 
   const started = performance.now();
   const load = await autocannon({
@@ -97,7 +102,8 @@ try {
     requests: distinctClientIps(),
   });
   const posted = performance.now();
-  if (load.non2xx > 0 || load.errors > 0) throw new Error(`ingress failed: ${load.non2xx} non-2xx, ${load.errors} errors`);
+  if (load.non2xx > 0 || load.errors > 0)
+    throw new Error(`ingress failed: ${load.non2xx} non-2xx, ${load.errors} errors`);
   const pipeline = await arrivalsRate(receiver.state.arrivals, EVENTS);
 
   // Phase 2: one event, SUBSCRIPTIONS subscriptions.
@@ -111,9 +117,16 @@ try {
       ),
     );
   }
-  const { webhook: fanoutHook } = await api(`${base}/api/v1/webhooks`, 'POST', app, { name: 'fanout', topic: FANOUT_TOPIC });
+  const { webhook: fanoutHook } = await api(`${base}/api/v1/webhooks`, 'POST', app, {
+    name: 'fanout',
+    topic: FANOUT_TOPIC,
+  });
   receiver.state.arrivals = [];
-  const fanoutPost = await fetch(`${base}/webhooks/${fanoutHook.id}`, { method: 'POST', body: '{"n":1}', headers: { 'content-type': 'application/json' } });
+  const fanoutPost = await fetch(`${base}/webhooks/${fanoutHook.id}`, {
+    method: 'POST',
+    body: '{"n":1}',
+    headers: { 'content-type': 'application/json' },
+  });
   if (fanoutPost.status !== 204) throw new Error(`fan-out POST: ${fanoutPost.status}`);
   const consumer = await arrivalsRate(receiver.state.arrivals, SUBSCRIPTIONS);
 

@@ -103,7 +103,8 @@ const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((
 
 /** Webhook, task and endpoints for both measurements, made through the management API. */
 async function setUp() {
-  const latencyHook = (await api('POST', '/api/v1/webhooks', { name: 'bench latency', topic: 'user/bench/latency' })).webhook;
+  const latencyHook = (await api('POST', '/api/v1/webhooks', { name: 'bench latency', topic: 'user/bench/latency' }))
+    .webhook;
   await api('POST', '/api/v1/tasks', {
     name: 'bench latency',
     subscriptions: 'user/bench/latency',
@@ -114,7 +115,8 @@ async function setUp() {
     const key = `bench/slot-${i}`;
     slots.push({ key, url: (await api('POST', '/api/v1/cache_endpoints', { key })).cache_endpoint.url });
   }
-  const fanoutHook = (await api('POST', '/api/v1/webhooks', { name: 'bench fan-out', topic: 'user/bench/fanout' })).webhook;
+  const fanoutHook = (await api('POST', '/api/v1/webhooks', { name: 'bench fan-out', topic: 'user/bench/fanout' }))
+    .webhook;
   await api('POST', '/api/v1/tasks', {
     name: 'bench fan-out',
     subscriptions: 'user/bench/fanout',
@@ -126,15 +128,24 @@ async function setUp() {
     script: '{% action "cache", "incr", "bench/count" %}',
   });
   const countUrl = (await api('POST', '/api/v1/cache_endpoints', { key: 'bench/count' })).cache_endpoint.url;
-  const waitHook = (await api('POST', '/api/v1/webhooks', { name: 'bench own result', topic: 'user/bench/own' })).webhook;
+  const waitHook = (await api('POST', '/api/v1/webhooks', { name: 'bench own result', topic: 'user/bench/own' }))
+    .webhook;
   await api('POST', '/api/v1/tasks', {
     name: 'bench own result',
     subscriptions: 'user/bench/own',
-    script: '{% assign key = "own/" | append: event.webhook_request_id %}{% action "cache", "setex", key, 600, event.data.value %}',
+    script:
+      '{% assign key = "own/" | append: event.webhook_request_id %}{% action "cache", "setex", key, 600, event.data.value %}',
   });
   const ownEndpoint = (await api('POST', '/api/v1/cache_endpoints', { key_prefix: 'own/' })).cache_endpoint;
   const ownPrefixUrl = ownEndpoint.url_template.replace('/{suffix}', '');
-  return { latencyHook: latencyHook.id, slots, fanoutHook: fanoutHook.id, countUrl, waitHook: waitHook.id, ownPrefixUrl };
+  return {
+    latencyHook: latencyHook.id,
+    slots,
+    fanoutHook: fanoutHook.id,
+    countUrl,
+    waitHook: waitHook.id,
+    ownPrefixUrl,
+  };
 }
 
 /**
@@ -192,12 +203,19 @@ async function measureThroughput(webhookId, countUrl, total) {
 
 async function measureD1Inserts() {
   const stateDir = mkdtempSync(join(tmpdir(), 'edgehook-bench-d1-'));
-  const server = await startWranglerDev({ port: D1_PORT, config: 'bench/d1/wrangler.toml', persistDir: stateDir, quiet: true });
+  const server = await startWranglerDev({
+    port: D1_PORT,
+    config: 'bench/d1/wrangler.toml',
+    persistDir: stateDir,
+    quiet: true,
+  });
   try {
     await fetch(`http://localhost:${D1_PORT}/?n=50`); // warm-up
     const runs = [];
     for (let i = 0; i < 2; i++) {
-      const { n, ms } = /** @type {{n: number, ms: number}} */ (await (await fetch(`http://localhost:${D1_PORT}/?n=${D1_INSERTS}`)).json());
+      const { n, ms } = /** @type {{n: number, ms: number}} */ (
+        await (await fetch(`http://localhost:${D1_PORT}/?n=${D1_INSERTS}`)).json()
+      );
       runs.push(n / (ms / 1000));
     }
     return runs.reduce((a, b) => a + b, 0) / runs.length;

@@ -104,7 +104,8 @@ try {
   const runs = { bare: [], ingressOnly: [], ingress: [] };
   for (const url of Object.values(targets)) await load(url); // warm-up: isolate, memo, queue
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, url] of Object.entries(targets)) runs[/** @type {keyof typeof targets} */ (name)].push(await load(url));
+    for (const [name, url] of Object.entries(targets))
+      runs[/** @type {keyof typeof targets} */ (name)].push(await load(url));
   }
   const bare = mean(runs.bare);
   const ingressOnly = mean(runs.ingressOnly);

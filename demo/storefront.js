@@ -21,7 +21,12 @@ async function submit(style, body, headers = {}) {
   let response;
   try {
     // Credentials included, as storefront code often sends them; edgehook allows it for allowed origins.
-    response = await fetch(`${workerUrl}/webhooks/${webhookId}`, { method: 'POST', body, headers, credentials: 'include' });
+    response = await fetch(`${workerUrl}/webhooks/${webhookId}`, {
+      method: 'POST',
+      body,
+      headers,
+      credentials: 'include',
+    });
   } catch (err) {
     // A refused CORS request surfaces as a network error: the page cannot see the 403 itself.
     report('failed', `Refused: the webhook did not accept this origin (${err.message}).`);

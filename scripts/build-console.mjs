@@ -32,5 +32,7 @@ const sizes = ['index.html', 'console.js', 'console.css'].map((file) => {
 const kib = (/** @type {number} */ n) => `${(n / 1024).toFixed(1)} KiB`;
 const total = sizes.reduce((sum, s) => sum + s.gzip, 0);
 if (!process.argv.includes('--quiet')) {
-  console.log(`Console assets: ${sizes.map((s) => `${s.file} ${kib(s.raw)} (${kib(s.gzip)} gzip)`).join(', ')}; ${kib(total)} gzipped in all`);
+  console.log(
+    `Console assets: ${sizes.map((s) => `${s.file} ${kib(s.raw)} (${kib(s.gzip)} gzip)`).join(', ')}; ${kib(total)} gzipped in all`,
+  );
 }

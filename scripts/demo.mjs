@@ -12,7 +12,9 @@ const demo = await startDemo({
   pagePort: Number(process.env.DEMO_PAGE_PORT ?? 8788),
   persistDir: process.env.EDGEHOOK_PERSIST_DIR ?? '.wrangler/state',
 });
-console.log(`\nDemo storefront: ${demo.pageUrl}  (posting to ${demo.workerUrl}, origin allowed for demo.myshopify.com)\n`);
+console.log(
+  `\nDemo storefront: ${demo.pageUrl}  (posting to ${demo.workerUrl}, origin allowed for demo.myshopify.com)\n`,
+);
 onShutdown(() => demo.stop());
 // wrangler dev ending by itself ends the demo too.
 demo.dev.child.on('exit', (code) => void shutdown(code ?? 0));

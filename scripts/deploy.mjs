@@ -59,7 +59,9 @@ const realId = (/** @type {string | undefined} */ id) => (id && !PLACEHOLDER_ID.
 
 const dryRun = process.argv.includes('--dry-run');
 /** The source config, in the project root (`--config`, for tests and variants; default wrangler.toml). */
-const sourceConfig = process.argv.includes('--config') ? String(process.argv[process.argv.indexOf('--config') + 1]) : 'wrangler.toml';
+const sourceConfig = process.argv.includes('--config')
+  ? String(process.argv[process.argv.indexOf('--config') + 1])
+  : 'wrangler.toml';
 const wrangler = findWrangler(ROOT);
 
 /** @param {string[]} args @param {boolean} [echo] */
@@ -126,7 +128,9 @@ function makePlan(wanted, account) {
     database: { name: wanted.database.database_name, id: configuredId ?? existingDb?.uuid ?? null },
     queuesToCreate: wanted.queues.filter((q) => !account.queues.has(q)),
     queuesPresent: wanted.queues.filter((q) => account.queues.has(q)),
-    secretsToSet: /** @type {SecretName[]} */ (Object.keys(REQUIRED_SECRETS)).filter((s) => !account.secrets.includes(s)),
+    secretsToSet: /** @type {SecretName[]} */ (Object.keys(REQUIRED_SECRETS)).filter(
+      (s) => !account.secrets.includes(s),
+    ),
     workerExists: account.workerExists,
     kvId: realId(wanted.rawConfig.kv_namespaces?.[0]?.id),
   };
@@ -137,18 +141,26 @@ function makePlan(wanted, account) {
  * @param {Plan} plan
  */
 function printPlan(wanted, plan) {
-  const line = (/** @type {boolean} */ done, /** @type {string} */ text) => console.log(`  ${done ? '✓' : '+'} ${text}`);
+  const line = (/** @type {boolean} */ done, /** @type {string} */ text) =>
+    console.log(`  ${done ? '✓' : '+'} ${text}`);
   console.log(`${dryRun ? 'Plan (dry run: nothing is changed)' : 'Plan'} for Worker "${wanted.workerName}":`);
-  line(plan.database.id !== null, `D1 database "${plan.database.name}"${plan.database.id ? ` exists (${plan.database.id})` : ': create'}`);
+  line(
+    plan.database.id !== null,
+    `D1 database "${plan.database.name}"${plan.database.id ? ` exists (${plan.database.id})` : ': create'}`,
+  );
   if (plan.kvId !== null) line(true, `KV namespace ${plan.kvId} (set in ${sourceConfig})`);
   else if (plan.workerExists) line(true, "KV namespace: the deployed Worker's, kept");
   else line(false, 'KV namespace: created by wrangler deploy (automatic provisioning)');
   for (const q of plan.queuesPresent) line(true, `queue "${q}" exists`);
   for (const q of plan.queuesToCreate) line(false, `queue "${q}": create`);
   for (const s of /** @type {SecretName[]} */ (Object.keys(REQUIRED_SECRETS))) {
-    line(!plan.secretsToSet.includes(s), `secret ${s}${plan.secretsToSet.includes(s) ? ': generate and set' : ' is set (kept)'}`);
+    line(
+      !plan.secretsToSet.includes(s),
+      `secret ${s}${plan.secretsToSet.includes(s) ? ': generate and set' : ' is set (kept)'}`,
+    );
   }
-  for (const tag of wanted.durableObjectMigrations) line(false, `Durable Object migration "${tag}": applied by wrangler deploy if new`);
+  for (const tag of wanted.durableObjectMigrations)
+    line(false, `Durable Object migration "${tag}": applied by wrangler deploy if new`);
   line(false, 'D1 migrations: apply those not yet applied (--remote)');
   line(false, `deploy the Worker${plan.workerExists ? '' : ' (first deploy)'}`);
 }
@@ -177,7 +189,9 @@ async function execute(wanted, plan) {
   let databaseId = plan.database.id;
   if (databaseId === null) {
     await wranglerOk(['d1', 'create', plan.database.name], true);
-    databaseId = parseD1List((await wranglerOk(['d1', 'list', '--json'])).stdout).find((db) => db.name === plan.database.name)?.uuid ?? null;
+    databaseId =
+      parseD1List((await wranglerOk(['d1', 'list', '--json'])).stdout).find((db) => db.name === plan.database.name)
+        ?.uuid ?? null;
     if (databaseId === null) throw new Error(`D1 database "${plan.database.name}" was created but is not listed.`);
   }
   for (const queue of plan.queuesToCreate) await wranglerOk(['queues', 'create', queue], true);

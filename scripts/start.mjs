@@ -16,7 +16,8 @@ const BASE_URL = `http://localhost:${PORT}`;
 const CRON_INTERVAL_MS = 60_000;
 
 const addedVars = ensureDevVars();
-if (addedVars.length > 0) console.log(`.dev.vars: added ${addedVars.join(', ')} from .dev.vars.example (local secrets).`);
+if (addedVars.length > 0)
+  console.log(`.dev.vars: added ${addedVars.join(', ')} from .dev.vars.example (local secrets).`);
 
 migrateLocal(PERSIST_DIR);
 const added = await seedDemo(PERSIST_DIR);
@@ -42,7 +43,9 @@ async function ensureDemoSigningSecret() {
   const headers = { authorization: `Bearer ${DEMO.appToken}` };
   try {
     const listed = await fetch(`${BASE_URL}/api/v1/app/signing-secrets`, { headers });
-    const { signing_secrets: secrets } = /** @type {{ signing_secrets: { active: boolean }[] }} */ (await listed.json());
+    const { signing_secrets: secrets } = /** @type {{ signing_secrets: { active: boolean }[] }} */ (
+      await listed.json()
+    );
     if (secrets.some((s) => s.active)) return;
     const created = await fetch(`${BASE_URL}/api/v1/app/signing-secrets`, { method: 'POST', headers });
     const { secret } = /** @type {{ secret: string }} */ (await created.json());

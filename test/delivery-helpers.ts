@@ -61,7 +61,9 @@ export async function insertSubscription(input: {
   return row!.id;
 }
 
-export async function subscriptionRow(id: number): Promise<{ status: string; consecutive_failures: number; last_success_at: string | null }> {
+export async function subscriptionRow(
+  id: number,
+): Promise<{ status: string; consecutive_failures: number; last_success_at: string | null }> {
   return (await env.DB.prepare('SELECT status, consecutive_failures, last_success_at FROM subscriptions WHERE id = ?1')
     .bind(id)
     .first())!;
@@ -85,7 +87,9 @@ export async function deliveriesOfSubscription(subscriptionId: number): Promise<
   return results;
 }
 
-export async function attemptsOf(deliveryId: string): Promise<{ attempt: number; status_code: number | null; duration_ms: number; error: string | null }[]> {
+export async function attemptsOf(
+  deliveryId: string,
+): Promise<{ attempt: number; status_code: number | null; duration_ms: number; error: string | null }[]> {
   const { results } = await env.DB.prepare('SELECT * FROM delivery_attempts WHERE delivery_id = ?1 ORDER BY attempt')
     .bind(deliveryId)
     .all<{ attempt: number; status_code: number | null; duration_ms: number; error: string | null }>();
@@ -115,6 +119,12 @@ export function recordingDeliveriesEnv(overrides: Partial<Env> = {}): {
 /** Base64 HMAC-SHA256 as Shopify signs its webhooks (for inbound tests). */
 export async function hmacBase64(secret: string, body: Uint8Array | string): Promise<string> {
   const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const key = await crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
   return btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.sign('HMAC', key, bytes))));
 }

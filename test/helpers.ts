@@ -16,11 +16,7 @@ export function call(path: string, init: RequestInit = {}): Promise<Response> {
  * A request through the Worker's fetch handler with a changed env — how tests inject faults
  * (a queue that throws, a D1 that throws) without any switch in production code.
  */
-export async function callWithEnv(
-  testEnv: Env,
-  path: string,
-  init: RequestInit = {},
-): Promise<Response> {
+export async function callWithEnv(testEnv: Env, path: string, init: RequestInit = {}): Promise<Response> {
   const ctx = createExecutionContext();
   const request = new Request(BASE + path, init) as Request<unknown, IncomingRequestCfProperties>;
   const response = await worker.fetch(request, testEnv, ctx);
@@ -64,10 +60,7 @@ export async function createShopWithApp(
 }
 
 /** Creates a webhook with an app token; returns its id. */
-export async function createWebhook(
-  token: string,
-  body: Record<string, unknown> = {},
-): Promise<string> {
+export async function createWebhook(token: string, body: Record<string, unknown> = {}): Promise<string> {
   const res = await call(
     '/api/v1/webhooks',
     jsonInit('POST', token, { name: 'test', topic: 'user/test/submit', ...body }),

@@ -68,7 +68,9 @@ export async function finishedRunsOf(token: string, eventId: string, count: numb
 }
 
 /** Events whose parent is `parentId` (read straight from D1). */
-export async function childrenOf(parentId: string): Promise<{ id: string; topic: string; data: string; status: string }[]> {
+export async function childrenOf(
+  parentId: string,
+): Promise<{ id: string; topic: string; data: string; status: string }[]> {
   const { results } = await env.DB.prepare('SELECT id, topic, data, status FROM events WHERE parent_id = ?1')
     .bind(parentId)
     .all<{ id: string; topic: string; data: string; status: string }>();

@@ -33,10 +33,16 @@ interface CallOptions {
 }
 
 /** One API call; resolves with the parsed JSON body (null for 204). */
-export async function api<T = Record<string, unknown>>(method: string, path: string, options: CallOptions = {}): Promise<T> {
+export async function api<T = Record<string, unknown>>(
+  method: string,
+  path: string,
+  options: CallOptions = {},
+): Promise<T> {
   const token = options.token ?? currentSession()?.token;
   if (!token) throw new ApiError(401, 'Not signed in.');
-  const headers: Record<string, string> = options.shopify ? { 'x-shopify-access-token': token } : { authorization: `Bearer ${token}` };
+  const headers: Record<string, string> = options.shopify
+    ? { 'x-shopify-access-token': token }
+    : { authorization: `Bearer ${token}` };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;
   try {

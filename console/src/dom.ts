@@ -8,7 +8,11 @@ type AttrValue = string | number | boolean | null | undefined | ((event: Event) 
 export type Attrs = Record<string, AttrValue>;
 
 /** Creates an element with attributes, listeners (`onclick: fn`) and text or element children. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
     if (value === null || value === undefined || value === false) continue;
@@ -45,7 +49,7 @@ export function replace(parent: Element, ...children: Child[]): void {
 
 /** Any JSON value as indented text in a <pre>, labelled for screen readers. */
 export function jsonBlock(value: unknown, label: string): HTMLPreElement {
-  const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2) ?? 'null';
+  const text = typeof value === 'string' ? value : (JSON.stringify(value, null, 2) ?? 'null');
   return h('pre', { 'aria-label': label, tabindex: 0 }, text);
 }
 
@@ -56,7 +60,11 @@ export function badge(text: string): HTMLSpanElement {
 }
 
 /** A table with a caption, header row and rows, wrapped so it scrolls sideways on narrow screens. */
-export function table(caption: string, headers: readonly string[], rows: readonly (readonly Child[])[]): HTMLDivElement {
+export function table(
+  caption: string,
+  headers: readonly string[],
+  rows: readonly (readonly Child[])[],
+): HTMLDivElement {
   return h(
     'div',
     { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': caption },
@@ -64,19 +72,47 @@ export function table(caption: string, headers: readonly string[], rows: readonl
       'table',
       {},
       h('caption', {}, caption),
-      h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((c, i) => h('td', { 'data-label': headers[i] ?? '' }, c))))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          headers.map((t) => h('th', { scope: 'col' }, t)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        rows.map((cells) =>
+          h(
+            'tr',
+            {},
+            cells.map((c, i) => h('td', { 'data-label': headers[i] ?? '' }, c)),
+          ),
+        ),
+      ),
     ),
   );
 }
 
 /** A labelled form control: the label wraps its text and the control (and an optional hint). */
-export function field(label: string, control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement, hint?: string): HTMLLabelElement {
+export function field(
+  label: string,
+  control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement,
+  hint?: string,
+): HTMLLabelElement {
   if (!control.id) control.id = uniqueId(label);
   if (!hint) return h('label', { for: control.id }, h('span', {}, label), control);
   const hintId = `${control.id}-hint`;
   control.setAttribute('aria-describedby', hintId);
-  return h('label', { for: control.id }, h('span', {}, label), control, h('span', { id: hintId, class: 'muted' }, hint));
+  return h(
+    'label',
+    { for: control.id },
+    h('span', {}, label),
+    control,
+    h('span', { id: hintId, class: 'muted' }, hint),
+  );
 }
 
 let counter = 0;

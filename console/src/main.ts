@@ -84,7 +84,12 @@ async function route(): Promise<void> {
   try {
     await view(ctx);
   } catch (err) {
-    if (!gone) replace(main(), heading(section.label), alertBox(err instanceof ApiError ? err.message : 'This view could not be shown.'));
+    if (!gone)
+      replace(
+        main(),
+        heading(section.label),
+        alertBox(err instanceof ApiError ? err.message : 'This view could not be shown.'),
+      );
   }
   if (gone) return;
   main().setAttribute('aria-busy', 'false');
@@ -138,7 +143,11 @@ function signInView(): void {
     'form',
     { class: 'stack signin', novalidate: true, 'aria-labelledby': 'view-title' },
     heading('Sign in to edgehook'),
-    h('p', {}, 'Use an app access token to manage its shop, or the operator token to manage shops and apps. The token is kept in this tab only and sent as a bearer header.'),
+    h(
+      'p',
+      {},
+      'Use an app access token to manage its shop, or the operator token to manage shops and apps. The token is kept in this tab only and sent as a bearer header.',
+    ),
     h('label', { for: 'token' }, h('span', {}, 'Token'), input),
     message,
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Sign in')),
@@ -160,7 +169,10 @@ async function signIn(token: string, message: HTMLElement): Promise<void> {
   try {
     const kind = await tokenKind(token);
     if (kind === null) {
-      replace(message, alertBox('This token was not accepted: it is neither an app access token nor the operator token.'));
+      replace(
+        message,
+        alertBox('This token was not accepted: it is neither an app access token nor the operator token.'),
+      );
       return;
     }
     saveSession({ token, kind });

@@ -43,7 +43,9 @@ export async function servePage(port, config) {
  */
 export async function allowOrigin(workerUrl, origin) {
   const headers = { authorization: `Bearer ${DEMO.appToken}`, 'content-type': 'application/json' };
-  const current = /** @type {{ cors: { origins: string[] } }} */ (await (await fetch(`${workerUrl}/api/v1/cors`, { headers })).json());
+  const current = /** @type {{ cors: { origins: string[] } }} */ (
+    await (await fetch(`${workerUrl}/api/v1/cors`, { headers })).json()
+  );
   const origins = [...new Set([...current.cors.origins, origin])];
   const res = await fetch(`${workerUrl}/api/v1/cors`, { method: 'PUT', headers, body: JSON.stringify({ origins }) });
   if (!res.ok) throw new Error(`PUT /api/v1/cors: ${res.status} ${await res.text()}`);
@@ -58,7 +60,11 @@ export async function startDemo(options) {
   ensureDevVars();
   migrateLocal(options.persistDir, { quiet: options.quiet });
   await seedDemo(options.persistDir);
-  const dev = await startWranglerDev({ port: options.workerPort, persistDir: options.persistDir, quiet: options.quiet });
+  const dev = await startWranglerDev({
+    port: options.workerPort,
+    persistDir: options.persistDir,
+    quiet: options.quiet,
+  });
   const workerUrl = `http://localhost:${options.workerPort}`;
   const pageUrl = `http://localhost:${options.pagePort}`;
   if (options.allowPageOrigin ?? true) await allowOrigin(workerUrl, pageUrl);

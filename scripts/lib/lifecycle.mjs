@@ -245,7 +245,9 @@ function processTable() {
   /** @type {Map<number, { ppid: number; start: string }>} */
   const table = new Map();
   if (existsSync('/proc/self/stat')) {
-    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number)) {
+    for (const pid of readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number)) {
       try {
         table.set(pid, statFields(readFileSync(`/proc/${pid}/stat`, 'utf8')));
       } catch {

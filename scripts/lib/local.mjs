@@ -80,32 +80,44 @@ export async function seedDemo(persistDir) {
     const now = new Date().toISOString();
     const tokenHash = createHash('sha256').update(DEMO.appToken).digest('hex');
     const results = await db.batch([
-      db.prepare(
-        `INSERT INTO shops (id, myshopify_domain, primary_domain, cors_allow_all, created_at, updated_at)
+      db
+        .prepare(
+          `INSERT INTO shops (id, myshopify_domain, primary_domain, cors_allow_all, created_at, updated_at)
          VALUES (?1, ?2, ?3, 0, ?4, ?4) ON CONFLICT DO NOTHING`,
-      ).bind(DEMO.shopId, DEMO.myshopifyDomain, DEMO.primaryDomain, now),
-      db.prepare(
-        `INSERT INTO apps (id, shop_id, name, token_hash, api_version, created_at, updated_at)
+        )
+        .bind(DEMO.shopId, DEMO.myshopifyDomain, DEMO.primaryDomain, now),
+      db
+        .prepare(
+          `INSERT INTO apps (id, shop_id, name, token_hash, api_version, created_at, updated_at)
          VALUES (?1, ?2, 'Demo app', ?3, '2026-10', ?4, ?4) ON CONFLICT DO NOTHING`,
-      ).bind(DEMO.appId, DEMO.shopId, tokenHash, now),
-      db.prepare(
-        `INSERT INTO webhooks (id, shop_id, name, topic, data_mode, enabled, created_at, updated_at)
+        )
+        .bind(DEMO.appId, DEMO.shopId, tokenHash, now),
+      db
+        .prepare(
+          `INSERT INTO webhooks (id, shop_id, name, topic, data_mode, enabled, created_at, updated_at)
          VALUES (?1, ?2, 'Demo form', ?3, 'auto', 1, ?4, ?4) ON CONFLICT DO NOTHING`,
-      ).bind(DEMO.webhookId, DEMO.shopId, DEMO.topic, now),
-      db.prepare(
-        `INSERT INTO tasks (id, shop_id, name, subscriptions, script, options, enabled, created_at, updated_at)
+        )
+        .bind(DEMO.webhookId, DEMO.shopId, DEMO.topic, now),
+      db
+        .prepare(
+          `INSERT INTO tasks (id, shop_id, name, subscriptions, script, options, enabled, created_at, updated_at)
          VALUES (?1, ?2, 'Demo greeting', ?3, ?4, '{}', 1, ?5, ?5)
          ON CONFLICT (id) DO UPDATE SET script = excluded.script, updated_at = excluded.updated_at
          WHERE tasks.script <> excluded.script`,
-      ).bind(DEMO.taskId, DEMO.shopId, DEMO.topic, DEMO_TASK_SCRIPT, now),
-      db.prepare(
-        `INSERT INTO task_subscriptions (task_id, shop_id, topic, delay_seconds)
+        )
+        .bind(DEMO.taskId, DEMO.shopId, DEMO.topic, DEMO_TASK_SCRIPT, now),
+      db
+        .prepare(
+          `INSERT INTO task_subscriptions (task_id, shop_id, topic, delay_seconds)
          VALUES (?1, ?2, ?3, 0) ON CONFLICT DO NOTHING`,
-      ).bind(DEMO.taskId, DEMO.shopId, DEMO.topic),
-      db.prepare(
-        `INSERT INTO cache_endpoints (token, shop_id, kind, key, created_at, updated_at)
+        )
+        .bind(DEMO.taskId, DEMO.shopId, DEMO.topic),
+      db
+        .prepare(
+          `INSERT INTO cache_endpoints (token, shop_id, kind, key, created_at, updated_at)
          VALUES (?1, ?2, 'prefix', ?3, ?4, ?4) ON CONFLICT DO NOTHING`,
-      ).bind(DEMO.greetingEndpointToken, DEMO.shopId, DEMO.greetingKeyPrefix, now),
+        )
+        .bind(DEMO.greetingEndpointToken, DEMO.shopId, DEMO.greetingKeyPrefix, now),
     ]);
     return results.reduce((n, r) => n + r.meta.changes, 0);
   } finally {

@@ -97,7 +97,12 @@ export function parseQueueTable(stdout) {
   const rows = stdout
     .split('\n')
     .filter((line) => line.startsWith('│'))
-    .map((line) => line.split('│').slice(1, -1).map((cell) => cell.trim()));
+    .map((line) =>
+      line
+        .split('│')
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    );
   const [head, ...body] = rows;
   if (head === undefined) return [];
   const nameColumn = head.indexOf('name');

@@ -1,9 +1,5 @@
 import { readCacheCopy } from './kv-store';
-import {
-  MAX_CACHE_KEY_CHARS,
-  MAX_CACHE_TTL_SECONDS,
-  MAX_CACHE_VALUE_BYTES,
-} from '../env';
+import { MAX_CACHE_KEY_CHARS, MAX_CACHE_TTL_SECONDS, MAX_CACHE_VALUE_BYTES } from '../env';
 import { describeError, log } from '../log';
 import { nowIso } from '../time';
 import { afterCacheCommit, writeKvCopy, type CacheKeyRef } from './copies';

@@ -115,7 +115,11 @@ export async function consumeCacheCopies(
   const refs = [...new Map(messages.map(({ ref }) => [refId(ref.shopId, ref.key), ref])).values()];
   let live: CacheEntryRecord[];
   try {
-    live = await findLiveCacheEntries(env.DB, refs.map((r) => [r.shopId, r.key] as const), nowIso());
+    live = await findLiveCacheEntries(
+      env.DB,
+      refs.map((r) => [r.shopId, r.key] as const),
+      nowIso(),
+    );
   } catch (err) {
     log.error('cache re-copy could not read D1; retrying', { count: refs.length, ...describeError(err) });
     for (const { message } of messages) message.retry({ delaySeconds: recopyDelaySeconds(message.attempts) });

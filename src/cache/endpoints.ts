@@ -40,7 +40,10 @@ const keyText = v.pipe(
 
 export const createCacheEndpointSchema = v.pipe(
   v.strictObject({ key: v.optional(keyText), key_prefix: v.optional(keyText) }),
-  v.check((input) => (input.key === undefined) !== (input.key_prefix === undefined), 'give exactly one of key or key_prefix'),
+  v.check(
+    (input) => (input.key === undefined) !== (input.key_prefix === undefined),
+    'give exactly one of key or key_prefix',
+  ),
 );
 
 /** What a new endpoint maps to, from the validated create body. */

@@ -13,7 +13,10 @@ export interface CacheCopy {
 
 /** The copy under (shop, key); `valueJson` null when there is none. Throws when KV fails. */
 export async function readCacheCopy(env: Env, shopId: string, key: string): Promise<CacheCopy> {
-  const { value, metadata } = await env.KV.getWithMetadata<{ expiresAt?: number }>(cacheEntryKvKey(shopId, key), 'text');
+  const { value, metadata } = await env.KV.getWithMetadata<{ expiresAt?: number }>(
+    cacheEntryKvKey(shopId, key),
+    'text',
+  );
   return { valueJson: value, expiresAt: typeof metadata?.expiresAt === 'number' ? metadata.expiresAt : undefined };
 }
 

@@ -44,7 +44,14 @@ export async function readCacheEndpoint(
   } else if (waitSeconds === null) {
     json = await readCacheJsonForEndpoint(env, ctx, endpoint.shopId, key);
   } else {
-    json = await readWaiting(env, ctx, endpoint.shopId, key, ifNoneMatch, waitSeconds * 1000 - (Date.now() - startedAt));
+    json = await readWaiting(
+      env,
+      ctx,
+      endpoint.shopId,
+      key,
+      ifNoneMatch,
+      waitSeconds * 1000 - (Date.now() - startedAt),
+    );
   }
   return cacheValueResponse(json, ifNoneMatch, request.method === 'HEAD');
 }

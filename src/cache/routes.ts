@@ -105,6 +105,7 @@ export async function deleteCacheKey(request: RouteRequest, env: Env, app: AppRe
 
 function cacheApiError(err: unknown): unknown {
   if (err instanceof CacheInputError) return validationFailed({ value: [err.message] });
-  if (err instanceof CacheCopyError) return new AppError(503, 'unavailable', err.message, { headers: { 'retry-after': '5' } });
+  if (err instanceof CacheCopyError)
+    return new AppError(503, 'unavailable', err.message, { headers: { 'retry-after': '5' } });
   return err;
 }

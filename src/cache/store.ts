@@ -38,9 +38,7 @@ export async function findLiveCacheEntry(
   now: string,
 ): Promise<CacheEntryRecord | null> {
   const row = await db
-    .prepare(
-      `SELECT ${ENTRY_COLUMNS} FROM cache_entries WHERE shop_id = ?1 AND key = ?2 AND expires_at > ?3`,
-    )
+    .prepare(`SELECT ${ENTRY_COLUMNS} FROM cache_entries WHERE shop_id = ?1 AND key = ?2 AND expires_at > ?3`)
     .bind(shopId, key, now)
     .first<CacheEntryRow>();
   return row && toEntry(row);
@@ -142,10 +140,7 @@ export async function findLiveCacheEntries(
 
 /** Deletes an entry; false when there was none. */
 export async function deleteCacheEntry(db: D1Database, shopId: string, key: string): Promise<boolean> {
-  const result = await db
-    .prepare(`DELETE FROM cache_entries WHERE shop_id = ?1 AND key = ?2`)
-    .bind(shopId, key)
-    .run();
+  const result = await db.prepare(`DELETE FROM cache_entries WHERE shop_id = ?1 AND key = ?2`).bind(shopId, key).run();
   return result.meta.changes > 0;
 }
 
@@ -229,7 +224,14 @@ export async function listShopCacheEndpoints(
   limit: number,
   cursor: Cursor | null,
 ): Promise<CacheEndpointRecord[]> {
-  const rows = await selectPageAfter<CacheEndpointRow>(db, { table: 'cache_endpoints', columns: ENDPOINT_COLUMNS, idColumn: 'token', shopId, limit, cursor });
+  const rows = await selectPageAfter<CacheEndpointRow>(db, {
+    table: 'cache_endpoints',
+    columns: ENDPOINT_COLUMNS,
+    idColumn: 'token',
+    shopId,
+    limit,
+    cursor,
+  });
   return rows.map(toEndpoint);
 }
 

@@ -45,8 +45,15 @@ export async function fanOutDeliveries(
       }
     }
   }
-  const unsent = await createDeliveries(env.DB, deliveries, events.map((e) => e.id));
-  await enqueueDeliveryAttempts(env, unsent.map((deliveryId) => ({ deliveryId, attempt: 1 })));
+  const unsent = await createDeliveries(
+    env.DB,
+    deliveries,
+    events.map((e) => e.id),
+  );
+  await enqueueDeliveryAttempts(
+    env,
+    unsent.map((deliveryId) => ({ deliveryId, attempt: 1 })),
+  );
   return unsent.length;
 }
 

@@ -65,7 +65,10 @@ export async function postSubscriptionReplay(request: RouteRequest, env: Env, ap
   const input = parseBody(replaySchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
   const since = new Date(input.since).toISOString();
   const reopened = await reopenFailedDeliveries(env.DB, app.id, subscriptionId, since, nowIso());
-  await enqueueDeliveryAttempts(env, reopened.map((r) => ({ deliveryId: r.id, attempt: r.attempt })));
+  await enqueueDeliveryAttempts(
+    env,
+    reopened.map((r) => ({ deliveryId: r.id, attempt: r.attempt })),
+  );
   return jsonResponse({ replayed: reopened.length, delivery_ids: reopened.map((r) => r.id) }, 202);
 }
 

@@ -30,13 +30,17 @@ export async function standardWebhookSignature(
   signed.set(prefix);
   signed.set(body, prefix.length);
   const signatures = await Promise.all(
-    secrets.map(async (secret) => `v1,${await sign(await hmacKey(`standard:${secret}`, () => standardKey(secret)), signed)}`),
+    secrets.map(
+      async (secret) => `v1,${await sign(await hmacKey(`standard:${secret}`, () => standardKey(secret)), signed)}`,
+    ),
   );
   return signatures.join(' ');
 }
 
 function standardKey(secret: string): Uint8Array {
-  const key = fromBase64(secret.startsWith(SIGNING_SECRET_PREFIX) ? secret.slice(SIGNING_SECRET_PREFIX.length) : secret);
+  const key = fromBase64(
+    secret.startsWith(SIGNING_SECRET_PREFIX) ? secret.slice(SIGNING_SECRET_PREFIX.length) : secret,
+  );
   if (key === null) throw new Error('signing secret is not whsec_ + base64');
   return key;
 }

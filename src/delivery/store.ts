@@ -190,7 +190,19 @@ export async function createDeliveries(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', 0, ?11, ?11, ?11)
          ON CONFLICT (subscription_id, event_id) DO NOTHING`,
       )
-      .bind(id, t.subscriptionId, eventId, t.shopId, t.appId, t.address, t.topic, t.format, t.fields, t.apiVersion, now),
+      .bind(
+        id,
+        t.subscriptionId,
+        eventId,
+        t.shopId,
+        t.appId,
+        t.address,
+        t.topic,
+        t.format,
+        t.fields,
+        t.apiVersion,
+        now,
+      ),
   );
   const unsent = db
     .prepare(
@@ -264,7 +276,9 @@ export async function recordAttempts(
       next_attempt_at: nextAttemptAt,
     })),
   );
-  const succeeded = [...new Set(items.filter((i) => i.outcome.status === 'succeeded').map((i) => i.delivery.subscriptionId))];
+  const succeeded = [
+    ...new Set(items.filter((i) => i.outcome.status === 'succeeded').map((i) => i.delivery.subscriptionId)),
+  ];
   const statements = [
     db
       .prepare(

@@ -1,8 +1,4 @@
-import {
-  MAX_EVENT_DATA_BYTES,
-  MAX_INLINE_EVENT_CHARS,
-  UNAVAILABLE_RETRY_AFTER_SECONDS,
-} from '../env';
+import { MAX_EVENT_DATA_BYTES, MAX_INLINE_EVENT_CHARS, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../env';
 import { AppError, serviceUnavailable } from '../http/errors';
 import { describeError, log } from '../log';
 import type { EventEnvelope } from '../queue/messages';
@@ -63,11 +59,7 @@ function utf8Length(text: string): number {
  * durable; throws a 503 (with Retry-After) when neither the queue nor D1 took it. `delaySeconds`
  * (events made by tasks with `run_at`) delays the queue message; the D1 fallback does not wait.
  */
-export async function enqueueEvent(
-  env: Env,
-  event: EventEnvelope,
-  delaySeconds = 0,
-): Promise<'queued' | 'pending'> {
+export async function enqueueEvent(env: Env, event: EventEnvelope, delaySeconds = 0): Promise<'queued' | 'pending'> {
   if (event.dataJson.length <= MAX_INLINE_EVENT_CHARS) {
     try {
       await sendEventMessage(env, { kind: 'event', event }, delaySeconds);
@@ -113,8 +105,5 @@ function unavailable(event: EventEnvelope, err: unknown): AppError {
     eventId: event.id,
     ...describeError(err),
   });
-  return serviceUnavailable(
-    UNAVAILABLE_RETRY_AFTER_SECONDS,
-    'The event could not be stored; retry later.',
-  );
+  return serviceUnavailable(UNAVAILABLE_RETRY_AFTER_SECONDS, 'The event could not be stored; retry later.');
 }

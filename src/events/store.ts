@@ -73,11 +73,7 @@ function insertStatement(
  * Stores an event that is not (yet) on the queue: `pending` for the sweep, or `queued` by id. An
  * event whose id is already stored (a resent inbound webhook) is left as it is: it is durable.
  */
-export async function insertEvent(
-  db: D1Database,
-  event: EventEnvelope,
-  status: 'pending' | 'queued',
-): Promise<void> {
+export async function insertEvent(db: D1Database, event: EventEnvelope, status: 'pending' | 'queued'): Promise<void> {
   await insertStatement(db, event, status, null).run();
 }
 
@@ -88,17 +84,13 @@ export function insertPendingEventStatement(db: D1Database, event: EventEnvelope
 
 /** Turns a `queued` event back into `pending` when its queue message could not be sent. */
 export async function markEventPending(db: D1Database, eventId: string): Promise<void> {
-  await db
-    .prepare(`UPDATE events SET status = 'pending' WHERE id = ?1 AND status = 'queued'`)
-    .bind(eventId)
-    .run();
+  await db.prepare(`UPDATE events SET status = 'pending' WHERE id = ?1 AND status = 'queued'`).bind(eventId).run();
 }
 
 /** One message's worth of persisting: a whole event, or the id of one already in D1. */
 export type ReceiveItem = { event: EventEnvelope } | { eventId: string };
 
-export const receiveItemId = (item: ReceiveItem): string =>
-  'event' in item ? item.event.id : item.eventId;
+export const receiveItemId = (item: ReceiveItem): string => ('event' in item ? item.event.id : item.eventId);
 
 /**
  * Persists items as `received` in one transaction. An event already stored as pending/queued moves
@@ -157,8 +149,17 @@ export async function receiveEventsWith(
       continue;
     }
     const e = item.event;
-    const row = JSON.stringify([e.id, e.shopId, e.topic, e.dataJson, e.source, e.webhookId, e.webhookRequestId,
-      e.parentId, e.createdAt]);
+    const row = JSON.stringify([
+      e.id,
+      e.shopId,
+      e.topic,
+      e.dataJson,
+      e.source,
+      e.webhookId,
+      e.webhookRequestId,
+      e.parentId,
+      e.createdAt,
+    ]);
     if (rows.length > 0 && chars + row.length > ROWS_PARAM_MAX_CHARS) flush();
     rows.push(row);
     chars += row.length;
@@ -200,11 +201,7 @@ export async function loadEvents(db: D1Database, ids: readonly string[]): Promis
 }
 
 /** Marks received events processed. */
-export async function markEventsProcessed(
-  db: D1Database,
-  ids: readonly string[],
-  now: string,
-): Promise<void> {
+export async function markEventsProcessed(db: D1Database, ids: readonly string[], now: string): Promise<void> {
   if (ids.length === 0) return;
   await db
     .prepare(
@@ -240,12 +237,7 @@ export async function markEventsQueued(db: D1Database, ids: readonly string[]): 
  * Records an event the dead-letter consumer gave up on: stored (or kept) with status `dead` and
  * the reason, unless it was processed after all.
  */
-export async function recordDeadEvent(
-  db: D1Database,
-  item: ReceiveItem,
-  error: string,
-  now: string,
-): Promise<boolean> {
+export async function recordDeadEvent(db: D1Database, item: ReceiveItem, error: string, now: string): Promise<boolean> {
   if ('event' in item) {
     const e = item.event;
     await db
@@ -256,8 +248,19 @@ export async function recordDeadEvent(
          ON CONFLICT (id) DO UPDATE SET status = 'dead', error = excluded.error
          WHERE events.status <> 'processed'`,
       )
-      .bind(e.id, e.shopId, e.topic, e.dataJson, e.source, e.webhookId, e.webhookRequestId,
-        e.parentId, error, e.createdAt, now)
+      .bind(
+        e.id,
+        e.shopId,
+        e.topic,
+        e.dataJson,
+        e.source,
+        e.webhookId,
+        e.webhookRequestId,
+        e.parentId,
+        error,
+        e.createdAt,
+        now,
+      )
       .run();
     return true;
   }
@@ -282,11 +285,7 @@ export async function insertDeadLetter(
 }
 
 /** Deletes up to `limit` events created before `cutoff`; returns how many went. */
-export async function deleteEventsCreatedBefore(
-  db: D1Database,
-  cutoff: string,
-  limit: number,
-): Promise<number> {
+export async function deleteEventsCreatedBefore(db: D1Database, cutoff: string, limit: number): Promise<number> {
   const result = await db
     .prepare(
       `DELETE FROM events WHERE id IN (
@@ -330,9 +329,7 @@ export async function listShopEvents(
   if (filters.createdAtMax !== undefined) add('created_at <= ?', filters.createdAtMax);
   if (cursor !== null) {
     binds.push(cursor.createdAt, cursor.id);
-    where.push(
-      `(created_at < ?${binds.length - 1} OR (created_at = ?${binds.length - 1} AND id < ?${binds.length}))`,
-    );
+    where.push(`(created_at < ?${binds.length - 1} OR (created_at = ?${binds.length - 1} AND id < ?${binds.length}))`);
   }
   binds.push(limit);
   const columns = withData ? EVENT_COLUMNS : EVENT_COLUMNS.replace('data, ', "'null' AS data, ");
@@ -347,11 +344,7 @@ export async function listShopEvents(
 }
 
 /** One event of a shop, with its data; another shop's id reads as absent. */
-export async function findShopEvent(
-  db: D1Database,
-  shopId: string,
-  id: string,
-): Promise<EventRecord | null> {
+export async function findShopEvent(db: D1Database, shopId: string, id: string): Promise<EventRecord | null> {
   const row = await db
     .prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ?1 AND shop_id = ?2`)
     .bind(id, shopId)
@@ -387,11 +380,7 @@ export async function loadEventDepths(
  * The ancestors of an event whose parent is `parentId`: parent first, at most `limit` generations,
  * following parent_id by primary key.
  */
-export async function loadEventAncestors(
-  db: D1Database,
-  parentId: string,
-  limit: number,
-): Promise<EventRecord[]> {
+export async function loadEventAncestors(db: D1Database, parentId: string, limit: number): Promise<EventRecord[]> {
   const { results } = await db
     .prepare(
       `WITH RECURSIVE chain (id, parent_id, n) AS (
@@ -399,7 +388,9 @@ export async function loadEventAncestors(
          UNION ALL
          SELECT e.id, e.parent_id, chain.n + 1 FROM events e JOIN chain ON e.id = chain.parent_id
          WHERE chain.n < ?2)
-       SELECT ${EVENT_COLUMNS.split(', ').map((c) => `events.${c}`).join(', ')}
+       SELECT ${EVENT_COLUMNS.split(', ')
+         .map((c) => `events.${c}`)
+         .join(', ')}
        FROM chain JOIN events ON events.id = chain.id ORDER BY chain.n`,
     )
     .bind(parentId, limit)

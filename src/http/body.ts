@@ -19,10 +19,7 @@ export async function readBodyBytes(request: Request, maxBytes: number): Promise
   }
 }
 
-async function readStreamWithLimit(
-  stream: ReadableStream<Uint8Array>,
-  maxBytes: number,
-): Promise<Uint8Array> {
+async function readStreamWithLimit(stream: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;

@@ -23,8 +23,7 @@ export class AppError extends Error {
 
 export const badRequest = (message: string) => new AppError(400, 'bad_request', message);
 
-export const invalidJson = () =>
-  new AppError(400, 'invalid_json', 'The request body must be a JSON object.');
+export const invalidJson = () => new AppError(400, 'invalid_json', 'The request body must be a JSON object.');
 
 export const unauthorized = () =>
   new AppError(401, 'unauthorized', 'Missing or invalid bearer token.', {

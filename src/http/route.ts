@@ -7,11 +7,7 @@ import type { IRequest } from 'itty-router';
  */
 export type RouteRequest = IRequest & { responseHeaders?: Record<string, string> };
 
-export type RouteHandler = (
-  request: RouteRequest,
-  env: Env,
-  ctx: ExecutionContext,
-) => Response | Promise<Response>;
+export type RouteHandler = (request: RouteRequest, env: Env, ctx: ExecutionContext) => Response | Promise<Response>;
 
 /** The origin (scheme://host) of the request, for URLs in responses. */
 export const requestOrigin = (request: Request): string => new URL(request.url).origin;

@@ -23,10 +23,7 @@ export function mimeTypeOf(contentType: string | null): string | null {
  * Body parameters by content type (spec/ingress.md, rule 1). Returns null when the type has no
  * parser or the body does not parse; never throws.
  */
-export async function parseBodyParams(
-  contentType: string | null,
-  bytes: Uint8Array,
-): Promise<Params | null> {
+export async function parseBodyParams(contentType: string | null, bytes: Uint8Array): Promise<Params | null> {
   switch (mimeTypeOf(contentType)) {
     // No Content-Type on a POST is a form, as Rack's `form_data?` decides (spec/ingress.md rule 1);
     // a blank body stays without parameters so that rule 4 gives it null.

@@ -48,7 +48,9 @@ export async function idempotentIds(secret: string, webhookId: string, key: stri
   const cryptoKey = await derivationKey.key;
   const derive = async (purpose: string) =>
     uuidFromDigest(
-      new Uint8Array(await crypto.subtle.sign('HMAC', cryptoKey, new TextEncoder().encode(`${purpose}\n${webhookId}\n${key}`))),
+      new Uint8Array(
+        await crypto.subtle.sign('HMAC', cryptoKey, new TextEncoder().encode(`${purpose}\n${webhookId}\n${key}`)),
+      ),
     );
   const [requestId, eventId] = await Promise.all([derive('request'), derive('event')]);
   return { requestId, eventId };

@@ -91,9 +91,7 @@ export function normalizeParams(
     // `x[][y]`: a hash inside an array; a new hash starts when the last one already has `y`.
     const inner = after.slice(3, -1);
     const childKey =
-      after[2] === '[' && after.endsWith(']') && inner !== '' && !/[[\]]/.test(inner)
-        ? inner
-        : after.slice(2);
+      after[2] === '[' && after.endsWith(']') && inner !== '' && !/[[\]]/.test(inner) ? inner : after.slice(2);
     const list = arrayAt(params, key);
     const last = list[list.length - 1];
     if (isParams(last) && !hasNestedKey(last, childKey)) {

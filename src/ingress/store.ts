@@ -57,19 +57,12 @@ export async function insertWebhook(db: D1Database, webhook: WebhookRecord): Pro
 
 /** A webhook by id alone: the ingress fallback when KV has no copy. */
 export async function findWebhook(db: D1Database, id: string): Promise<WebhookRecord | null> {
-  const row = await db
-    .prepare(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE id = ?1`)
-    .bind(id)
-    .first<WebhookRow>();
+  const row = await db.prepare(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE id = ?1`).bind(id).first<WebhookRow>();
   return row && toWebhook(row);
 }
 
 /** A webhook of one shop; another shop's id reads as absent. */
-export async function findShopWebhook(
-  db: D1Database,
-  shopId: string,
-  id: string,
-): Promise<WebhookRecord | null> {
+export async function findShopWebhook(db: D1Database, shopId: string, id: string): Promise<WebhookRecord | null> {
   const row = await db
     .prepare(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE id = ?1 AND shop_id = ?2`)
     .bind(id, shopId)
@@ -83,7 +76,13 @@ export async function listShopWebhooks(
   limit: number,
   cursor: Cursor | null,
 ): Promise<WebhookRecord[]> {
-  const rows = await selectPageAfter<WebhookRow>(db, { table: 'webhooks', columns: WEBHOOK_COLUMNS, shopId, limit, cursor });
+  const rows = await selectPageAfter<WebhookRow>(db, {
+    table: 'webhooks',
+    columns: WEBHOOK_COLUMNS,
+    shopId,
+    limit,
+    cursor,
+  });
   return rows.map(toWebhook);
 }
 
@@ -108,10 +107,7 @@ export async function updateWebhook(db: D1Database, webhook: WebhookRecord): Pro
 
 /** Deletes a shop's webhook; false when there was none. */
 export async function deleteWebhook(db: D1Database, shopId: string, id: string): Promise<boolean> {
-  const result = await db
-    .prepare(`DELETE FROM webhooks WHERE id = ?1 AND shop_id = ?2`)
-    .bind(id, shopId)
-    .run();
+  const result = await db.prepare(`DELETE FROM webhooks WHERE id = ?1 AND shop_id = ?2`).bind(id, shopId).run();
   return result.meta.changes > 0;
 }
 

@@ -4,13 +4,7 @@ import { notFound } from '../http/errors';
 import { webhookKvKey } from '../kv-keys';
 import { nowIso } from '../time';
 import { rememberWebhookConfig, webhookConfigOf } from './config';
-import {
-  deleteWebhook,
-  findShopWebhook,
-  insertWebhook,
-  updateWebhook,
-  type WebhookRecord,
-} from './store';
+import { deleteWebhook, findShopWebhook, insertWebhook, updateWebhook, type WebhookRecord } from './store';
 
 /** `user/<subject>/<verb>`; each part letters, digits, `_`, `-`, `.` (spec/ingress.md). */
 export const USER_TOPIC_PATTERN = /^user\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;

@@ -66,5 +66,6 @@ export const availableUnits = (state: BucketState, shape: BucketShape): number =
   Math.floor((shape.capacity * MILLI_PER_UNIT - state.usedMilli) / MILLI_PER_UNIT);
 
 function assertUnits(units: number): void {
-  if (!Number.isSafeInteger(units) || units < 0) throw new RangeError(`bucket units must be a non-negative integer, got ${units}`);
+  if (!Number.isSafeInteger(units) || units < 0)
+    throw new RangeError(`bucket units must be a non-negative integer, got ${units}`);
 }

@@ -34,12 +34,7 @@ export async function spendRestCall(env: Env, appId: string, shopId: string): Pr
  * lacks the points (answer THROTTLED with `throttleStatus`); nothing was spent then. Throws when
  * the bucket cannot be reached, so the caller decides how to answer.
  */
-export async function spendGraphqlCost(
-  env: Env,
-  appId: string,
-  shopId: string,
-  cost: number,
-): Promise<GraphqlSpend> {
+export async function spendGraphqlCost(env: Env, appId: string, shopId: string, cost: number): Promise<GraphqlSpend> {
   return stubFor(env, appId, shopId).spendGraphql(cost);
 }
 

@@ -67,7 +67,13 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     status: 200,
   },
 
-  'GET /api/v1/shops': { summary: 'List shops, oldest first', tag: 'Shops', auth: 'operator', status: 200, list: 'shops' },
+  'GET /api/v1/shops': {
+    summary: 'List shops, oldest first',
+    tag: 'Shops',
+    auth: 'operator',
+    status: 200,
+    list: 'shops',
+  },
   'POST /api/v1/shops': {
     summary: 'Create a shop',
     tag: 'Shops',
@@ -77,7 +83,13 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { shop: 'object' },
     errors: [conflict('A shop with this myshopify_domain exists.')],
   },
-  'GET /api/v1/shops/:shopId': { summary: 'Show a shop', tag: 'Shops', auth: 'operator', status: 200, returns: { shop: 'object' } },
+  'GET /api/v1/shops/:shopId': {
+    summary: 'Show a shop',
+    tag: 'Shops',
+    auth: 'operator',
+    status: 200,
+    returns: { shop: 'object' },
+  },
   'PATCH /api/v1/shops/:shopId': {
     summary: 'Change a shop (primary domain, CORS allow-all, Shopify client secret: write-only)',
     tag: 'Shops',
@@ -86,7 +98,13 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     status: 200,
     returns: { shop: 'object' },
   },
-  'GET /api/v1/shops/:shopId/apps': { summary: "List a shop's apps", tag: 'Apps', auth: 'operator', status: 200, list: 'apps' },
+  'GET /api/v1/shops/:shopId/apps': {
+    summary: "List a shop's apps",
+    tag: 'Apps',
+    auth: 'operator',
+    status: 200,
+    list: 'apps',
+  },
   'POST /api/v1/shops/:shopId/apps': {
     summary: 'Create an app; its access token and signing secret are shown only in this answer',
     tag: 'Apps',
@@ -96,7 +114,13 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { app: 'object', access_token: 'string', signing_secret: 'string' },
   },
 
-  'GET /api/v1/shop': { summary: "The calling app's shop and the app", tag: 'Apps', auth: 'app', status: 200, returns: { shop: 'object', app: 'object' } },
+  'GET /api/v1/shop': {
+    summary: "The calling app's shop and the app",
+    tag: 'Apps',
+    auth: 'app',
+    status: 200,
+    returns: { shop: 'object', app: 'object' },
+  },
   'GET /api/v1/app/signing-secrets': {
     summary: "The app's signing secrets, newest first, without their values",
     tag: 'Signing secrets',
@@ -119,7 +143,13 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     errors: [conflict('The last active secret cannot be retired.')],
   },
 
-  'GET /api/v1/webhooks': { summary: "List the shop's webhooks, oldest first", tag: 'Webhooks', auth: 'app', status: 200, list: 'webhooks' },
+  'GET /api/v1/webhooks': {
+    summary: "List the shop's webhooks, oldest first",
+    tag: 'Webhooks',
+    auth: 'app',
+    status: 200,
+    list: 'webhooks',
+  },
   'POST /api/v1/webhooks': {
     summary: 'Create a webhook; the answer carries its public URL',
     tag: 'Webhooks',
@@ -128,7 +158,13 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     status: 201,
     returns: { webhook: 'object' },
   },
-  'GET /api/v1/webhooks/:id': { summary: 'Show a webhook', tag: 'Webhooks', auth: 'app', status: 200, returns: { webhook: 'object' } },
+  'GET /api/v1/webhooks/:id': {
+    summary: 'Show a webhook',
+    tag: 'Webhooks',
+    auth: 'app',
+    status: 200,
+    returns: { webhook: 'object' },
+  },
   'PATCH /api/v1/webhooks/:id': {
     summary: 'Change a webhook',
     tag: 'Webhooks',
@@ -138,7 +174,13 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { webhook: 'object' },
   },
   'DELETE /api/v1/webhooks/:id': { summary: 'Delete a webhook', tag: 'Webhooks', auth: 'app', status: 204 },
-  'GET /api/v1/cors': { summary: "The shop's CORS settings and the policy they produce", tag: 'CORS', auth: 'app', status: 200, returns: { cors: 'object' } },
+  'GET /api/v1/cors': {
+    summary: "The shop's CORS settings and the policy they produce",
+    tag: 'CORS',
+    auth: 'app',
+    status: 200,
+    returns: { cors: 'object' },
+  },
   'PUT /api/v1/cors': {
     summary: 'Change the allow-all flag and/or replace the additional origins',
     tag: 'CORS',
@@ -156,14 +198,24 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     list: 'events',
     filters: [
       text('topic', 'Only events of this topic.'),
-      { name: 'status', description: 'Only events in this state.', schema: { type: 'string', enum: [...EVENT_STATUSES] } },
+      {
+        name: 'status',
+        description: 'Only events in this state.',
+        schema: { type: 'string', enum: [...EVENT_STATUSES] },
+      },
       text('webhook_request_id', 'Only the event of this ingress request (the x-request-id answer header).'),
       timestamp('created_at_min', 'Only events created at or after this time'),
       timestamp('created_at_max', 'Only events created at or before this time'),
-      { name: 'include', description: '`data` adds each event\'s data.', schema: { type: 'string', enum: ['data'] } },
+      { name: 'include', description: "`data` adds each event's data.", schema: { type: 'string', enum: ['data'] } },
     ],
   },
-  'GET /api/v1/events/:id': { summary: 'Show an event with its data', tag: 'Events', auth: 'app', status: 200, returns: { event: 'object' } },
+  'GET /api/v1/events/:id': {
+    summary: 'Show an event with its data',
+    tag: 'Events',
+    auth: 'app',
+    status: 200,
+    returns: { event: 'object' },
+  },
   'GET /api/v1/events/:id/task_runs': {
     summary: "The event's task runs, each with its action runs",
     tag: 'Tasks',
@@ -179,14 +231,28 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     status: 200,
     list: 'deliveries',
     filters: [
-      { name: 'subscription_id', description: 'Only deliveries of this subscription.', schema: { type: 'integer', minimum: 1 } },
+      {
+        name: 'subscription_id',
+        description: 'Only deliveries of this subscription.',
+        schema: { type: 'integer', minimum: 1 },
+      },
       text('event_id', 'Only deliveries of this event.'),
-      { name: 'status', description: 'Only deliveries in this state.', schema: { type: 'string', enum: [...DELIVERY_STATUSES] } },
+      {
+        name: 'status',
+        description: 'Only deliveries in this state.',
+        schema: { type: 'string', enum: [...DELIVERY_STATUSES] },
+      },
       timestamp('created_at_min', 'Only deliveries created at or after this time'),
       timestamp('created_at_max', 'Only deliveries created at or before this time'),
     ],
   },
-  'GET /api/v1/deliveries/:id': { summary: 'Show a delivery with every attempt', tag: 'Deliveries', auth: 'app', status: 200, returns: { delivery: 'object' } },
+  'GET /api/v1/deliveries/:id': {
+    summary: 'Show a delivery with every attempt',
+    tag: 'Deliveries',
+    auth: 'app',
+    status: 200,
+    returns: { delivery: 'object' },
+  },
   'POST /api/v1/deliveries/:id/retry': {
     summary: 'One more attempt now, whatever its state',
     tag: 'Deliveries',
@@ -204,7 +270,13 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     pathTypes: { id: 'integer' },
   },
 
-  'GET /api/v1/tasks': { summary: "List the shop's tasks, oldest first", tag: 'Tasks', auth: 'app', status: 200, list: 'tasks' },
+  'GET /api/v1/tasks': {
+    summary: "List the shop's tasks, oldest first",
+    tag: 'Tasks',
+    auth: 'app',
+    status: 200,
+    list: 'tasks',
+  },
   'POST /api/v1/tasks': {
     summary: 'Create a task (subscriptions and the Liquid script are checked: 422 names the line)',
     tag: 'Tasks',
@@ -213,7 +285,13 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     status: 201,
     returns: { task: 'object' },
   },
-  'GET /api/v1/tasks/:id': { summary: 'Show a task', tag: 'Tasks', auth: 'app', status: 200, returns: { task: 'object' } },
+  'GET /api/v1/tasks/:id': {
+    summary: 'Show a task',
+    tag: 'Tasks',
+    auth: 'app',
+    status: 200,
+    returns: { task: 'object' },
+  },
   'PATCH /api/v1/tasks/:id': {
     summary: 'Change a task (re-validated as a whole)',
     tag: 'Tasks',
@@ -223,8 +301,20 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { task: 'object' },
   },
   'DELETE /api/v1/tasks/:id': { summary: 'Delete a task', tag: 'Tasks', auth: 'app', status: 204 },
-  'POST /api/v1/tasks/:id/enable': { summary: 'Switch a task on', tag: 'Tasks', auth: 'app', status: 200, returns: { task: 'object' } },
-  'POST /api/v1/tasks/:id/disable': { summary: 'Switch a task off', tag: 'Tasks', auth: 'app', status: 200, returns: { task: 'object' } },
+  'POST /api/v1/tasks/:id/enable': {
+    summary: 'Switch a task on',
+    tag: 'Tasks',
+    auth: 'app',
+    status: 200,
+    returns: { task: 'object' },
+  },
+  'POST /api/v1/tasks/:id/disable': {
+    summary: 'Switch a task off',
+    tag: 'Tasks',
+    auth: 'app',
+    status: 200,
+    returns: { task: 'object' },
+  },
   'POST /api/v1/tasks/:id/preview': {
     summary: 'Render the task (or the given script/options) against a sample event; performs and stores nothing',
     tag: 'Tasks',
@@ -235,7 +325,13 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { preview: 'object' },
   },
 
-  'GET /api/v1/cache_endpoints': { summary: "List the shop's cache endpoints", tag: 'Cache', auth: 'app', status: 200, list: 'cache_endpoints' },
+  'GET /api/v1/cache_endpoints': {
+    summary: "List the shop's cache endpoints",
+    tag: 'Cache',
+    auth: 'app',
+    status: 200,
+    list: 'cache_endpoints',
+  },
   'POST /api/v1/cache_endpoints': {
     summary: 'Create a public read URL (/cache/{token}) for one cache key',
     tag: 'Cache',
@@ -244,8 +340,19 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     status: 201,
     returns: { cache_endpoint: 'object' },
   },
-  'GET /api/v1/cache_endpoints/:token': { summary: 'Show a cache endpoint', tag: 'Cache', auth: 'app', status: 200, returns: { cache_endpoint: 'object' } },
-  'DELETE /api/v1/cache_endpoints/:token': { summary: 'Delete a cache endpoint', tag: 'Cache', auth: 'app', status: 204 },
+  'GET /api/v1/cache_endpoints/:token': {
+    summary: 'Show a cache endpoint',
+    tag: 'Cache',
+    auth: 'app',
+    status: 200,
+    returns: { cache_endpoint: 'object' },
+  },
+  'DELETE /api/v1/cache_endpoints/:token': {
+    summary: 'Delete a cache endpoint',
+    tag: 'Cache',
+    auth: 'app',
+    status: 204,
+  },
   'GET /api/v1/cache/:key+': {
     summary: 'Read a cache key (the key may contain /)',
     tag: 'Cache',

@@ -56,7 +56,14 @@ export async function consumeDeliveriesBatch(batch: MessageBatch<unknown>, env: 
   let work: Map<string, DeliveryWork>;
   let secrets: Map<string, string[]>;
   try {
-    work = new Map((await loadDeliveryWork(env.DB, messages.map((m) => m.deliveryId))).map((w) => [w.delivery.id, w]));
+    work = new Map(
+      (
+        await loadDeliveryWork(
+          env.DB,
+          messages.map((m) => m.deliveryId),
+        )
+      ).map((w) => [w.delivery.id, w]),
+    );
     secrets = await signingSecrets(env, [...new Set([...work.values()].map((w) => w.delivery.appId))]);
   } catch (err) {
     log.error('could not load deliveries; retrying the batch', describeError(err));
@@ -96,11 +103,21 @@ export async function consumeDeliveriesBatch(batch: MessageBatch<unknown>, env: 
       env,
       outcomes.flatMap((o, i) =>
         o.status === 'pending'
-          ? [{ deliveryId: due[i]!.item.delivery.id, attempt: due[i]!.attempt + 1, delaySeconds: deliveryRetryDelaySeconds(due[i]!.attempt) }]
+          ? [
+              {
+                deliveryId: due[i]!.item.delivery.id,
+                attempt: due[i]!.attempt + 1,
+                delaySeconds: deliveryRetryDelaySeconds(due[i]!.attempt),
+              },
+            ]
           : [],
       ),
     );
-    await recordAttempts(env.DB, due.map((d, i) => ({ delivery: d.item.delivery, outcome: outcomes[i]! })), nowIso());
+    await recordAttempts(
+      env.DB,
+      due.map((d, i) => ({ delivery: d.item.delivery, outcome: outcomes[i]! })),
+      nowIso(),
+    );
   } catch (err) {
     log.error('delivery attempts not recorded; retrying the messages', { count: due.length, ...describeError(err) });
     for (const { message } of due) message.retry({ delaySeconds: DELIVERY_RECORD_RETRY_DELAY_SECONDS });
@@ -109,7 +126,11 @@ export async function consumeDeliveriesBatch(batch: MessageBatch<unknown>, env: 
   due.forEach(({ message, item, attempt }, i) => {
     message.ack();
     if (outcomes[i]!.status === 'failed') {
-      log.warn('delivery failed', { deliveryId: item.delivery.id, subscriptionId: item.delivery.subscriptionId, attempt });
+      log.warn('delivery failed', {
+        deliveryId: item.delivery.id,
+        subscriptionId: item.delivery.subscriptionId,
+        attempt,
+      });
     }
   });
 }
@@ -165,11 +186,17 @@ async function prepareRequest(item: DeliveryWork, secrets: string[], allowInsecu
 }
 
 /** Makes one attempt (unless it was refused) and decides what follows; no side effects. */
-async function attemptDelivery(env: Env, item: DeliveryWork, attempt: number, request: PreparedRequest): Promise<AttemptOutcome> {
+async function attemptDelivery(
+  env: Env,
+  item: DeliveryWork,
+  attempt: number,
+  request: PreparedRequest,
+): Promise<AttemptOutcome> {
   const { delivery } = item;
   const startedAt = nowIso();
   const started = Date.now();
-  const result: SendResult = 'refused' in request ? { statusCode: null, error: request.refused } : await send(delivery.address, request);
+  const result: SendResult =
+    'refused' in request ? { statusCode: null, error: request.refused } : await send(delivery.address, request);
   const record: AttemptRecord = {
     deliveryId: delivery.id,
     attempt,
@@ -191,7 +218,10 @@ async function attemptDelivery(env: Env, item: DeliveryWork, attempt: number, re
 }
 
 /** One POST; no redirects, bounded in time. */
-async function send(address: string, request: { headers: Record<string, string>; body: Uint8Array }): Promise<SendResult> {
+async function send(
+  address: string,
+  request: { headers: Record<string, string>; body: Uint8Array },
+): Promise<SendResult> {
   try {
     const response = await fetch(address, {
       method: 'POST',

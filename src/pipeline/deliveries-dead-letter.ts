@@ -17,11 +17,19 @@ export async function consumeDeliveriesDeadLetters(batch: MessageBatch<unknown>,
       continue;
     }
     try {
-      await failDelivery(env.DB, body.deliveryId, `gave up after the deliveries queue's retries (attempt ${body.attempt})`, nowIso());
+      await failDelivery(
+        env.DB,
+        body.deliveryId,
+        `gave up after the deliveries queue's retries (attempt ${body.attempt})`,
+        nowIso(),
+      );
       log.error('delivery dead-lettered', { deliveryId: body.deliveryId, attempt: body.attempt });
       message.ack();
     } catch (err) {
-      log.error('could not record dead delivery; keeping the message body', { messageId: message.id, ...describeError(err) });
+      log.error('could not record dead delivery; keeping the message body', {
+        messageId: message.id,
+        ...describeError(err),
+      });
       await recordUnreadableMessage(env, batch.queue, message, 'delivery could not be marked failed');
     }
   }

@@ -19,10 +19,7 @@ import {
 
 /** Redelivery delay for the n-th attempt (1-based): exponential, capped. */
 export function eventsRetryDelaySeconds(attempts: number): number {
-  return Math.min(
-    EVENTS_RETRY_MAX_DELAY_SECONDS,
-    EVENTS_RETRY_BASE_DELAY_SECONDS * 2 ** Math.max(0, attempts - 1),
-  );
+  return Math.min(EVENTS_RETRY_MAX_DELAY_SECONDS, EVENTS_RETRY_BASE_DELAY_SECONDS * 2 ** Math.max(0, attempts - 1));
 }
 
 interface Work {
@@ -63,9 +60,10 @@ export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env)
   if (work.length === 0) return;
 
   const { received, lookups } = await receiveIsolatingFailures(env.DB, work);
-  const due = received.filter(({ work: w, claimed, status }) =>
-    // A redelivered message re-processes an event left `received` by an attempt that crashed.
-    claimed || (status === 'received' && w.message.attempts > 1),
+  const due = received.filter(
+    ({ work: w, claimed, status }) =>
+      // A redelivered message re-processes an event left `received` by an attempt that crashed.
+      claimed || (status === 'received' && w.message.attempts > 1),
   );
   for (const r of received) if (!due.includes(r)) r.work.message.ack();
   if (due.length === 0) return;
@@ -73,7 +71,10 @@ export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env)
   let events: EventRecord[];
   let failed: Set<string>;
   try {
-    events = await eventRecordsFor(env.DB, due.map((r) => r.work));
+    events = await eventRecordsFor(
+      env.DB,
+      due.map((r) => r.work),
+    );
     failed = await processEvents(env, events, lookups);
     const done = events.filter((e) => !failed.has(e.id)).map((e) => e.id);
     await markEventsProcessed(env.DB, done, nowIso());
@@ -127,7 +128,12 @@ async function receiveIsolatingFailures(
   try {
     const inline = work.flatMap((w) => ('event' in w.item ? [w.item.event] : []));
     const lookups = lookupStatements(db, inline);
-    const { outcome, extra } = await receiveEventsWith(db, work.map((w) => w.item), now, lookups.statements);
+    const { outcome, extra } = await receiveEventsWith(
+      db,
+      work.map((w) => w.item),
+      now,
+      lookups.statements,
+    );
     return { received: work.map((w) => ({ work: w, ...lookup(outcome, w) })), lookups: lookups.read(extra) };
   } catch (err) {
     log.warn('batch persist failed; persisting messages one by one', {

@@ -11,10 +11,7 @@ import { insertDeadLetter, recordDeadEvent } from '../events/store';
  * impossible, as a `dead_letters` row holding the message body. Nothing is dropped silently: a
  * message is acked only once it is recorded.
  */
-export async function consumeEventsDeadLetters(
-  batch: MessageBatch<unknown>,
-  env: Env,
-): Promise<void> {
+export async function consumeEventsDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const reason = `gave up after the events queue's retries (source queue ${batch.queue})`;
   for (const message of batch.messages) {
     const body = parseQueueMessage(message.body);

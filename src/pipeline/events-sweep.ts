@@ -1,11 +1,7 @@
 import { RETENTION_DELETE_BATCH_SIZE, SWEEP_BATCH_SIZE } from '../env';
 import { log } from '../log';
 import { sendEventMessages } from '../queue/producer';
-import {
-  deleteEventsCreatedBefore,
-  listPendingEventIds,
-  markEventsQueued,
-} from '../events/store';
+import { deleteEventsCreatedBefore, listPendingEventIds, markEventsQueued } from '../events/store';
 
 /**
  * Enqueues events that the ingress fallback left `pending` in D1 (the queue was unavailable), by
@@ -15,7 +11,10 @@ import {
 export async function sweepPendingEvents(env: Env): Promise<number> {
   const ids = await listPendingEventIds(env.DB, SWEEP_BATCH_SIZE);
   if (ids.length === 0) return 0;
-  await sendEventMessages(env, ids.map((eventId) => ({ body: { kind: 'event-ref', eventId } })));
+  await sendEventMessages(
+    env,
+    ids.map((eventId) => ({ body: { kind: 'event-ref', eventId } })),
+  );
   await markEventsQueued(env.DB, ids);
   log.info('swept pending events onto the queue', { count: ids.length });
   return ids.length;

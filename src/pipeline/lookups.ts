@@ -57,6 +57,9 @@ export function lookupStatements(
 }
 
 /** True when the lookups answer for every one of these events. */
-export function coversAll(lookups: BatchLookups | undefined, events: readonly { shopId: string; topic: string }[]): lookups is BatchLookups {
+export function coversAll(
+  lookups: BatchLookups | undefined,
+  events: readonly { shopId: string; topic: string }[],
+): lookups is BatchLookups {
   return lookups !== undefined && events.every((e) => lookups.covered.has(pairKey(e.shopId, e.topic)));
 }

@@ -18,6 +18,10 @@ export async function processEvents(
   const known = coversAll(lookups, events) ? lookups : undefined;
   const failed = await runTasksForEvents(env, events, known);
   // Throws when D1 or the deliveries queue fails; the consumer then retries the batch.
-  await fanOutDeliveries(env, events.filter((e) => !failed.has(e.id)), known?.targets);
+  await fanOutDeliveries(
+    env,
+    events.filter((e) => !failed.has(e.id)),
+    known?.targets,
+  );
   return failed;
 }

@@ -10,7 +10,10 @@ import { listCronDueTaskRunIds, setTaskRunWake } from '../tasks/runs-store';
 export async function sweepDueTaskRuns(env: Env, now: number): Promise<number> {
   const ids = await listCronDueTaskRunIds(env.DB, new Date(now).toISOString(), TASK_RUN_SWEEP_BATCH_SIZE);
   if (ids.length === 0) return 0;
-  await sendEventMessages(env, ids.map((runId) => ({ body: { kind: 'task-run', runId } })));
+  await sendEventMessages(
+    env,
+    ids.map((runId) => ({ body: { kind: 'task-run', runId } })),
+  );
   await setTaskRunWake(env.DB, ids, 'queue');
   return ids.length;
 }

@@ -1,9 +1,5 @@
 import { Router } from 'itty-router';
-import {
-  CACHE_ENDPOINT_CORS,
-  readCacheEndpoint,
-  rejectCacheEndpointMethod,
-} from '../cache/public';
+import { CACHE_ENDPOINT_CORS, readCacheEndpoint, rejectCacheEndpointMethod } from '../cache/public';
 import type { CacheEndpointConfig } from '../cache/endpoints';
 import { EDGEHOOK_ERRORS, errorBoundary } from '../http/boundary';
 import { storefrontCors, type StorefrontRequest } from '../shops/storefront-cors';

@@ -1,6 +1,12 @@
 import { Router } from 'itty-router';
 import { EDGEHOOK_ERRORS, errorBoundary } from '../http/boundary';
-import { assignRequestId, INGRESS_CORS, rejectWebhookMethod, receiveWebhookPost, type IngressRequest } from '../ingress/routes';
+import {
+  assignRequestId,
+  INGRESS_CORS,
+  rejectWebhookMethod,
+  receiveWebhookPost,
+  type IngressRequest,
+} from '../ingress/routes';
 import { storefrontCors } from '../shops/storefront-cors';
 import { applyResponseHeaders, edgehookNotFound, orNotFound } from './stages';
 

@@ -13,11 +13,7 @@ export interface MountingRouter {
 }
 
 /** Mounts a path's handlers and a 405 (with `Allow`) for every other method. */
-export function mountResource(
-  router: object,
-  path: string,
-  handlers: Partial<Record<Method, RouteHandler>>,
-): void {
+export function mountResource(router: object, path: string, handlers: Partial<Record<Method, RouteHandler>>): void {
   const mount = router as Record<string, (path: string, ...handlers: RouteHandler[]) => unknown>;
   for (const [method, handler] of Object.entries(handlers)) mount[method.toLowerCase()]!(path, handler);
   const allow = Object.keys(handlers).join(', ');

@@ -33,10 +33,7 @@ export async function publishCorsPolicy(env: Env, shopId: string): Promise<CorsP
 
 /** A shop's CORS settings and the policy they produce, as the management API shows them. */
 export async function readCorsSettings(env: Env, shopId: string) {
-  const [shop, origins] = await Promise.all([
-    shopOrNotFound(env, shopId),
-    listCorsOrigins(env.DB, shopId),
-  ]);
+  const [shop, origins] = await Promise.all([shopOrNotFound(env, shopId), listCorsOrigins(env.DB, shopId)]);
   const policy = effectiveCorsPolicy(shop, origins);
   return {
     allow_all: shop.corsAllowAll,
@@ -46,11 +43,7 @@ export async function readCorsSettings(env: Env, shopId: string) {
 }
 
 /** Changes the allow-all flag and/or replaces the additional origins, then republishes. */
-export async function changeCorsSettings(
-  env: Env,
-  shopId: string,
-  input: v.InferOutput<typeof corsSettingsSchema>,
-) {
+export async function changeCorsSettings(env: Env, shopId: string, input: v.InferOutput<typeof corsSettingsSchema>) {
   const shop = await shopOrNotFound(env, shopId);
   const now = nowIso();
   if (input.origins !== undefined) {

@@ -32,10 +32,7 @@ const hostname = v.pipe(
 );
 
 export const createShopSchema = v.strictObject({
-  myshopify_domain: v.pipe(
-    hostname,
-    v.regex(/\.myshopify\.com$/, 'must end in .myshopify.com'),
-  ),
+  myshopify_domain: v.pipe(hostname, v.regex(/\.myshopify\.com$/, 'must end in .myshopify.com')),
   primary_domain: v.optional(v.nullable(hostname), null),
   cors_allow_all: v.optional(v.boolean('must be true or false'), false),
 });
@@ -73,10 +70,7 @@ export const createAppSchema = v.strictObject({
 });
 
 /** Creates a shop and publishes its CORS policy; 409 when the myshopify domain is taken. */
-export async function createShop(
-  env: Env,
-  input: v.InferOutput<typeof createShopSchema>,
-): Promise<ShopRecord> {
+export async function createShop(env: Env, input: v.InferOutput<typeof createShopSchema>): Promise<ShopRecord> {
   const now = nowIso();
   const shop: ShopRecord = {
     id: crypto.randomUUID(),
@@ -110,7 +104,12 @@ export async function changeShop(
   if (!(await updateShop(env.DB, updated))) throw notFound('Shop');
   if (input.shopify_client_secret !== undefined) {
     const secret = input.shopify_client_secret;
-    await setShopifySecret(env.DB, shop.id, secret && (await encryptSecret(env.SECRETS_KEY, secret)), updated.updatedAt);
+    await setShopifySecret(
+      env.DB,
+      shop.id,
+      secret && (await encryptSecret(env.SECRETS_KEY, secret)),
+      updated.updatedAt,
+    );
     updated.shopifySecretSet = secret !== null;
   }
   await publishCorsPolicy(env, shop.id);

@@ -72,23 +72,13 @@ export async function insertShop(db: D1Database, shop: ShopRecord): Promise<bool
       `INSERT INTO shops (${SHOP_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
        ON CONFLICT (myshopify_domain) DO NOTHING RETURNING id`,
     )
-    .bind(
-      shop.id,
-      shop.myshopifyDomain,
-      shop.primaryDomain,
-      shop.corsAllowAll ? 1 : 0,
-      shop.createdAt,
-      shop.updatedAt,
-    )
+    .bind(shop.id, shop.myshopifyDomain, shop.primaryDomain, shop.corsAllowAll ? 1 : 0, shop.createdAt, shop.updatedAt)
     .first<{ id: string }>();
   return row !== null;
 }
 
 export async function findShop(db: D1Database, shopId: string): Promise<ShopRecord | null> {
-  const row = await db
-    .prepare(`SELECT ${SHOP_SELECT} FROM shops WHERE id = ?1`)
-    .bind(shopId)
-    .first<ShopRow>();
+  const row = await db.prepare(`SELECT ${SHOP_SELECT} FROM shops WHERE id = ?1`).bind(shopId).first<ShopRow>();
   return row && toShop(row);
 }
 
@@ -109,11 +99,7 @@ export function findShopsStatement(db: D1Database, shopIds: readonly string[]): 
 export const shopsOf = (result: D1Result<unknown>): ShopRecord[] => (result.results as ShopRow[]).map(toShop);
 
 /** Shops ordered by creation, after `cursor`, at most `limit` rows. */
-export async function listShops(
-  db: D1Database,
-  limit: number,
-  cursor: Cursor | null,
-): Promise<ShopRecord[]> {
+export async function listShops(db: D1Database, limit: number, cursor: Cursor | null): Promise<ShopRecord[]> {
   const rows = await selectPageAfter<ShopRow>(db, { table: 'shops', columns: SHOP_SELECT, limit, cursor });
   return rows.map(toShop);
 }
@@ -121,9 +107,7 @@ export async function listShops(
 /** Writes a shop's mutable fields; false when it does not exist. */
 export async function updateShop(db: D1Database, shop: ShopRecord): Promise<boolean> {
   const result = await db
-    .prepare(
-      `UPDATE shops SET primary_domain = ?2, cors_allow_all = ?3, updated_at = ?4 WHERE id = ?1`,
-    )
+    .prepare(`UPDATE shops SET primary_domain = ?2, cors_allow_all = ?3, updated_at = ?4 WHERE id = ?1`)
     .bind(shop.id, shop.primaryDomain, shop.corsAllowAll ? 1 : 0, shop.updatedAt)
     .run();
   return result.meta.changes > 0;
@@ -158,14 +142,8 @@ export async function listApps(
 }
 
 /** The app whose access token hashes to `tokenHash`, or null. */
-export async function findAppByTokenHash(
-  db: D1Database,
-  tokenHash: string,
-): Promise<AppRecord | null> {
-  const row = await db
-    .prepare(`SELECT ${APP_COLUMNS} FROM apps WHERE token_hash = ?1`)
-    .bind(tokenHash)
-    .first<AppRow>();
+export async function findAppByTokenHash(db: D1Database, tokenHash: string): Promise<AppRecord | null> {
+  const row = await db.prepare(`SELECT ${APP_COLUMNS} FROM apps WHERE token_hash = ?1`).bind(tokenHash).first<AppRow>();
   return row && toApp(row);
 }
 

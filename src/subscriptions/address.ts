@@ -104,7 +104,8 @@ function expandIpv6(text: string): number[] | null {
     if (head === ':') head = '::';
   }
   const [left = '', right] = head.split('::');
-  const parse = (s: string) => (s === '' ? [] : s.split(':').map((w) => (/^[0-9a-f]{1,4}$/.test(w) ? parseInt(w, 16) : NaN)));
+  const parse = (s: string) =>
+    s === '' ? [] : s.split(':').map((w) => (/^[0-9a-f]{1,4}$/.test(w) ? parseInt(w, 16) : NaN));
   const l = parse(left);
   const r = right === undefined ? [] : parse(right);
   const missing = 8 - tail.length - l.length - r.length;

@@ -37,8 +37,7 @@ export const ID_MISMATCH = 'does not match the id in the path';
 
 // ── Serialization ────────────────────────────────────────────────────────────────────────────
 /** Stored `2026-11-22T10:15:00.000Z` → Shopify's `2026-11-22T10:15:00-00:00`. */
-export const shopifyTime = (stored: string): string =>
-  new Date(stored).toISOString().slice(0, 19) + '-00:00';
+export const shopifyTime = (stored: string): string => new Date(stored).toISOString().slice(0, 19) + '-00:00';
 
 export const WEBHOOK_PROPERTIES = [
   'id',
@@ -89,8 +88,7 @@ export function parseFieldsParam(text: string | null): WebhookProperty[] | null 
 }
 
 // ── Validation of create and update bodies ───────────────────────────────────────────────────
-const isRecord = (x: unknown): x is Record<string, unknown> =>
-  typeof x === 'object' && x !== null && !Array.isArray(x);
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /** The `webhook` object of a parsed body; anything else is Shopify's 400. */
 export function webhookRoot(body: unknown): Record<string, unknown> {
@@ -131,7 +129,8 @@ export async function validateWebhookWrite(
   if (present('topic')) {
     const value = input['topic'];
     if (isBlank(value)) fail('topic', BLANK);
-    else if (typeof value !== 'string' || !isAllowedTopic(value.trim())) fail('topic', invalidTopicMessage(String(value)));
+    else if (typeof value !== 'string' || !isAllowedTopic(value.trim()))
+      fail('topic', invalidTopicMessage(String(value)));
     else topic = value.trim();
   }
 
@@ -195,12 +194,22 @@ export interface ListRequest {
 }
 
 const base64url = (text: string) =>
-  btoa(String.fromCharCode(...new TextEncoder().encode(text))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  btoa(String.fromCharCode(...new TextEncoder().encode(text)))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 
 export const encodePageInfo = (page: PageInfo): string =>
   base64url(JSON.stringify({ f: page.filter, d: page.direction === 'next' ? 'n' : 'p', a: page.anchor }));
 
-const FILTER_STRING_KEYS = ['address', 'topic', 'createdAtMin', 'createdAtMax', 'updatedAtMin', 'updatedAtMax'] as const;
+const FILTER_STRING_KEYS = [
+  'address',
+  'topic',
+  'createdAtMin',
+  'createdAtMax',
+  'updatedAtMin',
+  'updatedAtMax',
+] as const;
 const FILTER_ID_KEYS = ['afterId', 'beforeId'] as const;
 
 function decodePageInfo(pageInfo: string): PageInfo | null {

@@ -280,16 +280,18 @@ export async function listSubscriptions(
   descending = false,
 ): Promise<SubscriptionRecord[]> {
   const { sql, binds } = listQuery(appId, filter, take, descending);
-  const { results } = await db.prepare(sql).bind(...binds).all<SubscriptionRow>();
+  const { results } = await db
+    .prepare(sql)
+    .bind(...binds)
+    .all<SubscriptionRow>();
   return results.map(toSubscription);
 }
 
-export async function countSubscriptions(
-  db: D1Database,
-  appId: string,
-  filter: SubscriptionFilter,
-): Promise<number> {
+export async function countSubscriptions(db: D1Database, appId: string, filter: SubscriptionFilter): Promise<number> {
   const { sql, binds } = countQuery(appId, filter);
-  const row = await db.prepare(sql).bind(...binds).first<{ n: number }>();
+  const row = await db
+    .prepare(sql)
+    .bind(...binds)
+    .first<{ n: number }>();
   return row?.n ?? 0;
 }

@@ -1,16 +1,21 @@
 import { cacheWriteStatement, counterNotIntegerMessage, type CacheWrite } from '../cache/cache';
 import { afterCacheCommit, type CacheKeyRef } from '../cache/copies';
 import { liveCacheEntriesOf, liveCacheEntriesStatement, type CacheEntryRecord } from '../cache/store';
-import {
-  D1_BATCH_MAX_STATEMENTS,
-  ROWS_PARAM_MAX_CHARS,
-} from '../env';
+import { D1_BATCH_MAX_STATEMENTS, ROWS_PARAM_MAX_CHARS } from '../env';
 import { insertPendingEventStatement } from '../events/store';
 import { describeError, log } from '../log';
 import type { EventEnvelope } from '../queue/messages';
 import { sendEventMessagesSettled } from '../queue/producer';
 import { nowIso } from '../time';
-import { insertActionRunsStatement, insertCounterActionRunsStatement, recordRenderedRunsStatement, runTransaction, type ActionRunInsert, type RenderedRun, type TaskRunRecord } from './runs-store';
+import {
+  insertActionRunsStatement,
+  insertCounterActionRunsStatement,
+  recordRenderedRunsStatement,
+  runTransaction,
+  type ActionRunInsert,
+  type RenderedRun,
+  type TaskRunRecord,
+} from './runs-store';
 
 /**
  * The write half of set-based task runs (tasks/batch.ts plans them): child events out with as few
@@ -72,14 +77,30 @@ export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed
   const commit = async (group: RunPlan[]) => {
     const touched = group.flatMap((p) => p.touched);
     const statements = [
-      ...cacheStatements(env.DB, group.flatMap((p) => p.cacheOps)),
+      ...cacheStatements(
+        env.DB,
+        group.flatMap((p) => p.cacheOps),
+      ),
       ...group.flatMap((p) => p.ordered),
-      ...rowsStatements(env.DB, group.flatMap((p) => p.rows)),
+      ...rowsStatements(
+        env.DB,
+        group.flatMap((p) => p.rows),
+      ),
       ...group.flatMap((p) => (p.finish ? [p.finish] : [])),
-      ...renderedStatements(env.DB, group.flatMap((p) => (p.rendered ? [p.rendered] : [])), nowIso()),
+      ...renderedStatements(
+        env.DB,
+        group.flatMap((p) => (p.rendered ? [p.rendered] : [])),
+        nowIso(),
+      ),
     ];
     if (touched.length > 0) {
-      statements.push(liveCacheEntriesStatement(env.DB, touched.map((t) => [t.shopId, t.key] as const), nowIso()));
+      statements.push(
+        liveCacheEntriesStatement(
+          env.DB,
+          touched.map((t) => [t.shopId, t.key] as const),
+          nowIso(),
+        ),
+      );
     }
     const results = await runTransaction(env.DB, statements);
     const entries = touched.length > 0 ? liveCacheEntriesOf(results.at(-1)!) : [];
@@ -95,7 +116,10 @@ export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed
       await commit(group);
     } catch (err) {
       if (group.length === 1) {
-        log.error('task run could not be recorded; retrying its event', { runId: group[0]!.run.id, ...describeError(err) });
+        log.error('task run could not be recorded; retrying its event', {
+          runId: group[0]!.run.id,
+          ...describeError(err),
+        });
         failed.add(group[0]!.run.eventId);
         continue;
       }
@@ -114,7 +138,11 @@ export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed
     }
   }
   const values = [...live.values()];
-  await afterCacheCommit(env, values.map((v) => v.ref), values.flatMap((v) => (v.entry ? [v.entry] : [])));
+  await afterCacheCommit(
+    env,
+    values.map((v) => v.ref),
+    values.flatMap((v) => (v.entry ? [v.entry] : [])),
+  );
   return committed;
 }
 
@@ -146,7 +174,10 @@ function rowsStatements(db: D1Database, rows: readonly ActionRunInsert[]): D1Pre
  */
 function cacheStatements(db: D1Database, ops: readonly CacheOp[]): D1PreparedStatement[] {
   const statements: D1PreparedStatement[] = [];
-  const counters = new Map<string, { write: CacheWrite & { kind: 'add' }; ops: { row: NonNullable<CacheOp['counterRow']>; delta: number }[] }>();
+  const counters = new Map<
+    string,
+    { write: CacheWrite & { kind: 'add' }; ops: { row: NonNullable<CacheOp['counterRow']>; delta: number }[] }
+  >();
   const flush = (id: string) => {
     const group = counters.get(id);
     if (group === undefined) return;

@@ -59,7 +59,11 @@ export async function runDueRunsTogether(
   const plans = rendered.map((r) => planRun(env.DB, r, depths));
   await sendChildren(env, plans);
   const committed = await commitRunPlans(env, plans, failed);
-  await continueRemainders(env, committed.filter((p) => p.remainder !== null), failed);
+  await continueRemainders(
+    env,
+    committed.filter((p) => p.remainder !== null),
+    failed,
+  );
 }
 
 interface Rendered {
@@ -98,7 +102,17 @@ const IN_TRANSACTION = new Set(['cache', 'echo', 'event']);
 function planRun(db: D1Database, { due, outcome }: Rendered, depths: Map<string, number>): RunPlan {
   const { run, event } = due;
   const now = nowIso();
-  const plan: RunPlan = { run, ordered: [], cacheOps: [], rows: [], finish: null, rendered: null, touched: [], children: [], remainder: null };
+  const plan: RunPlan = {
+    run,
+    ordered: [],
+    cacheOps: [],
+    rows: [],
+    finish: null,
+    rendered: null,
+    touched: [],
+    children: [],
+    remainder: null,
+  };
   const fail = (error: string, logs: unknown[] = [], errors: unknown[] = []) => {
     plan.finish = finishTaskRunStatement(db, run.id, { status: 'failed', logs, errors, error }, now);
     return plan;
@@ -108,7 +122,12 @@ function planRun(db: D1Database, { due, outcome }: Rendered, depths: Map<string,
     return fail('The task rendered an error, so none of its actions were performed.', outcome.logs, outcome.errors);
   }
   if (outcome.actions.length === 0) {
-    plan.finish = finishTaskRunStatement(db, run.id, { status: 'succeeded', logs: outcome.logs, errors: [], error: null }, now);
+    plan.finish = finishTaskRunStatement(
+      db,
+      run.id,
+      { status: 'succeeded', logs: outcome.logs, errors: [], error: null },
+      now,
+    );
     return plan;
   }
   const depth = depths.get(event.id);
@@ -116,8 +135,13 @@ function planRun(db: D1Database, { due, outcome }: Rendered, depths: Map<string,
   let inline = true;
   for (const [position, action] of outcome.actions.entries()) {
     const base = {
-      id: crypto.randomUUID(), taskRunId: run.id, position, type: action.type, options: action.options,
-      meta: action.meta ?? null, createdAt: now,
+      id: crypto.randomUUID(),
+      taskRunId: run.id,
+      position,
+      type: action.type,
+      options: action.options,
+      meta: action.meta ?? null,
+      createdAt: now,
     };
     const known = (status: 'succeeded' | 'failed', result: unknown, error: string | null) =>
       plan.rows.push({ ...base, status, attempts: 1, result, error, startedAt: now, finishedAt: now });
@@ -132,7 +156,15 @@ function planRun(db: D1Database, { due, outcome }: Rendered, depths: Map<string,
       } else known('failed', null, child.outcome.ok ? null : child.outcome.error);
     }
     if (!inline) {
-      plan.rows.push({ ...base, status: 'scheduled', attempts: 0, result: null, error: null, startedAt: null, finishedAt: null });
+      plan.rows.push({
+        ...base,
+        status: 'scheduled',
+        attempts: 0,
+        result: null,
+        error: null,
+        startedAt: null,
+        finishedAt: null,
+      });
       continue;
     }
     if (action.type === 'echo') {
@@ -169,7 +201,10 @@ async function continueRemainders(env: Env, plans: readonly RunPlan[], failed: S
   if (plans.length === 0) return;
   let actions: Awaited<ReturnType<typeof listActionRuns>>;
   try {
-    actions = await listActionRuns(env.DB, plans.map((p) => p.run.id));
+    actions = await listActionRuns(
+      env.DB,
+      plans.map((p) => p.run.id),
+    );
   } catch (err) {
     log.error('action runs could not be read; retrying their events', describeError(err));
     for (const p of plans) failed.add(p.run.eventId);

@@ -72,9 +72,7 @@ export interface RenderScope {
 /** Reads a cache key for `cache["key"]` / `cache.key`; undefined (nil) when missing. */
 export type CacheReader = (key: string) => Promise<unknown>;
 
-export type RenderOutcome =
-  | ({ ok: true } & RenderedOutput)
-  | { ok: false; error: string };
+export type RenderOutcome = ({ ok: true } & RenderedOutput) | { ok: false; error: string };
 
 /**
  * `cache` in scripts: every property read is a cache lookup. A proxy hides the prototype so a key
@@ -124,11 +122,7 @@ class RenderBudget {
  * Renders a task script and reads its output. Never throws for anything the script does: parse
  * and render errors, limits and bad output all come back as `{ok: false, error}`.
  */
-export async function renderTask(
-  script: string,
-  scope: RenderScope,
-  cache: CacheReader,
-): Promise<RenderOutcome> {
+export async function renderTask(script: string, scope: RenderScope, cache: CacheReader): Promise<RenderOutcome> {
   let templates: Template[];
   try {
     templates = parsed(script);
@@ -137,9 +131,16 @@ export async function renderTask(
   }
   let text: string;
   try {
-    const ctx = new Context({ ...scope, cache: cacheVariable(cache) }, liquid.options, {}, {
-      renderLimit: new RenderBudget() as unknown as NonNullable<ConstructorParameters<typeof Context>[3]>['renderLimit'],
-    });
+    const ctx = new Context(
+      { ...scope, cache: cacheVariable(cache) },
+      liquid.options,
+      {},
+      {
+        renderLimit: new RenderBudget() as unknown as NonNullable<
+          ConstructorParameters<typeof Context>[3]
+        >['renderLimit'],
+      },
+    );
     text = String(await toPromise(liquid.renderer.renderTemplates(templates, ctx)));
   } catch (err) {
     return { ok: false, error: `Render failed: ${messageOf(err)}` };

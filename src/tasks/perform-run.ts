@@ -7,7 +7,16 @@ import { sendEventMessages } from '../queue/producer';
 import { nowIso } from '../time';
 import { type CacheReader } from './engine';
 import type { ActionType } from './output';
-import { finishTaskRunStatement, recordActionAttemptStatement, rescheduleTaskRunStatement, runTogether, setTaskRunWake, type ActionAttempt, type ActionRunRecord, type TaskRunRecord } from './runs-store';
+import {
+  finishTaskRunStatement,
+  recordActionAttemptStatement,
+  rescheduleTaskRunStatement,
+  runTogether,
+  setTaskRunWake,
+  type ActionAttempt,
+  type ActionRunRecord,
+  type TaskRunRecord,
+} from './runs-store';
 import { parseExactJson } from '../json/exact';
 
 /**
@@ -31,7 +40,11 @@ export async function scheduleOnQueue(env: Env, runs: readonly TaskRunRecord[], 
     log.warn('delayed task runs not queued; leaving them to the cron sweep', describeError(err));
   }
   try {
-    await setTaskRunWake(env.DB, runs.map((r) => r.id), 'cron');
+    await setTaskRunWake(
+      env.DB,
+      runs.map((r) => r.id),
+      'cron',
+    );
     return [];
   } catch (err) {
     log.error('delayed task runs neither queued nor left to the sweep', describeError(err));
@@ -76,12 +89,17 @@ export async function performActions(
   const outcomes = new Map(actions.map((a) => [a.id, a.status]));
   const finish = (now: string) => {
     const failures = [...outcomes.values()].filter((s) => s === 'failed').length;
-    return finishTaskRunStatement(env.DB, run.id, {
-      status: failures === 0 ? 'succeeded' : 'failed',
-      logs,
-      errors: [],
-      error: failures === 0 ? null : `${failures} of ${actions.length} actions failed.`,
-    }, now);
+    return finishTaskRunStatement(
+      env.DB,
+      run.id,
+      {
+        status: failures === 0 ? 'succeeded' : 'failed',
+        logs,
+        errors: [],
+        error: failures === 0 ? null : `${failures} of ${actions.length} actions failed.`,
+      },
+      now,
+    );
   };
   // A crash after the last action's record but before the run's: only the finish is missing.
   if (pending.length === 0) return runTogether(env.DB, [finish(nowIso())]);

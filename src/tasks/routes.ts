@@ -31,7 +31,10 @@ import { parseExactJson, parseJsonKeepingIntegers } from '../json/exact';
 /** Management of a shop's tasks and reading its task runs, with an app access token. */
 
 export async function postTask(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
-  const input = parseBody(createTaskSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES, parseJsonKeepingIntegers));
+  const input = parseBody(
+    createTaskSchema,
+    await readJsonBody(request, MAX_ADMIN_BODY_BYTES, parseJsonKeepingIntegers),
+  );
   return jsonResponse({ task: taskToApi(await createTask(env, app.shopId, input)) }, 201);
 }
 
@@ -47,7 +50,10 @@ export async function getTask(request: RouteRequest, env: Env, app: AppRecord): 
 }
 
 export async function patchTask(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
-  const input = parseBody(updateTaskSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES, parseJsonKeepingIntegers));
+  const input = parseBody(
+    updateTaskSchema,
+    await readJsonBody(request, MAX_ADMIN_BODY_BYTES, parseJsonKeepingIntegers),
+  );
   return jsonResponse({ task: taskToApi(await changeTask(env, app.shopId, request.params['id']!, input)) });
 }
 
@@ -106,6 +112,9 @@ export async function getEventTaskRuns(request: RouteRequest, env: Env, app: App
   const event = await findShopEvent(env.DB, app.shopId, request.params['id']!);
   if (event === null) throw notFound('Event');
   const runs = await listEventTaskRuns(env.DB, app.shopId, event.id);
-  const actions = await listActionRuns(env.DB, runs.map((r) => r.id));
+  const actions = await listActionRuns(
+    env.DB,
+    runs.map((r) => r.id),
+  );
   return jsonResponse({ task_runs: runsToApi(runs, actions) });
 }

@@ -10,7 +10,15 @@ import { cacheReader, eventDepth, performActions, scheduleOnQueue } from './perf
 import { renderTask } from './engine';
 import { eventVariable, renderScope, shopVariable } from './scope';
 import { findTask, listSubscribedTasks, type SubscribedTask, type TaskRecord } from './store';
-import { claimTaskRun, createTaskRuns, finishTaskRun, listActionRuns, recordRendering, type NewTaskRun, type TaskRunRecord } from './runs-store';
+import {
+  claimTaskRun,
+  createTaskRuns,
+  finishTaskRun,
+  listActionRuns,
+  recordRendering,
+  type NewTaskRun,
+  type TaskRunRecord,
+} from './runs-store';
 
 /**
  * The task runner (spec/tasks-and-cache.md "Tasks", "Runs"). Every enabled task of an event's shop
@@ -141,11 +149,15 @@ async function advanceTaskRun(env: Env, run: TaskRunRecord, known: Known): Promi
     return fail('The task rendered an error, so none of its actions were performed.', outcome.logs, outcome.errors);
   }
   if (outcome.actions.length === 0) {
-    return finishTaskRun(env.DB, run.id, { status: 'succeeded', logs: outcome.logs, errors: [], error: null }, nowIso());
+    return finishTaskRun(
+      env.DB,
+      run.id,
+      { status: 'succeeded', logs: outcome.logs, errors: [], error: null },
+      nowIso(),
+    );
   }
   const actions = await recordRendering(env.DB, run.id, outcome.actions, outcome.logs, nowIso());
-  const depthOf = needsAncestors || event.parentId === null
-    ? async () => ancestors.length
-    : () => eventDepth(env, event.id);
+  const depthOf =
+    needsAncestors || event.parentId === null ? async () => ancestors.length : () => eventDepth(env, event.id);
   await performActions(env, run, actions, outcome.logs, depthOf);
 }

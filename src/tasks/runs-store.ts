@@ -84,7 +84,11 @@ export interface NewTaskRun {
  * has not finished is returned claimed again (a redelivered event resumes it); a finished one is
  * not returned.
  */
-export async function createTaskRuns(db: D1Database, runs: readonly NewTaskRun[], now: string): Promise<TaskRunRecord[]> {
+export async function createTaskRuns(
+  db: D1Database,
+  runs: readonly NewTaskRun[],
+  now: string,
+): Promise<TaskRunRecord[]> {
   if (runs.length === 0) return [];
   // One statement for the whole batch: the runs travel as JSON rows.
   const rows = JSON.stringify(runs.map((r) => [r.id, r.shopId, r.taskId, r.eventId, r.delaySeconds, r.wake, r.runAt]));
@@ -163,7 +167,12 @@ export interface TaskRunFinish {
   error: string | null;
 }
 
-export function finishTaskRunStatement(db: D1Database, id: string, finish: TaskRunFinish, now: string): D1PreparedStatement {
+export function finishTaskRunStatement(
+  db: D1Database,
+  id: string,
+  finish: TaskRunFinish,
+  now: string,
+): D1PreparedStatement {
   return db
     .prepare(
       `UPDATE task_runs SET status = ?2, logs = ?3, errors = ?4, error = ?5, finished_at = ?6, updated_at = ?6
@@ -298,8 +307,15 @@ export async function recordRendering(
            VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'scheduled', 0, ?7)
            ON CONFLICT (task_run_id, position) DO NOTHING`,
         )
-        .bind(r.id, r.taskRunId, r.position, r.type, JSON.stringify(r.options),
-          r.meta === null ? null : JSON.stringify(r.meta), now),
+        .bind(
+          r.id,
+          r.taskRunId,
+          r.position,
+          r.type,
+          JSON.stringify(r.options),
+          r.meta === null ? null : JSON.stringify(r.meta),
+          now,
+        ),
     ),
   ]);
   return records;
@@ -391,9 +407,18 @@ export interface ActionRunInsert {
 export function insertActionRunsStatement(db: D1Database, rows: readonly ActionRunInsert[]): D1PreparedStatement {
   const json = JSON.stringify(
     rows.map((r) => [
-      r.id, r.taskRunId, r.position, r.type, JSON.stringify(r.options),
-      r.meta === null || r.meta === undefined ? null : JSON.stringify(r.meta), r.status, r.attempts,
-      r.status === 'succeeded' ? JSON.stringify(r.result ?? null) : null, r.error, r.startedAt, r.finishedAt,
+      r.id,
+      r.taskRunId,
+      r.position,
+      r.type,
+      JSON.stringify(r.options),
+      r.meta === null || r.meta === undefined ? null : JSON.stringify(r.meta),
+      r.status,
+      r.attempts,
+      r.status === 'succeeded' ? JSON.stringify(r.result ?? null) : null,
+      r.error,
+      r.startedAt,
+      r.finishedAt,
       r.createdAt,
     ]),
   );
@@ -422,8 +447,15 @@ export function insertCounterActionRunsStatement(
 ): D1PreparedStatement {
   const json = JSON.stringify(
     rows.map(({ row: r, suffix }) => [
-      r.id, r.taskRunId, r.position, r.type, JSON.stringify(r.options),
-      r.meta === null || r.meta === undefined ? null : JSON.stringify(r.meta), r.startedAt, r.finishedAt, r.createdAt,
+      r.id,
+      r.taskRunId,
+      r.position,
+      r.type,
+      JSON.stringify(r.options),
+      r.meta === null || r.meta === undefined ? null : JSON.stringify(r.meta),
+      r.startedAt,
+      r.finishedAt,
+      r.createdAt,
       suffix,
     ]),
   );
@@ -458,7 +490,11 @@ export interface RenderedRun {
  * ends: succeeded when none of its action runs failed, else failed with how many did — counted in
  * SQL, since a counter's outcome is only known inside the transaction.
  */
-export function recordRenderedRunsStatement(db: D1Database, runs: readonly RenderedRun[], now: string): D1PreparedStatement {
+export function recordRenderedRunsStatement(
+  db: D1Database,
+  runs: readonly RenderedRun[],
+  now: string,
+): D1PreparedStatement {
   const rows = JSON.stringify(runs.map((r) => [r.id, JSON.stringify(r.logs), r.total === null ? 0 : 1, r.total ?? 0]));
   const failures = `(SELECT count(*) FROM action_runs a WHERE a.task_run_id = task_runs.id AND a.status = 'failed')`;
   return db

@@ -30,7 +30,9 @@ interface TaskRow {
 }
 
 const TASK_COLUMNS = 'id, shop_id, name, subscriptions, script, options, enabled, created_at, updated_at';
-const TASK_COLUMNS_T = TASK_COLUMNS.split(', ').map((c) => `t.${c}`).join(', ');
+const TASK_COLUMNS_T = TASK_COLUMNS.split(', ')
+  .map((c) => `t.${c}`)
+  .join(', ');
 
 const toTask = (row: TaskRow): TaskRecord => ({
   id: row.id,
@@ -49,9 +51,7 @@ function subscriptionStatements(db: D1Database, task: TaskRecord, subs: readonly
     db.prepare(`DELETE FROM task_subscriptions WHERE task_id = ?1`).bind(task.id),
     ...subs.map((s) =>
       db
-        .prepare(
-          `INSERT INTO task_subscriptions (task_id, shop_id, topic, delay_seconds) VALUES (?1, ?2, ?3, ?4)`,
-        )
+        .prepare(`INSERT INTO task_subscriptions (task_id, shop_id, topic, delay_seconds) VALUES (?1, ?2, ?3, ?4)`)
         .bind(task.id, task.shopId, s.topic, s.delaySeconds),
     ),
   ];
@@ -62,8 +62,17 @@ export async function insertTask(db: D1Database, task: TaskRecord, subs: readonl
   await db.batch([
     db
       .prepare(`INSERT INTO tasks (${TASK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`)
-      .bind(task.id, task.shopId, task.name, task.subscriptions, task.script, task.optionsJson,
-        task.enabled ? 1 : 0, task.createdAt, task.updatedAt),
+      .bind(
+        task.id,
+        task.shopId,
+        task.name,
+        task.subscriptions,
+        task.script,
+        task.optionsJson,
+        task.enabled ? 1 : 0,
+        task.createdAt,
+        task.updatedAt,
+      ),
     ...subscriptionStatements(db, task, subs),
   ]);
 }
@@ -77,8 +86,16 @@ export async function updateTask(db: D1Database, task: TaskRecord, subs: readonl
                           updated_at = ?8
          WHERE id = ?1 AND shop_id = ?2`,
       )
-      .bind(task.id, task.shopId, task.name, task.subscriptions, task.script, task.optionsJson,
-        task.enabled ? 1 : 0, task.updatedAt),
+      .bind(
+        task.id,
+        task.shopId,
+        task.name,
+        task.subscriptions,
+        task.script,
+        task.optionsJson,
+        task.enabled ? 1 : 0,
+        task.updatedAt,
+      ),
     ...subscriptionStatements(db, task, subs),
   ]);
 }

@@ -70,12 +70,7 @@ function write(emitter: Emitter, object: unknown): void {
 }
 
 /** Parses a block body up to `{% endNAME %}`. */
-function parseBlock(
-  token: TagToken,
-  remainTokens: TopLevelToken[],
-  parser: Parser,
-  end: string,
-): Template[] {
+function parseBlock(token: TagToken, remainTokens: TopLevelToken[], parser: Parser, end: string): Template[] {
   const templates: Template[] = [];
   while (remainTokens.length > 0) {
     const next = remainTokens.shift()!;

@@ -17,7 +17,13 @@ const name = v.pipe(
 );
 /** One topic a line; an array of lines is accepted too and joined. */
 const subscriptions = v.union(
-  [v.string(), v.pipe(v.array(v.string()), v.transform((lines) => lines.join('\n')))],
+  [
+    v.string(),
+    v.pipe(
+      v.array(v.string()),
+      v.transform((lines) => lines.join('\n')),
+    ),
+  ],
   'must be text with one topic per line, or an array of topics',
 );
 const script = v.pipe(
@@ -26,9 +32,15 @@ const script = v.pipe(
 );
 const options = v.pipe(
   v.unknown(),
-  v.check((o) => typeof o === 'object' && o !== null && !Array.isArray(o) && !(o instanceof ExactNumber), 'must be a JSON object'),
+  v.check(
+    (o) => typeof o === 'object' && o !== null && !Array.isArray(o) && !(o instanceof ExactNumber),
+    'must be a JSON object',
+  ),
   v.transform((o) => o as Record<string, unknown>),
-  v.check((o) => JSON.stringify(o).length <= MAX_TASK_OPTIONS_BYTES, `is too large (at most ${MAX_TASK_OPTIONS_BYTES} bytes)`),
+  v.check(
+    (o) => JSON.stringify(o).length <= MAX_TASK_OPTIONS_BYTES,
+    `is too large (at most ${MAX_TASK_OPTIONS_BYTES} bytes)`,
+  ),
 );
 const enabled = v.boolean('must be true or false');
 

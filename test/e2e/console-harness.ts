@@ -38,7 +38,17 @@ export async function startWorker(): Promise<RunningWorker> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     'npx',
-    ['wrangler', 'dev', '--port', String(port), '--persist-to', stateDir, '--show-interactive-dev-session=false', '--var', 'ALLOW_INSECURE_ADDRESSES:true'],
+    [
+      'wrangler',
+      'dev',
+      '--port',
+      String(port),
+      '--persist-to',
+      stateDir,
+      '--show-interactive-dev-session=false',
+      '--var',
+      'ALLOW_INSECURE_ADDRESSES:true',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: process.env },
   );
   let output = '';

@@ -13,7 +13,7 @@ const TOPIC = 'user/contact/submit';
 
 // Hostile strings: each would run code if the console ever treated data as HTML or as a URL.
 const IMG = '<img src=x onerror="window.__xss=\'img\'">';
-const SCRIPT = '<script>window.__xss=\'script\'</script>';
+const SCRIPT = "<script>window.__xss='script'</script>";
 const JS_URL = "javascript:window.__xss='url'";
 const SVG = '<svg onload="window.__xss=\'svg\'"></svg><iframe srcdoc="<script>parent.__xss=1</script>"></iframe>';
 const HOSTILE = `${IMG} ${SCRIPT} ${SVG}`;
@@ -28,7 +28,10 @@ const requestedUrls: string[] = [];
 const consoleMessages: string[] = [];
 
 beforeAll(async () => {
-  [worker, receiver] = await Promise.all([startWorker(), startReceiver(`<html>${HOSTILE}</html>`, `${JS_URL}//${IMG}`)]);
+  [worker, receiver] = await Promise.all([
+    startWorker(),
+    startReceiver(`<html>${HOSTILE}</html>`, `${JS_URL}//${IMG}`),
+  ]);
   browser = await launchChromium();
   context = await browser.newContext({ baseURL: worker.url, viewport: { width: 1200, height: 900 } });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: worker.url });
@@ -38,7 +41,9 @@ beforeAll(async () => {
   await context.addInitScript(() => {
     const w = window as unknown as { __violations: string[] };
     w.__violations = [];
-    document.addEventListener('securitypolicyviolation', (e) => w.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+    document.addEventListener('securitypolicyviolation', (e) =>
+      w.__violations.push(`${e.violatedDirective} ${e.blockedURI}`),
+    );
   });
 });
 
@@ -74,7 +79,11 @@ async function go(page: Page, hash: string, title: string | RegExp): Promise<voi
 
 /** Posts to a webhook as a storefront would. */
 async function postEvent(data: Record<string, unknown>): Promise<void> {
-  const res = await fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(data) });
+  const res = await fetch(webhookUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(data),
+  });
   expect(res.status).toBe(204);
 }
 
@@ -92,7 +101,12 @@ async function api(method: string, path: string, body?: unknown): Promise<Record
 async function unlabelledControls(page: Page): Promise<string[]> {
   return page.evaluate(() =>
     [...document.querySelectorAll('input, select, textarea')]
-      .filter((c) => (c as HTMLInputElement).labels?.length === 0 && !c.getAttribute('aria-label') && !c.getAttribute('aria-labelledby'))
+      .filter(
+        (c) =>
+          (c as HTMLInputElement).labels?.length === 0 &&
+          !c.getAttribute('aria-label') &&
+          !c.getAttribute('aria-labelledby'),
+      )
       .map((c) => c.outerHTML.slice(0, 80)),
   );
 }
@@ -171,7 +185,9 @@ describe('console views with an app token', () => {
     // CORS origins: add one, see it kept.
     await page.getByLabel('Additional origins').fill('https://shop.example.com');
     await page.getByRole('button', { name: 'Save CORS settings' }).click();
-    await expect.poll(async () => ((await api('GET', '/api/v1/cors')) as { cors: { origins: string[] } }).cors.origins).toEqual(['https://shop.example.com']);
+    await expect
+      .poll(async () => ((await api('GET', '/api/v1/cors')) as { cors: { origins: string[] } }).cors.origins)
+      .toEqual(['https://shop.example.com']);
     expect(await unlabelledControls(page)).toEqual([]);
     await shot(page, 'webhooks');
   });
@@ -182,9 +198,15 @@ describe('console views with an app token', () => {
     await page.getByLabel('Subscriptions').fill(TOPIC);
     await page.getByRole('button', { name: 'Create task' }).click();
     await page.getByRole('heading', { level: 1, name: 'Task: Greeter' }).waitFor();
-    await page.getByLabel('Script (Liquid)').fill('{% assign greeting = "Hello, " | append: event.data.name %}\n{% log greeting %}\n{% action "echo", greeting %}');
+    await page
+      .getByLabel('Script (Liquid)')
+      .fill(
+        '{% assign greeting = "Hello, " | append: event.data.name %}\n{% log greeting %}\n{% action "echo", greeting %}',
+      );
     await page.getByRole('button', { name: 'Save task' }).click();
-    await expect.poll(async () => ((await api('GET', '/api/v1/tasks')) as { tasks: { script: string }[] }).tasks[0]!.script).toContain('{% log greeting %}');
+    await expect
+      .poll(async () => ((await api('GET', '/api/v1/tasks')) as { tasks: { script: string }[] }).tasks[0]!.script)
+      .toContain('{% log greeting %}');
     await page.getByLabel('Event data (JSON)').fill('{"name": "Grace"}');
     await page.getByRole('button', { name: 'Preview' }).click();
     const result = page.getByRole('region', { name: 'Preview result' });
@@ -194,7 +216,11 @@ describe('console views with an app token', () => {
     await page.getByLabel('Script (Liquid)').fill('{% if %}');
     await page.getByRole('button', { name: 'Preview' }).click();
     await expect.poll(() => result.getByRole('alert').textContent()).toMatch(/line:1|line 1/);
-    await page.getByLabel('Script (Liquid)').fill('{% assign greeting = "Hello, " | append: event.data.name %}\n{% log greeting %}\n{% action "echo", greeting %}');
+    await page
+      .getByLabel('Script (Liquid)')
+      .fill(
+        '{% assign greeting = "Hello, " | append: event.data.name %}\n{% log greeting %}\n{% action "echo", greeting %}',
+      );
     await page.getByRole('button', { name: 'Preview' }).click();
     await result.getByText('Hello, Grace').first().waitFor();
     await page.getByRole('button', { name: 'Disable task' }).click();
@@ -224,7 +250,10 @@ describe('console views with an app token', () => {
     await page.getByText('No events match.').waitFor();
     await page.getByLabel('Topic').fill(TOPIC);
     await page.getByLabel('Status').selectOption('processed');
-    await page.getByRole('row', { name: new RegExp(TOPIC) }).first().waitFor();
+    await page
+      .getByRole('row', { name: new RegExp(TOPIC) })
+      .first()
+      .waitFor();
     await page.getByLabel('Status').selectOption('dead');
     await page.getByText('No events match.').waitFor();
   });
@@ -251,7 +280,10 @@ describe('console views with an app token', () => {
     expect(receiver.hits.filter((h) => h.path === '/hook').map((h) => h.status)).toEqual([500, 200]);
     // Replay since: nothing of this subscription has failed for good, so nothing is sent again.
     await go(page, '#/subscriptions', 'Subscriptions');
-    await page.getByRole('row', { name: new RegExp(`${receiver.url}/hook`) }).getByRole('button', { name: 'Replay failed since' }).click();
+    await page
+      .getByRole('row', { name: new RegExp(`${receiver.url}/hook`) })
+      .getByRole('button', { name: 'Replay failed since' })
+      .click();
     await expect.poll(() => page.locator('#status').textContent()).toBe('0 failed deliveries sent again.');
   });
 
@@ -293,7 +325,13 @@ describe('hostile data in every view', () => {
   }
 
   async function expectUnharmed(page: Page, view: string): Promise<void> {
-    expect(await damage(page), view).toEqual({ xss: null, violations: [], markup: 0, scripts: ['/console.js'], jsLinks: 0 });
+    expect(await damage(page), view).toEqual({
+      xss: null,
+      violations: [],
+      markup: 0,
+      scripts: ['/console.js'],
+      jsLinks: 0,
+    });
   }
 
   it('renders event data, task logs, action results, receiver answers and names as text; nothing executes', async () => {
@@ -327,12 +365,21 @@ describe('hostile data in every view', () => {
     const page = await newPage();
     await signIn(page, appToken);
     await go(page, '#/events', 'Events');
-    await page.getByRole('row', { name: /user\/xss\/child/ }).first().waitFor({ timeout: 20_000 });
+    await page
+      .getByRole('row', { name: /user\/xss\/child/ })
+      .first()
+      .waitFor({ timeout: 20_000 });
     await expectUnharmed(page, 'events');
-    await page.getByRole('row', { name: new RegExp(TOPIC) }).first().getByRole('link').click();
+    await page
+      .getByRole('row', { name: new RegExp(TOPIC) })
+      .first()
+      .getByRole('link')
+      .click();
     await page.getByRole('heading', { level: 1, name: /^Event / }).waitFor();
     await expect.poll(() => page.locator('#task-runs').textContent(), { timeout: 20_000 }).toContain('<html>');
-    await expect.poll(() => page.locator('#event-deliveries').textContent(), { timeout: 20_000 }).toContain('/redirect');
+    await expect
+      .poll(() => page.locator('#event-deliveries').textContent(), { timeout: 20_000 })
+      .toContain('/redirect');
     const text = (await page.locator('main').textContent()) ?? '';
     for (const payload of [IMG, SCRIPT, JS_URL, '<svg onload=']) expect(text, payload).toContain(payload);
     await expectUnharmed(page, 'event page');
@@ -340,13 +387,22 @@ describe('hostile data in every view', () => {
     // The child event the task created, through its link.
     await page.locator('#child-events a').first().click();
     await page.getByRole('heading', { level: 1, name: /^Event / }).waitFor();
-    await expect.poll(() => page.locator('pre[aria-label="Event data"]').textContent()).toContain('<img src=x onerror=');
+    await expect
+      .poll(() => page.locator('pre[aria-label="Event data"]').textContent())
+      .toContain('<img src=x onerror=');
     await expectUnharmed(page, 'child event');
 
     // The delivery to the redirecting receiver: its error quotes the javascript: Location.
     await go(page, '#/deliveries', 'Deliveries');
-    await page.getByRole('row', { name: /\/redirect/ }).first().getByRole('link').click();
-    await page.getByRole('region', { name: 'Attempts' }).getByRole('cell', { name: '302', exact: true }).waitFor({ timeout: 20_000 });
+    await page
+      .getByRole('row', { name: /\/redirect/ })
+      .first()
+      .getByRole('link')
+      .click();
+    await page
+      .getByRole('region', { name: 'Attempts' })
+      .getByRole('cell', { name: '302', exact: true })
+      .waitFor({ timeout: 20_000 });
     expect(await page.locator('main').textContent()).toContain(JS_URL);
     await expectUnharmed(page, 'delivery');
 
@@ -361,7 +417,9 @@ describe('hostile data in every view', () => {
     await expect.poll(() => page.locator('main').textContent()).toContain('HTTP 200');
     await page.getByLabel('Key', { exact: true }).last().fill('xss/value');
     await page.getByRole('button', { name: 'Read key', exact: true }).click();
-    await expect.poll(async () => (await page.locator('pre[aria-label="Cached value"]').textContent()) ?? '').toContain(SCRIPT);
+    await expect
+      .poll(async () => (await page.locator('pre[aria-label="Cached value"]').textContent()) ?? '')
+      .toContain(SCRIPT);
     await expectUnharmed(page, 'cache');
     // A prefix endpoint (key_prefix, issue 12) as its API will list it: the console asks for the
     // suffix and reads /cache/{token}/{suffix}. Only the list is stood in for here.
@@ -370,7 +428,14 @@ describe('hostile data in every view', () => {
       route.fulfill({
         contentType: 'application/json',
         body: JSON.stringify({
-          cache_endpoints: [{ token: prefixToken, key_prefix: 'quote/', url_template: `${worker.url}/cache/${prefixToken}/{suffix}`, created_at: new Date().toISOString() }],
+          cache_endpoints: [
+            {
+              token: prefixToken,
+              key_prefix: 'quote/',
+              url_template: `${worker.url}/cache/${prefixToken}/{suffix}`,
+              created_at: new Date().toISOString(),
+            },
+          ],
           next_cursor: null,
         }),
       }),

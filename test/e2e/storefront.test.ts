@@ -40,20 +40,26 @@ async function eventsStored(): Promise<string[]> {
 }
 
 async function eventForRequest(requestId: string): Promise<{ data: Record<string, unknown> }> {
-  const res = await fetch(`${demo.workerUrl}/api/v1/events?webhook_request_id=${requestId}&include=data`, { headers: app });
+  const res = await fetch(`${demo.workerUrl}/api/v1/events?webhook_request_id=${requestId}&include=data`, {
+    headers: app,
+  });
   const [event] = ((await res.json()) as { events: { data: Record<string, unknown> }[] }).events;
   if (!event) throw new Error(`no event for ${requestId}`);
   return event;
 }
 
 async function eventsForRequest(requestId: string): Promise<{ id: string; data: Record<string, unknown> }[]> {
-  const res = await fetch(`${demo.workerUrl}/api/v1/events?webhook_request_id=${requestId}&include=data`, { headers: app });
+  const res = await fetch(`${demo.workerUrl}/api/v1/events?webhook_request_id=${requestId}&include=data`, {
+    headers: app,
+  });
   return ((await res.json()) as { events: { id: string; data: Record<string, unknown> }[] }).events;
 }
 
 async function eventsWithName(name: string): Promise<unknown[]> {
   const res = await fetch(`${demo.workerUrl}/api/v1/events?limit=250&include=data`, { headers: app });
-  return ((await res.json()) as { events: { data: Record<string, unknown> }[] }).events.filter((e) => e.data['name'] === name);
+  return ((await res.json()) as { events: { data: Record<string, unknown> }[] }).events.filter(
+    (e) => e.data['name'] === name,
+  );
 }
 
 /** Waits until the page's status line says something final; returns it. */
@@ -71,7 +77,12 @@ async function openPage(origin: string): Promise<Page> {
 }
 
 beforeAll(async () => {
-  demo = await startDemo({ workerPort: await freePort(), pagePort: await freePort(), persistDir: stateDir, quiet: true });
+  demo = await startDemo({
+    workerPort: await freePort(),
+    pagePort: await freePort(),
+    persistDir: stateDir,
+    quiet: true,
+  });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 });
 
@@ -92,7 +103,11 @@ describe('the demo storefront in Chromium', () => {
     const name = `Shopper ${crypto.randomUUID().slice(0, 8)}`;
     await page.fill(`${form} input[name=name]`, name);
     if (form === '#file-form') {
-      await page.setInputFiles('#file-form input[type=file]', { name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('hello from a file') });
+      await page.setInputFiles('#file-form input[type=file]', {
+        name: 'note.txt',
+        mimeType: 'text/plain',
+        buffer: Buffer.from('hello from a file'),
+      });
     }
     await page.click(`${form} button`);
     expect(await finalStatus(page)).toBe('Done.');
@@ -105,8 +120,11 @@ describe('the demo storefront in Chromium', () => {
     expect(data['name']).toBe(name);
     if (form === '#file-form') {
       expect(data['attachment']).toMatchObject({ name: 'note.txt', mime_type: 'text/plain', size: 17 });
-      expect(Buffer.from(String((data['attachment'] as { content_base64: string }).content_base64), 'base64').toString()).toBe('hello from a file');
-      if (process.env['DEMO_SCREENSHOT']) await page.screenshot({ path: process.env['DEMO_SCREENSHOT'], fullPage: true });
+      expect(
+        Buffer.from(String((data['attachment'] as { content_base64: string }).content_base64), 'base64').toString(),
+      ).toBe('hello from a file');
+      if (process.env['DEMO_SCREENSHOT'])
+        await page.screenshot({ path: process.env['DEMO_SCREENSHOT'], fullPage: true });
     }
     await page.close();
   });
@@ -122,10 +140,17 @@ describe('the demo storefront in Chromium', () => {
     expect(await finalStatus(page)).toMatch(/^Refused/);
     // What the server answered those requests (the browser hides it from the page): 403, no CORS headers.
     const webhook = `${demo.workerUrl}/webhooks/${DEMO.webhookId}`;
-    const simple = await fetch(webhook, { method: 'POST', headers: { origin, 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=x' });
+    const simple = await fetch(webhook, {
+      method: 'POST',
+      headers: { origin, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'name=x',
+    });
     expect(simple.status).toBe(403);
     expect(simple.headers.get('access-control-allow-origin')).toBeNull();
-    const preflight = await fetch(webhook, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    const preflight = await fetch(webhook, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
     expect(preflight.status).toBe(403);
     await new Promise((r) => setTimeout(r, 1_500)); // anything accepted would be stored by now
     expect(await eventsStored()).toEqual(before);
@@ -137,13 +162,21 @@ describe('the demo storefront in Chromium', () => {
     const page = await openPage(origin);
     await page.click('#json-form button');
     expect(await finalStatus(page)).toMatch(/^Refused/);
-    const res = await fetch(`${demo.workerUrl}/api/v1/cors`, { method: 'PUT', headers: app, body: JSON.stringify({ allow_all: true }) });
+    const res = await fetch(`${demo.workerUrl}/api/v1/cors`, {
+      method: 'PUT',
+      headers: app,
+      body: JSON.stringify({ allow_all: true }),
+    });
     expect(res.status).toBe(200);
     try {
       await page.click('#json-form button');
       expect(await finalStatus(page)).toBe('Done.');
     } finally {
-      await fetch(`${demo.workerUrl}/api/v1/cors`, { method: 'PUT', headers: app, body: JSON.stringify({ allow_all: false }) });
+      await fetch(`${demo.workerUrl}/api/v1/cors`, {
+        method: 'PUT',
+        headers: app,
+        body: JSON.stringify({ allow_all: false }),
+      });
     }
     await page.close();
   });
@@ -179,7 +212,7 @@ describe('the demo storefront in Chromium', () => {
     await page.close();
   });
 
-  it('two pages posting at the same instant each show their own result, never the other\'s', async () => {
+  it("two pages posting at the same instant each show their own result, never the other's", async () => {
     for (let round = 0; round < 3; round++) {
       const pages = [await openPage(demo.pageUrl), await openPage(demo.pageUrl)];
       const names = pages.map((_, i) => `Shopper ${round}-${i} ${crypto.randomUUID().slice(0, 6)}`);

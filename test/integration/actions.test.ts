@@ -20,7 +20,12 @@ const cache = (options: unknown) => performAction(ctx(), 'cache', options);
 
 async function stored(key: string) {
   const entry = await readCacheEntry(env, SHOP, key);
-  return entry && { value: JSON.parse(entry.valueJson) as unknown, ttl: Math.round((Date.parse(entry.expiresAt) - Date.now()) / 1000) };
+  return (
+    entry && {
+      value: JSON.parse(entry.valueJson) as unknown,
+      ttl: Math.round((Date.parse(entry.expiresAt) - Date.now()) / 1000),
+    }
+  );
 }
 
 /** KV whose writes fail as an outage would. */
@@ -74,7 +79,9 @@ describe('cache action: the seven commands, positional and verbose', () => {
     const past = new Date(Date.now() - 1000).toISOString();
     await env.DB.prepare(
       `INSERT INTO cache_entries (shop_id, key, value, expires_at, updated_at) VALUES (?1, 'old', '41', ?2, ?2)`,
-    ).bind(SHOP, past).run();
+    )
+      .bind(SHOP, past)
+      .run();
     expect(await cache(['incr', 'old'])).toEqual({ ok: true, result: 1 });
   });
 
@@ -108,14 +115,20 @@ describe('cache action: the seven commands, positional and verbose', () => {
     ];
     for (const [options, message] of cases) {
       const outcome = await cache(options);
-      expect(outcome, JSON.stringify(options).slice(0, 60)).toEqual({ ok: false, transient: false, error: expect.stringMatching(message) });
+      expect(outcome, JSON.stringify(options).slice(0, 60)).toEqual({
+        ok: false,
+        transient: false,
+        error: expect.stringMatching(message),
+      });
     }
     expect(await stored('big')).toBeNull();
   });
 
   it('a KV copy that cannot be written is re-copied later by a cache-copy message naming only shop and key', async () => {
     const sent: unknown[] = [];
-    const queue = { sendBatch: async (messages: MessageSendRequest[]) => void sent.push(...messages.map((m) => m.body)) };
+    const queue = {
+      sendBatch: async (messages: MessageSendRequest[]) => void sent.push(...messages.map((m) => m.body)),
+    };
     const outcome = await performAction(
       ctx({ env: { ...env, KV: brokenKv(), EVENTS: queue as unknown as Queue } }),
       'cache',
@@ -139,12 +152,18 @@ describe('cache action: the seven commands, positional and verbose', () => {
 
   it('incr on a value that is not an integer fails and leaves it alone', async () => {
     await cache(['set', 'text', 'abc']);
-    expect(await cache(['incr', 'text'])).toEqual({ ok: false, transient: false, error: expect.stringMatching(/not an integer/) });
+    expect(await cache(['incr', 'text'])).toEqual({
+      ok: false,
+      transient: false,
+      error: expect.stringMatching(/not an integer/),
+    });
     expect((await stored('text'))!.value).toBe('abc');
   });
 
   it('parseCacheCommand maps both forms to the same command', () => {
-    expect(parseCacheCommand(['setex', 'k', 5, 'v'])).toEqual(parseCacheCommand({ setex: { key: 'k', ttl: 5, value: 'v' } }));
+    expect(parseCacheCommand(['setex', 'k', 5, 'v'])).toEqual(
+      parseCacheCommand({ setex: { key: 'k', ttl: 5, value: 'v' } }),
+    );
     expect(parseCacheCommand(['incrby', 'k', 3])).toEqual(parseCacheCommand({ incrby: { key: 'k', increment: 3 } }));
   });
 });
@@ -154,7 +173,8 @@ describe('event action', () => {
   function recordingEnv() {
     const sent: { body: QueueMessage; delaySeconds: number | undefined }[] = [];
     const queue = {
-      send: async (body: QueueMessage, options?: QueueSendOptions) => void sent.push({ body, delaySeconds: options?.delaySeconds }),
+      send: async (body: QueueMessage, options?: QueueSendOptions) =>
+        void sent.push({ body, delaySeconds: options?.delaySeconds }),
       sendBatch: async () => {},
     } as unknown as Queue;
     return { testEnv: { ...env, EVENTS: queue } as Env, sent };
@@ -171,7 +191,14 @@ describe('event action', () => {
     const [message] = sent;
     expect(message!.body).toMatchObject({
       kind: 'event',
-      event: { id: outcome.ok && outcome.result, topic: 'user/child/made', parentId: parent, source: 'task', shopId: SHOP, dataJson: '{"x":1}' },
+      event: {
+        id: outcome.ok && outcome.result,
+        topic: 'user/child/made',
+        parentId: parent,
+        source: 'task',
+        shopId: SHOP,
+        dataJson: '{"x":1}',
+      },
     });
   });
 
@@ -193,15 +220,24 @@ describe('event action', () => {
   });
 
   it('refuses topics outside user/*/* and bad options', async () => {
-    for (const options of [{ topic: 'shopify/orders/create', data: 1 }, { topic: 'user/a', data: 1 }, 'x', { topic: 'user/a/b', extra: 1 }]) {
+    for (const options of [
+      { topic: 'shopify/orders/create', data: 1 },
+      { topic: 'user/a', data: 1 },
+      'x',
+      { topic: 'user/a/b', extra: 1 },
+    ]) {
       expect(await performAction(ctx(), 'event', options)).toMatchObject({ ok: false, transient: false });
     }
   });
 
   it(`fails once the chain would be deeper than ${MAX_EVENT_DEPTH} generations`, async () => {
     const { testEnv, sent } = recordingEnv();
-    expect(await performAction(ctx({ env: testEnv, depth: MAX_EVENT_DEPTH - 1 }), 'event', { topic: 'user/a/b', data: 1 })).toMatchObject({ ok: true });
-    expect(await performAction(ctx({ env: testEnv, depth: MAX_EVENT_DEPTH }), 'event', { topic: 'user/a/b', data: 1 })).toEqual({
+    expect(
+      await performAction(ctx({ env: testEnv, depth: MAX_EVENT_DEPTH - 1 }), 'event', { topic: 'user/a/b', data: 1 }),
+    ).toMatchObject({ ok: true });
+    expect(
+      await performAction(ctx({ env: testEnv, depth: MAX_EVENT_DEPTH }), 'event', { topic: 'user/a/b', data: 1 }),
+    ).toEqual({
       ok: false,
       transient: false,
       error: expect.stringMatching(/event chain too deep/),
@@ -222,21 +258,37 @@ describe('http action (against a real local server)', () => {
     const result = (outcome as { result: { status: number; headers: Record<string, string>; body: string } }).result;
     expect(result.status).toBe(200);
     expect(result.headers['x-receiver']).toBe('yes');
-    const seen = JSON.parse(result.body) as { method: string; path: string; headers: Record<string, string>; body: string };
+    const seen = JSON.parse(result.body) as {
+      method: string;
+      path: string;
+      headers: Record<string, string>;
+      body: string;
+    };
     expect(seen).toMatchObject({ method: 'POST', path: '/hook', body: '{"hello":"world"}' });
     expect(seen.headers['x-custom']).toBe('yes');
     expect(seen.headers['content-type']).toBe('application/json');
   });
 
   it('sends a string body as is', async () => {
-    const outcome = await performAction(ctx(), 'http', { method: 'PUT', url: `${receiver}/t`, body: 'a=1', headers: { 'content-type': 'text/plain' } });
-    const seen = JSON.parse((outcome as { result: { body: string } }).result.body) as { body: string; headers: Record<string, string> };
+    const outcome = await performAction(ctx(), 'http', {
+      method: 'PUT',
+      url: `${receiver}/t`,
+      body: 'a=1',
+      headers: { 'content-type': 'text/plain' },
+    });
+    const seen = JSON.parse((outcome as { result: { body: string } }).result.body) as {
+      body: string;
+      headers: Record<string, string>;
+    };
     expect(seen.body).toBe('a=1');
     expect(seen.headers['content-type']).toBe('text/plain');
   });
 
   it('a 4xx answer succeeds with its status recorded; a 5xx is a transient failure', async () => {
-    expect(await performAction(ctx(), 'http', { method: 'GET', url: `${receiver}/status/404` })).toMatchObject({ ok: true, result: { status: 404 } });
+    expect(await performAction(ctx(), 'http', { method: 'GET', url: `${receiver}/status/404` })).toMatchObject({
+      ok: true,
+      result: { status: 404 },
+    });
     expect(await performAction(ctx(), 'http', { method: 'GET', url: `${receiver}/status/503` })).toEqual({
       ok: false,
       transient: true,
@@ -245,8 +297,13 @@ describe('http action (against a real local server)', () => {
   });
 
   it('a network error and a timeout are transient failures', async () => {
-    expect(await performAction(ctx(), 'http', { method: 'GET', url: 'http://127.0.0.1:1/' })).toMatchObject({ ok: false, transient: true });
-    expect(await performHttp({ method: 'GET', url: `${receiver}/slow` }, { allowInsecure: true, timeoutMs: 200 })).toEqual({
+    expect(await performAction(ctx(), 'http', { method: 'GET', url: 'http://127.0.0.1:1/' })).toMatchObject({
+      ok: false,
+      transient: true,
+    });
+    expect(
+      await performHttp({ method: 'GET', url: `${receiver}/slow` }, { allowInsecure: true, timeoutMs: 200 }),
+    ).toEqual({
       ok: false,
       transient: true,
       error: 'http request timed out after 200 ms',
@@ -254,15 +311,25 @@ describe('http action (against a real local server)', () => {
   });
 
   it('refuses internal hosts, as subscription addresses do (loopback only with ALLOW_INSECURE_ADDRESSES)', async () => {
-    for (const url of ['https://10.0.0.1/', 'https://169.254.169.254/latest/meta-data', 'https://[fd00::1]/', 'https://metadata.google.internal/']) {
+    for (const url of [
+      'https://10.0.0.1/',
+      'https://169.254.169.254/latest/meta-data',
+      'https://[fd00::1]/',
+      'https://metadata.google.internal/',
+    ]) {
       expect(await performHttp({ method: 'GET', url }, { allowInsecure: true }), url).toEqual({
         ok: false,
         transient: false,
         error: 'http url must not point to a loopback, private, link-local or internal host',
       });
     }
-    expect(await performHttp({ method: 'GET', url: `${receiver}/` }, { allowInsecure: false })).toMatchObject({ ok: false, transient: false });
-    expect(await performHttp({ method: 'GET', url: `${receiver}/` }, { allowInsecure: true })).toMatchObject({ ok: true });
+    expect(await performHttp({ method: 'GET', url: `${receiver}/` }, { allowInsecure: false })).toMatchObject({
+      ok: false,
+      transient: false,
+    });
+    expect(await performHttp({ method: 'GET', url: `${receiver}/` }, { allowInsecure: true })).toMatchObject({
+      ok: true,
+    });
   });
 
   it('bad options fail permanently with a clear message', async () => {
@@ -275,7 +342,11 @@ describe('http action (against a real local server)', () => {
       [[1], /must be an object/],
     ];
     for (const [options, message] of cases) {
-      expect(await performAction(ctx(), 'http', options)).toEqual({ ok: false, transient: false, error: expect.stringMatching(message) });
+      expect(await performAction(ctx(), 'http', options)).toEqual({
+        ok: false,
+        transient: false,
+        error: expect.stringMatching(message),
+      });
     }
   });
 });
@@ -284,6 +355,10 @@ describe('echo action', () => {
   it('returns its options; {"__error": msg} fails with msg', async () => {
     expect(await performAction(ctx(), 'echo', { a: [1] })).toEqual({ ok: true, result: { a: [1] } });
     expect(await performAction(ctx(), 'echo', 'x')).toEqual({ ok: true, result: 'x' });
-    expect(await performAction(ctx(), 'echo', { __error: 'nope' })).toEqual({ ok: false, transient: false, error: 'nope' });
+    expect(await performAction(ctx(), 'echo', { __error: 'nope' })).toEqual({
+      ok: false,
+      transient: false,
+      error: 'nope',
+    });
   });
 });

@@ -4,7 +4,8 @@ import { sha256Hex } from '../../src/crypto';
 import { corsKvKey, webhookKvKey } from '../../src/kv-keys';
 import { ADMIN_TOKEN, call, createShopWithApp, createWebhook, jsonInit, postWebhook, waitForEvent } from '../helpers';
 
-const errorOf = async (res: Response) => (await res.json<{ error: { code: string; fields?: Record<string, string[]> } }>()).error;
+const errorOf = async (res: Response) =>
+  (await res.json<{ error: { code: string; fields?: Record<string, string[]> } }>()).error;
 
 describe('operator routes: shops and apps', () => {
   it('creates a shop (201) and publishes its CORS policy to KV', async () => {
@@ -36,12 +37,22 @@ describe('operator routes: shops and apps', () => {
   it('answers 422 naming each bad field, unknown fields included', async () => {
     const res = await call(
       '/api/v1/shops',
-      jsonInit('POST', ADMIN_TOKEN, { myshopify_domain: 'example.com', primary_domain: 'not a host', cors_allow_all: 'yes', extra: 1 }),
+      jsonInit('POST', ADMIN_TOKEN, {
+        myshopify_domain: 'example.com',
+        primary_domain: 'not a host',
+        cors_allow_all: 'yes',
+        extra: 1,
+      }),
     );
     expect(res.status).toBe(422);
     const error = await errorOf(res);
     expect(error.code).toBe('validation_failed');
-    expect(Object.keys(error.fields!).sort()).toEqual(['cors_allow_all', 'extra', 'myshopify_domain', 'primary_domain']);
+    expect(Object.keys(error.fields!).sort()).toEqual([
+      'cors_allow_all',
+      'extra',
+      'myshopify_domain',
+      'primary_domain',
+    ]);
     expect(error.fields!['extra']).toEqual(['is not a known field']);
   });
 
@@ -119,13 +130,19 @@ describe('operator routes: shops and apps', () => {
     const { shopId } = await createShopWithApp();
     const shown = await call(`/api/v1/shops/${shopId}`, jsonInit('GET', ADMIN_TOKEN));
     expect(shown.status).toBe(200);
-    const patched = await call(`/api/v1/shops/${shopId}`, jsonInit('PATCH', ADMIN_TOKEN, { primary_domain: 'new.example.com' }));
+    const patched = await call(
+      `/api/v1/shops/${shopId}`,
+      jsonInit('PATCH', ADMIN_TOKEN, { primary_domain: 'new.example.com' }),
+    );
     expect(patched.status).toBe(200);
     expect((await patched.json<{ shop: { primary_domain: string } }>()).shop.primary_domain).toBe('new.example.com');
     const policy = await env.KV.get<{ origins: string[] }>(corsKvKey(shopId), 'json');
     expect(policy!.origins).toContain('https://new.example.com');
 
-    for (const [method, body] of [['GET', undefined], ['PATCH', { primary_domain: null }]] as const) {
+    for (const [method, body] of [
+      ['GET', undefined],
+      ['PATCH', { primary_domain: null }],
+    ] as const) {
       const res = await call(`/api/v1/shops/${crypto.randomUUID()}`, jsonInit(method, ADMIN_TOKEN, body));
       expect(res.status).toBe(404);
     }
@@ -133,14 +150,19 @@ describe('operator routes: shops and apps', () => {
 
   it('creates an app whose token is shown once and stored only as its SHA-256 hash', async () => {
     const { shopId } = await createShopWithApp();
-    const res = await call(`/api/v1/shops/${shopId}/apps`, jsonInit('POST', ADMIN_TOKEN, { name: 'Storefront', api_version: '2026-07' }));
+    const res = await call(
+      `/api/v1/shops/${shopId}/apps`,
+      jsonInit('POST', ADMIN_TOKEN, { name: 'Storefront', api_version: '2026-07' }),
+    );
     expect(res.status).toBe(201);
     const { app, access_token } = await res.json<{ app: Record<string, unknown>; access_token: string }>();
     expect(access_token).toMatch(/^eh_[0-9a-f]{48}$/);
     expect(app).toMatchObject({ shop_id: shopId, name: 'Storefront', api_version: '2026-07' });
     expect(JSON.stringify(app)).not.toContain(access_token);
 
-    const stored = await env.DB.prepare('SELECT token_hash FROM apps WHERE id = ?1').bind(app['id']).first<{ token_hash: string }>();
+    const stored = await env.DB.prepare('SELECT token_hash FROM apps WHERE id = ?1')
+      .bind(app['id'])
+      .first<{ token_hash: string }>();
     expect(stored!.token_hash).toBe(await sha256Hex(access_token));
     const { results } = await env.DB.prepare('SELECT * FROM apps WHERE id = ?1').bind(app['id']).all();
     expect(JSON.stringify(results)).not.toContain(access_token);
@@ -153,10 +175,16 @@ describe('operator routes: shops and apps', () => {
     const { shopId } = await createShopWithApp();
     const ok = await call(`/api/v1/shops/${shopId}/apps`, jsonInit('POST', ADMIN_TOKEN, { name: 'a' }));
     expect((await ok.json<{ app: { api_version: string } }>()).app.api_version).toBe('2026-10');
-    const bad = await call(`/api/v1/shops/${shopId}/apps`, jsonInit('POST', ADMIN_TOKEN, { name: '', api_version: '2019-13' }));
+    const bad = await call(
+      `/api/v1/shops/${shopId}/apps`,
+      jsonInit('POST', ADMIN_TOKEN, { name: '', api_version: '2019-13' }),
+    );
     expect(bad.status).toBe(422);
     expect(Object.keys((await errorOf(bad)).fields!).sort()).toEqual(['api_version', 'name']);
-    const missing = await call(`/api/v1/shops/${crypto.randomUUID()}/apps`, jsonInit('POST', ADMIN_TOKEN, { name: 'x' }));
+    const missing = await call(
+      `/api/v1/shops/${crypto.randomUUID()}/apps`,
+      jsonInit('POST', ADMIN_TOKEN, { name: 'x' }),
+    );
     expect(missing.status).toBe(404);
   });
 
@@ -171,7 +199,10 @@ describe('operator routes: shops and apps', () => {
 describe('app routes: webhooks', () => {
   it('creates a webhook (201) with its URL and writes the KV copy', async () => {
     const { shopId, token } = await createShopWithApp();
-    const res = await call('/api/v1/webhooks', jsonInit('POST', token, { name: 'Quote form', topic: 'user/quote.v2/request-sent_1' }));
+    const res = await call(
+      '/api/v1/webhooks',
+      jsonInit('POST', token, { name: 'Quote form', topic: 'user/quote.v2/request-sent_1' }),
+    );
     expect(res.status).toBe(201);
     const { webhook } = await res.json<{ webhook: Record<string, unknown> }>();
     expect(webhook).toMatchObject({
@@ -206,7 +237,10 @@ describe('app routes: webhooks', () => {
 
   it('reports several bad fields together', async () => {
     const { token } = await createShopWithApp();
-    const res = await call('/api/v1/webhooks', jsonInit('POST', token, { name: ' ', topic: 'bad', data_mode: 'raw', enabled: 'no' }));
+    const res = await call(
+      '/api/v1/webhooks',
+      jsonInit('POST', token, { name: ' ', topic: 'bad', data_mode: 'raw', enabled: 'no' }),
+    );
     expect(res.status).toBe(422);
     expect(Object.keys((await errorOf(res)).fields!).sort()).toEqual(['data_mode', 'enabled', 'name', 'topic']);
   });
@@ -222,7 +256,10 @@ describe('app routes: webhooks', () => {
     const shown = await call(`/api/v1/webhooks/${id}`, jsonInit('GET', token));
     expect((await shown.json<{ webhook: { name: string } }>()).webhook.name).toBe('one');
 
-    const updated = await call(`/api/v1/webhooks/${id}`, jsonInit('PATCH', token, { topic: 'user/new/topic', data_mode: 'full' }));
+    const updated = await call(
+      `/api/v1/webhooks/${id}`,
+      jsonInit('PATCH', token, { topic: 'user/new/topic', data_mode: 'full' }),
+    );
     expect(updated.status).toBe(200);
     expect(await env.KV.get(webhookKvKey(id), 'json')).toMatchObject({ topic: 'user/new/topic', mode: 'full' });
 
@@ -243,7 +280,11 @@ describe('app routes: webhooks', () => {
     const owner = await createShopWithApp();
     const other = await createShopWithApp();
     const id = await createWebhook(owner.token, { name: 'mine' });
-    for (const [method, body] of [['GET', undefined], ['PATCH', { name: 'stolen' }], ['DELETE', undefined]] as const) {
+    for (const [method, body] of [
+      ['GET', undefined],
+      ['PATCH', { name: 'stolen' }],
+      ['DELETE', undefined],
+    ] as const) {
       const res = await call(`/api/v1/webhooks/${id}`, jsonInit(method, other.token, body));
       expect(res.status).toBe(404);
     }
@@ -257,7 +298,10 @@ describe('app routes: webhooks', () => {
 describe('app routes: CORS settings', () => {
   it('shows settings and the effective policy; replaces origins (normalized) and writes KV', async () => {
     const { shopId, token, domain } = await createShopWithApp({ primary_domain: 'p.example.com' });
-    const res = await call('/api/v1/cors', jsonInit('PUT', token, { origins: ['https://A.example.com/', 'http://localhost:3000'] }));
+    const res = await call(
+      '/api/v1/cors',
+      jsonInit('PUT', token, { origins: ['https://A.example.com/', 'http://localhost:3000'] }),
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
       cors: {
@@ -271,7 +315,7 @@ describe('app routes: CORS settings', () => {
     });
     expect(await env.KV.get(corsKvKey(shopId), 'json')).toMatchObject({ allowAll: false });
     const shown = await call('/api/v1/cors', jsonInit('GET', token));
-    expect(((await shown.json<{ cors: { origins: string[] } }>()).cors.origins)).toHaveLength(2);
+    expect((await shown.json<{ cors: { origins: string[] } }>()).cors.origins).toHaveLength(2);
   });
 
   it('refuses origins that are not scheme://host[:port], and "*" beside others, with 422', async () => {
@@ -289,8 +333,15 @@ describe('app routes: events', () => {
     const a = await createWebhook(token, { topic: 'user/a/x' });
     const b = await createWebhook(token, { topic: 'user/b/x' });
     const ids: string[] = [];
-    for (const [webhook, n] of [[a, 1], [b, 2], [a, 3]] as const) {
-      const res = await postWebhook(webhook, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n }) });
+    for (const [webhook, n] of [
+      [a, 1],
+      [b, 2],
+      [a, 3],
+    ] as const) {
+      const res = await postWebhook(webhook, {
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ n }),
+      });
       ids.push((await waitForEvent(res.headers.get('x-request-id')!)).id);
     }
     return ids;
@@ -317,15 +368,22 @@ describe('app routes: events', () => {
     const byStatus = await call('/api/v1/events?status=pending', jsonInit('GET', token));
     expect((await byStatus.json<{ events: unknown[] }>()).events).toEqual([]);
 
-    const event = await (await call(`/api/v1/events/${second}`, jsonInit('GET', token))).json<{ event: { webhook_request_id: string } }>();
-    const byRequest = await call(`/api/v1/events?webhook_request_id=${event.event.webhook_request_id}`, jsonInit('GET', token));
+    const event = await (
+      await call(`/api/v1/events/${second}`, jsonInit('GET', token))
+    ).json<{ event: { webhook_request_id: string } }>();
+    const byRequest = await call(
+      `/api/v1/events?webhook_request_id=${event.event.webhook_request_id}`,
+      jsonInit('GET', token),
+    );
     expect((await byRequest.json<{ events: { id: string }[] }>()).events.map((e) => e.id)).toEqual([second]);
   });
 
   it('filters by creation time', async () => {
     const { token } = await createShopWithApp();
     const [first] = await postEvents(token);
-    const event = await (await call(`/api/v1/events/${first}`, jsonInit('GET', token))).json<{ event: { created_at: string } }>();
+    const event = await (
+      await call(`/api/v1/events/${first}`, jsonInit('GET', token))
+    ).json<{ event: { created_at: string } }>();
     const after = new Date(Date.parse(event.event.created_at) + 1).toISOString();
     const res = await call(`/api/v1/events?created_at_max=${event.event.created_at}`, jsonInit('GET', token));
     expect((await res.json<{ events: { id: string }[] }>()).events.map((e) => e.id)).toEqual([first]);

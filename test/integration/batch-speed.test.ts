@@ -82,12 +82,16 @@ describe('events consumer: set-based processing', () => {
     const settled = await consume({ ...env, DB: countingDb(trips), KV: kv }, events.map(eventMessage));
 
     expect(settled.every((s) => s.acked && !s.retried)).toBe(true);
-    expect(trips.roundTrips, JSON.stringify(trips.trips.map((t) => t[0]!.slice(0, 60)))).toBeLessThanOrEqual(MAX_ROUND_TRIPS);
+    expect(trips.roundTrips, JSON.stringify(trips.trips.map((t) => t[0]!.slice(0, 60)))).toBeLessThanOrEqual(
+      MAX_ROUND_TRIPS,
+    );
     const runs = await runsOf(events.map((e) => e.id));
     expect(runs).toHaveLength(BATCH);
     expect(runs.every((r) => r.status === 'succeeded' && r.action_status === 'succeeded')).toBe(true);
     // Each incr's result is the counter after it: every number from 1 to 100 exactly once.
-    expect(runs.map((r) => Number(r.result)).sort((a, b) => a - b)).toEqual(Array.from({ length: BATCH }, (_, i) => i + 1));
+    expect(runs.map((r) => Number(r.result)).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: BATCH }, (_, i) => i + 1),
+    );
     expect(await d1Value('speed:hits')).toBe(String(BATCH));
     // One KV write for the one key, of the final value.
     expect(puts).toEqual([{ key: cacheEntryKvKey(shop.shopId, 'speed:hits'), value: String(BATCH) }]);
@@ -95,10 +99,14 @@ describe('events consumer: set-based processing', () => {
 
   it('costs the same number of round trips for 10 events as for 100 (it does not grow with the batch)', async () => {
     const topic = 'user/speed/set';
-    await createTask(shop.token, { subscriptions: topic, script: '{% action "cache", "set", event.data.k, event.data.v %}' });
+    await createTask(shop.token, {
+      subscriptions: topic,
+      script: '{% action "cache", "set", event.data.k, event.data.v %}',
+    });
     const tripsFor = async (n: number) => {
       const events = Array.from({ length: n }, (_, i) =>
-        envelope(shop.shopId, { topic, dataJson: JSON.stringify({ k: `speed:set:${n}:${i}`, v: i }) }));
+        envelope(shop.shopId, { topic, dataJson: JSON.stringify({ k: `speed:set:${n}:${i}`, v: i }) }),
+      );
       const trips: D1Trips = { roundTrips: 0, trips: [] };
       const { kv, puts } = recordingKv({ refuse: false });
       await consume({ ...env, DB: countingDb(trips), KV: kv }, events.map(eventMessage));
@@ -142,7 +150,8 @@ describe('events consumer: set-based processing', () => {
       script: `{% if event.data.set %}{% action "cache", "set", "speed:mix", event.data.set %}{% else %}{% action "cache", "incrby", "speed:mix", event.data.by %}{% endif %}`,
     });
     const events = [{ by: 1 }, { by: 2 }, { set: 10 }, { by: 3 }, { by: 4 }].map((data) =>
-      envelope(shop.shopId, { topic, dataJson: JSON.stringify(data) }));
+      envelope(shop.shopId, { topic, dataJson: JSON.stringify(data) }),
+    );
     await consume(env, events.map(eventMessage));
     const runs = await runsOf(events.map((e) => e.id));
     const resultOf = (i: number) => runs.find((r) => r.event_id === events[i]!.id)!.result;
@@ -151,7 +160,7 @@ describe('events consumer: set-based processing', () => {
     expect(await env.KV.get(cacheEntryKvKey(shop.shopId, 'speed:mix'))).toBe('17');
   });
 
-  it('performs an http action and what follows it after the batch commit, in the run\'s order', async () => {
+  it("performs an http action and what follows it after the batch commit, in the run's order", async () => {
     const topic = 'user/speed/http';
     await createTask(shop.token, {
       subscriptions: topic,
@@ -162,7 +171,11 @@ describe('events consumer: set-based processing', () => {
     const event = envelope(shop.shopId, { topic });
     await consume(env, [eventMessage(event)]);
     const runs = await runsOf([event.id]);
-    expect(runs.map((r) => [r.position, r.action_status])).toEqual([[0, 'succeeded'], [1, 'succeeded'], [2, 'succeeded']]);
+    expect(runs.map((r) => [r.position, r.action_status])).toEqual([
+      [0, 'succeeded'],
+      [1, 'succeeded'],
+      [2, 'succeeded'],
+    ]);
     expect(JSON.parse(runs[1]!.result!)).toMatchObject({ status: 200 });
     expect(runs[2]!.result).toBe('3');
     expect(runs[0]).toMatchObject({ status: 'succeeded', error: null });
@@ -173,7 +186,8 @@ describe('events consumer: set-based processing', () => {
     const topic = 'user/speed/poison';
     await createTask(shop.token, { subscriptions: topic, script: '{% action "cache", "set", event.data.k, 1 %}' });
     const events = Array.from({ length: 20 }, (_, i) =>
-      envelope(shop.shopId, { topic, dataJson: JSON.stringify({ k: i === 7 ? 'speed:poison' : `speed:ok:${i}` }) }));
+      envelope(shop.shopId, { topic, dataJson: JSON.stringify({ k: i === 7 ? 'speed:poison' : `speed:ok:${i}` }) }),
+    );
     const trips: D1Trips = { roundTrips: 0, trips: [] };
     const db = countingDb(trips, (arg) => arg === 'speed:poison');
     const settled = await consume({ ...env, DB: db }, events.map(eventMessage));
@@ -213,7 +227,10 @@ describe('KV copies converge to D1', () => {
     await createTask(shop.token, { subscriptions: topic, script: `{% action "cache", "incr", "${key}" %}` });
     const endpoint = await createCacheEndpoint(shop.token, key);
     // A first batch whose copy lands: KV holds 5.
-    await consume(env, Array.from({ length: 5 }, () => eventMessage(envelope(shop.shopId, { topic }))));
+    await consume(
+      env,
+      Array.from({ length: 5 }, () => eventMessage(envelope(shop.shopId, { topic }))),
+    );
     expect(await (await call(`/cache/${endpoint.token}`)).text()).toBe('5');
 
     const { kv, puts } = recordingKv({ refuse: true });
@@ -226,10 +243,10 @@ describe('KV copies converge to D1', () => {
     expect(sent).toEqual([{ kind: 'cache-copy', shopId: shop.shopId, key }]);
     expect(await d1Value(key)).toBe('105');
     // The re-copy runs on the real queue after its delay and copies D1's value.
-    await vi.waitFor(
-      async () => expect(await (await call(`/cache/${endpoint.token}`)).text()).toBe('105'),
-      { timeout: 15_000, interval: 200 },
-    );
+    await vi.waitFor(async () => expect(await (await call(`/cache/${endpoint.token}`)).text()).toBe('105'), {
+      timeout: 15_000,
+      interval: 200,
+    });
     expect(await env.KV.get(cacheEntryKvKey(shop.shopId, key))).toBe('105');
   });
 
@@ -238,11 +255,16 @@ describe('KV copies converge to D1', () => {
     const { kv } = recordingKv({ refuse: true });
     const { queue, sent } = recordingQueue();
     const topic = 'user/speed/later';
-    await createTask(shop.token, { subscriptions: topic, script: '{% action "cache", "set", "speed:later", event.data %}' });
-    await consume({ ...env, KV: kv, EVENTS: { ...queue, sendBatch: async () => {} } as unknown as Queue },
-      [eventMessage(envelope(shop.shopId, { topic, dataJson: '"old"' }))]);
+    await createTask(shop.token, {
+      subscriptions: topic,
+      script: '{% action "cache", "set", "speed:later", event.data %}',
+    });
+    await consume({ ...env, KV: kv, EVENTS: { ...queue, sendBatch: async () => {} } as unknown as Queue }, [
+      eventMessage(envelope(shop.shopId, { topic, dataJson: '"old"' })),
+    ]);
     await env.DB.prepare(`UPDATE cache_entries SET value = '"new"' WHERE shop_id = ?1 AND key = ?2`)
-      .bind(shop.shopId, key).run();
+      .bind(shop.shopId, key)
+      .run();
     expect(sent).toEqual([]);
     await consume(env, [{ kind: 'cache-copy', shopId: shop.shopId, key }]);
     expect(await env.KV.get(cacheEntryKvKey(shop.shopId, key))).toBe('"new"');
@@ -259,7 +281,10 @@ describe('KV copies converge to D1', () => {
     const key = 'speed:short';
     const endpoint = await createCacheEndpoint(shop.token, key);
     const topic = 'user/speed/short';
-    await createTask(shop.token, { subscriptions: topic, script: `{% action "cache", "setex", "${key}", 1, "soon gone" %}` });
+    await createTask(shop.token, {
+      subscriptions: topic,
+      script: `{% action "cache", "setex", "${key}", 1, "soon gone" %}`,
+    });
     await consume(env, [eventMessage(envelope(shop.shopId, { topic }))]);
     expect(await (await call(`/cache/${endpoint.token}`)).text()).toBe('"soon gone"');
     await new Promise((r) => setTimeout(r, 1_100));

@@ -121,11 +121,13 @@ describe('GET|HEAD /cache/{token}/{suffix}', () => {
     clearCacheEndpointMemo();
     const res = await call(`/cache/${prefix.token}/kv-miss`);
     expect(await res.json()).toBe('from d1');
-    await expect.poll(() => env.KV.get(cacheEndpointKvKey(prefix.token), 'json')).toEqual({
-      shopId: shop.shopId,
-      key: 'quote/',
-      kind: 'prefix',
-    });
+    await expect
+      .poll(() => env.KV.get(cacheEndpointKvKey(prefix.token), 'json'))
+      .toEqual({
+        shopId: shop.shopId,
+        key: 'quote/',
+        kind: 'prefix',
+      });
   });
 
   it('reads an endpoint copy written before prefix endpoints (no kind) as a single-key endpoint', async () => {

@@ -28,7 +28,9 @@ describe('cache endpoints management', () => {
     expect(ep.key).toBe('results/latest');
 
     const list = await call('/api/v1/cache_endpoints', jsonInit('GET', shop.token));
-    expect((await list.json<{ cache_endpoints: { token: string }[] }>()).cache_endpoints.map((e) => e.token)).toContain(ep.token);
+    expect((await list.json<{ cache_endpoints: { token: string }[] }>()).cache_endpoints.map((e) => e.token)).toContain(
+      ep.token,
+    );
     expect((await call(`/api/v1/cache_endpoints/${ep.token}`, jsonInit('GET', other.token))).status).toBe(404);
     expect((await call(`/api/v1/cache_endpoints/${ep.token}`, jsonInit('GET', shop.token))).status).toBe(200);
     expect((await call(`/api/v1/cache_endpoints/${ep.token}`, jsonInit('DELETE', shop.token))).status).toBe(204);
@@ -73,10 +75,7 @@ describe('cache keys through the management API', () => {
   });
 
   it('rejects a value over 256 KB', async () => {
-    const res = await call(
-      '/api/v1/cache/big',
-      { ...jsonInit('PUT', shop.token, { value: 'x'.repeat(262_145) }) },
-    );
+    const res = await call('/api/v1/cache/big', { ...jsonInit('PUT', shop.token, { value: 'x'.repeat(262_145) }) });
     expect([413, 422]).toContain(res.status);
   });
 });
@@ -132,7 +131,9 @@ describe('GET /cache/{token}', () => {
     const past = new Date(Date.now() - 1_000).toISOString();
     await env.DB.prepare(
       `INSERT INTO cache_entries (shop_id, key, value, expires_at, updated_at) VALUES (?1, 'expired', '"old"', ?2, ?2)`,
-    ).bind(shop.shopId, past).run();
+    )
+      .bind(shop.shopId, past)
+      .run();
     await env.KV.put(cacheEntryKvKey(shop.shopId, 'expired'), '"old"', {
       expirationTtl: 60,
       metadata: { expiresAt: Date.now() - 1_000 },
@@ -148,10 +149,14 @@ describe('GET /cache/{token}', () => {
     const past = new Date(Date.now() - 1_000).toISOString();
     await env.DB.prepare(
       `INSERT INTO cache_entries (shop_id, key, value, expires_at, updated_at) VALUES (?1, 'swept', '1', ?2, ?2)`,
-    ).bind(shop.shopId, past).run();
+    )
+      .bind(shop.shopId, past)
+      .run();
     await putKey('kept-by-sweep', { value: 1, ttl: 60 });
     await runMaintenance(env, Date.now());
-    const rows = await env.DB.prepare(`SELECT key FROM cache_entries WHERE shop_id = ?1 AND key IN ('swept', 'kept-by-sweep')`)
+    const rows = await env.DB.prepare(
+      `SELECT key FROM cache_entries WHERE shop_id = ?1 AND key IN ('swept', 'kept-by-sweep')`,
+    )
       .bind(shop.shopId)
       .all<{ key: string }>();
     expect(rows.results.map((r) => r.key)).toEqual(['kept-by-sweep']);
@@ -167,7 +172,9 @@ describe('GET /cache/{token}', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toBe('from d1');
     await expect.poll(() => env.KV.get(cacheEntryKvKey(shop.shopId, 'kv-miss'))).toBe('"from d1"');
-    await expect.poll(() => env.KV.get(cacheEndpointKvKey(ep.token), 'json')).toEqual({ shopId: shop.shopId, key: 'kv-miss', kind: 'key' });
+    await expect
+      .poll(() => env.KV.get(cacheEndpointKvKey(ep.token), 'json'))
+      .toEqual({ shopId: shop.shopId, key: 'kv-miss', kind: 'key' });
   });
 
   it('serves the KV copy when it is live', async () => {

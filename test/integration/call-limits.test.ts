@@ -64,7 +64,9 @@ describe('REST call limits', () => {
   it('counts each call in X-Shopify-Shop-Api-Call-Limit, on success and error answers', async () => {
     expect((await count(app.token)).headers.get('x-shopify-shop-api-call-limit')).toBe('1/40');
     expect((await count(app.token)).headers.get('x-shopify-shop-api-call-limit')).toBe('2/40');
-    const missing = await call(`/admin/api/${V}/webhooks/999.json`, { headers: { 'x-shopify-access-token': app.token } });
+    const missing = await call(`/admin/api/${V}/webhooks/999.json`, {
+      headers: { 'x-shopify-access-token': app.token },
+    });
     expect(missing.status).toBe(404);
     expect(missing.headers.get('x-shopify-shop-api-call-limit')).toBe('3/40');
     const list = await call(`/admin/api/${V}/webhooks.json`, { headers: { 'x-shopify-access-token': app.token } });
@@ -77,7 +79,7 @@ describe('REST call limits', () => {
     expect((await count(app.token)).headers.get('x-shopify-shop-api-call-limit')).toBe('7/40');
   });
 
-  it('answers a burst past the bucket with 429, Retry-After: 2.0 and Shopify\'s body; exactly 40 pass', async () => {
+  it("answers a burst past the bucket with 429, Retry-After: 2.0 and Shopify's body; exactly 40 pass", async () => {
     const answers = await Promise.all(Array.from({ length: 55 }, () => count(app.token)));
     const ok = answers.filter((r) => r.status === 200);
     const throttled = answers.filter((r) => r.status === 429);
@@ -144,7 +146,13 @@ describe('@shopify/shopify-api REST client against the limits', () => {
       hostName: 'app.example.com',
       logger: { level: LogSeverity.Error, log: async () => {} },
     });
-    const session = new Session({ id: 'offline', shop: app.domain, state: '', isOnline: false, accessToken: app.token });
+    const session = new Session({
+      id: 'offline',
+      shop: app.domain,
+      state: '',
+      isOnline: false,
+      accessToken: app.token,
+    });
     const client = new shopify.clients.Rest({ session });
 
     const otherErrors: unknown[] = [];
@@ -200,9 +208,15 @@ describe('@shopify/shopify-api REST client against the limits', () => {
 describe('GraphQL cost API (for the GraphQL endpoint)', () => {
   it('spends cost while it fits, then refuses with the throttle status, and restores 100 a second', async () => {
     const first = await spendGraphqlCost(env, app.appId, app.shopId, 1_500);
-    expect(first).toEqual({ allowed: true, throttleStatus: { maximumAvailable: 2_000, currentlyAvailable: 500, restoreRate: 100 } });
+    expect(first).toEqual({
+      allowed: true,
+      throttleStatus: { maximumAvailable: 2_000, currentlyAvailable: 500, restoreRate: 100 },
+    });
     const refused = await spendGraphqlCost(env, app.appId, app.shopId, 501);
-    expect(refused).toEqual({ allowed: false, throttleStatus: { maximumAvailable: 2_000, currentlyAvailable: 500, restoreRate: 100 } });
+    expect(refused).toEqual({
+      allowed: false,
+      throttleStatus: { maximumAvailable: 2_000, currentlyAvailable: 500, restoreRate: 100 },
+    });
     clock.wait(1_000);
     expect((await spendGraphqlCost(env, app.appId, app.shopId, 501)).throttleStatus.currentlyAvailable).toBe(99);
     expect((await refundGraphqlCost(env, app.appId, app.shopId, 400)).currentlyAvailable).toBe(499);
@@ -225,7 +239,13 @@ describe('GraphQL endpoint call limits', () => {
   type Answer = {
     data?: unknown;
     errors?: { message: string; extensions: { code: string } }[];
-    extensions: { cost: { requestedQueryCost: number; actualQueryCost: number | null; throttleStatus: { currentlyAvailable: number } } };
+    extensions: {
+      cost: {
+        requestedQueryCost: number;
+        actualQueryCost: number | null;
+        throttleStatus: { currentlyAvailable: number };
+      };
+    };
   };
 
   it('reports the shared bucket: spends the requested cost and refunds what the query did not use', async () => {

@@ -95,7 +95,9 @@ describe('events consumer', () => {
     await env.DB.prepare(
       `INSERT INTO events (id, shop_id, topic, data, source, status, created_at)
        VALUES (?1, ?2, ?3, ?4, 'webhook', 'received', ?5)`,
-    ).bind(event.id, SHOP, event.topic, event.dataJson, event.createdAt).run();
+    )
+      .bind(event.id, SHOP, event.topic, event.dataJson, event.createdAt)
+      .run();
 
     // A first delivery that did not claim it is a concurrent duplicate: leave it alone.
     await consumeEventsBatch(recordingBatch(QUEUE_NAMES.events, [eventMessage(event)], 1).batch, env);
@@ -129,7 +131,10 @@ describe('events consumer', () => {
   it('isolates a row D1 refuses: the rest of the batch lands, only that message is retried', async () => {
     const good = [envelope(SHOP), envelope(SHOP)];
     const bad = envelope(SHOP);
-    const { batch, settled } = recordingBatch(QUEUE_NAMES.events, [good[0], bad, good[1]].map((e) => eventMessage(e!)));
+    const { batch, settled } = recordingBatch(
+      QUEUE_NAMES.events,
+      [good[0], bad, good[1]].map((e) => eventMessage(e!)),
+    );
     await consumeEventsBatch(batch, { ...env, DB: poisonedDb(bad.id) });
     expect(settled.map((s) => (s.acked ? 'ack' : s.retried ? 'retry' : 'none'))).toEqual(['ack', 'retry', 'ack']);
     expect((await row(good[0]!.id))!.status).toBe('processed');

@@ -61,12 +61,25 @@ describe('fan-out and the request (end to end through the Worker and the real qu
     const hit = await receiverAddress({ shopifySecret: shop.signingSecret, standardSecrets: [shop.signingSecret] });
     const wrongTopic = await receiverAddress();
     const otherShop = await receiverAddress();
-    const subscriptionId = await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address: hit.address, topic: TOPIC });
-    await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address: wrongTopic.address, topic: 'user/order/cancel' });
+    const subscriptionId = await insertSubscription({
+      shopId: shop.shopId,
+      appId: shop.appId,
+      address: hit.address,
+      topic: TOPIC,
+    });
+    await insertSubscription({
+      shopId: shop.shopId,
+      appId: shop.appId,
+      address: wrongTopic.address,
+      topic: 'user/order/cancel',
+    });
     await insertSubscription({ shopId: other.shopId, appId: other.appId, address: otherShop.address, topic: TOPIC });
     const webhookId = await createWebhook(shop.token, { topic: TOPIC });
 
-    const post = await postWebhook(webhookId, { headers: { 'content-type': 'application/json' }, body: '{"sku":"A-1","qty":2}' });
+    const post = await postWebhook(webhookId, {
+      headers: { 'content-type': 'application/json' },
+      body: '{"sku":"A-1","qty":2}',
+    });
     expect(post.status).toBe(204);
     const [request] = await vi.waitFor(
       async () => {
@@ -103,9 +116,17 @@ describe('fan-out and the request (end to end through the Worker and the real qu
   it('delivers inbound shopify/<topic> events to subscriptions on <topic>', async () => {
     const shop = await createShopWithApp();
     const shopifySecret = 'shpss_test_client_secret';
-    await call(`/api/v1/shops/${shop.shopId}`, jsonInit('PATCH', ADMIN_TOKEN, { shopify_client_secret: shopifySecret }));
+    await call(
+      `/api/v1/shops/${shop.shopId}`,
+      jsonInit('PATCH', ADMIN_TOKEN, { shopify_client_secret: shopifySecret }),
+    );
     const target = await receiverAddress({ shopifySecret: shop.signingSecret });
-    await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address: target.address, topic: 'orders/create' });
+    await insertSubscription({
+      shopId: shop.shopId,
+      appId: shop.appId,
+      address: target.address,
+      topic: 'orders/create',
+    });
 
     const body = JSON.stringify({ id: 820982911946154500, total_price: '10.00' });
     const res = await call('/shopify/webhooks', {
@@ -120,11 +141,14 @@ describe('fan-out and the request (end to end through the Worker and the real qu
       body,
     });
     expect(res.status).toBe(200);
-    const [request] = await vi.waitFor(async () => {
-      const got = await receivedBy(target.key);
-      if (got.length === 0) throw new Error('not delivered yet');
-      return got;
-    }, { timeout: 10_000, interval: 100 });
+    const [request] = await vi.waitFor(
+      async () => {
+        const got = await receivedBy(target.key);
+        if (got.length === 0) throw new Error('not delivered yet');
+        return got;
+      },
+      { timeout: 10_000, interval: 100 },
+    );
     expect(request!.headers['x-shopify-topic']).toBe('orders/create');
     expect(request!.shopifyHmacValid).toBe(true);
     expect(JSON.parse(request!.body)).toEqual(JSON.parse(body));
@@ -134,7 +158,12 @@ describe('fan-out and the request (end to end through the Worker and the real qu
     const shop = await createShopWithApp();
     const target = await receiverAddress({ shopifySecret: shop.signingSecret });
     const subscriptionId = await insertSubscription({
-      shopId: shop.shopId, appId: shop.appId, address: target.address, topic: TOPIC, format: 'xml', fields: ['sku', 'qty'],
+      shopId: shop.shopId,
+      appId: shop.appId,
+      address: target.address,
+      topic: TOPIC,
+      format: 'xml',
+      fields: ['sku', 'qty'],
     });
     const { env: testEnv, sent } = recordingDeliveriesEnv();
     await fanOutDeliveries(testEnv, [await storedEvent(shop.shopId, { sku: 'A-1', qty: 2, secret_note: 'x' })]);
@@ -151,7 +180,12 @@ describe('fan-out and the request (end to end through the Worker and the real qu
   it('creates each delivery once when fan-out runs again for the same event', async () => {
     const shop = await createShopWithApp();
     const target = await receiverAddress();
-    const subscriptionId = await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address: target.address, topic: TOPIC });
+    const subscriptionId = await insertSubscription({
+      shopId: shop.shopId,
+      appId: shop.appId,
+      address: target.address,
+      topic: TOPIC,
+    });
     const { env: testEnv, sent } = recordingDeliveriesEnv();
     const event = await storedEvent(shop.shopId, { n: 1 });
     await fanOutDeliveries(testEnv, [event]);
@@ -173,15 +207,26 @@ describe('fan-out and the request (end to end through the Worker and the real qu
     const target = await receiverAddress();
     await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address: target.address, topic: TOPIC });
     const down = { sendBatch: () => Promise.reject(new Error('simulated: queue unavailable')) } as unknown as Queue;
-    await expect(fanOutDeliveries({ ...env, DELIVERIES: down }, [await storedEvent(shop.shopId, {})])).rejects.toThrow('simulated');
+    await expect(fanOutDeliveries({ ...env, DELIVERIES: down }, [await storedEvent(shop.shopId, {})])).rejects.toThrow(
+      'simulated',
+    );
   });
 });
 
 describe('retries, timeouts, 410 and removal', () => {
-  async function setup(script: Parameters<typeof receiverAddress>[0], sub: { lastSuccessAt?: string; consecutiveFailures?: number } = {}) {
+  async function setup(
+    script: Parameters<typeof receiverAddress>[0],
+    sub: { lastSuccessAt?: string; consecutiveFailures?: number } = {},
+  ) {
     const shop = await createShopWithApp();
     const target = await receiverAddress(script);
-    const subscriptionId = await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address: target.address, topic: TOPIC, ...sub });
+    const subscriptionId = await insertSubscription({
+      shopId: shop.shopId,
+      appId: shop.appId,
+      address: target.address,
+      topic: TOPIC,
+      ...sub,
+    });
     const recording = recordingDeliveriesEnv();
     await fanOutDeliveries(recording.env, [await storedEvent(shop.shopId, { n: 1 })]);
     const [delivery] = await deliveriesOfSubscription(subscriptionId);
@@ -193,7 +238,9 @@ describe('retries, timeouts, 410 and removal', () => {
     const first = await deliverRecorded(t.env, t.sent.slice());
     expect(first[0]).toMatchObject({ acked: true });
     // The scheduled second attempt, 60 s later, with the same delivery id.
-    expect(t.sent.slice(-1)).toEqual([{ body: { kind: 'delivery', deliveryId: t.deliveryId, attempt: 2 }, delaySeconds: 60 }]);
+    expect(t.sent.slice(-1)).toEqual([
+      { body: { kind: 'delivery', deliveryId: t.deliveryId, attempt: 2 }, delaySeconds: 60 },
+    ]);
     let [row] = await deliveriesOfSubscription(t.subscriptionId);
     expect(row).toMatchObject({ status: 'pending', attempts: 1, last_status_code: 500, last_error: 'HTTP 500' });
     expect(Date.parse(row!.next_attempt_at!) - Date.now()).toBeGreaterThan(55_000);
@@ -237,7 +284,11 @@ describe('retries, timeouts, 410 and removal', () => {
     const before = t.sent.length;
     await deliverRecorded(t.env, t.sent.slice());
     expect(t.sent.length).toBe(before); // nothing scheduled
-    expect((await deliveriesOfSubscription(t.subscriptionId))[0]).toMatchObject({ status: 'failed', attempts: 1, last_status_code: 410 });
+    expect((await deliveriesOfSubscription(t.subscriptionId))[0]).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      last_status_code: 410,
+    });
     expect(await subscriptionRow(t.subscriptionId)).toMatchObject({ status: 'removed', consecutive_failures: 1 });
   });
 
@@ -305,7 +356,9 @@ describe('retries, timeouts, 410 and removal', () => {
     await consumeDeliveriesDeadLetters(batch, env);
     expect(settled.map((s) => s.acked)).toEqual([true, true]);
     expect((await deliveriesOfSubscription(t.subscriptionId))[0]).toMatchObject({ status: 'failed' });
-    const dead = await env.DB.prepare(`SELECT error FROM dead_letters WHERE queue = ?1`).bind(QUEUE_NAMES.deliveriesDeadLetter).all();
+    const dead = await env.DB.prepare(`SELECT error FROM dead_letters WHERE queue = ?1`)
+      .bind(QUEUE_NAMES.deliveriesDeadLetter)
+      .all();
     expect(dead.results).toContainEqual({ error: 'unknown message shape' });
   });
 });
@@ -338,7 +391,9 @@ describe('signing secrets and rotation', () => {
     const body = await list.json<{ signing_secrets: Record<string, unknown>[] }>();
     expect(body.signing_secrets).toHaveLength(1);
     expect(JSON.stringify(body)).not.toContain(shop.signingSecret.slice(6));
-    const stored = await env.DB.prepare('SELECT ciphertext FROM app_signing_secrets WHERE app_id = ?1').bind(shop.appId).first<{ ciphertext: string }>();
+    const stored = await env.DB.prepare('SELECT ciphertext FROM app_signing_secrets WHERE app_id = ?1')
+      .bind(shop.appId)
+      .first<{ ciphertext: string }>();
     expect(stored!.ciphertext).toMatch(/^v1\./);
     expect(stored!.ciphertext).not.toContain(shop.signingSecret.slice(6));
   });
@@ -348,7 +403,10 @@ describe('signing secrets and rotation', () => {
     const created = await call('/api/v1/app/signing-secrets', jsonInit('POST', shop.token));
     expect(created.status).toBe(201);
     const { secret: newSecret } = await created.json<{ secret: string }>();
-    const target = await receiverAddress({ shopifySecret: newSecret, standardSecrets: [shop.signingSecret, newSecret] });
+    const target = await receiverAddress({
+      shopifySecret: newSecret,
+      standardSecrets: [shop.signingSecret, newSecret],
+    });
     await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address: target.address, topic: TOPIC });
     const { env: testEnv, sent } = recordingDeliveriesEnv();
     await fanOutDeliveries(testEnv, [await storedEvent(shop.shopId, { n: 1 })]);
@@ -359,7 +417,9 @@ describe('signing secrets and rotation', () => {
     expect(request!.headers['webhook-signature']!.split(' ')).toHaveLength(2);
 
     // Retire the old secret: only the new one signs.
-    const { signing_secrets } = await (await call('/api/v1/app/signing-secrets', jsonInit('GET', shop.token))).json<{
+    const { signing_secrets } = await (
+      await call('/api/v1/app/signing-secrets', jsonInit('GET', shop.token))
+    ).json<{
       signing_secrets: { id: string; active: boolean }[];
     }>();
     const oldId = signing_secrets.at(-1)!.id;
@@ -373,14 +433,19 @@ describe('signing secrets and rotation', () => {
 
   it('refuses to retire the last active secret (409) and answers 404 for unknown or retired ids', async () => {
     const shop = await createShopWithApp();
-    const { signing_secrets } = await (await call('/api/v1/app/signing-secrets', jsonInit('GET', shop.token))).json<{
+    const { signing_secrets } = await (
+      await call('/api/v1/app/signing-secrets', jsonInit('GET', shop.token))
+    ).json<{
       signing_secrets: { id: string }[];
     }>();
     const res = await call(`/api/v1/app/signing-secrets/${signing_secrets[0]!.id}`, jsonInit('DELETE', shop.token));
     expect(res.status).toBe(409);
-    expect((await call(`/api/v1/app/signing-secrets/${crypto.randomUUID()}`, jsonInit('DELETE', shop.token))).status).toBe(404);
+    expect(
+      (await call(`/api/v1/app/signing-secrets/${crypto.randomUUID()}`, jsonInit('DELETE', shop.token))).status,
+    ).toBe(404);
     const other = await createShopWithApp();
-    expect((await call(`/api/v1/app/signing-secrets/${signing_secrets[0]!.id}`, jsonInit('DELETE', other.token))).status).toBe(404);
+    expect(
+      (await call(`/api/v1/app/signing-secrets/${signing_secrets[0]!.id}`, jsonInit('DELETE', other.token))).status,
+    ).toBe(404);
   });
 });
-

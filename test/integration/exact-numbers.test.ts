@@ -32,7 +32,10 @@ const SECRET = 'shpss_exact_numbers';
 
 async function shopWithShopifySecret() {
   const shop = await createShopWithApp();
-  const res = await call(`/api/v1/shops/${shop.shopId}`, jsonInit('PATCH', ADMIN_TOKEN, { shopify_client_secret: SECRET }));
+  const res = await call(
+    `/api/v1/shops/${shop.shopId}`,
+    jsonInit('PATCH', ADMIN_TOKEN, { shopify_client_secret: SECRET }),
+  );
   expect(res.status).toBe(200);
   return shop;
 }
@@ -105,7 +108,9 @@ describe('an inbound Shopify webhook with ids above 2^53', () => {
     // to, which throws on XML after the signature matched; with jsonParse: false both formats verify.
     expect(() => new Webhook(shop.signingSecret).verify(xmlBody, xmlDelivery.headers)).toThrow(SyntaxError);
     expect(new Webhook(shop.signingSecret).verify(xmlBody, xmlDelivery.headers, { jsonParse: false })).toBeUndefined();
-    expect(new Webhook(shop.signingSecret).verify(delivered.body, delivered.headers, { jsonParse: false })).toBeUndefined();
+    expect(
+      new Webhook(shop.signingSecret).verify(delivered.body, delivered.headers, { jsonParse: false }),
+    ).toBeUndefined();
     expect(xmlBody).toContain(`<id type="integer">${ORDER_ID}</id>`);
     expect(xmlBody).toContain(`<id type="integer">${LINE_ITEM_ID}</id>`);
     expect(xmlBody).toContain(`<id type="integer">${CUSTOMER_ID}</id>`);
@@ -113,7 +118,9 @@ describe('an inbound Shopify webhook with ids above 2^53', () => {
     expect(xmlBody).toContain('<product-id type="integer">632910392</product-id>');
 
     // D1 holds the text as sent; the management API answers the digits.
-    const row = await env.DB.prepare("SELECT id, data FROM events WHERE shop_id = ?1 AND topic = 'shopify/orders/create'")
+    const row = await env.DB.prepare(
+      "SELECT id, data FROM events WHERE shop_id = ?1 AND topic = 'shopify/orders/create'",
+    )
       .bind(shop.shopId)
       .first<{ id: string; data: string }>();
     expect(row!.data).toBe(SHOPIFY_ORDER);
@@ -156,17 +163,27 @@ describe('ingress JSON bodies with ids above 2^53', () => {
   it('keep their digits in full mode, and as a bare number body', async () => {
     const shop = await createShopWithApp();
     const full = await createWebhook(shop.token, { topic: 'user/order/full', data_mode: 'full' });
-    const res = await postWebhook(full, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"id":${ORDER_ID}}` });
+    const res = await postWebhook(full, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"id":${ORDER_ID}}`,
+    });
     expect(res.status).toBe(204);
     const stored = await waitForEvent(res.headers.get('x-request-id')!);
     const row = await env.DB.prepare('SELECT data FROM events WHERE id = ?1').bind(stored.id).first<{ data: string }>();
     expect(row!.data).toContain(`"body":{"id":${ORDER_ID}}`);
 
     const auto = await createWebhook(shop.token, { topic: 'user/order/bare' });
-    const bare = await postWebhook(auto, { method: 'POST', headers: { 'content-type': 'application/json' }, body: ORDER_ID });
+    const bare = await postWebhook(auto, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: ORDER_ID,
+    });
     expect(bare.status).toBe(204);
     const bareEvent = await waitForEvent(bare.headers.get('x-request-id')!);
-    const bareRow = await env.DB.prepare('SELECT data FROM events WHERE id = ?1').bind(bareEvent.id).first<{ data: string }>();
+    const bareRow = await env.DB.prepare('SELECT data FROM events WHERE id = ?1')
+      .bind(bareEvent.id)
+      .first<{ data: string }>();
     expect(bareRow!.data).toBe(`{"_json":${ORDER_ID}}`);
   });
 });
@@ -190,7 +207,11 @@ describe('management API input with ids above 2^53', () => {
   it('PUT /api/v1/cache/{key} keeps the digits of the value (and 60.0 still reads as seconds)', async () => {
     const shop = await createShopWithApp();
     const body = `{"value":{"order_id":${ORDER_ID},"ids":[${LINE_ITEM_ID}]},"ttl":60.0}`;
-    const put = await call('/api/v1/cache/orders/last', { ...jsonInit('PUT', shop.token), headers: { authorization: `Bearer ${shop.token}`, 'content-type': 'application/json' }, body });
+    const put = await call('/api/v1/cache/orders/last', {
+      ...jsonInit('PUT', shop.token),
+      headers: { authorization: `Bearer ${shop.token}`, 'content-type': 'application/json' },
+      body,
+    });
     expect(put.status, await put.clone().text()).toBe(200);
     expect(await put.text()).toContain(`"value":{"order_id":${ORDER_ID},"ids":[${LINE_ITEM_ID}]}`);
     const get = await call('/api/v1/cache/orders/last', jsonInit('GET', shop.token));

@@ -82,7 +82,14 @@ function buildCorpus(): void {
   for (const route of ROUTES) {
     for (const method of ALL_METHODS.filter((m) => !route.methods.includes(m))) {
       if (method === 'HEAD' && route.methods.includes('GET')) continue; // HEAD follows GET
-      const token = route.auth === 'operator' ? `Bearer ${ADMIN_TOKEN}` : route.auth === 'none' ? null : route.auth === 'shopify' ? shopA.token : `Bearer ${shopA.token}`;
+      const token =
+        route.auth === 'operator'
+          ? `Bearer ${ADMIN_TOKEN}`
+          : route.auth === 'none'
+            ? null
+            : route.auth === 'shopify'
+              ? shopA.token
+              : `Bearer ${shopA.token}`;
       add(`${method} ${route.path()}`, route.path(), { method, headers: authHeaders(route.auth, token) }, [405]);
     }
   }
@@ -90,10 +97,15 @@ function buildCorpus(): void {
   for (const route of ROUTES.filter((r) => r.auth !== 'none')) {
     for (const bad of BAD_TOKENS) {
       const token = route.auth === 'shopify' ? bad.replace(/^Bearer ?/i, '') : bad;
-      add(`bad token ${JSON.stringify(bad.slice(0, 20))} on ${route.methods[0]} ${route.path()}`, route.path(), {
-        method: route.methods[0],
-        headers: authHeaders(route.auth, token),
-      }, [401]);
+      add(
+        `bad token ${JSON.stringify(bad.slice(0, 20))} on ${route.methods[0]} ${route.path()}`,
+        route.path(),
+        {
+          method: route.methods[0],
+          headers: authHeaders(route.auth, token),
+        },
+        [401],
+      );
     }
   }
   // 3. Huge, deep and wide bodies.
@@ -109,10 +121,26 @@ function buildCorpus(): void {
     ['deeply nested JSON object', deepObject, json],
     ['10,000 form parameters', wideForm, form],
     ['form parameters nested 5,000 deep', nestedForm, form],
-    ['broken multipart (no boundary)', '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--', { 'content-type': 'multipart/form-data' }],
-    ['broken multipart (wrong boundary)', '--y\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--y--', { 'content-type': 'multipart/form-data; boundary=x' }],
-    ['broken multipart (never closed)', '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1', { 'content-type': 'multipart/form-data; boundary=x' }],
-    ['multipart with a part without a name', '--x\r\nContent-Disposition: form-data\r\n\r\n1\r\n--x--\r\n', { 'content-type': 'multipart/form-data; boundary=x' }],
+    [
+      'broken multipart (no boundary)',
+      '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--',
+      { 'content-type': 'multipart/form-data' },
+    ],
+    [
+      'broken multipart (wrong boundary)',
+      '--y\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--y--',
+      { 'content-type': 'multipart/form-data; boundary=x' },
+    ],
+    [
+      'broken multipart (never closed)',
+      '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1',
+      { 'content-type': 'multipart/form-data; boundary=x' },
+    ],
+    [
+      'multipart with a part without a name',
+      '--x\r\nContent-Disposition: form-data\r\n\r\n1\r\n--x--\r\n',
+      { 'content-type': 'multipart/form-data; boundary=x' },
+    ],
     ['non-UTF-8 JSON', new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), json],
     ['JSON with a NUL and an RTL override in keys', '{"a\\u0000b":1,"\\u202ekey":2,"\\u200b":3}', json],
     ['SQL in a form value', "name=' OR 1=1; DROP TABLE events; --", form],
@@ -121,8 +149,18 @@ function buildCorpus(): void {
     add(`webhook: ${name}`, `/webhooks/${webhookA}`, { method: 'POST', headers, body }, [204]);
   }
   add('webhook: body over MAX_BODY_BYTES', `/webhooks/${webhookA}`, { method: 'POST', body: overLimit }, [413]);
-  add('webhook: lying content-length (declares more than it sends)', `/webhooks/${webhookA}`, { method: 'POST', headers: { 'content-length': '999999999' }, body: 'a=1' }, [204, 400, 413]);
-  add('webhook: oversized header', `/webhooks/${webhookA}`, { method: 'POST', headers: { 'x-junk': 'j'.repeat(64_000) }, body: 'a=1' }, [204]);
+  add(
+    'webhook: lying content-length (declares more than it sends)',
+    `/webhooks/${webhookA}`,
+    { method: 'POST', headers: { 'content-length': '999999999' }, body: 'a=1' },
+    [204, 400, 413],
+  );
+  add(
+    'webhook: oversized header',
+    `/webhooks/${webhookA}`,
+    { method: 'POST', headers: { 'x-junk': 'j'.repeat(64_000) }, body: 'a=1' },
+    [204],
+  );
   for (const [name, body] of [
     ['deeply nested JSON', deepObject],
     ['a JSON array', '[1,2,3]'],
@@ -131,41 +169,129 @@ function buildCorpus(): void {
     ['unicode tricks in keys', '{"na\\u202eme":"x","topic":"user/a/b"}'],
     ['SQL in values', `{"name":"' OR 1=1 --","topic":"user/a/b'; DROP TABLE webhooks; --"}`],
   ] as const) {
-    add(`management API: ${name}`, '/api/v1/webhooks', { method: 'POST', headers: { authorization: `Bearer ${shopA.token}`, ...json }, body }, [400, 422]);
-    add(`Shopify resource: ${name}`, '/admin/api/2026-10/webhooks.json', { method: 'POST', headers: { 'x-shopify-access-token': shopA.token, ...json }, body }, [400, 422]);
+    add(
+      `management API: ${name}`,
+      '/api/v1/webhooks',
+      { method: 'POST', headers: { authorization: `Bearer ${shopA.token}`, ...json }, body },
+      [400, 422],
+    );
+    add(
+      `Shopify resource: ${name}`,
+      '/admin/api/2026-10/webhooks.json',
+      { method: 'POST', headers: { 'x-shopify-access-token': shopA.token, ...json }, body },
+      [400, 422],
+    );
   }
-  add('management API: body over its limit', '/api/v1/tasks', { method: 'POST', headers: { authorization: `Bearer ${shopA.token}`, ...json }, body: `{"script":"${'x'.repeat(300_000)}"}` }, [413]);
+  add(
+    'management API: body over its limit',
+    '/api/v1/tasks',
+    {
+      method: 'POST',
+      headers: { authorization: `Bearer ${shopA.token}`, ...json },
+      body: `{"script":"${'x'.repeat(300_000)}"}`,
+    },
+    [413],
+  );
   // 4. SQL-looking and path-traversal strings in ids and query parameters.
   const app = { authorization: `Bearer ${shopA.token}` };
-  for (const evil of ["' OR '1'='1", '1; DROP TABLE events', '..%2F..%2Fapi%2Fv1%2Fshops', '%00', '%E2%80%AE', '..', 'x'.repeat(5_000)]) {
+  for (const evil of [
+    "' OR '1'='1",
+    '1; DROP TABLE events',
+    '..%2F..%2Fapi%2Fv1%2Fshops',
+    '%00',
+    '%E2%80%AE',
+    '..',
+    'x'.repeat(5_000),
+  ]) {
     add(`event id ${evil.slice(0, 20)}`, `/api/v1/events/${evil}`, { headers: app }, [404]);
     add(`webhook id ${evil.slice(0, 20)}`, `/api/v1/webhooks/${evil}`, { headers: app }, [404]);
     add(`task id ${evil.slice(0, 20)}`, `/api/v1/tasks/${evil}`, { headers: app }, [404]);
     add(`delivery id ${evil.slice(0, 20)}`, `/api/v1/deliveries/${evil}`, { headers: app }, [404]);
     add(`cache token ${evil.slice(0, 20)}`, `/cache/${evil}`, {}, [404]);
     add(`ingress id ${evil.slice(0, 20)}`, `/webhooks/${evil}`, { method: 'POST', body: 'a=1' }, [204, 404]);
-    add(`Shopify id ${evil.slice(0, 20)}`, `/admin/api/2026-10/webhooks/${evil}.json`, { headers: { 'x-shopify-access-token': shopA.token } }, [404]);
-    add(`events filter ${evil.slice(0, 20)}`, `/api/v1/events?topic=${evil}&webhook_request_id=${evil}`, { headers: app }, [200]);
+    add(
+      `Shopify id ${evil.slice(0, 20)}`,
+      `/admin/api/2026-10/webhooks/${evil}.json`,
+      { headers: { 'x-shopify-access-token': shopA.token } },
+      [404],
+    );
+    add(
+      `events filter ${evil.slice(0, 20)}`,
+      `/api/v1/events?topic=${evil}&webhook_request_id=${evil}`,
+      { headers: app },
+      [200],
+    );
     add(`events time filter ${evil.slice(0, 20)}`, `/api/v1/events?created_at_min=${evil}`, { headers: app }, [422]);
-    add(`Shopify list filter ${evil.slice(0, 20)}`, `/admin/api/2026-10/webhooks.json?since_id=${evil}&limit=${evil}`, { headers: { 'x-shopify-access-token': shopA.token } }, [400]);
+    add(
+      `Shopify list filter ${evil.slice(0, 20)}`,
+      `/admin/api/2026-10/webhooks.json?since_id=${evil}&limit=${evil}`,
+      { headers: { 'x-shopify-access-token': shopA.token } },
+      [400],
+    );
     add(`cursor ${evil.slice(0, 20)}`, `/api/v1/webhooks?cursor=${evil}`, { headers: app }, [422]);
     add(`cache key ${evil.slice(0, 20)}`, `/api/v1/cache/${evil}`, { headers: app }, [404, 422]);
   }
-  for (const path of ['/../api/v1/shops', '/webhooks/../api/v1/shops', '/%2e%2e/api/v1/shops', '/admin/api/../../api/v1/shops', '/admin/api/2026-10/../../../etc/passwd']) {
+  for (const path of [
+    '/../api/v1/shops',
+    '/webhooks/../api/v1/shops',
+    '/%2e%2e/api/v1/shops',
+    '/admin/api/../../api/v1/shops',
+    '/admin/api/2026-10/../../../etc/passwd',
+  ]) {
     add(`traversal ${path}`, path, { headers: app }, [401, 403, 404]);
   }
   // URLs are normalized before routing, as browsers do: this is simply GET /api/v1/shop.
   add('dot segments resolve before routing', '/api/v1/shops/../shop', { headers: app }, [200]);
-  add('unknown path under /admin/api', '/admin/api/2026-10/products.json', { headers: { 'x-shopify-access-token': shopA.token } }, [404]);
-  add('malformed API version', '/admin/api/20x6-10/webhooks.json', { headers: { 'x-shopify-access-token': shopA.token } }, [404]);
+  add(
+    'unknown path under /admin/api',
+    '/admin/api/2026-10/products.json',
+    { headers: { 'x-shopify-access-token': shopA.token } },
+    [404],
+  );
+  add(
+    'malformed API version',
+    '/admin/api/20x6-10/webhooks.json',
+    { headers: { 'x-shopify-access-token': shopA.token } },
+    [404],
+  );
   add('unknown path', '/wp-admin/install.php', {}, [404]);
   // 5. Another shop's resources with a valid token: never found.
-  add("another shop's webhook", `/api/v1/webhooks/${webhookA}`, { headers: { authorization: `Bearer ${shopB.token}` } }, [404]);
-  add("another shop's webhook, PATCH", `/api/v1/webhooks/${webhookA}`, { method: 'PATCH', headers: { authorization: `Bearer ${shopB.token}`, ...json }, body: '{"enabled":false}' }, [404]);
-  add("another shop's webhook, DELETE", `/api/v1/webhooks/${webhookA}`, { method: 'DELETE', headers: { authorization: `Bearer ${shopB.token}` } }, [404]);
-  add('an app token on an operator route', '/api/v1/shops', { headers: { authorization: `Bearer ${shopA.token}` } }, [403]);
-  add('the operator token on an app route', '/api/v1/webhooks', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, [403]);
-  add('the operator token on the Shopify resource', '/admin/api/2026-10/webhooks.json', { headers: { 'x-shopify-access-token': ADMIN_TOKEN } }, [401]);
+  add(
+    "another shop's webhook",
+    `/api/v1/webhooks/${webhookA}`,
+    { headers: { authorization: `Bearer ${shopB.token}` } },
+    [404],
+  );
+  add(
+    "another shop's webhook, PATCH",
+    `/api/v1/webhooks/${webhookA}`,
+    { method: 'PATCH', headers: { authorization: `Bearer ${shopB.token}`, ...json }, body: '{"enabled":false}' },
+    [404],
+  );
+  add(
+    "another shop's webhook, DELETE",
+    `/api/v1/webhooks/${webhookA}`,
+    { method: 'DELETE', headers: { authorization: `Bearer ${shopB.token}` } },
+    [404],
+  );
+  add(
+    'an app token on an operator route',
+    '/api/v1/shops',
+    { headers: { authorization: `Bearer ${shopA.token}` } },
+    [403],
+  );
+  add(
+    'the operator token on an app route',
+    '/api/v1/webhooks',
+    { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } },
+    [403],
+  );
+  add(
+    'the operator token on the Shopify resource',
+    '/admin/api/2026-10/webhooks.json',
+    { headers: { 'x-shopify-access-token': ADMIN_TOKEN } },
+    [401],
+  );
   // 6. Inbound Shopify webhooks with forged signatures.
   for (const [name, headers] of [
     ['no headers', {}],
@@ -216,7 +342,9 @@ describe('hostile-input corpus', () => {
   }, 600_000);
 
   it('stored nothing for the other shop, and nothing it should not have', async () => {
-    const { results } = await env.DB.prepare('SELECT count(*) AS n FROM events WHERE shop_id = ?1').bind(shopB.shopId).all<{ n: number }>();
+    const { results } = await env.DB.prepare('SELECT count(*) AS n FROM events WHERE shop_id = ?1')
+      .bind(shopB.shopId)
+      .all<{ n: number }>();
     expect(results[0]!.n).toBe(0);
     const webhook = await call(`/api/v1/webhooks/${webhookA}`, { headers: { authorization: `Bearer ${shopA.token}` } });
     expect(webhook.status).toBe(200);

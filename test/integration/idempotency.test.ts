@@ -4,7 +4,16 @@ import { consumeEventsBatch } from '../../src/pipeline/events-consumer';
 import { QUEUE_NAMES } from '../../src/env';
 import { idempotentIds } from '../../src/ingress/idempotency';
 import { instrumentedEnv } from '../faults';
-import { call, callWithEnv, createShopWithApp, createWebhook, eventsForRequest, jsonInit, postWebhook, waitForEvent } from '../helpers';
+import {
+  call,
+  callWithEnv,
+  createShopWithApp,
+  createWebhook,
+  eventsForRequest,
+  jsonInit,
+  postWebhook,
+  waitForEvent,
+} from '../helpers';
 import { createTask } from '../task-helpers';
 import { envelope, eventMessage, recordingBatch } from '../queue';
 
@@ -111,7 +120,12 @@ describe('POST /webhooks/{id} with Idempotency-Key', () => {
       },
     });
     expect(res.status).toBe(204);
-    expect(res.headers.get('access-control-allow-headers')?.split(',').map((h) => h.trim())).toContain('idempotency-key');
+    expect(
+      res.headers
+        .get('access-control-allow-headers')
+        ?.split(',')
+        .map((h) => h.trim()),
+    ).toContain('idempotency-key');
   });
 });
 

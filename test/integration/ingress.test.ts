@@ -358,7 +358,10 @@ describe('event data through the Worker', () => {
     const id = await createWebhook(token, { data_mode: 'full' });
     const res = await postWebhook(
       id,
-      { headers: { 'content-type': 'application/json', 'x-trace': 't1', 'cf-connecting-ip': '192.0.2.9' }, body: '[1]' },
+      {
+        headers: { 'content-type': 'application/json', 'x-trace': 't1', 'cf-connecting-ip': '192.0.2.9' },
+        body: '[1]',
+      },
       '?q=1',
     );
     const requestId = res.headers.get('x-request-id')!;

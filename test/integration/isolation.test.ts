@@ -24,7 +24,10 @@ beforeAll(async () => {
   a2 = { token: second.access_token, appId: second.app.id, signingSecret: second.signing_secret };
 
   ids.webhook = await createWebhook(a.token, { topic: 'user/iso/submit' });
-  ids.task = await createTask(a.token, { subscriptions: 'user/iso/submit', script: '{% action "cache", "set", "iso", 1 %}' });
+  ids.task = await createTask(a.token, {
+    subscriptions: 'user/iso/submit',
+    script: '{% action "cache", "set", "iso", 1 %}',
+  });
   ids.endpoint = (await createCacheEndpoint(a.token, 'iso')).token;
   await call('/api/v1/cache/iso', jsonInit('PUT', a.token, { value: 'secret-value' }));
   const post = await postWebhook(ids.webhook, { headers: { 'content-type': 'application/json' }, body: '{"n":1}' });
@@ -35,7 +38,9 @@ beforeAll(async () => {
     body: JSON.stringify({ webhook: { topic: 'orders/create', address: 'https://example.com/iso' } }),
   });
   ids.subscription = String((await sub.json<{ webhook: { id: number } }>()).webhook.id);
-  const secrets = await (await call('/api/v1/app/signing-secrets', { headers: bearer(a.token) })).json<{ signing_secrets: { id: string }[] }>();
+  const secrets = await (
+    await call('/api/v1/app/signing-secrets', { headers: bearer(a.token) })
+  ).json<{ signing_secrets: { id: string }[] }>();
   ids.secret = secrets.signing_secrets[0]!.id;
   // A delivery of the owner's app, so the deliveries routes have something to hide.
   const now = new Date().toISOString();
@@ -43,7 +48,9 @@ beforeAll(async () => {
   await env.DB.prepare(
     `INSERT INTO deliveries (id, subscription_id, event_id, shop_id, app_id, address, topic, format, fields, api_version, status, attempts, created_at, updated_at)
      VALUES (?1, ?2, ?3, ?4, ?5, 'https://example.com/iso', 'orders/create', 'json', '[]', '2026-10', 'failed', 1, ?6, ?6)`,
-  ).bind(ids.delivery, Number(ids.subscription), ids.event, a.shopId, a.appId, now).run();
+  )
+    .bind(ids.delivery, Number(ids.subscription), ids.event, a.shopId, a.appId, now)
+    .run();
 });
 
 /** Requests that read or change one of the owner's things, by scope. */
@@ -74,7 +81,11 @@ function appScoped(): [string, string, RequestInit?][] {
 function shopifyScoped(): [string, string, RequestInit?][] {
   return [
     ['GET', `/admin/api/2026-10/webhooks/${ids.subscription}.json`],
-    ['PUT', `/admin/api/2026-10/webhooks/${ids.subscription}.json`, { body: '{"webhook":{"address":"https://example.com/stolen"}}' }],
+    [
+      'PUT',
+      `/admin/api/2026-10/webhooks/${ids.subscription}.json`,
+      { body: '{"webhook":{"address":"https://example.com/stolen"}}' },
+    ],
     ['DELETE', `/admin/api/2026-10/webhooks/${ids.subscription}.json`],
   ];
 }
@@ -100,8 +111,11 @@ describe('isolation', () => {
 
   it("lists never include another shop's or app's items", async () => {
     for (const [path, key] of [
-      ['/api/v1/webhooks', 'webhooks'], ['/api/v1/events', 'events'], ['/api/v1/tasks', 'tasks'],
-      ['/api/v1/cache_endpoints', 'cache_endpoints'], ['/api/v1/deliveries', 'deliveries'],
+      ['/api/v1/webhooks', 'webhooks'],
+      ['/api/v1/events', 'events'],
+      ['/api/v1/tasks', 'tasks'],
+      ['/api/v1/cache_endpoints', 'cache_endpoints'],
+      ['/api/v1/deliveries', 'deliveries'],
     ] as const) {
       const res = await call(path, { headers: bearer(b.token) });
       expect(res.status, path).toBe(200);
@@ -118,20 +132,28 @@ describe('isolation', () => {
 
   it("an app token cannot reach operator routes, and cannot change another shop's settings", async () => {
     for (const [method, path, body] of [
-      ['GET', '/api/v1/shops', undefined], ['GET', `/api/v1/shops/${a.shopId}`, undefined],
-      ['PATCH', `/api/v1/shops/${a.shopId}`, { cors_allow_all: true }], ['POST', `/api/v1/shops/${a.shopId}/apps`, { name: 'x' }],
+      ['GET', '/api/v1/shops', undefined],
+      ['GET', `/api/v1/shops/${a.shopId}`, undefined],
+      ['PATCH', `/api/v1/shops/${a.shopId}`, { cors_allow_all: true }],
+      ['POST', `/api/v1/shops/${a.shopId}/apps`, { name: 'x' }],
     ] as const) {
       expect((await call(path, jsonInit(method, b.token, body))).status, `${method} ${path}`).toBe(403);
     }
     await call('/api/v1/cors', jsonInit('PUT', b.token, { allow_all: true }));
-    const cors = await (await call('/api/v1/cors', { headers: bearer(a.token) })).json<{ cors: { allow_all: boolean } }>();
+    const cors = await (
+      await call('/api/v1/cors', { headers: bearer(a.token) })
+    ).json<{ cors: { allow_all: boolean } }>();
     expect(cors.cors.allow_all).toBe(false);
   });
 
-  it('left every one of the owner\'s things unchanged', async () => {
-    const webhook = await (await call(`/api/v1/webhooks/${ids.webhook}`, { headers: bearer(a.token) })).json<{ webhook: { enabled: boolean } }>();
+  it("left every one of the owner's things unchanged", async () => {
+    const webhook = await (
+      await call(`/api/v1/webhooks/${ids.webhook}`, { headers: bearer(a.token) })
+    ).json<{ webhook: { enabled: boolean } }>();
     expect(webhook.webhook.enabled).toBe(true);
-    const task = await (await call(`/api/v1/tasks/${ids.task}`, { headers: bearer(a.token) })).json<{ task: { name: string; enabled: boolean } }>();
+    const task = await (
+      await call(`/api/v1/tasks/${ids.task}`, { headers: bearer(a.token) })
+    ).json<{ task: { name: string; enabled: boolean } }>();
     expect(task.task).toMatchObject({ name: 'task', enabled: true });
     expect((await call(`/cache/${ids.endpoint}`)).status).toBe(200);
     const sub = await call(`/admin/api/2026-10/webhooks/${ids.subscription}.json`, { headers: shopify(a.token) });
@@ -143,7 +165,9 @@ describe('secrets', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('stores tokens only as hashes and secrets only encrypted', async () => {
-    const apps = await env.DB.prepare('SELECT token_hash FROM apps WHERE id IN (?1, ?2)').bind(a.appId, a2.appId).all<{ token_hash: string }>();
+    const apps = await env.DB.prepare('SELECT token_hash FROM apps WHERE id IN (?1, ?2)')
+      .bind(a.appId, a2.appId)
+      .all<{ token_hash: string }>();
     for (const row of apps.results) expect(row.token_hash).toMatch(/^[0-9a-f]{64}$/);
     const dump = JSON.stringify(
       (await env.DB.prepare('SELECT * FROM apps').all()).results.concat(
@@ -172,9 +196,21 @@ describe('secrets', () => {
     await read('/api/v1/shop', { headers: bearer(a.token) });
     await read('/api/v1/app/signing-secrets', { headers: bearer(a.token) });
     // Failures that log: a wrong inbound signature, a wrong token, a bad body.
-    await read('/shopify/webhooks', { method: 'POST', headers: { 'x-shopify-shop-domain': a.domain, 'x-shopify-hmac-sha256': 'AAAA', 'x-shopify-topic': 'orders/create' }, body: '{}' });
+    await read('/shopify/webhooks', {
+      method: 'POST',
+      headers: {
+        'x-shopify-shop-domain': a.domain,
+        'x-shopify-hmac-sha256': 'AAAA',
+        'x-shopify-topic': 'orders/create',
+      },
+      body: '{}',
+    });
     await read('/api/v1/webhooks', { headers: bearer(`${a.token}x`) });
-    await read('/api/v1/tasks', { method: 'POST', headers: { ...bearer(a.token), 'content-type': 'application/json' }, body: '{' });
+    await read('/api/v1/tasks', {
+      method: 'POST',
+      headers: { ...bearer(a.token), 'content-type': 'application/json' },
+      body: '{',
+    });
     const everything = bodies.join('\n') + '\n' + lines.join('\n');
     for (const secret of [a.token, a2.token, a.signingSecret, a2.signingSecret, shopifySecret, ADMIN_TOKEN]) {
       expect(everything).not.toContain(secret);

@@ -26,7 +26,9 @@ beforeAll(async () => {
 /** Every operation of the document as [METHOD, openapi path, operation]. */
 const operations = (): [string, string, Json][] =>
   Object.entries(doc['paths'] as Json).flatMap(([path, item]) =>
-    Object.entries(item as Json).map(([method, op]) => [method.toUpperCase(), path, op as Json] as [string, string, Json]),
+    Object.entries(item as Json).map(
+      ([method, op]) => [method.toUpperCase(), path, op as Json] as [string, string, Json],
+    ),
   );
 
 /** A concrete URL path for an OpenAPI path template (ids that exist nowhere). */
@@ -52,7 +54,9 @@ describe('GET /api/v1/openapi.json', () => {
     const mounted = mountedApiRoutes(apiV1Router.routes);
     expect(mounted.length).toBeGreaterThan(30);
     expect(Object.keys(API_OPERATIONS).sort()).toEqual(mounted);
-    const documented = operations().map(([m, p]) => `${m} ${p}`).sort();
+    const documented = operations()
+      .map(([m, p]) => `${m} ${p}`)
+      .sort();
     expect(documented).toEqual(mounted.map((r) => r.replace(/:(\w+)\+?/g, '{$1}')).sort());
   });
 
@@ -64,7 +68,7 @@ describe('GET /api/v1/openapi.json', () => {
     expect(mountedApiRoutes(probe.routes)).toEqual(['GET /api/v1/things/:id']);
   });
 
-  it('request bodies are the routes\' validators: strict objects, required fields, limits, enums, defaults', () => {
+  it("request bodies are the routes' validators: strict objects, required fields, limits, enums, defaults", () => {
     const body = (path: string, method: string) =>
       doc['paths'][path][method].requestBody.content['application/json'].schema as Json;
     const webhook = body('/api/v1/webhooks', 'post');
@@ -79,7 +83,9 @@ describe('GET /api/v1/openapi.json', () => {
     expect(shop.pattern).toMatch(/^\^\(\?=\.\{1,253\}\$\)/);
     expect(shop.allOf).toEqual([{ pattern: '\\.myshopify\\.com$' }]);
     // A rule JSON Schema cannot say is stated in words.
-    expect(body('/api/v1/shops/{shopId}/apps', 'post')['properties'].api_version.description).toMatch(/^Checked by the server: must be one of /);
+    expect(body('/api/v1/shops/{shopId}/apps', 'post')['properties'].api_version.description).toMatch(
+      /^Checked by the server: must be one of /,
+    );
     // A case-insensitive pattern is not turned into a stricter case-sensitive one.
     const key = body('/api/v1/cache_endpoints', 'post')['properties'].key;
     expect(key.pattern).toBeUndefined();
@@ -91,7 +97,10 @@ describe('GET /api/v1/openapi.json', () => {
   it('a body the document calls valid is accepted by the route, one it forbids is refused with 422', async () => {
     const ok = await call('/api/v1/webhooks', jsonInit('POST', appToken, { name: 'doc', topic: 'user/doc/check' }));
     expect(ok.status).toBe(201);
-    const extra = await call('/api/v1/webhooks', jsonInit('POST', appToken, { name: 'doc', topic: 'user/doc/check', colour: 'red' }));
+    const extra = await call(
+      '/api/v1/webhooks',
+      jsonInit('POST', appToken, { name: 'doc', topic: 'user/doc/check', colour: 'red' }),
+    );
     expect(extra.status).toBe(422);
   });
 
@@ -121,14 +130,18 @@ describe('GET /api/v1/openapi.json', () => {
     const body = await res.json<Json>();
     expect(Object.keys(body)).toEqual(['error']);
     expect(Object.keys(body['error']).sort()).toEqual(['code', 'fields', 'message']);
-    expect(doc['paths']['/api/v1/webhooks'].post.responses['422']).toEqual({ $ref: '#/components/responses/ValidationFailed' });
+    expect(doc['paths']['/api/v1/webhooks'].post.responses['422']).toEqual({
+      $ref: '#/components/responses/ValidationFailed',
+    });
     expect(doc['paths']['/api/v1/shops'].post.responses['409'].description).toMatch(/exists/);
   });
 
   it('describes paging on every list, and the lists page as described', async () => {
     const { Limit } = doc['components'].parameters;
     expect(Limit.schema).toMatchObject({ minimum: 1, maximum: MAX_PAGE_LIMIT });
-    const lists = operations().filter(([, , op]) => (op['parameters'] ?? []).some((p: Json) => p['$ref'] === '#/components/parameters/Limit'));
+    const lists = operations().filter(([, , op]) =>
+      (op['parameters'] ?? []).some((p: Json) => p['$ref'] === '#/components/parameters/Limit'),
+    );
     expect(lists.map(([m, p]) => `${m} ${p}`).sort()).toEqual(
       Object.entries(API_OPERATIONS)
         .filter(([, op]) => op.list)

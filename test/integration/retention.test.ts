@@ -59,7 +59,9 @@ async function delivery(status: string, finishedDaysAgo: number | null, now: num
 }
 
 const count = async (sql: string, ...args: unknown[]) =>
-  (await env.DB.prepare(sql).bind(...args).first<{ n: number }>())!.n;
+  (await env.DB.prepare(sql)
+    .bind(...args)
+    .first<{ n: number }>())!.n;
 const runExists = (id: string) => count('SELECT count(*) AS n FROM task_runs WHERE id = ?1', id);
 const actionsOf = (id: string) => count('SELECT count(*) AS n FROM action_runs WHERE task_run_id = ?1', id);
 const deliveryRows = async (id: string) => [
@@ -139,7 +141,9 @@ describe('cron retention: task runs, action runs, deliveries', () => {
     const ordered = await taskRun('succeeded', 1, now);
     for (const days of [40, 30, 20]) await actionRuns(ordered, 1, 'succeeded', days, now);
     expect(await deleteActionRunsFinishedBefore(env.DB, ago(14, now), 2)).toBe(2);
-    const left = await env.DB.prepare('SELECT finished_at FROM action_runs WHERE task_run_id = ?1').bind(ordered).all<{ finished_at: string }>();
+    const left = await env.DB.prepare('SELECT finished_at FROM action_runs WHERE task_run_id = ?1')
+      .bind(ordered)
+      .all<{ finished_at: string }>();
     expect(left.results.map((r) => r.finished_at)).toEqual([ago(20, now)]);
   });
 });

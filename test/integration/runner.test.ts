@@ -51,7 +51,11 @@ describe('events consumer → task runs', () => {
   it('gives every enabled task of the shop subscribed to the topic one run, and no other task', async () => {
     const topic = 'user/runner/pick';
     const a = await createTask(shop.token, { name: 'a', subscriptions: topic, script: '{% log "a" %}' });
-    const b = await createTask(shop.token, { name: 'b', subscriptions: `user/other/x\n${topic}`, script: '{% log "b" %}' });
+    const b = await createTask(shop.token, {
+      name: 'b',
+      subscriptions: `user/other/x\n${topic}`,
+      script: '{% log "b" %}',
+    });
     const disabled = await createTask(shop.token, { subscriptions: topic, script: '{% log 1 %}', enabled: false });
     await createTask(shop.token, { subscriptions: 'user/runner/else', script: '{% log 1 %}' });
     const { token: otherToken } = await createShopWithApp();
@@ -74,7 +78,9 @@ describe('events consumer → task runs', () => {
     const topic = 'user/runner/vars';
     await env.DB.prepare(
       `INSERT INTO cache_entries (shop_id, key, value, expires_at, updated_at) VALUES (?1, 'hits', '7', '2999-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`,
-    ).bind(shop.shopId).run();
+    )
+      .bind(shop.shopId)
+      .run();
     await createTask(shop.token, {
       name: 'vars',
       subscriptions: topic,
@@ -98,7 +104,10 @@ describe('events consumer → task runs', () => {
       subscriptions: topic,
       script: '{% action "cache", "set", "cancelled", 1 %}{% log "before" %}{% error message: "stop", code: 3 %}',
     });
-    const good = await createTask(shop.token, { subscriptions: topic, script: '{% action "cache", "set", "kept", 2 %}' });
+    const good = await createTask(shop.token, {
+      subscriptions: topic,
+      script: '{% action "cache", "set", "kept", 2 %}',
+    });
     const event = newEvent(topic);
     const { testEnv } = recordingEnv();
     expect((await consume(testEnv, [eventMessage(event)]))[0]!.acked).toBe(true);
@@ -190,7 +199,11 @@ describe('delayed subscriptions', () => {
 
     const settled = await consume(testEnv, [sent[0]!.body]);
     expect(settled[0]!.acked).toBe(true);
-    expect((await taskRunsOf(shop.token, event.id))[0]).toMatchObject({ status: 'succeeded', logs: ['late'], attempts: 1 });
+    expect((await taskRunsOf(shop.token, event.id))[0]).toMatchObject({
+      status: 'succeeded',
+      logs: ['late'],
+      attempts: 1,
+    });
     // A duplicate message finds the run finished and changes nothing.
     expect((await consume(testEnv, [sent[0]!.body]))[0]!.acked).toBe(true);
     expect((await taskRunsOf(shop.token, event.id))[0]!.attempts).toBe(1);
@@ -264,10 +277,19 @@ describe('runs that cannot go ahead', () => {
     await consume(testEnv, [eventMessage(event)]);
     await call(`/api/v1/tasks/${disabled}/disable`, jsonInit('POST', shop.token));
     await call(`/api/v1/tasks/${deleted}`, jsonInit('DELETE', shop.token));
-    await consume(testEnv, sent.map((m) => m.body));
+    await consume(
+      testEnv,
+      sent.map((m) => m.body),
+    );
     const runs = await taskRunsOf(shop.token, event.id);
-    expect(runs.find((r) => r.task_id === disabled)).toMatchObject({ status: 'failed', error: expect.stringMatching(/disabled/) });
-    expect(runs.find((r) => r.task_id === deleted)).toMatchObject({ status: 'failed', error: expect.stringMatching(/deleted/) });
+    expect(runs.find((r) => r.task_id === disabled)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/disabled/),
+    });
+    expect(runs.find((r) => r.task_id === deleted)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/deleted/),
+    });
   });
 
   it('a task-run message the queue gave up on marks its run failed and is acked', async () => {
@@ -337,7 +359,11 @@ describe('transient action failures', () => {
     }
     const [run] = await taskRunsOf(shop.token, event.id);
     expect(run).toMatchObject({ status: 'failed', error: '1 of 2 actions failed.' });
-    expect(run!.action_runs[0]).toMatchObject({ status: 'failed', attempts: MAX_ACTION_ATTEMPTS, next_attempt_at: null });
+    expect(run!.action_runs[0]).toMatchObject({
+      status: 'failed',
+      attempts: MAX_ACTION_ATTEMPTS,
+      next_attempt_at: null,
+    });
     expect(run!.action_runs[1]).toMatchObject({ status: 'succeeded', attempts: 1, result: 'after' });
     expect(sent).toHaveLength(MAX_ACTION_ATTEMPTS - 1);
   });

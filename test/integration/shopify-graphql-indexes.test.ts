@@ -1,6 +1,10 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { connectionQuery, SUBSCRIBED_USER_TOPICS_SQL, type ConnectionQuery } from '../../src/subscriptions/graphql/store';
+import {
+  connectionQuery,
+  SUBSCRIBED_USER_TOPICS_SQL,
+  type ConnectionQuery,
+} from '../../src/subscriptions/graphql/store';
 import { callWithEnv, createShopWithApp } from '../helpers';
 
 // The GraphQL connection's queries are indexed searches too (spec/shopify-webhooks.md, "GraphQL
@@ -14,7 +18,9 @@ let token: string;
 beforeAll(async () => {
   ({ appId, token } = await createShopWithApp());
   const { shopId: otherShop, appId: otherApp } = await createShopWithApp();
-  const owner = await env.DB.prepare('SELECT shop_id AS shopId FROM apps WHERE id = ?1').bind(appId).first<{ shopId: string }>();
+  const owner = await env.DB.prepare('SELECT shop_id AS shopId FROM apps WHERE id = ?1')
+    .bind(appId)
+    .first<{ shopId: string }>();
   await env.DB.prepare(
     `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
      INSERT INTO subscriptions (shop_id, app_id, address, topic, format, status, created_at, updated_at)
@@ -33,14 +39,17 @@ beforeAll(async () => {
 });
 
 async function plan(sql: string, binds: unknown[]): Promise<string[]> {
-  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...binds).all<{ detail: string }>();
+  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+    .bind(...binds)
+    .all<{ detail: string }>();
   return results.map((r) => r.detail);
 }
 
 function expectIndexed(details: string[]): void {
   const onTable = details.filter((d) => /\bsubscriptions\b/.test(d));
   expect(onTable.length).toBeGreaterThan(0);
-  for (const detail of onTable) expect(detail).toMatch(/^SEARCH subscriptions USING (COVERING )?INDEX subscriptions_app_/);
+  for (const detail of onTable)
+    expect(detail).toMatch(/^SEARCH subscriptions USING (COVERING )?INDEX subscriptions_app_/);
 }
 
 const base: ConnectionQuery = {
@@ -81,9 +90,14 @@ describe('GraphQL connection indexes with 10,000 subscriptions', () => {
     const res = await callWithEnv(env, '/admin/api/2026-10/graphql.json', {
       method: 'POST',
       headers: { 'x-shopify-access-token': token, 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ webhookSubscriptions(first: 250, topics: [ORDERS_PAID]) { nodes { topic } pageInfo { hasNextPage } } }' }),
+      body: JSON.stringify({
+        query:
+          '{ webhookSubscriptions(first: 250, topics: [ORDERS_PAID]) { nodes { topic } pageInfo { hasNextPage } } }',
+      }),
     });
-    const body = await res.json<{ data: { webhookSubscriptions: { nodes: { topic: string }[]; pageInfo: { hasNextPage: boolean } } } }>();
+    const body = await res.json<{
+      data: { webhookSubscriptions: { nodes: { topic: string }[]; pageInfo: { hasNextPage: boolean } } };
+    }>();
     expect(body.data.webhookSubscriptions.nodes).toHaveLength(250);
     expect(body.data.webhookSubscriptions.nodes.every((x) => x.topic === 'ORDERS_PAID')).toBe(true);
     expect(body.data.webhookSubscriptions.pageInfo.hasNextPage).toBe(true);

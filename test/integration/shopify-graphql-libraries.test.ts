@@ -39,7 +39,11 @@ beforeAll(() => {
 
 function shopifyWith(
   handlers: AddHandlersParams,
-  app: { secret: string; host: string; scheme: 'http' | 'https' } = { secret: 'edgehook-test-secret', host: 'app.example.com', scheme: 'https' },
+  app: { secret: string; host: string; scheme: 'http' | 'https' } = {
+    secret: 'edgehook-test-secret',
+    host: 'app.example.com',
+    scheme: 'https',
+  },
 ) {
   const shopify = shopifyApi({
     apiKey: 'edgehook-test-app',
@@ -81,7 +85,13 @@ describe('@shopify/shopify-api shopify.webhooks.register()', () => {
     const { token, domain } = await createShopWithApp();
     // A user/… topic is an enum value once the shop has a webhook that emits it.
     await createWebhook(token, { topic: 'user/quote/request' });
-    const session = new Session({ id: `offline_${domain}`, shop: domain, state: 'state', isOnline: false, accessToken: token });
+    const session = new Session({
+      id: `offline_${domain}`,
+      shop: domain,
+      state: 'state',
+      isOnline: false,
+      accessToken: token,
+    });
 
     const handlers = {
       ORDERS_CREATE: http('/webhooks/orders'),
@@ -136,7 +146,13 @@ describe('@shopify/shopify-api shopify.webhooks.register()', () => {
       body: JSON.stringify({ webhook: { topic: 'orders/paid', address: 'https://app.example.com/webhooks/paid' } }),
     });
     expect(res.status).toBe(201);
-    const session = new Session({ id: `offline_${domain}`, shop: domain, state: 'state', isOnline: false, accessToken: token });
+    const session = new Session({
+      id: `offline_${domain}`,
+      shop: domain,
+      state: 'state',
+      isOnline: false,
+      accessToken: token,
+    });
     const result = await shopifyWith({ ORDERS_PAID: http('/webhooks/paid') }).webhooks.register({ session });
     expect(result).toEqual({ ORDERS_PAID: [] });
   });
@@ -152,11 +168,20 @@ describe('an app registered through GraphQL', () => {
       { 'user/quote/request': http(receiver.pathname) },
       { secret: shop.signingSecret, host: receiver.host, scheme: 'http' },
     );
-    const session = new Session({ id: `offline_${shop.domain}`, shop: shop.domain, state: 'state', isOnline: false, accessToken: shop.token });
+    const session = new Session({
+      id: `offline_${shop.domain}`,
+      shop: shop.domain,
+      state: 'state',
+      isOnline: false,
+      accessToken: shop.token,
+    });
     const registered = await shopify.webhooks.register({ session });
     expect(registered['USER_QUOTE_REQUEST']).toEqual([expect.objectContaining({ success: true, operation: 'create' })]);
 
-    const post = await postWebhook(webhookId, { headers: { 'content-type': 'application/json' }, body: '{"quote":"Q-1"}' });
+    const post = await postWebhook(webhookId, {
+      headers: { 'content-type': 'application/json' },
+      body: '{"quote":"Q-1"}',
+    });
     expect(post.status).toBe(204);
     const [delivery] = await vi.waitFor(
       async () => {
@@ -166,7 +191,11 @@ describe('an app registered through GraphQL', () => {
       },
       { timeout: 10_000, interval: 100 },
     );
-    const rawRequest = new Request(target.address, { method: 'POST', headers: delivery!.headers, body: delivery!.body });
+    const rawRequest = new Request(target.address, {
+      method: 'POST',
+      headers: delivery!.headers,
+      body: delivery!.body,
+    });
     const check = await shopify.webhooks.validate({ rawBody: delivery!.body, rawRequest });
     expect(check).toMatchObject({ valid: true, topic: 'USER_QUOTE_REQUEST', domain: shop.domain });
   });
@@ -188,7 +217,12 @@ describe('@shopify/admin-api-client', () => {
           userErrors { field message }
         }
       }`,
-      { variables: { topic: 'ORDERS_PAID', input: { uri: 'https://hooks.example.com/paid', format: 'XML', includeFields: ['id'] } } },
+      {
+        variables: {
+          topic: 'ORDERS_PAID',
+          input: { uri: 'https://hooks.example.com/paid', format: 'XML', includeFields: ['id'] },
+        },
+      },
     );
     expect(create.errors).toBeUndefined();
     const sub = create.data.webhookSubscriptionCreate.webhookSubscription;

@@ -16,7 +16,11 @@ const DEPLOYED_ENV: Env = { ...env, ALLOW_INSECURE_ADDRESSES: 'false' };
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any -- GraphQL answers are checked field by field
 
-function post(token: string | null, body: string, init: { version?: string; contentType?: string; testEnv?: Env } = {}) {
+function post(
+  token: string | null,
+  body: string,
+  init: { version?: string; contentType?: string; testEnv?: Env } = {},
+) {
   const headers: Record<string, string> = { 'content-type': init.contentType ?? 'application/json' };
   if (token !== null) headers['x-shopify-access-token'] = token;
   return callWithEnv(init.testEnv ?? DEPLOYED_ENV, `/admin/api/${init.version ?? V}/graphql.json`, {
@@ -26,7 +30,12 @@ function post(token: string | null, body: string, init: { version?: string; cont
   });
 }
 
-async function gql(token: string | null, query: string, variables?: Record<string, unknown>, version = V): Promise<Json> {
+async function gql(
+  token: string | null,
+  query: string,
+  variables?: Record<string, unknown>,
+  version = V,
+): Promise<Json> {
   const res = await post(token, JSON.stringify({ query, variables }), { version });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
@@ -71,10 +80,14 @@ describe('transport, auth and versions', () => {
 
   it('serves an unknown version as the oldest supported and a malformed one as 404', async () => {
     const { token } = await createShopWithApp();
-    const old = await post(token, JSON.stringify({ query: '{ webhookSubscriptionsCount { count } }' }), { version: '2019-04' });
+    const old = await post(token, JSON.stringify({ query: '{ webhookSubscriptionsCount { count } }' }), {
+      version: '2019-04',
+    });
     expect(old.status).toBe(200);
     expect(old.headers.get('x-shopify-api-version')).toBe(OLDEST);
-    const bad = await post(token, JSON.stringify({ query: '{ webhookSubscriptionsCount { count } }' }), { version: 'latest' });
+    const bad = await post(token, JSON.stringify({ query: '{ webhookSubscriptionsCount { count } }' }), {
+      version: 'latest',
+    });
     expect(bad.status).toBe(404);
     expect(await bad.json()).toEqual({ errors: 'Not Found' });
   });
@@ -111,7 +124,13 @@ describe('one store with REST', () => {
   it('shows a REST-made subscription in GraphQL with every object field', async () => {
     const { token } = await createShopWithApp();
     const made = await rest('POST', '/webhooks.json', token, {
-      webhook: { topic: 'orders/create', address: uniqueAddress(), format: 'xml', fields: ['id', 'note'], metafield_namespaces: ['custom'] },
+      webhook: {
+        topic: 'orders/create',
+        address: uniqueAddress(),
+        format: 'xml',
+        fields: ['id', 'note'],
+        metafield_namespaces: ['custom'],
+      },
     });
     expect(made.status).toBe(201);
     const { webhook } = await made.json<{ webhook: Json }>();
@@ -147,7 +166,12 @@ describe('one store with REST', () => {
     const { token } = await createShopWithApp();
     const sub = await create(token, 'PRODUCTS_UPDATE', { uri: uniqueAddress() });
     const got = await rest('GET', `/webhooks/${sub.legacyResourceId}.json`, token);
-    expect((await got.json<Json>()).webhook).toMatchObject({ id: Number(sub.legacyResourceId), topic: 'products/update', address: sub.uri, format: 'json' });
+    expect((await got.json<Json>()).webhook).toMatchObject({
+      id: Number(sub.legacyResourceId),
+      topic: 'products/update',
+      address: sub.uri,
+      format: 'json',
+    });
 
     const address = uniqueAddress();
     const updated = await gql(
@@ -160,13 +184,19 @@ describe('one store with REST', () => {
       webhookSubscription: { id: sub.id, uri: address, format: 'XML', includeFields: [] },
       userErrors: [],
     });
-    expect((await (await rest('GET', `/webhooks/${sub.legacyResourceId}.json`, token)).json<Json>()).webhook).toMatchObject({
+    expect(
+      (await (await rest('GET', `/webhooks/${sub.legacyResourceId}.json`, token)).json<Json>()).webhook,
+    ).toMatchObject({
       address,
       format: 'xml',
       topic: 'products/update',
     });
 
-    const deleted = await gql(token, `mutation ($id: ID!) { webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { field message } } }`, { id: sub.id });
+    const deleted = await gql(
+      token,
+      `mutation ($id: ID!) { webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { field message } } }`,
+      { id: sub.id },
+    );
     expect(deleted.data.webhookSubscriptionDelete).toEqual({ deletedWebhookSubscriptionId: sub.id, userErrors: [] });
     expect((await rest('GET', `/webhooks/${sub.legacyResourceId}.json`, token)).status).toBe(404);
   });
@@ -175,12 +205,24 @@ describe('one store with REST', () => {
     const owner = await createShopWithApp();
     const other = await createShopWithApp();
     const sub = await create(owner.token, 'ORDERS_PAID', { uri: uniqueAddress() });
-    const read = await gql(other.token, `query ($id: ID!) { webhookSubscription(id: $id) { id } webhookSubscriptionsCount { count } }`, { id: sub.id });
+    const read = await gql(
+      other.token,
+      `query ($id: ID!) { webhookSubscription(id: $id) { id } webhookSubscriptionsCount { count } }`,
+      { id: sub.id },
+    );
     expect(read.data).toEqual({ webhookSubscription: null, webhookSubscriptionsCount: { count: 0 } });
     const notFound = [{ field: ['id'], message: 'Webhook subscription does not exist' }];
-    const update = await gql(other.token, `mutation ($id: ID!) { webhookSubscriptionUpdate(id: $id, webhookSubscription: {format: XML}) { webhookSubscription { id } userErrors { field message } } }`, { id: sub.id });
+    const update = await gql(
+      other.token,
+      `mutation ($id: ID!) { webhookSubscriptionUpdate(id: $id, webhookSubscription: {format: XML}) { webhookSubscription { id } userErrors { field message } } }`,
+      { id: sub.id },
+    );
     expect(update.data.webhookSubscriptionUpdate).toEqual({ webhookSubscription: null, userErrors: notFound });
-    const del = await gql(other.token, `mutation ($id: ID!) { webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { field message } } }`, { id: sub.id });
+    const del = await gql(
+      other.token,
+      `mutation ($id: ID!) { webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { field message } } }`,
+      { id: sub.id },
+    );
     expect(del.data.webhookSubscriptionDelete).toEqual({ deletedWebhookSubscriptionId: null, userErrors: notFound });
     expect((await rest('GET', `/webhooks/${sub.legacyResourceId}.json`, owner.token)).status).toBe(200);
   });
@@ -190,7 +232,13 @@ describe('webhookSubscriptions', () => {
   async function appWithFive() {
     const { token } = await createShopWithApp();
     const subs = [];
-    for (const [topic, format] of [['ORDERS_CREATE', 'JSON'], ['ORDERS_PAID', 'XML'], ['ORDERS_CREATE', 'XML'], ['PRODUCTS_UPDATE', 'JSON'], ['ORDERS_PAID', 'JSON']]) {
+    for (const [topic, format] of [
+      ['ORDERS_CREATE', 'JSON'],
+      ['ORDERS_PAID', 'XML'],
+      ['ORDERS_CREATE', 'XML'],
+      ['PRODUCTS_UPDATE', 'JSON'],
+      ['ORDERS_PAID', 'JSON'],
+    ]) {
       subs.push(await create(token, topic!, { uri: uniqueAddress(), format }));
     }
     return { token, ids: subs.map((s) => s.id as string), subs };
@@ -204,7 +252,12 @@ describe('webhookSubscriptions', () => {
     const one = (await gql(token, page, { first: 2 })).data.webhookSubscriptions;
     expect(one.nodes.map((x: Json) => x.id)).toEqual(ids.slice(0, 2));
     expect(one.edges.map((e: Json) => e.node.id)).toEqual(ids.slice(0, 2));
-    expect(one.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: false, startCursor: one.edges[0].cursor, endCursor: one.edges[1].cursor });
+    expect(one.pageInfo).toEqual({
+      hasNextPage: true,
+      hasPreviousPage: false,
+      startCursor: one.edges[0].cursor,
+      endCursor: one.edges[1].cursor,
+    });
     const two = (await gql(token, page, { first: 2, after: one.pageInfo.endCursor })).data.webhookSubscriptions;
     expect(two.nodes.map((x: Json) => x.id)).toEqual(ids.slice(2, 4));
     expect(two.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: true });
@@ -223,7 +276,9 @@ describe('webhookSubscriptions', () => {
   it('filters by topics, uri or callbackUrl and format; reverses and sorts by ID', async () => {
     const { token, ids, subs } = await appWithFive();
     const list = async (args: string) =>
-      (await gql(token, `{ webhookSubscriptions(first: 10, ${args}) { nodes { id } } }`)).data.webhookSubscriptions.nodes.map((x: Json) => x.id);
+      (
+        await gql(token, `{ webhookSubscriptions(first: 10, ${args}) { nodes { id } } }`)
+      ).data.webhookSubscriptions.nodes.map((x: Json) => x.id);
     expect(await list('topics: [ORDERS_PAID]')).toEqual([ids[1], ids[4]]);
     expect(await list('topics: [ORDERS_PAID, PRODUCTS_UPDATE]')).toEqual([ids[1], ids[3], ids[4]]);
     expect(await list(`uri: "${subs[2].uri}"`)).toEqual([ids[2]]);
@@ -238,37 +293,56 @@ describe('webhookSubscriptions', () => {
     const { token } = await createShopWithApp();
     const none = await gql(token, '{ webhookSubscriptions { nodes { id } } }');
     expect(none.data).toBeNull();
-    expect(none.errors).toEqual([expect.objectContaining({ message: 'you must provide one of first or last', path: ['webhookSubscriptions'] })]);
+    expect(none.errors).toEqual([
+      expect.objectContaining({ message: 'you must provide one of first or last', path: ['webhookSubscriptions'] }),
+    ]);
     const big = await gql(token, '{ webhookSubscriptions(first: 251) { nodes { id } } }');
     expect(big.errors[0].message).toBe('first must be between 0 and 250');
     const cursor = await gql(token, '{ webhookSubscriptions(first: 1, after: "nope") { nodes { id } } }');
-    expect(cursor.errors[0]).toMatchObject({ message: 'Invalid cursor for current pagination sort.', extensions: { code: 'BAD_REQUEST' } });
+    expect(cursor.errors[0]).toMatchObject({
+      message: 'Invalid cursor for current pagination sort.',
+      extensions: { code: 'BAD_REQUEST' },
+    });
   });
 });
 
 describe('webhookSubscriptionsCount', () => {
-  it('counts the app\'s subscriptions, AT_LEAST past the limit', async () => {
+  it("counts the app's subscriptions, AT_LEAST past the limit", async () => {
     const { token } = await createShopWithApp();
     for (let i = 0; i < 3; i++) await create(token, 'ORDERS_CREATE', { uri: uniqueAddress() });
-    const body = await gql(token, '{ all: webhookSubscriptionsCount { count precision } capped: webhookSubscriptionsCount(limit: 2) { count precision } }');
+    const body = await gql(
+      token,
+      '{ all: webhookSubscriptionsCount { count precision } capped: webhookSubscriptionsCount(limit: 2) { count precision } }',
+    );
     expect(body.data).toEqual({ all: { count: 3, precision: 'EXACT' }, capped: { count: 2, precision: 'AT_LEAST' } });
   });
 });
 
-describe('mutations: user errors in Shopify\'s words', () => {
+describe("mutations: user errors in Shopify's words", () => {
   const createWith = async (token: string, topic: string, sub: Record<string, unknown>) =>
     (await gql(token, CREATE, { topic, sub })).data.webhookSubscriptionCreate;
 
   it('refuses a blank, invalid, http:// or taken address', async () => {
     const { token } = await createShopWithApp();
     const field = ['webhookSubscription', 'callbackUrl'];
-    expect(await createWith(token, 'ORDERS_CREATE', {})).toEqual({ webhookSubscription: null, userErrors: [{ field, message: "Address can't be blank" }] });
-    expect((await createWith(token, 'ORDERS_CREATE', { uri: 'https://localhost/x' })).userErrors).toEqual([{ field, message: 'Address is invalid' }]);
-    expect((await createWith(token, 'ORDERS_CREATE', { uri: 'http://hooks.example.com/x' })).userErrors).toEqual([{ field, message: 'Address protocol http:// is not supported' }]);
-    expect((await createWith(token, 'ORDERS_CREATE', { uri: 'pubsub://project:topic' })).userErrors).toEqual([{ field, message: 'Address is invalid' }]);
+    expect(await createWith(token, 'ORDERS_CREATE', {})).toEqual({
+      webhookSubscription: null,
+      userErrors: [{ field, message: "Address can't be blank" }],
+    });
+    expect((await createWith(token, 'ORDERS_CREATE', { uri: 'https://localhost/x' })).userErrors).toEqual([
+      { field, message: 'Address is invalid' },
+    ]);
+    expect((await createWith(token, 'ORDERS_CREATE', { uri: 'http://hooks.example.com/x' })).userErrors).toEqual([
+      { field, message: 'Address protocol http:// is not supported' },
+    ]);
+    expect((await createWith(token, 'ORDERS_CREATE', { uri: 'pubsub://project:topic' })).userErrors).toEqual([
+      { field, message: 'Address is invalid' },
+    ]);
     const address = uniqueAddress();
     await create(token, 'ORDERS_CREATE', { uri: address });
-    expect((await createWith(token, 'ORDERS_CREATE', { callbackUrl: address })).userErrors).toEqual([{ field, message: 'Address for this topic has already been taken' }]);
+    expect((await createWith(token, 'ORDERS_CREATE', { callbackUrl: address })).userErrors).toEqual([
+      { field, message: 'Address for this topic has already been taken' },
+    ]);
     // The same address on another topic is fine.
     await create(token, 'ORDERS_PAID', { uri: address });
   });
@@ -287,26 +361,44 @@ describe('mutations: user errors in Shopify\'s words', () => {
     const a = await create(token, 'ORDERS_CREATE', { uri: uniqueAddress() });
     const b = await create(token, 'ORDERS_CREATE', { uri: uniqueAddress() });
     const update = async (sub: string) =>
-      (await gql(token, `mutation ($id: ID!) { webhookSubscriptionUpdate(id: $id, webhookSubscription: ${sub}) { webhookSubscription { id } userErrors { field message } } }`, { id: b.id })).data.webhookSubscriptionUpdate;
+      (
+        await gql(
+          token,
+          `mutation ($id: ID!) { webhookSubscriptionUpdate(id: $id, webhookSubscription: ${sub}) { webhookSubscription { id } userErrors { field message } } }`,
+          { id: b.id },
+        )
+      ).data.webhookSubscriptionUpdate;
     expect(await update(`{uri: "${a.uri}"}`)).toEqual({
       webhookSubscription: null,
-      userErrors: [{ field: ['webhookSubscription', 'callbackUrl'], message: 'Address for this topic has already been taken' }],
+      userErrors: [
+        { field: ['webhookSubscription', 'callbackUrl'], message: 'Address for this topic has already been taken' },
+      ],
     });
-    expect((await update('{includeFields: ["id", " "]}')).userErrors).toEqual([{ field: ['webhookSubscription', 'includeFields'], message: 'Include fields is invalid' }]);
+    expect((await update('{includeFields: ["id", " "]}')).userErrors).toEqual([
+      { field: ['webhookSubscription', 'includeFields'], message: 'Include fields is invalid' },
+    ]);
   });
 
   it('answers a malformed id with a top-level error and a deleted one as not existing', async () => {
     const { token } = await createShopWithApp();
     const bad = await gql(token, '{ webhookSubscription(id: "42") { id } }');
     expect(bad.data).toEqual({ webhookSubscription: null });
-    expect(bad.errors).toEqual([expect.objectContaining({ message: "Invalid global id '42'", path: ['webhookSubscription'], extensions: { code: 'argumentLiteralsIncompatible', typeName: 'CoercionError' } })]);
+    expect(bad.errors).toEqual([
+      expect.objectContaining({
+        message: "Invalid global id '42'",
+        path: ['webhookSubscription'],
+        extensions: { code: 'argumentLiteralsIncompatible', typeName: 'CoercionError' },
+      }),
+    ]);
     const product = await gql(token, '{ webhookSubscription(id: "gid://shopify/Product/1") { id } }');
     expect(product).toMatchObject({ data: { webhookSubscription: null } });
     expect(product.errors).toBeUndefined();
     const sub = await create(token, 'ORDERS_CREATE', { uri: uniqueAddress() });
     const del = `mutation ($id: ID!) { webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { field message } } }`;
     await gql(token, del, { id: sub.id });
-    expect((await gql(token, del, { id: sub.id })).data.webhookSubscriptionDelete.userErrors).toEqual([{ field: ['id'], message: 'Webhook subscription does not exist' }]);
+    expect((await gql(token, del, { id: sub.id })).data.webhookSubscriptionDelete.userErrors).toEqual([
+      { field: ['id'], message: 'Webhook subscription does not exist' },
+    ]);
   });
 });
 
@@ -322,7 +414,10 @@ describe('topics as enum values', () => {
 
   it('refuses a topic that is no enum value as a validation error', async () => {
     const { token } = await createShopWithApp();
-    const body = await gql(token, 'mutation { webhookSubscriptionCreate(topic: ORDERS_EXPLODE, webhookSubscription: {uri: "https://a.example.com"}) { userErrors { message } } }');
+    const body = await gql(
+      token,
+      'mutation { webhookSubscriptionCreate(topic: ORDERS_EXPLODE, webhookSubscription: {uri: "https://a.example.com"}) { userErrors { message } } }',
+    );
     expect(body.data).toBeUndefined();
     expect(body.errors).toEqual([
       expect.objectContaining({
@@ -333,7 +428,9 @@ describe('topics as enum values', () => {
     ]);
     const variable = await gql(token, CREATE, { topic: 'orders/create', sub: { uri: uniqueAddress() } });
     expect(variable.errors[0]).toMatchObject({ extensions: { code: 'INVALID_VARIABLE' } });
-    expect(variable.errors[0].message).toContain('Value "orders/create" does not exist in "WebhookSubscriptionTopic" enum.');
+    expect(variable.errors[0].message).toContain(
+      'Value "orders/create" does not exist in "WebhookSubscriptionTopic" enum.',
+    );
   });
 
   it('names user/… topics USER_<SUBJECT>_<VERB> once a webhook emits them or the app subscribes to them', async () => {
@@ -344,12 +441,19 @@ describe('topics as enum values', () => {
     await createWebhook(token, { topic: 'user/quote/request' });
     const sub = await create(token, 'USER_QUOTE_REQUEST', { uri: uniqueAddress() });
     expect(sub.topic).toBe('USER_QUOTE_REQUEST');
-    expect((await (await rest('GET', `/webhooks/${sub.legacyResourceId}.json`, token)).json<Json>()).webhook.topic).toBe('user/quote/request');
+    expect(
+      (await (await rest('GET', `/webhooks/${sub.legacyResourceId}.json`, token)).json<Json>()).webhook.topic,
+    ).toBe('user/quote/request');
 
     // Subscribed through REST with no webhook behind it: still shown, with `.` and `-` as `_`.
-    const made = await rest('POST', '/webhooks.json', token, { webhook: { topic: 'user/contact-form.v2/submit', address: uniqueAddress() } });
+    const made = await rest('POST', '/webhooks.json', token, {
+      webhook: { topic: 'user/contact-form.v2/submit', address: uniqueAddress() },
+    });
     expect(made.status).toBe(201);
-    const listed = await gql(token, '{ webhookSubscriptions(first: 5, topics: [USER_CONTACT_FORM_V2_SUBMIT]) { nodes { topic legacyResourceId } } }');
+    const listed = await gql(
+      token,
+      '{ webhookSubscriptions(first: 5, topics: [USER_CONTACT_FORM_V2_SUBMIT]) { nodes { topic legacyResourceId } } }',
+    );
     expect(listed.data.webhookSubscriptions.nodes).toEqual([
       { topic: 'USER_CONTACT_FORM_V2_SUBMIT', legacyResourceId: String((await made.json<Json>()).webhook.id) },
     ]);
@@ -361,8 +465,20 @@ describe('errors as Shopify answers them', () => {
     const { token } = await createShopWithApp();
     const body = await gql(token, '{ webhookSubscriptions(first: 1) { nodes { id }');
     expect(body).toEqual({
-      errors: [{ message: 'Syntax Error: Expected Name, found <EOF>.', locations: [{ line: 1, column: 48 }], extensions: { code: 'parseError' } }],
-      extensions: { cost: { requestedQueryCost: 0, actualQueryCost: 0, throttleStatus: { maximumAvailable: 2000, currentlyAvailable: 2000, restoreRate: 100 } } },
+      errors: [
+        {
+          message: 'Syntax Error: Expected Name, found <EOF>.',
+          locations: [{ line: 1, column: 48 }],
+          extensions: { code: 'parseError' },
+        },
+      ],
+      extensions: {
+        cost: {
+          requestedQueryCost: 0,
+          actualQueryCost: 0,
+          throttleStatus: { maximumAvailable: 2000, currentlyAvailable: 2000, restoreRate: 100 },
+        },
+      },
     });
   });
 
@@ -370,8 +486,14 @@ describe('errors as Shopify answers them', () => {
     const { token } = await createShopWithApp();
     const body = await gql(token, '{ webhookSubscription { id colour } }');
     expect(body.errors).toEqual([
-      expect.objectContaining({ message: 'Cannot query field "colour" on type "WebhookSubscription".', extensions: { code: 'undefinedField' } }),
-      expect.objectContaining({ message: 'Field "webhookSubscription" argument "id" of type "ID!" is required, but it was not provided.', extensions: { code: 'missingRequiredArguments' } }),
+      expect.objectContaining({
+        message: 'Cannot query field "colour" on type "WebhookSubscription".',
+        extensions: { code: 'undefinedField' },
+      }),
+      expect.objectContaining({
+        message: 'Field "webhookSubscription" argument "id" of type "ID!" is required, but it was not provided.',
+        extensions: { code: 'missingRequiredArguments' },
+      }),
     ]);
     expect(body.extensions.cost.requestedQueryCost).toBe(0);
   });
@@ -388,12 +510,19 @@ describe('errors as Shopify answers them', () => {
         return (query: string) => (query.includes('COUNT(*)') ? failing.prepare(query) : target.prepare(query));
       },
     });
-    const res = await post(token, JSON.stringify({ query: '{ webhookSubscriptionsCount { count } }' }), { testEnv: broken });
+    const res = await post(token, JSON.stringify({ query: '{ webhookSubscriptionsCount { count } }' }), {
+      testEnv: broken,
+    });
     expect(res.status).toBe(200);
     const body = await res.json<Json>();
     expect(body.data).toEqual({ webhookSubscriptionsCount: null });
     expect(body.errors).toEqual([
-      { message: 'Internal error. Looks like something went wrong on our end.', locations: [{ line: 1, column: 3 }], path: ['webhookSubscriptionsCount'], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+      {
+        message: 'Internal error. Looks like something went wrong on our end.',
+        locations: [{ line: 1, column: 3 }],
+        path: ['webhookSubscriptionsCount'],
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      },
     ]);
     expect(JSON.stringify(body)).not.toContain('simulated');
   });
@@ -419,7 +548,10 @@ describe('extensions.cost', () => {
     // queries spent from it, and it restored 100 points a second meanwhile.
     expect(body.extensions.cost.throttleStatus.currentlyAvailable).toBeGreaterThanOrEqual(1900);
     expect(body.extensions.cost.throttleStatus.currentlyAvailable).toBeLessThanOrEqual(2000);
-    const two = await gql(token, `mutation { a: webhookSubscriptionDelete(id: "gid://shopify/WebhookSubscription/1") { userErrors { message } } b: webhookSubscriptionDelete(id: "gid://shopify/WebhookSubscription/2") { userErrors { message } } }`);
+    const two = await gql(
+      token,
+      `mutation { a: webhookSubscriptionDelete(id: "gid://shopify/WebhookSubscription/1") { userErrors { message } } b: webhookSubscriptionDelete(id: "gid://shopify/WebhookSubscription/2") { userErrors { message } } }`,
+    );
     expect(two.extensions.cost).toMatchObject({ requestedQueryCost: 20, actualQueryCost: 20 });
   });
 
@@ -429,7 +561,10 @@ describe('extensions.cost', () => {
     const body = await gql(token, `{ ${page('a')} ${page('b')} }`);
     expect(body.data).toBeUndefined();
     expect(body.errors).toEqual([
-      { message: 'Query cost is 1004, which exceeds the single query max cost limit (1000).', extensions: { code: 'MAX_COST_EXCEEDED', cost: 1004, maxCost: 1000 } },
+      {
+        message: 'Query cost is 1004, which exceeds the single query max cost limit (1000).',
+        extensions: { code: 'MAX_COST_EXCEEDED', cost: 1004, maxCost: 1000 },
+      },
     ]);
   });
 });

@@ -7,20 +7,28 @@ import { ADMIN_TOKEN, call, createShopWithApp, jsonInit } from '../helpers';
 
 const SECRET = 'shpss_0123456789abcdef';
 
-
 async function shopWithSecret() {
   const shop = await createShopWithApp();
-  const res = await call(`/api/v1/shops/${shop.shopId}`, jsonInit('PATCH', ADMIN_TOKEN, { shopify_client_secret: SECRET }));
+  const res = await call(
+    `/api/v1/shops/${shop.shopId}`,
+    jsonInit('PATCH', ADMIN_TOKEN, { shopify_client_secret: SECRET }),
+  );
   expect(res.status).toBe(200);
   return shop;
 }
 
 async function send(headers: Record<string, string>, body: string | Uint8Array) {
-  return call('/shopify/webhooks', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  return call('/shopify/webhooks', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
 }
 
 async function shopifyEvents(shopId: string) {
-  const { results } = await env.DB.prepare(`SELECT id, topic, data, source, status FROM events WHERE shop_id = ?1 AND source = 'shopify'`)
+  const { results } = await env.DB.prepare(
+    `SELECT id, topic, data, source, status FROM events WHERE shop_id = ?1 AND source = 'shopify'`,
+  )
     .bind(shopId)
     .all<{ id: string; topic: string; data: string; source: string; status: string }>();
   return results;
@@ -32,7 +40,12 @@ describe('POST /shopify/webhooks', () => {
     // Bytes that JSON.parse + stringify would change: the signature must be over these exactly.
     const body = '{ "id": 1.50,  "note": "caf\\u00e9" }';
     const res = await send(
-      { 'x-shopify-shop-domain': shop.domain, 'x-shopify-topic': 'orders/create', 'x-shopify-webhook-id': 'w-1', 'x-shopify-hmac-sha256': await hmacBase64(SECRET, body) },
+      {
+        'x-shopify-shop-domain': shop.domain,
+        'x-shopify-topic': 'orders/create',
+        'x-shopify-webhook-id': 'w-1',
+        'x-shopify-hmac-sha256': await hmacBase64(SECRET, body),
+      },
       body,
     );
     expect(res.status).toBe(200);
@@ -48,7 +61,12 @@ describe('POST /shopify/webhooks', () => {
   it('stores one event for a webhook id seen again (answering 200 both times)', async () => {
     const shop = await shopWithSecret();
     const body = '{"id":2}';
-    const headers = { 'x-shopify-shop-domain': shop.domain, 'x-shopify-topic': 'orders/paid', 'x-shopify-webhook-id': 'same-id', 'x-shopify-hmac-sha256': await hmacBase64(SECRET, body) };
+    const headers = {
+      'x-shopify-shop-domain': shop.domain,
+      'x-shopify-topic': 'orders/paid',
+      'x-shopify-webhook-id': 'same-id',
+      'x-shopify-hmac-sha256': await hmacBase64(SECRET, body),
+    };
     expect((await send(headers, body)).status).toBe(200);
     await vi.waitFor(async () => expect((await shopifyEvents(shop.shopId))[0]?.status).toBe('processed'));
     expect((await send(headers, body)).status).toBe(200);
@@ -62,10 +80,28 @@ describe('POST /shopify/webhooks', () => {
   });
 
   it.each([
-    ['a wrong signature', async (domain: string) => ({ 'x-shopify-shop-domain': domain, 'x-shopify-hmac-sha256': await hmacBase64('not-the-secret', '{}') })],
+    [
+      'a wrong signature',
+      async (domain: string) => ({
+        'x-shopify-shop-domain': domain,
+        'x-shopify-hmac-sha256': await hmacBase64('not-the-secret', '{}'),
+      }),
+    ],
     ['no signature', async (domain: string) => ({ 'x-shopify-shop-domain': domain })],
-    ['a signature over other bytes', async (domain: string) => ({ 'x-shopify-shop-domain': domain, 'x-shopify-hmac-sha256': await hmacBase64(SECRET, '{ }') })],
-    ['an unknown shop', async () => ({ 'x-shopify-shop-domain': 'nobody.myshopify.com', 'x-shopify-hmac-sha256': await hmacBase64(SECRET, '{}') })],
+    [
+      'a signature over other bytes',
+      async (domain: string) => ({
+        'x-shopify-shop-domain': domain,
+        'x-shopify-hmac-sha256': await hmacBase64(SECRET, '{ }'),
+      }),
+    ],
+    [
+      'an unknown shop',
+      async () => ({
+        'x-shopify-shop-domain': 'nobody.myshopify.com',
+        'x-shopify-hmac-sha256': await hmacBase64(SECRET, '{}'),
+      }),
+    ],
     ['no shop header', async () => ({ 'x-shopify-hmac-sha256': await hmacBase64(SECRET, '{}') })],
   ])('answers 401 and stores nothing for %s', async (_name, headersFor) => {
     const shop = await shopWithSecret();
@@ -77,7 +113,14 @@ describe('POST /shopify/webhooks', () => {
 
   it('answers 401 for a shop without a Shopify client secret', async () => {
     const shop = await createShopWithApp();
-    const res = await send({ 'x-shopify-shop-domain': shop.domain, 'x-shopify-topic': 'orders/create', 'x-shopify-hmac-sha256': await hmacBase64(SECRET, '{}') }, '{}');
+    const res = await send(
+      {
+        'x-shopify-shop-domain': shop.domain,
+        'x-shopify-topic': 'orders/create',
+        'x-shopify-hmac-sha256': await hmacBase64(SECRET, '{}'),
+      },
+      '{}',
+    );
     expect(res.status).toBe(401);
   });
 
@@ -87,7 +130,10 @@ describe('POST /shopify/webhooks', () => {
     ['a body that is not JSON', { 'x-shopify-topic': 'orders/create' }, 'not json'],
   ])('answers 400 for %s (signature valid)', async (_name, extra, body) => {
     const shop = await shopWithSecret();
-    const res = await send({ 'x-shopify-shop-domain': shop.domain, 'x-shopify-hmac-sha256': await hmacBase64(SECRET, body), ...extra }, body);
+    const res = await send(
+      { 'x-shopify-shop-domain': shop.domain, 'x-shopify-hmac-sha256': await hmacBase64(SECRET, body), ...extra },
+      body,
+    );
     expect(res.status).toBe(400);
     expect(await shopifyEvents(shop.shopId)).toEqual([]);
   });
@@ -103,21 +149,36 @@ describe('POST /shopify/webhooks', () => {
     const shown = await (await call(`/api/v1/shops/${shop.shopId}`, jsonInit('GET', ADMIN_TOKEN))).text();
     expect(shown).toContain('"shopify_client_secret_set":true');
     expect(shown).not.toContain(SECRET);
-    const row = await env.DB.prepare('SELECT shopify_secret_ciphertext AS c FROM shops WHERE id = ?1').bind(shop.shopId).first<{ c: string }>();
+    const row = await env.DB.prepare('SELECT shopify_secret_ciphertext AS c FROM shops WHERE id = ?1')
+      .bind(shop.shopId)
+      .first<{ c: string }>();
     expect(row!.c).toMatch(/^v1\./);
     expect(row!.c).not.toContain(SECRET);
     // Removing it: inbound webhooks for the shop are refused again.
     await call(`/api/v1/shops/${shop.shopId}`, jsonInit('PATCH', ADMIN_TOKEN, { shopify_client_secret: null }));
-    const res = await send({ 'x-shopify-shop-domain': shop.domain, 'x-shopify-topic': 'orders/create', 'x-shopify-hmac-sha256': await hmacBase64(SECRET, '{}') }, '{}');
+    const res = await send(
+      {
+        'x-shopify-shop-domain': shop.domain,
+        'x-shopify-topic': 'orders/create',
+        'x-shopify-hmac-sha256': await hmacBase64(SECRET, '{}'),
+      },
+      '{}',
+    );
     expect(res.status).toBe(401);
   });
 
   it('validates the secret field (422) and keeps it operator-only (403 for an app token)', async () => {
     const shop = await createShopWithApp();
-    const bad = await call(`/api/v1/shops/${shop.shopId}`, jsonInit('PATCH', ADMIN_TOKEN, { shopify_client_secret: '' }));
+    const bad = await call(
+      `/api/v1/shops/${shop.shopId}`,
+      jsonInit('PATCH', ADMIN_TOKEN, { shopify_client_secret: '' }),
+    );
     expect(bad.status).toBe(422);
     expect(await bad.json()).toMatchObject({ error: { fields: { shopify_client_secret: [expect.any(String)] } } });
-    const forbidden = await call(`/api/v1/shops/${shop.shopId}`, jsonInit('PATCH', shop.token, { shopify_client_secret: 'x' }));
+    const forbidden = await call(
+      `/api/v1/shops/${shop.shopId}`,
+      jsonInit('PATCH', shop.token, { shopify_client_secret: 'x' }),
+    );
     expect(forbidden.status).toBe(403);
   });
 });

@@ -13,7 +13,10 @@ let token: string;
 beforeAll(async () => {
   ({ appId, token } = await createShopWithApp());
   const { shopId: otherShop, appId: otherApp } = await createShopWithApp();
-  const { shopId } = await env.DB.prepare('SELECT shop_id AS shopId FROM apps WHERE id = ?1').bind(appId).first<{ shopId: string }>() ?? {};
+  const { shopId } =
+    (await env.DB.prepare('SELECT shop_id AS shopId FROM apps WHERE id = ?1')
+      .bind(appId)
+      .first<{ shopId: string }>()) ?? {};
   // 10,000 rows in one statement: 9,000 of this app (several topics, distinct addresses, spread
   // times, a tenth of them deleted) and 1,000 of another app.
   await env.DB.prepare(
@@ -50,7 +53,9 @@ const FILTERS: Record<string, SubscriptionFilter> = {
 };
 
 async function plan(sql: string, binds: unknown[]): Promise<string[]> {
-  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...binds).all<{ detail: string }>();
+  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+    .bind(...binds)
+    .all<{ detail: string }>();
   return results.map((r) => r.detail);
 }
 
@@ -86,10 +91,10 @@ describe('indexes with 10,000 subscriptions', () => {
   }
 
   it('get, update and delete by id use the app index', async () => {
-    const details = await plan(
-      "SELECT id FROM subscriptions WHERE app_id = ?1 AND status = 'active' AND id = ?2",
-      [appId, 1],
-    );
+    const details = await plan("SELECT id FROM subscriptions WHERE app_id = ?1 AND status = 'active' AND id = ?2", [
+      appId,
+      1,
+    ]);
     expect(details.join('\n')).toMatch(/SEARCH subscriptions USING (INTEGER PRIMARY KEY|(COVERING )?INDEX)/);
   });
 

@@ -12,7 +12,8 @@ const PATH_VERSION = '2021-07';
 const EXTRA_KEYS = ['metafield_identifiers'];
 
 // ── Shopify's examples, verbatim ────────────────────────────────────────────────────────────
-const CREATE_BODY = '{"webhook":{"topic":"orders\\/create","address":"https:\\/\\/whatever.hostname.com\\/","format":"json"}}';
+const CREATE_BODY =
+  '{"webhook":{"topic":"orders\\/create","address":"https:\\/\\/whatever.hostname.com\\/","format":"json"}}';
 const CREATE_RESPONSE = {
   webhook: {
     id: 8221591677,
@@ -108,7 +109,10 @@ const withoutIdsAndTimes = (w: Record<string, unknown>) => {
 
 async function unstableApp(): Promise<string> {
   const { shopId } = await createShopWithApp();
-  const res = await call(`/api/v1/shops/${shopId}/apps`, jsonInit('POST', ADMIN_TOKEN, { name: 'replay', api_version: 'unstable' }));
+  const res = await call(
+    `/api/v1/shops/${shopId}/apps`,
+    jsonInit('POST', ADMIN_TOKEN, { name: 'replay', api_version: 'unstable' }),
+  );
   expect(res.status).toBe(201);
   return (await res.json<{ access_token: string }>()).access_token;
 }
@@ -116,7 +120,11 @@ async function unstableApp(): Promise<string> {
 describe("replay of Shopify's Webhook reference examples", () => {
   it('create: POST /webhooks.json → 201 {"webhook": …}', async () => {
     const token = await unstableApp();
-    const body = (await expectReplay(await curl('POST', '/webhooks.json', token, CREATE_BODY), 201, CREATE_RESPONSE)) as { webhook: Record<string, unknown> };
+    const body = (await expectReplay(
+      await curl('POST', '/webhooks.json', token, CREATE_BODY),
+      201,
+      CREATE_RESPONSE,
+    )) as { webhook: Record<string, unknown> };
     expect(withoutIdsAndTimes(body.webhook)).toEqual(withoutIdsAndTimes(CREATE_RESPONSE.webhook));
     expect(body.webhook.metafield_identifiers).toEqual([]);
   });
@@ -129,14 +137,24 @@ describe("replay of Shopify's Webhook reference examples", () => {
       expect(res.status).toBe(201);
     }
 
-    const list = (await expectReplay(await curl('GET', '/webhooks.json', token), 200, LIST_RESPONSE)) as typeof LIST_RESPONSE;
+    const list = (await expectReplay(
+      await curl('GET', '/webhooks.json', token),
+      200,
+      LIST_RESPONSE,
+    )) as typeof LIST_RESPONSE;
     expect(list.webhooks.map(withoutIdsAndTimes)).toEqual(LIST_RESPONSE.webhooks.map(withoutIdsAndTimes));
     const id = list.webhooks[0]!.id;
 
-    const one = (await expectReplay(await curl('GET', `/webhooks/${id}.json`, token), 200, GET_RESPONSE)) as typeof GET_RESPONSE;
+    const one = (await expectReplay(
+      await curl('GET', `/webhooks/${id}.json`, token),
+      200,
+      GET_RESPONSE,
+    )) as typeof GET_RESPONSE;
     expect(withoutIdsAndTimes(one.webhook)).toEqual(withoutIdsAndTimes(GET_RESPONSE.webhook));
 
-    expect(await expectReplay(await curl('GET', '/webhooks/count.json', token), 200, COUNT_RESPONSE)).toEqual(COUNT_RESPONSE);
+    expect(await expectReplay(await curl('GET', '/webhooks/count.json', token), 200, COUNT_RESPONSE)).toEqual(
+      COUNT_RESPONSE,
+    );
 
     const updated = (await expectReplay(
       await curl('PUT', `/webhooks/${id}.json`, token, UPDATE_BODY(id)),
@@ -146,7 +164,9 @@ describe("replay of Shopify's Webhook reference examples", () => {
     expect(withoutIdsAndTimes(updated.webhook)).toEqual(withoutIdsAndTimes(UPDATE_RESPONSE.webhook));
     expect(updated.webhook.id).toBe(id);
 
-    expect(await expectReplay(await curl('DELETE', `/webhooks/${id}.json`, token), 200, DELETE_RESPONSE)).toEqual(DELETE_RESPONSE);
+    expect(await expectReplay(await curl('DELETE', `/webhooks/${id}.json`, token), 200, DELETE_RESPONSE)).toEqual(
+      DELETE_RESPONSE,
+    );
     expect(await (await curl('GET', '/webhooks/count.json', token)).json()).toEqual({ count: 1 });
   });
 });

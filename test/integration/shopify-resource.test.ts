@@ -41,7 +41,7 @@ let n = 0;
 const uniqueAddress = () => `https://hooks.example.com/${++n}`;
 
 describe('auth', () => {
-  it('answers 401 with Shopify\'s body when the token is missing', async () => {
+  it("answers 401 with Shopify's body when the token is missing", async () => {
     const res = await shopify('GET', '/webhooks.json', null);
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual(UNAUTHORIZED);
@@ -71,7 +71,12 @@ describe('visibility', () => {
     const other = await createShopWithApp();
     const hook = await create(owner.token, { topic: 'orders/create', address: uniqueAddress() });
     for (const method of ['GET', 'PUT', 'DELETE']) {
-      const res = await shopify(method, `/webhooks/${hook.id}.json`, other.token, method === 'PUT' ? { webhook: { format: 'xml' } } : undefined);
+      const res = await shopify(
+        method,
+        `/webhooks/${hook.id}.json`,
+        other.token,
+        method === 'PUT' ? { webhook: { format: 'xml' } } : undefined,
+      );
       expect(res.status).toBe(404);
       expect(await res.json()).toEqual(NOT_FOUND);
     }
@@ -111,7 +116,9 @@ describe('API version', () => {
   it('carries X-Shopify-API-Version with the version served on every response, errors included', async () => {
     const { token } = await createShopWithApp();
     for (const version of SUPPORTED_API_VERSIONS) {
-      expect((await shopify('GET', '/webhooks/count.json', token, undefined, version)).headers.get('x-shopify-api-version')).toBe(version);
+      expect(
+        (await shopify('GET', '/webhooks/count.json', token, undefined, version)).headers.get('x-shopify-api-version'),
+      ).toBe(version);
     }
     const errors = [
       await shopify('POST', '/webhooks.json', token, { webhook: {} }),
@@ -140,7 +147,15 @@ describe('API version', () => {
 describe('create: body and validation', () => {
   it('answers 400 for a missing or non-JSON body, or no webhook object', async () => {
     const { token } = await createShopWithApp();
-    for (const body of [undefined, '', 'not json', '[]', '{"topic":"orders/create"}', '{"webhook":"x"}', '{"webhook":null}']) {
+    for (const body of [
+      undefined,
+      '',
+      'not json',
+      '[]',
+      '{"topic":"orders/create"}',
+      '{"webhook":"x"}',
+      '{"webhook":null}',
+    ]) {
       const res = await shopify('POST', '/webhooks.json', token, body);
       expect(res.status).toBe(400);
       expect(await res.json()).toEqual(MISSING_ROOT);
@@ -164,7 +179,9 @@ describe('create: body and validation', () => {
 
   it('reports an unknown topic with the list of allowed topics', async () => {
     const { token } = await createShopWithApp();
-    const res = await shopify('POST', '/webhooks.json', token, { webhook: { topic: 'orders/exploded', address: uniqueAddress() } });
+    const res = await shopify('POST', '/webhooks.json', token, {
+      webhook: { topic: 'orders/exploded', address: uniqueAddress() },
+    });
     expect(res.status).toBe(422);
     const { errors } = await res.json<{ errors: { topic: string[] } }>();
     expect(Object.keys(errors)).toEqual(['topic']);
@@ -176,9 +193,19 @@ describe('create: body and validation', () => {
   it('reports an unacceptable address as is invalid', async () => {
     const { token, domain } = await createShopWithApp({ primary_domain: 'shop.example.org' });
     for (const address of [
-      'http://example.com/', 'https://localhost/', 'https://127.0.0.1/', 'https://10.0.0.1/', 'https://[fd00::1]/',
-      'https://169.254.169.254/', 'https://metadata.google.internal/', `https://${domain}/x`, 'https://shop.example.org/x',
-      'pubsub://project:topic', 'arn:aws:events:us-east-1::event-source/aws.partner/shopify.com/1/x', 'nonsense', 42,
+      'http://example.com/',
+      'https://localhost/',
+      'https://127.0.0.1/',
+      'https://10.0.0.1/',
+      'https://[fd00::1]/',
+      'https://169.254.169.254/',
+      'https://metadata.google.internal/',
+      `https://${domain}/x`,
+      'https://shop.example.org/x',
+      'pubsub://project:topic',
+      'arn:aws:events:us-east-1::event-source/aws.partner/shopify.com/1/x',
+      'nonsense',
+      42,
     ]) {
       const res = await shopify('POST', '/webhooks.json', token, { webhook: { topic: 'orders/create', address } });
       expect(res.status, String(address)).toBe(422);
@@ -210,7 +237,13 @@ describe('create: body and validation', () => {
 
   it('has the database refuse a second active row with the same app, topic and address', async () => {
     const { shopId, appId } = await createShopWithApp();
-    const write = { topic: 'orders/create', address: uniqueAddress(), format: 'json' as const, fields: [], metafieldNamespaces: [] };
+    const write = {
+      topic: 'orders/create',
+      address: uniqueAddress(),
+      format: 'json' as const,
+      fields: [],
+      metafieldNamespaces: [],
+    };
     const now = new Date().toISOString();
     expect(await insertSubscription(env.DB, { shopId, appId }, write, now)).not.toBeNull();
     expect(await insertSubscription(env.DB, { shopId, appId }, write, now)).toBeNull();
@@ -227,7 +260,9 @@ describe('create: body and validation', () => {
 
   it('reports a format other than json or xml as is not included in the list', async () => {
     const { token } = await createShopWithApp();
-    const res = await shopify('POST', '/webhooks.json', token, { webhook: { topic: 'orders/create', address: uniqueAddress(), format: 'yaml' } });
+    const res = await shopify('POST', '/webhooks.json', token, {
+      webhook: { topic: 'orders/create', address: uniqueAddress(), format: 'yaml' },
+    });
     expect(res.status).toBe(422);
     expect(await res.json()).toEqual({ errors: { format: ['is not included in the list'] } });
   });
@@ -236,11 +271,19 @@ describe('create: body and validation', () => {
     const { token } = await createShopWithApp();
     const address = uniqueAddress();
     await create(token, { topic: 'orders/create', address });
-    const taken = await shopify('POST', '/webhooks.json', token, { webhook: { topic: 'orders/create', address, format: 'csv', fields: 'id' } });
-    expect(await taken.json()).toEqual({
-      errors: { address: ['for this topic has already been taken'], format: ['is not included in the list'], fields: ['is invalid'] },
+    const taken = await shopify('POST', '/webhooks.json', token, {
+      webhook: { topic: 'orders/create', address, format: 'csv', fields: 'id' },
     });
-    const res = await shopify('POST', '/webhooks.json', token, { webhook: { topic: 'nope/nope', address: 'http://x.example/', format: 'csv' } });
+    expect(await taken.json()).toEqual({
+      errors: {
+        address: ['for this topic has already been taken'],
+        format: ['is not included in the list'],
+        fields: ['is invalid'],
+      },
+    });
+    const res = await shopify('POST', '/webhooks.json', token, {
+      webhook: { topic: 'nope/nope', address: 'http://x.example/', format: 'csv' },
+    });
     expect(res.status).toBe(422);
     const { errors } = await res.json<{ errors: Record<string, string[]> }>();
     expect(Object.keys(errors).sort()).toEqual(['address', 'format', 'topic']);
@@ -264,7 +307,10 @@ describe('create: body and validation', () => {
     const insecure = { ...env, ALLOW_INSECURE_ADDRESSES: 'true' };
     const res = await callWithEnv(insecure, `/admin/api/${V}/webhooks.json`, init);
     expect(res.status).toBe(201);
-    const still = { ...init, body: JSON.stringify({ webhook: { topic: 'orders/paid', address: 'https://10.0.0.1/' } }) };
+    const still = {
+      ...init,
+      body: JSON.stringify({ webhook: { topic: 'orders/paid', address: 'https://10.0.0.1/' } }),
+    };
     expect((await callWithEnv(insecure, `/admin/api/${V}/webhooks.json`, still)).status).toBe(422);
   });
 });
@@ -276,17 +322,35 @@ describe('the object', () => {
     const res = await shopify('POST', '/webhooks.json', token, { webhook: { topic: 'orders/create', address } });
     expect(res.status).toBe(201);
     const { webhook } = await res.json<{ webhook: Webhook }>();
-    expect(Object.keys(webhook).sort()).toEqual(
-      ['address', 'api_version', 'created_at', 'fields', 'format', 'id', 'metafield_identifiers', 'metafield_namespaces', 'private_metafield_namespaces', 'topic', 'updated_at'],
-    );
+    expect(Object.keys(webhook).sort()).toEqual([
+      'address',
+      'api_version',
+      'created_at',
+      'fields',
+      'format',
+      'id',
+      'metafield_identifiers',
+      'metafield_namespaces',
+      'private_metafield_namespaces',
+      'topic',
+      'updated_at',
+    ]);
     expect(webhook).toMatchObject({
-      address, topic: 'orders/create', format: 'json', fields: [], metafield_namespaces: [],
-      private_metafield_namespaces: [], metafield_identifiers: [], api_version: '2026-10',
+      address,
+      topic: 'orders/create',
+      format: 'json',
+      fields: [],
+      metafield_namespaces: [],
+      private_metafield_namespaces: [],
+      metafield_identifiers: [],
+      api_version: '2026-10',
     });
     expect(Number.isInteger(webhook.id) && webhook.id > 0).toBe(true);
     expect(webhook['created_at']).toMatch(ISO_WITH_OFFSET);
     expect(webhook['updated_at']).toMatch(ISO_WITH_OFFSET);
-    const row = await env.DB.prepare('SELECT created_at, status FROM subscriptions WHERE id = ?1').bind(webhook.id).first<{ created_at: string; status: string }>();
+    const row = await env.DB.prepare('SELECT created_at, status FROM subscriptions WHERE id = ?1')
+      .bind(webhook.id)
+      .first<{ created_at: string; status: string }>();
     expect(row!.status).toBe('active');
     expect(row!.created_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     expect(webhook['created_at']).toBe(row!.created_at.slice(0, 19) + '-00:00');
@@ -294,10 +358,24 @@ describe('the object', () => {
 
   it("carries the app's configured api_version, not the version in the path", async () => {
     const shop = await createShopWithApp();
-    const appRes = await call(`/api/v1/shops/${shop.shopId}/apps`, jsonInit('POST', ADMIN_TOKEN, { name: 'old', api_version: '2026-01' }));
+    const appRes = await call(
+      `/api/v1/shops/${shop.shopId}/apps`,
+      jsonInit('POST', ADMIN_TOKEN, { name: 'old', api_version: '2026-01' }),
+    );
     const { access_token } = await appRes.json<{ access_token: string }>();
-    const hook = await create(access_token, { topic: 'orders/create', address: uniqueAddress(), format: 'xml', fields: ['id', 'note'], metafield_namespaces: ['custom'] });
-    expect(hook).toMatchObject({ api_version: '2026-01', format: 'xml', fields: ['id', 'note'], metafield_namespaces: ['custom'] });
+    const hook = await create(access_token, {
+      topic: 'orders/create',
+      address: uniqueAddress(),
+      format: 'xml',
+      fields: ['id', 'note'],
+      metafield_namespaces: ['custom'],
+    });
+    expect(hook).toMatchObject({
+      api_version: '2026-01',
+      format: 'xml',
+      fields: ['id', 'note'],
+      metafield_namespaces: ['custom'],
+    });
   });
 
   it('gets one (200 {"webhook"}) and honours fields', async () => {
@@ -318,7 +396,9 @@ describe('the object', () => {
     expect(await res.json()).toEqual({});
     expect((await shopify('GET', `/webhooks/${hook.id}.json`, token)).status).toBe(404);
     expect((await shopify('DELETE', `/webhooks/${hook.id}.json`, token)).status).toBe(404);
-    const row = await env.DB.prepare('SELECT status, updated_at FROM subscriptions WHERE id = ?1').bind(hook.id).first<{ status: string }>();
+    const row = await env.DB.prepare('SELECT status, updated_at FROM subscriptions WHERE id = ?1')
+      .bind(hook.id)
+      .first<{ status: string }>();
     expect(row!.status).toBe('deleted');
   });
 });
@@ -330,7 +410,8 @@ describe('list, filters and pagination', () => {
     ({ token } = await createShopWithApp());
     hooks = [];
     const topics = ['orders/create', 'orders/paid', 'orders/create', 'products/update', 'orders/create'];
-    for (const topic of topics) hooks.push(await create(token, { topic, address: `https://list.example.com/${hooks.length}` }));
+    for (const topic of topics)
+      hooks.push(await create(token, { topic, address: `https://list.example.com/${hooks.length}` }));
     // Spread the times out so the time filters have something to tell apart.
     for (const [i, hook] of hooks.entries()) {
       await backdateSubscription(hook.id, `2026-01-0${i + 1}T10:00:00.000Z`, `2026-02-0${i + 1}T10:00:00.000Z`);
@@ -353,7 +434,9 @@ describe('list, filters and pagination', () => {
   it('answers 400 for malformed times and since_id', async () => {
     const res = await shopify('GET', '/webhooks.json?created_at_min=yesterday&since_id=x', token);
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ errors: { created_at_min: 'must be an ISO 8601 date and time', since_id: 'must be a non-negative integer' } });
+    expect(await res.json()).toEqual({
+      errors: { created_at_min: 'must be an ISO 8601 date and time', since_id: 'must be a non-negative integer' },
+    });
   });
 
   it('lists 200 {"webhooks"} ordered by id ascending', async () => {
@@ -369,8 +452,15 @@ describe('list, filters and pagination', () => {
   });
 
   it('filters by created_at_min/max and updated_at_min/max (ISO 8601, offsets honoured, inclusive)', async () => {
-    expect(await ids('?created_at_min=2026-01-02T10:00:00-00:00&created_at_max=2026-01-04T10:00:00Z')).toEqual([hooks[1]!.id, hooks[2]!.id, hooks[3]!.id]);
-    expect(await ids(`?updated_at_min=${encodeURIComponent('2026-02-04T12:00:00+02:00')}`)).toEqual([hooks[3]!.id, hooks[4]!.id]);
+    expect(await ids('?created_at_min=2026-01-02T10:00:00-00:00&created_at_max=2026-01-04T10:00:00Z')).toEqual([
+      hooks[1]!.id,
+      hooks[2]!.id,
+      hooks[3]!.id,
+    ]);
+    expect(await ids(`?updated_at_min=${encodeURIComponent('2026-02-04T12:00:00+02:00')}`)).toEqual([
+      hooks[3]!.id,
+      hooks[4]!.id,
+    ]);
     expect(await ids('?updated_at_max=2026-02-01T10:00:00-00:00')).toEqual([hooks[0]!.id]);
   });
 
@@ -419,14 +509,18 @@ describe('list, filters and pagination', () => {
   it('shows previous and next in the middle of a list', async () => {
     const first = await shopify('GET', '/webhooks.json?limit=1', token);
     const next = /<([^>]+)>; rel="next"/.exec(first.headers.get('link')!)![1]!;
-    const middle = await call(new URL(next).pathname + new URL(next).search, { headers: { 'x-shopify-access-token': token } });
+    const middle = await call(new URL(next).pathname + new URL(next).search, {
+      headers: { 'x-shopify-access-token': token },
+    });
     expect((await middle.json<{ webhooks: Webhook[] }>()).webhooks.map((w) => w.id)).toEqual([hooks[1]!.id]);
     expect(middle.headers.get('link')).toMatch(/rel="previous", <[^>]+>; rel="next"$/);
   });
 
   it('admits only limit and fields beside page_info, and refuses a forged page_info', async () => {
     const first = await shopify('GET', '/webhooks.json?limit=1', token);
-    const pageInfo = new URL(/<([^>]+)>; rel="next"/.exec(first.headers.get('link')!)![1]!).searchParams.get('page_info')!;
+    const pageInfo = new URL(/<([^>]+)>; rel="next"/.exec(first.headers.get('link')!)![1]!).searchParams.get(
+      'page_info',
+    )!;
     const mixed = await shopify('GET', `/webhooks.json?page_info=${pageInfo}&topic=orders/create&since_id=1`, token);
     expect(mixed.status).toBe(400);
     expect(await mixed.json()).toEqual({
@@ -448,7 +542,9 @@ describe('list, filters and pagination', () => {
     expect(await count('')).toEqual({ count: 5 });
     expect(await count('?topic=orders/create')).toEqual({ count: 3 });
     expect(await count(`?address=${encodeURIComponent('https://list.example.com/1')}`)).toEqual({ count: 1 });
-    expect(await count(`?address=${encodeURIComponent('https://list.example.com/1')}&topic=orders/create`)).toEqual({ count: 0 });
+    expect(await count(`?address=${encodeURIComponent('https://list.example.com/1')}&topic=orders/create`)).toEqual({
+      count: 0,
+    });
   });
 });
 
@@ -456,10 +552,14 @@ describe('update', () => {
   it('answers 422 for a body id different from the path id', async () => {
     const { token } = await createShopWithApp();
     const hook = await create(token, { topic: 'orders/create', address: uniqueAddress() });
-    const res = await shopify('PUT', `/webhooks/${hook.id}.json`, token, { webhook: { id: hook.id + 1, format: 'xml' } });
+    const res = await shopify('PUT', `/webhooks/${hook.id}.json`, token, {
+      webhook: { id: hook.id + 1, format: 'xml' },
+    });
     expect(res.status).toBe(422);
     expect(await res.json()).toEqual({ errors: { id: ['does not match the id in the path'] } });
-    const same = await shopify('PUT', `/webhooks/${hook.id}.json`, token, { webhook: { id: String(hook.id), format: 'xml' } });
+    const same = await shopify('PUT', `/webhooks/${hook.id}.json`, token, {
+      webhook: { id: String(hook.id), format: 'xml' },
+    });
     expect(same.status).toBe(200);
   });
 
@@ -468,10 +568,16 @@ describe('update', () => {
     const a = await create(token, { topic: 'orders/create', address: uniqueAddress() });
     const b = await create(token, { topic: 'orders/create', address: uniqueAddress() });
     const put = (webhook: Record<string, unknown>) => shopify('PUT', `/webhooks/${b.id}.json`, token, { webhook });
-    expect(await (await put({ topic: '', address: null })).json()).toEqual({ errors: { topic: ["can't be blank"], address: ["can't be blank"] } });
+    expect(await (await put({ topic: '', address: null })).json()).toEqual({
+      errors: { topic: ["can't be blank"], address: ["can't be blank"] },
+    });
     expect(Object.keys((await (await put({ topic: 'x/y' })).json<{ errors: object }>()).errors)).toEqual(['topic']);
-    expect(await (await put({ address: 'https://192.168.0.1/' })).json()).toEqual({ errors: { address: ['is invalid'] } });
-    expect(await (await put({ format: 'XML' })).json()).toEqual({ errors: { format: ['is not included in the list'] } });
+    expect(await (await put({ address: 'https://192.168.0.1/' })).json()).toEqual({
+      errors: { address: ['is invalid'] },
+    });
+    expect(await (await put({ format: 'XML' })).json()).toEqual({
+      errors: { format: ['is not included in the list'] },
+    });
     const taken = await put({ address: a.address });
     expect(taken.status).toBe(422);
     expect(await taken.json()).toEqual({ errors: { address: ['for this topic has already been taken'] } });
@@ -483,17 +589,35 @@ describe('update', () => {
     await backdateSubscription(hook.id, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
     const address = uniqueAddress();
     const res = await shopify('PUT', `/webhooks/${hook.id}.json`, token, {
-      webhook: { address, topic: 'user/quote/request', format: 'xml', fields: ['id'], metafield_namespaces: ['ns'], api_version: '1999-01', created_at: 'x' },
+      webhook: {
+        address,
+        topic: 'user/quote/request',
+        format: 'xml',
+        fields: ['id'],
+        metafield_namespaces: ['ns'],
+        api_version: '1999-01',
+        created_at: 'x',
+      },
     });
     expect(res.status).toBe(200);
     const { webhook } = await res.json<{ webhook: Webhook }>();
-    expect(webhook).toMatchObject({ id: hook.id, address, topic: 'user/quote/request', format: 'xml', fields: ['id'], metafield_namespaces: ['ns'], api_version: '2026-10' });
+    expect(webhook).toMatchObject({
+      id: hook.id,
+      address,
+      topic: 'user/quote/request',
+      format: 'xml',
+      fields: ['id'],
+      metafield_namespaces: ['ns'],
+      api_version: '2026-10',
+    });
     expect(webhook['created_at']).toBe('2026-01-01T00:00:00-00:00');
     expect(webhook['updated_at']).not.toBe('2026-01-01T00:00:00-00:00');
     expect(webhook['updated_at']).toMatch(ISO_WITH_OFFSET);
     // An address-only change keeps the rest.
     const again = await shopify('PUT', `/webhooks/${hook.id}.json`, token, { webhook: { address: hook.address } });
-    expect(await again.json()).toMatchObject({ webhook: { address: hook.address, topic: 'user/quote/request', format: 'xml', fields: ['id'] } });
+    expect(await again.json()).toMatchObject({
+      webhook: { address: hook.address, topic: 'user/quote/request', format: 'xml', fields: ['id'] },
+    });
   });
 });
 
@@ -501,9 +625,13 @@ describe('methods and paths', () => {
   it('answers 405 for any other method on the resource paths', async () => {
     const { token } = await createShopWithApp();
     const cases: [string, string][] = [
-      ['PUT', '/webhooks.json'], ['DELETE', '/webhooks.json'], ['PATCH', '/webhooks.json'],
-      ['POST', '/webhooks/count.json'], ['DELETE', '/webhooks/count.json'],
-      ['POST', '/webhooks/1.json'], ['PATCH', '/webhooks/1.json'],
+      ['PUT', '/webhooks.json'],
+      ['DELETE', '/webhooks.json'],
+      ['PATCH', '/webhooks.json'],
+      ['POST', '/webhooks/count.json'],
+      ['DELETE', '/webhooks/count.json'],
+      ['POST', '/webhooks/1.json'],
+      ['PATCH', '/webhooks/1.json'],
     ];
     for (const [method, path] of cases) {
       const res = await shopify(method, path, token);
@@ -515,7 +643,13 @@ describe('methods and paths', () => {
 
   it('answers 404 Not Found for any other path under /admin/api/', async () => {
     const { token } = await createShopWithApp();
-    for (const path of [`/admin/api/${V}/webhook.json`, `/admin/api/${V}/webhooks`, `/admin/api/${V}/webhooks/1/2.json`, '/admin/api/', `/admin/api/${V}/shop.json`]) {
+    for (const path of [
+      `/admin/api/${V}/webhook.json`,
+      `/admin/api/${V}/webhooks`,
+      `/admin/api/${V}/webhooks/1/2.json`,
+      '/admin/api/',
+      `/admin/api/${V}/shop.json`,
+    ]) {
       const res = await call(path, { headers: { 'x-shopify-access-token': token } });
       expect(res.status, path).toBe(404);
       expect(await res.json()).toEqual(NOT_FOUND);

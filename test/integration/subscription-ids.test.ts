@@ -50,10 +50,16 @@ describe('subscription ids', () => {
     expect(new Set(steps).size).toBeGreaterThan(1);
   });
 
-  it('are drawn again when a random id is already another app\'s', async () => {
+  it("are drawn again when a random id is already another app's", async () => {
     const a = await createShopWithApp();
     const b = await createShopWithApp();
-    const write: SubscriptionWrite = { address: 'https://x.example.com/', topic: 'orders/create', format: 'json', fields: [], metafieldNamespaces: [] };
+    const write: SubscriptionWrite = {
+      address: 'https://x.example.com/',
+      topic: 'orders/create',
+      format: 'json',
+      fields: [],
+      metafieldNamespaces: [],
+    };
     const fixed = new Uint32Array([1, 2, 3]);
     const real = crypto.getRandomValues.bind(crypto);
     let draws = 0;
@@ -66,8 +72,18 @@ describe('subscription ids', () => {
       return real(array);
     };
     vi.spyOn(crypto, 'getRandomValues').mockImplementation(drawn as typeof crypto.getRandomValues);
-    const one = await insertSubscription(env.DB, { shopId: a.shopId, appId: a.appId }, write, '2026-01-01T00:00:00.000Z');
-    const two = await insertSubscription(env.DB, { shopId: b.shopId, appId: b.appId }, write, '2026-01-01T00:00:00.000Z');
+    const one = await insertSubscription(
+      env.DB,
+      { shopId: a.shopId, appId: a.appId },
+      write,
+      '2026-01-01T00:00:00.000Z',
+    );
+    const two = await insertSubscription(
+      env.DB,
+      { shopId: b.shopId, appId: b.appId },
+      write,
+      '2026-01-01T00:00:00.000Z',
+    );
     expect(draws).toBe(3);
     expect(one?.id).toBe(1 * 2 ** 32 + 2 + 4);
     expect(two).not.toBeNull();
@@ -102,8 +118,18 @@ describe('subscription ids', () => {
 
   it('still report a taken topic and address as taken, not as an id collision', async () => {
     const a = await createShopWithApp();
-    const write: SubscriptionWrite = { address: 'https://y.example.com/', topic: 'orders/create', format: 'json', fields: [], metafieldNamespaces: [] };
-    expect(await insertSubscription(env.DB, { shopId: a.shopId, appId: a.appId }, write, '2026-01-01T00:00:00.000Z')).not.toBeNull();
-    expect(await insertSubscription(env.DB, { shopId: a.shopId, appId: a.appId }, write, '2026-01-01T00:00:00.000Z')).toBeNull();
+    const write: SubscriptionWrite = {
+      address: 'https://y.example.com/',
+      topic: 'orders/create',
+      format: 'json',
+      fields: [],
+      metafieldNamespaces: [],
+    };
+    expect(
+      await insertSubscription(env.DB, { shopId: a.shopId, appId: a.appId }, write, '2026-01-01T00:00:00.000Z'),
+    ).not.toBeNull();
+    expect(
+      await insertSubscription(env.DB, { shopId: a.shopId, appId: a.appId }, write, '2026-01-01T00:00:00.000Z'),
+    ).toBeNull();
   });
 });

@@ -61,7 +61,11 @@ describe('POST /api/v1/tasks', () => {
   it('rejects invalid subscriptions with 422 naming each line', async () => {
     const res = await call(
       '/api/v1/tasks',
-      jsonInit('POST', token, { name: 'x', subscriptions: 'user/ok/fine\nnot a topic\nuser/a/b +5.fortnights', script: SCRIPT }),
+      jsonInit('POST', token, {
+        name: 'x',
+        subscriptions: 'user/ok/fine\nnot a topic\nuser/a/b +5.fortnights',
+        script: SCRIPT,
+      }),
     );
     expect(res.status).toBe(422);
     const body = await res.json<{ error: { code: string; fields: Record<string, string[]> } }>();
@@ -73,7 +77,10 @@ describe('POST /api/v1/tasks', () => {
   });
 
   it('rejects empty subscriptions', async () => {
-    const res = await call('/api/v1/tasks', jsonInit('POST', token, { name: 'x', subscriptions: '\n  \n', script: SCRIPT }));
+    const res = await call(
+      '/api/v1/tasks',
+      jsonInit('POST', token, { name: 'x', subscriptions: '\n  \n', script: SCRIPT }),
+    );
     expect(res.status).toBe(422);
     expect((await res.json<{ error: { fields: Record<string, string[]> } }>()).error.fields).toEqual({
       subscriptions: ['at least one topic is required'],
@@ -120,9 +127,15 @@ describe('GET, PATCH, DELETE /api/v1/tasks/{id}', () => {
 
   it('updates fields and re-validates subscriptions and script', async () => {
     const id = await createTask(token, { script: SCRIPT });
-    const ok = await call(`/api/v1/tasks/${id}`, jsonInit('PATCH', token, { name: 'renamed', subscriptions: 'user/x/y' }));
+    const ok = await call(
+      `/api/v1/tasks/${id}`,
+      jsonInit('PATCH', token, { name: 'renamed', subscriptions: 'user/x/y' }),
+    );
     expect(ok.status).toBe(200);
-    expect((await ok.json<{ task: ApiTask }>()).task).toMatchObject({ name: 'renamed', topics: [{ topic: 'user/x/y' }] });
+    expect((await ok.json<{ task: ApiTask }>()).task).toMatchObject({
+      name: 'renamed',
+      topics: [{ topic: 'user/x/y' }],
+    });
     const bad = await call(`/api/v1/tasks/${id}`, jsonInit('PATCH', token, { script: '{% endfor %}' }));
     expect(bad.status).toBe(422);
     const after = await call(`/api/v1/tasks/${id}`, jsonInit('GET', token));
@@ -152,8 +165,7 @@ describe('POST /api/v1/tasks/{id}/preview', () => {
   it('returns would-be actions, logs and errors without performing anything', async () => {
     const id = await createTask(token, {
       subscriptions: 'user/form/submit',
-      script:
-        '{% log event.topic %}{% action "cache", "set", "preview-key", event.data.name %}{% error "careful" %}',
+      script: '{% log event.topic %}{% action "cache", "set", "preview-key", event.data.name %}{% error "careful" %}',
     });
     const res = await call(
       `/api/v1/tasks/${id}/preview`,

@@ -9,7 +9,11 @@ import { unstable_readConfig } from 'wrangler';
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? sourceFiles(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+    entry.isDirectory()
+      ? sourceFiles(join(dir, entry.name))
+      : entry.name.endsWith('.ts')
+        ? [join(dir, entry.name)]
+        : [],
   );
 }
 
@@ -51,7 +55,10 @@ describe('wrangler.toml [assets]', () => {
     expect(mounted).toContain('/webhooks/:id');
     expect(mounted).toContain('/api/v1/shops');
     for (const path of mounted) {
-      expect(prefixes.some((prefix) => path.startsWith(prefix)), `${path} is not in run_worker_first`).toBe(true);
+      expect(
+        prefixes.some((prefix) => path.startsWith(prefix)),
+        `${path} is not in run_worker_first`,
+      ).toBe(true);
     }
   });
 });

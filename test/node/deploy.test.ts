@@ -10,7 +10,9 @@ import { parseD1List, parseQueueTable, parseSecretList } from '../../scripts/lib
 // account in a JSON file and records its calls (test/node/fake-wrangler.mjs).
 
 const FAKE = resolve('test/node/fake-wrangler.mjs');
-const MIGRATIONS = readdirSync('migrations').filter((f) => f.endsWith('.sql')).sort();
+const MIGRATIONS = readdirSync('migrations')
+  .filter((f) => f.endsWith('.sql'))
+  .sort();
 const QUEUES = ['edgehook-events', 'edgehook-deliveries', 'edgehook-events-dlq', 'edgehook-deliveries-dlq'];
 const dirs: string[] = [];
 
@@ -28,7 +30,11 @@ interface Account {
     kvId: string | null;
     secrets: Record<string, string>;
     versions: number;
-    deployedConfig: { d1_databases: { database_id: string }[]; kv_namespaces: Record<string, unknown>[]; migrations?: unknown[] };
+    deployedConfig: {
+      d1_databases: { database_id: string }[];
+      kv_namespaces: Record<string, unknown>[];
+      migrations?: unknown[];
+    };
     migrationTag?: string;
   };
 }
@@ -61,7 +67,11 @@ function fakeAccount(account: Partial<Account> = {}) {
           FAKE_WRANGLER_CALLS: calls,
         },
       });
-      const made = readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]);
+      const made = readFileSync(calls, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as string[]);
       return { status: run.status, output: run.stdout + run.stderr, calls: made };
     },
   };
@@ -157,7 +167,12 @@ describe('npm run deploy', () => {
       databases: [{ uuid: 'db-existing', name: 'edgehook', applied: MIGRATIONS.slice(0, 2) }],
       queues: QUEUES.filter((q) => q !== 'edgehook-deliveries-dlq'),
       kv: [{ id: 'kv-existing', title: 'edgehook-kv' }],
-      worker: { kvId: 'kv-existing', secrets: { SECRETS_KEY: 'kept' }, versions: 1, deployedConfig: { d1_databases: [], kv_namespaces: [] } },
+      worker: {
+        kvId: 'kv-existing',
+        secrets: { SECRETS_KEY: 'kept' },
+        versions: 1,
+        deployedConfig: { d1_databases: [], kv_namespaces: [] },
+      },
     });
     const run = partial.deploy();
     expect(run.status, run.output).toBe(0);
@@ -196,7 +211,10 @@ describe('npm run deploy', () => {
       expect(second.output).toContain(`+ Durable Object migration "${probeTag}": applied by wrangler deploy if new`);
       expect(applied(second.output)).toEqual([probeTag]);
       expect(fresh.read().worker?.migrationTag).toBe(probeTag);
-      expect((fresh.read().worker?.deployedConfig.migrations as { tag: string }[]).map((m) => m.tag)).toEqual([...existing, probeTag]);
+      expect((fresh.read().worker?.deployedConfig.migrations as { tag: string }[]).map((m) => m.tag)).toEqual([
+        ...existing,
+        probeTag,
+      ]);
       const third = fresh.deploy('--config', config);
       expect(third.status, third.output).toBe(0);
       expect(applied(third.output)).toEqual([]);
@@ -205,7 +223,7 @@ describe('npm run deploy', () => {
     }
   });
 
-  it('without a Cloudflare login stops at the first read with wrangler\'s reason, changing nothing', () => {
+  it("without a Cloudflare login stops at the first read with wrangler's reason, changing nothing", () => {
     const loggedOut = fakeAccount({ loggedIn: false });
     const run = loggedOut.deploy();
     expect(run.status).toBe(1);
@@ -217,10 +235,12 @@ describe('npm run deploy', () => {
 
 describe('reading wrangler output', () => {
   it('finds the JSON list after a stray notice on stdout', () => {
-    expect(parseD1List('Note: something\n[\n  {"uuid": "u1", "name": "edgehook", "version": "production"}\n]\n')).toEqual([
-      { uuid: 'u1', name: 'edgehook' },
+    expect(
+      parseD1List('Note: something\n[\n  {"uuid": "u1", "name": "edgehook", "version": "production"}\n]\n'),
+    ).toEqual([{ uuid: 'u1', name: 'edgehook' }]);
+    expect(parseSecretList('[\n  {\n    "name": "ADMIN_TOKEN",\n    "type": "secret_text"\n  }\n]')).toEqual([
+      'ADMIN_TOKEN',
     ]);
-    expect(parseSecretList('[\n  {\n    "name": "ADMIN_TOKEN",\n    "type": "secret_text"\n  }\n]')).toEqual(['ADMIN_TOKEN']);
   });
 
   it('reads the name column of the queues table, and nothing from an empty page', () => {
@@ -233,7 +253,10 @@ describe('reading wrangler output', () => {
       '│ b2 │ other           │ 2026-12-01 │ 2026-12-01  │ 0         │ 0         │',
       '└────┴─────────────────┴────────────┴─────────────┴───────────┴───────────┘',
     ].join('\n');
-    expect(parseQueueTable(`\n ⛅️ wrangler 4.86.0\n───────────────────\n${table}\n`)).toEqual(['edgehook-events', 'other']);
+    expect(parseQueueTable(`\n ⛅️ wrangler 4.86.0\n───────────────────\n${table}\n`)).toEqual([
+      'edgehook-events',
+      'other',
+    ]);
     expect(parseQueueTable('\n ⛅️ wrangler 4.86.0\n───────────────────\n\n')).toEqual([]);
   });
 });

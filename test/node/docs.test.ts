@@ -83,11 +83,13 @@ export function linksIn(text: string): Link[] {
         for (const m of span.matchAll(/(?:^|[\s(])(\.\.\/[^\s`)]*)/g)) links.push({ target: m[1] ?? '', line });
       }
       const prose = raw.replace(/`[^`]*`/g, '');
-      for (const m of prose.matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]*)>?(?:\s+"[^"]*")?\s*\)/g)) links.push({ target: m[1] ?? '', line });
+      for (const m of prose.matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]*)>?(?:\s+"[^"]*")?\s*\)/g))
+        links.push({ target: m[1] ?? '', line });
       const definition = /^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s.*)?$/.exec(prose);
       if (definition) links.push({ target: definition[1] ?? '', line });
       for (const m of prose.matchAll(/<([a-z][a-z0-9+.-]*:[^>\s]+)>/gi)) links.push({ target: m[1] ?? '', line });
-      for (const m of prose.matchAll(/\b(?:href|src)\s*=\s*["']([^"']*)["']/gi)) links.push({ target: m[1] ?? '', line });
+      for (const m of prose.matchAll(/\b(?:href|src)\s*=\s*["']([^"']*)["']/gi))
+        links.push({ target: m[1] ?? '', line });
       const withoutLinks = prose.replace(/\]\([^)]*\)/g, '](…)').replace(/<[^>]*>/g, '');
       for (const m of withoutLinks.matchAll(/\b(?:https?:\/\/|www\.)[^\s)]+/gi)) links.push({ target: m[0], line });
     });
@@ -134,7 +136,8 @@ describe('README.md, the front door', () => {
 
   it('keeps the commands a new user types: npm install, npm start, npm test', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    for (const command of ['npm install', 'npm start', 'npm test']) expect(readme).toMatch(new RegExp(`^${command}\\b`, 'm'));
+    for (const command of ['npm install', 'npm start', 'npm test'])
+      expect(readme).toMatch(new RegExp(`^${command}\\b`, 'm'));
   });
 
   it('maps every file in docs/ and the test map', () => {

@@ -61,78 +61,139 @@ const readConfig = () => {
 };
 
 if (!account.loggedIn) {
-  fail("You are not authenticated. Please run `wrangler login`.");
+  fail('You are not authenticated. Please run `wrangler login`.');
 }
 
 const [command, sub] = args;
 if (command === 'd1' && sub === 'list' && args.includes('--json')) {
-  out(JSON.stringify(account.databases.map(({ applied: _, ...db }) => ({ ...db, version: 'production', num_tables: 0, file_size: 12288 })), null, 2));
+  out(
+    JSON.stringify(
+      account.databases.map(({ applied: _, ...db }) => ({
+        ...db,
+        version: 'production',
+        num_tables: 0,
+        file_size: 12288,
+      })),
+      null,
+      2,
+    ),
+  );
 } else if (command === 'd1' && sub === 'create') {
   const name = args[2] ?? '';
   banner();
-  if (account.databases.some((db) => db.name === name)) fail(`A request to the Cloudflare API (/accounts/fake/d1/database) failed.\n\n  A database with that name already exists. [code: 7502]`);
+  if (account.databases.some((db) => db.name === name))
+    fail(
+      `A request to the Cloudflare API (/accounts/fake/d1/database) failed.\n\n  A database with that name already exists. [code: 7502]`,
+    );
   const db = { uuid: uuid(), name, created_at: new Date().toISOString(), applied: [] };
   account.databases.push(db);
   save();
   out(`✅ Successfully created DB '${name}' in region WEUR\nCreated your new D1 database.\n`);
-  out(`To access your new D1 Database in your Worker, add the following snippet to your configuration file:\n[[d1_databases]]\nbinding = "${name}"\ndatabase_name = "${name}"\ndatabase_id = "${db.uuid}"`);
+  out(
+    `To access your new D1 Database in your Worker, add the following snippet to your configuration file:\n[[d1_databases]]\nbinding = "${name}"\ndatabase_name = "${name}"\ndatabase_id = "${db.uuid}"`,
+  );
 } else if (command === 'queues' && sub === 'list') {
   banner();
   const page = Number(flag('--page') ?? 1);
   const rows = account.queues.slice((page - 1) * QUEUES_PER_PAGE, page * QUEUES_PER_PAGE);
   const now = '2026-12-01T10:00:00.000Z';
-  out(table(['id', 'name', 'created_on', 'modified_on', 'producers', 'consumers'], rows.map((q) => [newId(), q, now, now, '0', '0'])));
+  out(
+    table(
+      ['id', 'name', 'created_on', 'modified_on', 'producers', 'consumers'],
+      rows.map((q) => [newId(), q, now, now, '0', '0']),
+    ),
+  );
 } else if (command === 'queues' && sub === 'create') {
   const name = args[2] ?? '';
   banner();
   out(`🌀 Creating queue '${name}'`);
-  if (account.queues.includes(name)) fail('A request to the Cloudflare API (/accounts/fake/queues) failed.\n\n  Queue name already taken [code: 11009]');
+  if (account.queues.includes(name))
+    fail('A request to the Cloudflare API (/accounts/fake/queues) failed.\n\n  Queue name already taken [code: 11009]');
   account.queues.push(name);
   save();
   out(`✅ Created queue '${name}'`);
 } else if (command === 'secret' && sub === 'list') {
   const name = flag('--name') ?? '';
   if (account.worker === null) {
-    fail(`Worker "${name}" not found.\n\nIf this is a new Worker, run \`wrangler deploy\` first to create it.\nOtherwise, check that the Worker name is correct and you're logged into the right account.`);
+    fail(
+      `Worker "${name}" not found.\n\nIf this is a new Worker, run \`wrangler deploy\` first to create it.\nOtherwise, check that the Worker name is correct and you're logged into the right account.`,
+    );
   }
-  out(JSON.stringify(Object.keys(account.worker.secrets).map((n) => ({ name: n, type: 'secret_text' })), null, '  '));
+  out(
+    JSON.stringify(
+      Object.keys(account.worker.secrets).map((n) => ({ name: n, type: 'secret_text' })),
+      null,
+      '  ',
+    ),
+  );
 } else if (command === 'd1' && sub === 'migrations' && args[2] === 'apply' && args.includes('--remote')) {
   const { path, config } = readConfig();
   banner();
-  const binding = config.d1_databases.find((/** @type {any} */ d) => d.binding === args[3] || d.database_name === args[3]);
-  if (!binding?.database_id) fail(`Found a database with name or binding ${args[3]} but it is missing a database_id, which is needed for operations on remote resources.`);
+  const binding = config.d1_databases.find(
+    (/** @type {any} */ d) => d.binding === args[3] || d.database_name === args[3],
+  );
+  if (!binding?.database_id)
+    fail(
+      `Found a database with name or binding ${args[3]} but it is missing a database_id, which is needed for operations on remote resources.`,
+    );
   const db = account.databases.find((d) => d.uuid === binding.database_id);
   if (!db) fail('A request to the Cloudflare API failed.\n\n  The database could not be found. [code: 7404]');
   const dir = join(dirname(path), binding.migrations_dir ?? 'migrations');
-  const pending = readdirSync(dir).filter((f) => f.endsWith('.sql') && !db.applied.includes(f)).sort();
+  const pending = readdirSync(dir)
+    .filter((f) => f.endsWith('.sql') && !db.applied.includes(f))
+    .sort();
   if (pending.length === 0) {
     out('✅ No migrations to apply!');
   } else {
     out('Migrations to be applied:');
-    out(table(['name'], pending.map((n) => [n])));
+    out(
+      table(
+        ['name'],
+        pending.map((n) => [n]),
+      ),
+    );
     // stdout is a pipe, so wrangler is non-interactive and confirms with the fallback (yes).
-    out(`? About to apply ${pending.length} migration(s)\nYour database may not be available to serve requests during the migration, continue?`);
+    out(
+      `? About to apply ${pending.length} migration(s)\nYour database may not be available to serve requests during the migration, continue?`,
+    );
     out('🤖 Using fallback value in non-interactive context: yes');
     db.applied.push(...pending);
     save();
-    out(table(['name', 'status'], pending.map((n) => [n, '✅'])));
+    out(
+      table(
+        ['name', 'status'],
+        pending.map((n) => [n, '✅']),
+      ),
+    );
   }
 } else if (command === 'deploy') {
   const { config } = readConfig();
   banner();
-  for (const q of [...config.queues.producers.map((/** @type {any} */ p) => p.queue), ...config.queues.consumers.flatMap((/** @type {any} */ c) => [c.queue, c.dead_letter_queue].filter(Boolean))]) {
-    if (!account.queues.includes(q)) fail(`Queue "${q}" does not exist. To create it, run: wrangler queues create ${q}`);
+  for (const q of [
+    ...config.queues.producers.map((/** @type {any} */ p) => p.queue),
+    ...config.queues.consumers.flatMap((/** @type {any} */ c) => [c.queue, c.dead_letter_queue].filter(Boolean)),
+  ]) {
+    if (!account.queues.includes(q))
+      fail(`Queue "${q}" does not exist. To create it, run: wrangler queues create ${q}`);
   }
   for (const d of config.d1_databases) {
-    if (!account.databases.some((db) => db.uuid === d.database_id)) fail('A request to the Cloudflare API failed.\n\n  binding DB of type d1 must have a valid `id` specified [code: 10021]');
+    if (!account.databases.some((db) => db.uuid === d.database_id))
+      fail(
+        'A request to the Cloudflare API failed.\n\n  binding DB of type d1 must have a valid `id` specified [code: 10021]',
+      );
   }
   const kvBinding = config.kv_namespaces[0];
   let kvId = kvBinding?.id ?? account.worker?.kvId ?? null;
   if (kvBinding && kvId === null) {
     const title = `${config.name}-${kvBinding.binding.toLowerCase().replaceAll('_', '-')}`;
-    out(`\nExperimental: The following bindings need to be provisioned:\nBinding        Resource\nenv.${kvBinding.binding}         KV Namespace\n`);
+    out(
+      `\nExperimental: The following bindings need to be provisioned:\nBinding        Resource\nenv.${kvBinding.binding}         KV Namespace\n`,
+    );
     out(`Provisioning ${kvBinding.binding} (KV Namespace)...\n🌀 Creating new KV Namespace "${title}"...`);
-    if (account.kv.some((ns) => ns.title === title)) fail('A request to the Cloudflare API failed.\n\n  a namespace with this account ID and title already exists [code: 10014]');
+    if (account.kv.some((ns) => ns.title === title))
+      fail(
+        'A request to the Cloudflare API failed.\n\n  a namespace with this account ID and title already exists [code: 10014]',
+      );
     kvId = newId();
     account.kv.push({ id: kvId, title });
     out('🎉 All resources provisioned, continuing with deployment...\n');
@@ -145,10 +206,24 @@ if (command === 'd1' && sub === 'list' && args.includes('--json')) {
   /** @type {{ tag: string }[]} */
   const migrations = config.migrations ?? [];
   const from = migrations.findIndex((m) => m.tag === worker.migrationTag);
-  if (worker.migrationTag !== undefined && from < 0 && migrations.length > 0) fail(`The Worker's migration tag ${worker.migrationTag} is not in the config's migrations.`);
+  if (worker.migrationTag !== undefined && from < 0 && migrations.length > 0)
+    fail(`The Worker's migration tag ${worker.migrationTag} is not in the config's migrations.`);
   const migrationTag = migrations.at(-1)?.tag ?? worker.migrationTag;
-  if (migrations.length > from + 1) out(`Applying Durable Object migrations: ${migrations.slice(from + 1).map((m) => m.tag).join(', ')}`);
-  account.worker = { ...worker, kvId, migrationTag, secrets: { ...worker.secrets, ...added }, versions: worker.versions + 1, deployedConfig: config };
+  if (migrations.length > from + 1)
+    out(
+      `Applying Durable Object migrations: ${migrations
+        .slice(from + 1)
+        .map((m) => m.tag)
+        .join(', ')}`,
+    );
+  account.worker = {
+    ...worker,
+    kvId,
+    migrationTag,
+    secrets: { ...worker.secrets, ...added },
+    versions: worker.versions + 1,
+    deployedConfig: config,
+  };
   save();
   out('Total Upload: 512.00 KiB / gzip: 111.00 KiB');
   out(`Uploaded ${config.name} (2.51 sec)`);

@@ -23,9 +23,9 @@ interface SchemaChecker {
  * The ajv (draft 2020-12) that the standard validator itself runs on, so responses are checked by
  * the same engine; loaded through the validator's own dependency, whatever other ajv the project has.
  */
-const { Ajv2020 } = createRequire(createRequire(import.meta.url).resolve('@seriousme/openapi-schema-validator/package.json'))(
-  'ajv/dist/2020.js',
-) as { Ajv2020: new (options: object) => SchemaChecker };
+const { Ajv2020 } = createRequire(
+  createRequire(import.meta.url).resolve('@seriousme/openapi-schema-validator/package.json'),
+)('ajv/dist/2020.js') as { Ajv2020: new (options: object) => SchemaChecker };
 
 const ADMIN_TOKEN = 'openapi-test-admin-token';
 const stateDir = mkdtempSync(join(tmpdir(), 'edgehook-openapi-'));
@@ -77,7 +77,9 @@ function request(method: string, path: string, token: string | null, body?: unkn
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text === '' ? null : (JSON.parse(text) as unknown) }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: text === '' ? null : (JSON.parse(text) as unknown) }),
+      );
     });
     req.on('error', reject);
     req.end(body === undefined ? undefined : JSON.stringify(body));

@@ -48,7 +48,9 @@ describe('npm start', () => {
     const printed = first.output();
     expect(printed).toContain('Seeded the demo shop (6 rows).');
     expect(printed).toContain(`${BASE}/webhooks/${DEMO.webhookId}`);
-    expect(printed).toMatch(/Demo app signing secret \(shown once; deliveries are signed with it\): whsec_[A-Za-z0-9+/]{32}/);
+    expect(printed).toMatch(
+      /Demo app signing secret \(shown once; deliveries are signed with it\): whsec_[A-Za-z0-9+/]{32}/,
+    );
     expect(printed).toContain(`Authorization: Bearer ${DEMO.appToken}`);
     // The console (issue 15) is served at the printed address, with its CSP.
     expect(printed).toContain(`console  ${BASE}/`);
@@ -79,10 +81,11 @@ describe('npm start', () => {
     });
     expect(event.data).toEqual({ name: 'Ada' });
 
-
     const runs = await fetch(`${BASE}/api/v1/events/${event.id}/task_runs`, { headers: auth });
     const { task_runs } = (await runs.json()) as { task_runs: { task_id: string; status: string; logs: unknown[] }[] };
-    expect(task_runs).toEqual([expect.objectContaining({ task_id: DEMO.taskId, status: 'succeeded', logs: ['Hello, Ada!'] })]);
+    expect(task_runs).toEqual([
+      expect.objectContaining({ task_id: DEMO.taskId, status: 'succeeded', logs: ['Hello, Ada!'] }),
+    ]);
     await stop(first);
   });
 

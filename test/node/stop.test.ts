@@ -132,45 +132,65 @@ const START_READY = 'See the stored event';
 const DEMO_READY = 'Demo storefront:';
 
 describe('npm start stops everything it started', () => {
-  it('on SIGTERM to the npm process (kill -TERM <pid>)', async () => {
-    const run = await launch(['start'], START_READY);
-    expectRunning(run);
-    expect(await portIsFree(run.ports[0]!)).toBe(false);
-    process.kill(run.npm.pid!, 'SIGTERM');
-    await expectEverythingStopped(run);
-  }, TEST_TIMEOUT_MS);
+  it(
+    'on SIGTERM to the npm process (kill -TERM <pid>)',
+    async () => {
+      const run = await launch(['start'], START_READY);
+      expectRunning(run);
+      expect(await portIsFree(run.ports[0]!)).toBe(false);
+      process.kill(run.npm.pid!, 'SIGTERM');
+      await expectEverythingStopped(run);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it('on Ctrl-C (SIGINT to the foreground process group)', async () => {
-    const run = await launch(['start'], START_READY);
-    expectRunning(run);
-    expect(await portIsFree(run.ports[0]!)).toBe(false);
-    process.kill(-run.npm.pid!, 'SIGINT');
-    await expectEverythingStopped(run);
-  }, TEST_TIMEOUT_MS);
+  it(
+    'on Ctrl-C (SIGINT to the foreground process group)',
+    async () => {
+      const run = await launch(['start'], START_READY);
+      expectRunning(run);
+      expect(await portIsFree(run.ports[0]!)).toBe(false);
+      process.kill(-run.npm.pid!, 'SIGINT');
+      await expectEverythingStopped(run);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it('when its parent dies (npm killed with SIGKILL)', async () => {
-    const run = await launch(['start'], START_READY);
-    expectRunning(run);
-    process.kill(run.npm.pid!, 'SIGKILL');
-    await expectEverythingStopped(run);
-  }, TEST_TIMEOUT_MS);
+  it(
+    'when its parent dies (npm killed with SIGKILL)',
+    async () => {
+      const run = await launch(['start'], START_READY);
+      expectRunning(run);
+      process.kill(run.npm.pid!, 'SIGKILL');
+      await expectEverythingStopped(run);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it('when stopped while wrangler dev is still starting', async () => {
-    // The seed's message comes just before wrangler dev is spawned; stop as soon as it shows.
-    const run = await launch(['start'], 'Seeded the demo shop');
-    await eventually(async () => (processesOf(run).some((p) => p.command.includes('wrangler')) ? true : undefined));
-    expect(run.output()).not.toContain(START_READY);
-    process.kill(run.npm.pid!, 'SIGTERM');
-    await expectEverythingStopped(run);
-  }, TEST_TIMEOUT_MS);
+  it(
+    'when stopped while wrangler dev is still starting',
+    async () => {
+      // The seed's message comes just before wrangler dev is spawned; stop as soon as it shows.
+      const run = await launch(['start'], 'Seeded the demo shop');
+      await eventually(async () => (processesOf(run).some((p) => p.command.includes('wrangler')) ? true : undefined));
+      expect(run.output()).not.toContain(START_READY);
+      process.kill(run.npm.pid!, 'SIGTERM');
+      await expectEverythingStopped(run);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
 
 describe('npm run demo stops everything it started', () => {
-  it('on SIGTERM to the npm process: wrangler, workerd and the page server, both ports free', async () => {
-    const run = await launch(['run', 'demo'], DEMO_READY);
-    expectRunning(run);
-    for (const port of run.ports) expect(await portIsFree(port)).toBe(false);
-    process.kill(run.npm.pid!, 'SIGTERM');
-    await expectEverythingStopped(run);
-  }, TEST_TIMEOUT_MS);
+  it(
+    'on SIGTERM to the npm process: wrangler, workerd and the page server, both ports free',
+    async () => {
+      const run = await launch(['run', 'demo'], DEMO_READY);
+      expectRunning(run);
+      for (const port of run.ports) expect(await portIsFree(port)).toBe(false);
+      process.kill(run.npm.pid!, 'SIGTERM');
+      await expectEverythingStopped(run);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

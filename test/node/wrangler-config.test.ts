@@ -15,6 +15,8 @@ describe('wrangler.toml', () => {
     expect(config.durable_objects.bindings).toContainEqual(
       expect.objectContaining({ name: 'CACHE_WAITERS', class_name: 'CacheWaiters' }),
     );
-    expect(config.migrations).toContainEqual(expect.objectContaining({ tag: 'v1', new_sqlite_classes: ['CacheWaiters'] }));
+    expect(config.migrations).toContainEqual(
+      expect.objectContaining({ tag: 'v1', new_sqlite_classes: ['CacheWaiters'] }),
+    );
   });
 });

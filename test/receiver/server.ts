@@ -26,7 +26,6 @@ interface Script {
   standardSecrets?: string[];
 }
 
-
 export function startReceiver(): Promise<{ server: Server; port: number }> {
   const scripts = new Map<string, Script>();
   const received = new Map<string, ReceivedRequest[]>();
@@ -76,7 +75,9 @@ export function startReceiver(): Promise<{ server: Server; port: number }> {
       bodyBase64: raw.toString('base64'),
       receivedAt: Date.now(),
       answered: response.status ?? 200,
-      shopifyHmacValid: script.shopifySecret ? verifyShopifyHmac(script.shopifySecret, raw, headers['x-shopify-hmac-sha256']) : null,
+      shopifyHmacValid: script.shopifySecret
+        ? verifyShopifyHmac(script.shopifySecret, raw, headers['x-shopify-hmac-sha256'])
+        : null,
       standardSignatureValid: (script.standardSecrets ?? []).map((secret) => verifyStandard(secret, raw, headers)),
     };
     received.set(key, [...(received.get(key) ?? []), record]);

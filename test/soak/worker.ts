@@ -78,7 +78,11 @@ export default {
   async fetch(request, env, ctx) {
     if (new URL(request.url).pathname === '/__soak/faults') return Response.json(injected);
     const vars = env as Env & SoakVars;
-    return worker.fetch(request, { ...env, EVENTS: faultyQueue(env.EVENTS, vars.SOAK_FAIL_QUEUE_SEND, vars.SOAK_DROP_QUEUE_SEND) }, ctx);
+    return worker.fetch(
+      request,
+      { ...env, EVENTS: faultyQueue(env.EVENTS, vars.SOAK_FAIL_QUEUE_SEND, vars.SOAK_DROP_QUEUE_SEND) },
+      ctx,
+    );
   },
   async queue(batch, env) {
     const vars = env as Env & SoakVars;

@@ -71,18 +71,25 @@ describe('addressProblem: accepted addresses', () => {
 });
 
 describe('addressProblem: ALLOW_INSECURE_ADDRESSES', () => {
-  it.each(['http://example.com/hook', 'http://localhost:8787/', 'https://127.0.0.1/', 'http://[::1]:3000/', 'http://0x7f.1/'])(
-    '%s is admitted only when insecure addresses are allowed',
-    (address) => {
-      expect(addressProblem(address, strict)).not.toBeNull();
-      expect(addressProblem(address, insecure)).toBeNull();
-    },
-  );
+  it.each([
+    'http://example.com/hook',
+    'http://localhost:8787/',
+    'https://127.0.0.1/',
+    'http://[::1]:3000/',
+    'http://0x7f.1/',
+  ])('%s is admitted only when insecure addresses are allowed', (address) => {
+    expect(addressProblem(address, strict)).not.toBeNull();
+    expect(addressProblem(address, insecure)).toBeNull();
+  });
 
-  it.each(['https://10.0.0.1/', 'https://169.254.169.254/', 'https://[fd00::1]/', 'https://x.internal/', 'pubsub://p:t', 'https://shop-a.myshopify.com/'])(
-    '%s stays refused even when insecure addresses are allowed',
-    (address) => {
-      expect(addressProblem(address, insecure)).not.toBeNull();
-    },
-  );
+  it.each([
+    'https://10.0.0.1/',
+    'https://169.254.169.254/',
+    'https://[fd00::1]/',
+    'https://x.internal/',
+    'pubsub://p:t',
+    'https://shop-a.myshopify.com/',
+  ])('%s stays refused even when insecure addresses are allowed', (address) => {
+    expect(addressProblem(address, insecure)).not.toBeNull();
+  });
 });

@@ -33,8 +33,9 @@ async function multipartBody(form: FormData): Promise<{ body: Uint8Array; conten
 
 describe('auto mode, rule 1: body parameters by content type', () => {
   it('uses a JSON object as is', async () => {
-    expect(await auto(parts({ contentType: 'application/json', text: '{"a":{"b":[1,true,null]}}' })))
-      .toEqual({ a: { b: [1, true, null] } });
+    expect(await auto(parts({ contentType: 'application/json', text: '{"a":{"b":[1,true,null]}}' }))).toEqual({
+      a: { b: [1, true, null] },
+    });
   });
 
   it.each([
@@ -48,16 +49,17 @@ describe('auto mode, rule 1: body parameters by content type', () => {
   });
 
   it('ignores charset and other content-type parameters, and letter case', async () => {
-    expect(await auto(parts({ contentType: 'Application/JSON; charset=UTF-8', text: '{"a":1}' })))
-      .toEqual({ a: 1 });
+    expect(await auto(parts({ contentType: 'Application/JSON; charset=UTF-8', text: '{"a":1}' }))).toEqual({ a: 1 });
   });
 
   it('parses urlencoded forms with nested parameters', async () => {
     expect(
-      await auto(parts({
-        contentType: 'application/x-www-form-urlencoded',
-        text: 'contact[name]=Ada&contact[tags][]=a&contact[tags][]=b',
-      })),
+      await auto(
+        parts({
+          contentType: 'application/x-www-form-urlencoded',
+          text: 'contact[name]=Ada&contact[tags][]=a&contact[tags][]=b',
+        }),
+      ),
     ).toEqual({ contact: { name: 'Ada', tags: ['a', 'b'] } });
   });
 
@@ -116,8 +118,7 @@ describe('auto mode, rules 2–5: query parameters, merging and fallbacks', () =
 
   it('gives {"body_base64"} for a body that is not UTF-8', async () => {
     const body = new Uint8Array([0xff, 0xfe, 0x00, 0x41]);
-    expect(await auto(parts({ body, contentType: 'application/octet-stream' })))
-      .toEqual({ body_base64: '//4AQQ==' });
+    expect(await auto(parts({ body, contentType: 'application/octet-stream' }))).toEqual({ body_base64: '//4AQQ==' });
   });
 
   it('gives null for an empty or whitespace-only body', async () => {
@@ -128,8 +129,7 @@ describe('auto mode, rules 2–5: query parameters, merging and fallbacks', () =
 
   it('never puts headers in the data', async () => {
     const headers = new Headers({ 'x-secret': 'v' });
-    expect(await auto(parts({ headers, contentType: 'application/json', text: '{"a":1}' })))
-      .toEqual({ a: 1 });
+    expect(await auto(parts({ headers, contentType: 'application/json', text: '{"a":1}' }))).toEqual({ a: 1 });
   });
 });
 
@@ -137,12 +137,15 @@ describe('full mode', () => {
   it('describes the whole request', async () => {
     const headers = new Headers({ 'Content-Type': 'application/json; charset=utf-8', 'X-Thing': 'a' });
     headers.append('x-thing', 'b');
-    const data = await buildEventData('full', parts({
-      headers,
-      contentType: 'application/json; charset=utf-8',
-      text: '{"a":1}',
-      queryString: 'q[x]=1',
-    }));
+    const data = await buildEventData(
+      'full',
+      parts({
+        headers,
+        contentType: 'application/json; charset=utf-8',
+        text: '{"a":1}',
+        queryString: 'q[x]=1',
+      }),
+    );
     expect(data).toEqual({
       body_base64: btoa('{"a":1}'),
       body: { a: 1 },

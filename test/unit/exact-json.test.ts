@@ -5,7 +5,8 @@ import { ExactNumber, parseExactJson } from '../../src/json/exact';
 
 // spec/ingress.md: JSON numbers keep their exact digits (Shopify's sample ids are above 2^53).
 
-const SAMPLE = '{"id":820982911946154508,"line_items":[{"id":866550311766439020,"product_id":632910392,"price":"199.00"}],"total_weight":0,"rate":1.10,"tiny":1e-7,"neg":-0}';
+const SAMPLE =
+  '{"id":820982911946154508,"line_items":[{"id":866550311766439020,"product_id":632910392,"price":"199.00"}],"total_weight":0,"rate":1.10,"tiny":1e-7,"neg":-0}';
 
 describe('parseExactJson', () => {
   it('keeps ids above 2^53 and other inexact numbers as written, through JSON.stringify', () => {
@@ -14,7 +15,11 @@ describe('parseExactJson', () => {
   });
 
   it('leaves numbers a double holds exactly as plain numbers', () => {
-    const data = parseExactJson(SAMPLE) as { line_items: Array<{ product_id: unknown }>; total_weight: unknown; id: unknown };
+    const data = parseExactJson(SAMPLE) as {
+      line_items: Array<{ product_id: unknown }>;
+      total_weight: unknown;
+      id: unknown;
+    };
     expect(data.line_items[0]!.product_id).toBe(632910392);
     expect(data.total_weight).toBe(0);
     expect(data.id).toBeInstanceOf(ExactNumber);
@@ -51,10 +56,16 @@ describe('parseExactJson', () => {
         bigInt.map((t) => ({ raw: t })),
         fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => ({ raw: JSON.stringify(d) })),
         fc.string().map((s) => ({ raw: JSON.stringify(s) })),
-        fc.array(tie('node') as fc.Arbitrary<{ raw: string }>, { maxLength: 4 }).map((items) => ({ raw: `[${items.map((i) => i.raw).join(',')}]` })),
+        fc
+          .array(tie('node') as fc.Arbitrary<{ raw: string }>, { maxLength: 4 })
+          .map((items) => ({ raw: `[${items.map((i) => i.raw).join(',')}]` })),
         fc
           .dictionary(fc.string({ maxLength: 5 }), tie('node') as fc.Arbitrary<{ raw: string }>, { maxKeys: 4 })
-          .map((o) => ({ raw: `{${Object.entries(o).map(([k, v]) => `${JSON.stringify(k)}:${v.raw}`).join(',')}}` })),
+          .map((o) => ({
+            raw: `{${Object.entries(o)
+              .map(([k, v]) => `${JSON.stringify(k)}:${v.raw}`)
+              .join(',')}}`,
+          })),
       ),
     })).node as fc.Arbitrary<{ raw: string }>;
     fc.assert(

@@ -11,15 +11,27 @@ const RUNS = 300;
 
 /** Parameter names built from the characters that matter to Rack-style nesting. */
 const paramName = fc
-  .array(fc.constantFrom('a', 'b', '[', ']', '[]', '][', '%', '%5B', '%5D', '+', ' ', '=', 'é', '\u0000', '0'), { maxLength: 12 })
+  .array(fc.constantFrom('a', 'b', '[', ']', '[]', '][', '%', '%5B', '%5D', '+', ' ', '=', 'é', '\u0000', '0'), {
+    maxLength: 12,
+  })
   .map((parts) => parts.join(''));
 const queryText = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 200 }),
-  fc.array(fc.tuple(paramName, fc.string({ maxLength: 8 })), { maxLength: 30 }).map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&')),
+  fc
+    .array(fc.tuple(paramName, fc.string({ maxLength: 8 })), { maxLength: 30 })
+    .map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&')),
 );
 
 function parts(body: Uint8Array, contentType: string | null, queryString: string | null): IngressRequestParts {
-  return { body, contentType, queryString, headers: new Headers({ 'x-test': '1' }), clientIp: '203.0.113.9', requestId: 'r', webhookId: 'w' };
+  return {
+    body,
+    contentType,
+    queryString,
+    headers: new Headers({ 'x-test': '1' }),
+    clientIp: '203.0.113.9',
+    requestId: 'r',
+    webhookId: 'w',
+  };
 }
 
 const contentType = fc.oneof(
@@ -43,12 +55,17 @@ const body = fc.oneof(
   fc.json({ maxDepth: 6 }).map((t) => new TextEncoder().encode(t)),
   queryText.map((t) => new TextEncoder().encode(t)),
   fc
-    .tuple(fc.constantFrom('x', 'boundary', ''), fc.array(fc.tuple(paramName, fc.string({ maxLength: 10 }), fc.boolean()), { maxLength: 5 }), fc.boolean())
+    .tuple(
+      fc.constantFrom('x', 'boundary', ''),
+      fc.array(fc.tuple(paramName, fc.string({ maxLength: 10 }), fc.boolean()), { maxLength: 5 }),
+      fc.boolean(),
+    )
     .map(([boundary, fields, closed]) =>
       new TextEncoder().encode(
         fields
-          .map(([name, value, file]) =>
-            `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${file ? '; filename="f.bin"\r\nContent-Type: application/octet-stream' : ''}\r\n\r\n${value}\r\n`,
+          .map(
+            ([name, value, file]) =>
+              `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${file ? '; filename="f.bin"\r\nContent-Type: application/octet-stream' : ''}\r\n\r\n${value}\r\n`,
           )
           .join('') + (closed ? `--${boundary}--\r\n` : ''),
       ),
@@ -84,11 +101,17 @@ describe('ingress parsers (property-based)', () => {
 
   it('buildEventData (both modes) turns any body and content type into storable data', async () => {
     await fc.assert(
-      fc.asyncProperty(body, contentType, fc.option(queryText, { nil: null }), fc.constantFrom('auto' as const, 'full' as const), async (bytes, type, query, mode) => {
-        const data = await buildEventData(mode, parts(bytes, type, query));
-        const json = JSON.stringify(data);
-        expect(json === undefined ? 'null' : JSON.parse(json)).toBeDefined();
-      }),
+      fc.asyncProperty(
+        body,
+        contentType,
+        fc.option(queryText, { nil: null }),
+        fc.constantFrom('auto' as const, 'full' as const),
+        async (bytes, type, query, mode) => {
+          const data = await buildEventData(mode, parts(bytes, type, query));
+          const json = JSON.stringify(data);
+          expect(json === undefined ? 'null' : JSON.parse(json)).toBeDefined();
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -104,7 +127,9 @@ describe('ingress parsers (property-based)', () => {
     });
     await fc.assert(
       fc.asyncProperty(notUtf8, async (bytes) => {
-        const data = (await buildEventData('auto', parts(bytes, 'application/octet-stream', null))) as { body_base64: string };
+        const data = (await buildEventData('auto', parts(bytes, 'application/octet-stream', null))) as {
+          body_base64: string;
+        };
         expect(Uint8Array.from(atob(data.body_base64), (c) => c.charCodeAt(0))).toEqual(bytes);
       }),
       { numRuns: RUNS },

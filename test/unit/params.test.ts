@@ -68,9 +68,7 @@ describe('parseNestedQuery: Rack semantics beyond the examples', () => {
 
   it('keeps __proto__ and constructor as plain keys without touching prototypes', () => {
     const result = parseNestedQuery('__proto__[polluted]=1&constructor[prototype][x]=2')!;
-    expect(JSON.stringify(result)).toBe(
-      '{"__proto__":{"polluted":"1"},"constructor":{"prototype":{"x":"2"}}}',
-    );
+    expect(JSON.stringify(result)).toBe('{"__proto__":{"polluted":"1"},"constructor":{"prototype":{"x":"2"}}}');
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty('x');
   });

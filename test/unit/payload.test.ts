@@ -52,14 +52,18 @@ describe('delivery payloads', () => {
     expect(xml).toContain('<taxes-included type="boolean">false</taxes-included>');
     expect(xml).toContain('<note nil="true"/>');
     expect(xml).toContain('<email>bob &amp; &lt;alice&gt;</email>');
-    expect(xml).toMatch(/<line-items type="array">\s*<line-item>\s*<product-id type="integer">1<\/product-id>\s*<title>Hat<\/title>\s*<\/line-item>\s*<\/line-items>/);
+    expect(xml).toMatch(
+      /<line-items type="array">\s*<line-item>\s*<product-id type="integer">1<\/product-id>\s*<title>Hat<\/title>\s*<\/line-item>\s*<\/line-items>/,
+    );
     expect(xml).toContain('<tags type="array"/>');
     expect(xml).toMatch(/<customer>\s*<first-name>Bob<\/first-name>\s*<\/customer>/);
     expect(xml.trimEnd().endsWith('</order>')).toBe(true);
   });
 
   it('turns keys no XML name can hold into safe element names', () => {
-    const xml = text(buildPayload({ 'Phone Number': '5', '0': 'zero', 'a<b': 'x' }, 'xml', [], 'user/contact/create').body);
+    const xml = text(
+      buildPayload({ 'Phone Number': '5', '0': 'zero', 'a<b': 'x' }, 'xml', [], 'user/contact/create').body,
+    );
     expect(xml).toContain('<Phone-Number>5</Phone-Number>');
     expect(xml).toContain('<_0>zero</_0>');
     expect(xml).toContain('<a-b>x</a-b>');
@@ -67,6 +71,8 @@ describe('delivery payloads', () => {
 
   it('is deterministic: the same input gives the same bytes (retries resend the same body)', () => {
     const data = { b: 1, a: [1, 2.5], c: { d: null } };
-    expect(buildPayload(data, 'xml', [], 'orders/create').body).toEqual(buildPayload(data, 'xml', [], 'orders/create').body);
+    expect(buildPayload(data, 'xml', [], 'orders/create').body).toEqual(
+      buildPayload(data, 'xml', [], 'orders/create').body,
+    );
   });
 });

@@ -83,14 +83,22 @@ describe('multipart files as Rack reads them', () => {
   });
 
   it('takes the last segment of "dir/" and leaves out "/", whose base name is empty, as Rack does', async () => {
-    expect(await auto(multipart([
-      { disposition: 'name="cv"; filename="dir/"', type: 'text/plain', content: 'x' },
-      { disposition: 'name="a"', content: '1' },
-    ]))).toEqual({ cv: { content_base64: btoa('x'), mime_type: 'text/plain', name: 'dir', size: 1 }, a: '1' });
-    expect(await auto(multipart([
-      { disposition: 'name="cv"; filename="/"', type: 'text/plain', content: 'x' },
-      { disposition: 'name="a"', content: '1' },
-    ]))).toEqual({ a: '1' });
+    expect(
+      await auto(
+        multipart([
+          { disposition: 'name="cv"; filename="dir/"', type: 'text/plain', content: 'x' },
+          { disposition: 'name="a"', content: '1' },
+        ]),
+      ),
+    ).toEqual({ cv: { content_base64: btoa('x'), mime_type: 'text/plain', name: 'dir', size: 1 }, a: '1' });
+    expect(
+      await auto(
+        multipart([
+          { disposition: 'name="cv"; filename="/"', type: 'text/plain', content: 'x' },
+          { disposition: 'name="a"', content: '1' },
+        ]),
+      ),
+    ).toEqual({ a: '1' });
   });
 
   it('keeps binary file content byte for byte and nests field names', async () => {

@@ -22,14 +22,26 @@ interface Entry {
 /** #/cache */
 export async function cacheView(ctx: ViewContext): Promise<void> {
   const list = h('div', {});
-  replace(ctx.main, heading('Cache'), h('h2', {}, 'Cache endpoints'), endpointForm(() => drawEndpoints(list)), list, h('h2', {}, 'Cache keys'), keyForm());
+  replace(
+    ctx.main,
+    heading('Cache'),
+    h('h2', {}, 'Cache endpoints'),
+    endpointForm(() => drawEndpoints(list)),
+    list,
+    h('h2', {}, 'Cache keys'),
+    keyForm(),
+  );
   await drawEndpoints(list);
 }
 
 function endpointForm(refresh: () => Promise<void>): HTMLFormElement {
   const key = h('input', { required: true, autocomplete: 'off', placeholder: 'quote/latest' });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Create endpoint');
-  const form = h('form', { class: 'stack', 'aria-label': 'New cache endpoint' }, h('fieldset', {}, h('legend', {}, 'New cache endpoint'), field('Key', key), h('div', { class: 'actions' }, submit)));
+  const form = h(
+    'form',
+    { class: 'stack', 'aria-label': 'New cache endpoint' },
+    h('fieldset', {}, h('legend', {}, 'New cache endpoint'), field('Key', key), h('div', { class: 'actions' }, submit)),
+  );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     void act(submit, async () => {
@@ -43,18 +55,31 @@ function endpointForm(refresh: () => Promise<void>): HTMLFormElement {
 }
 
 async function drawEndpoints(container: HTMLElement): Promise<void> {
-  const { cache_endpoints: endpoints } = await api<{ cache_endpoints: Endpoint[] }>('GET', '/api/v1/cache_endpoints?limit=250');
+  const { cache_endpoints: endpoints } = await api<{ cache_endpoints: Endpoint[] }>(
+    'GET',
+    '/api/v1/cache_endpoints?limit=250',
+  );
   if (endpoints.length === 0) {
     replace(container, h('p', { class: 'muted' }, 'No cache endpoints yet.'));
     return;
   }
   const rows = endpoints.map((e) => {
     const isPrefix = typeof e.key_prefix === 'string';
-    const suffix = isPrefix ? h('input', { autocomplete: 'off', 'aria-label': `Suffix to read under ${e.key_prefix}` }) : null;
+    const suffix = isPrefix
+      ? h('input', { autocomplete: 'off', 'aria-label': `Suffix to read under ${e.key_prefix}` })
+      : null;
     const result = h('div', { 'aria-live': 'polite' });
-    const read = h('button', { type: 'button', 'aria-label': `Read ${isPrefix ? `prefix ${e.key_prefix}` : `key ${e.key}`} now` }, 'Read it now');
+    const read = h(
+      'button',
+      { type: 'button', 'aria-label': `Read ${isPrefix ? `prefix ${e.key_prefix}` : `key ${e.key}`} now` },
+      'Read it now',
+    );
     read.addEventListener('click', () => act(read, () => readNow(e, suffix?.value ?? '', result)));
-    const remove = h('button', { type: 'button', class: 'danger', 'aria-label': `Delete the endpoint of ${isPrefix ? e.key_prefix : e.key}` }, 'Delete');
+    const remove = h(
+      'button',
+      { type: 'button', class: 'danger', 'aria-label': `Delete the endpoint of ${isPrefix ? e.key_prefix : e.key}` },
+      'Delete',
+    );
     remove.addEventListener('click', () =>
       act(remove, async () => {
         if (!confirm('Delete this cache endpoint? Browsers reading it will get 404.')) return;
@@ -81,7 +106,11 @@ async function readNow(endpoint: Endpoint, suffix: string, out: HTMLElement): Pr
   const response = await fetch(path, { cache: 'no-store', credentials: 'omit' });
   const elapsed = Math.round(performance.now() - started);
   const text = await response.text();
-  replace(out, h('p', { class: 'muted' }, `HTTP ${response.status} in ${elapsed} ms`), jsonBlock(prettyJson(text), 'Value read'));
+  replace(
+    out,
+    h('p', { class: 'muted' }, `HTTP ${response.status} in ${elapsed} ms`),
+    jsonBlock(prettyJson(text), 'Value read'),
+  );
 }
 
 function prettyJson(text: string): string {
@@ -115,7 +144,11 @@ function keyForm(): HTMLFormElement {
     void act(readButton, async () => {
       try {
         const entry = await api<Entry>('GET', path());
-        replace(out, h('p', { class: 'muted' }, 'Expires ', when(entry.expires_at)), jsonBlock(entry.value, 'Cached value'));
+        replace(
+          out,
+          h('p', { class: 'muted' }, 'Expires ', when(entry.expires_at)),
+          jsonBlock(entry.value, 'Cached value'),
+        );
       } catch (err) {
         replace(out, alertBox(err instanceof Error ? err.message : 'Reading failed.'));
       }

@@ -39,24 +39,48 @@ const RESOURCE = `/admin/api/${SHOPIFY_API_VERSION}/webhooks`;
 /** #/subscriptions */
 export async function subscriptionsView(ctx: ViewContext): Promise<void> {
   const list = h('div', {});
-  replace(ctx.main, heading('Subscriptions'), h('p', { class: 'muted' }, "This app's subscriptions (Shopify's Webhook resource). Deliveries go to their addresses."), createForm(() => drawSubscriptions(list)), list);
+  replace(
+    ctx.main,
+    heading('Subscriptions'),
+    h(
+      'p',
+      { class: 'muted' },
+      "This app's subscriptions (Shopify's Webhook resource). Deliveries go to their addresses.",
+    ),
+    createForm(() => drawSubscriptions(list)),
+    list,
+  );
   await drawSubscriptions(list);
 }
 
 function createForm(refresh: () => Promise<void>): HTMLFormElement {
   const topic = h('input', { required: true, autocomplete: 'off', placeholder: 'user/contact/submit' });
-  const address = h('input', { required: true, type: 'url', autocomplete: 'off', placeholder: 'https://example.com/hooks' });
+  const address = h('input', {
+    required: true,
+    type: 'url',
+    autocomplete: 'off',
+    placeholder: 'https://example.com/hooks',
+  });
   const format = h('select', {}, h('option', { value: 'json' }, 'json'), h('option', { value: 'xml' }, 'xml'));
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Create subscription');
   const form = h(
     'form',
     { class: 'stack', 'aria-label': 'New subscription', novalidate: true },
-    h('fieldset', {}, h('legend', {}, 'New subscription'), h('div', { class: 'row' }, field('Topic', topic), field('Address', address), field('Format', format)), h('div', { class: 'actions' }, submit)),
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'New subscription'),
+      h('div', { class: 'row' }, field('Topic', topic), field('Address', address), field('Format', format)),
+      h('div', { class: 'actions' }, submit),
+    ),
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     void act(submit, async () => {
-      await api('POST', `${RESOURCE}.json`, { shopify: true, body: { webhook: { topic: topic.value.trim(), address: address.value.trim(), format: format.value } } });
+      await api('POST', `${RESOURCE}.json`, {
+        shopify: true,
+        body: { webhook: { topic: topic.value.trim(), address: address.value.trim(), format: format.value } },
+      });
       say('Subscription created.');
       topic.value = '';
       address.value = '';
@@ -73,18 +97,28 @@ async function drawSubscriptions(container: HTMLElement): Promise<void> {
     return;
   }
   const rows = webhooks.map((s) => {
-    const since = h('input', { type: 'datetime-local', step: 1, 'aria-label': `Replay failed deliveries of subscription ${s.id} since` });
+    const since = h('input', {
+      type: 'datetime-local',
+      step: 1,
+      'aria-label': `Replay failed deliveries of subscription ${s.id} since`,
+    });
     since.value = localInputValue(new Date(Date.now() - 24 * 3600_000));
     const replay = h('button', { type: 'button' }, 'Replay failed since');
     replay.addEventListener('click', () =>
       act(replay, async () => {
         const at = new Date(since.value);
         if (Number.isNaN(at.getTime())) throw new ApiError(0, 'Choose a date and time to replay from.');
-        const out = await api<{ replayed: number }>('POST', `/api/v1/subscriptions/${seg(s.id)}/replay`, { body: { since: at.toISOString() } });
+        const out = await api<{ replayed: number }>('POST', `/api/v1/subscriptions/${seg(s.id)}/replay`, {
+          body: { since: at.toISOString() },
+        });
         say(`${out.replayed} failed deliver${out.replayed === 1 ? 'y' : 'ies'} sent again.`);
       }),
     );
-    const remove = h('button', { type: 'button', class: 'danger', 'aria-label': `Delete subscription ${s.id}` }, 'Delete');
+    const remove = h(
+      'button',
+      { type: 'button', class: 'danger', 'aria-label': `Delete subscription ${s.id}` },
+      'Delete',
+    );
     remove.addEventListener('click', () =>
       act(remove, async () => {
         if (!confirm(`Delete subscription ${s.id} (${s.address})?`)) return;
@@ -102,7 +136,10 @@ async function drawSubscriptions(container: HTMLElement): Promise<void> {
       h('div', { class: 'actions' }, since, replay, remove),
     ];
   });
-  replace(container, table('Subscriptions of this app', ['Id', 'Topic', 'Address', 'Format', 'Deliveries', 'Actions'], rows));
+  replace(
+    container,
+    table('Subscriptions of this app', ['Id', 'Topic', 'Address', 'Format', 'Deliveries', 'Actions'], rows),
+  );
 }
 
 /** A Date as the value of a datetime-local input (local time, seconds). */
@@ -116,7 +153,11 @@ export async function deliveriesView(ctx: ViewContext): Promise<void> {
   const preset = new URLSearchParams(location.hash.split('?')[1] ?? '');
   const subscription = h('input', { inputmode: 'numeric', autocomplete: 'off', id: 'filter-subscription' });
   subscription.value = preset.get('subscription_id') ?? '';
-  const status = h('select', { id: 'filter-delivery-status' }, ['', 'pending', 'succeeded', 'failed'].map((s) => h('option', { value: s }, s === '' ? 'any' : s)));
+  const status = h(
+    'select',
+    { id: 'filter-delivery-status' },
+    ['', 'pending', 'succeeded', 'failed'].map((s) => h('option', { value: s }, s === '' ? 'any' : s)),
+  );
   const list = h('div', { id: 'delivery-list' });
   let shown = '';
   const refresh = async () => {
@@ -174,14 +215,26 @@ export async function deliveryView(ctx: ViewContext): Promise<void> {
       say(`Attempt ${out.attempt} queued.`);
     }),
   );
-  replace(ctx.main, h('p', {}, h('a', { href: '#/deliveries' }, '← Deliveries')), heading(`Delivery ${id}`), h('div', { class: 'actions' }, retry), body);
+  replace(
+    ctx.main,
+    h('p', {}, h('a', { href: '#/deliveries' }, '← Deliveries')),
+    heading(`Delivery ${id}`),
+    h('div', { class: 'actions' }, retry),
+    body,
+  );
   let shown = '';
   await ctx.every(LIVE_REFRESH_MS, async () => {
-    const { delivery } = await api<{ delivery: Delivery & { attempts: Attempt[] } }>('GET', `/api/v1/deliveries/${seg(id)}`);
+    const { delivery } = await api<{ delivery: Delivery & { attempts: Attempt[] } }>(
+      'GET',
+      `/api/v1/deliveries/${seg(id)}`,
+    );
     if (ctx.left()) return;
     const fingerprint = JSON.stringify(delivery);
     if (fingerprint === shown) return;
-    if (shown !== '') say(`Delivery is ${delivery.status} after ${delivery.attempt_count} attempt${delivery.attempt_count === 1 ? '' : 's'}.`);
+    if (shown !== '')
+      say(
+        `Delivery is ${delivery.status} after ${delivery.attempt_count} attempt${delivery.attempt_count === 1 ? '' : 's'}.`,
+      );
     shown = fingerprint;
     replace(
       body,

@@ -56,7 +56,11 @@ interface DeliverySummary {
 /** #/events */
 export async function eventsView(ctx: ViewContext): Promise<void> {
   const topic = h('input', { autocomplete: 'off', id: 'filter-topic', placeholder: 'user/contact/submit' });
-  const status = h('select', { id: 'filter-status' }, EVENT_STATUSES.map((s) => h('option', { value: s }, s === '' ? 'any' : s)));
+  const status = h(
+    'select',
+    { id: 'filter-status' },
+    EVENT_STATUSES.map((s) => h('option', { value: s }, s === '' ? 'any' : s)),
+  );
   const requestId = h('input', { autocomplete: 'off', id: 'filter-request' });
   const list = h('div', { id: 'event-list' });
   const live = h('p', { class: 'muted', 'aria-live': 'polite' }, 'Updates every 2 seconds.');
@@ -76,7 +80,10 @@ export async function eventsView(ctx: ViewContext): Promise<void> {
     const fresh = firstIds ? events.filter((e) => !firstIds!.has(e.id)).length : 0;
     firstIds = new Set(events.map((e) => e.id));
     if (fresh > 0) replace(live, `${fresh} new event${fresh === 1 ? '' : 's'}.`);
-    replace(list, events.length === 0 ? h('p', { class: 'muted' }, 'No events match.') : eventTable('Events, newest first', events));
+    replace(
+      list,
+      events.length === 0 ? h('p', { class: 'muted' }, 'No events match.') : eventTable('Events, newest first', events),
+    );
   };
   const form = h(
     'form',
@@ -99,7 +106,13 @@ function eventTable(caption: string, events: readonly EventSummary[]): HTMLEleme
   return table(
     caption,
     ['Event', 'Topic', 'Status', 'Source', 'Created'],
-    events.map((e) => [h('a', { href: `#/events/${seg(e.id)}` }, e.id.slice(0, 8)), h('code', {}, e.topic), badge(e.status), e.source, when(e.created_at)]),
+    events.map((e) => [
+      h('a', { href: `#/events/${seg(e.id)}` }, e.id.slice(0, 8)),
+      h('code', {}, e.topic),
+      badge(e.status),
+      e.source,
+      when(e.created_at),
+    ]),
   );
 }
 
@@ -142,7 +155,12 @@ export async function eventView(ctx: ViewContext): Promise<void> {
     if (shown !== '') say('This event changed.');
     shown = fingerprint;
     drawMeta(meta, current.event);
-    replace(runs, taskRuns.task_runs.length === 0 ? h('p', { class: 'muted' }, 'No task runs (yet).') : taskRuns.task_runs.map((run) => taskRunCard(run, taskNames.get(run.task_id))));
+    replace(
+      runs,
+      taskRuns.task_runs.length === 0
+        ? h('p', { class: 'muted' }, 'No task runs (yet).')
+        : taskRuns.task_runs.map((run) => taskRunCard(run, taskNames.get(run.task_id))),
+    );
     drawChildren(children, taskRuns.task_runs);
     replace(
       deliveries,
@@ -175,7 +193,10 @@ function drawMeta(meta: HTMLElement, e: EventSummary): void {
     ['Processed', when(e.processed_at)],
   ];
   if (e.error) pairs.push(['Error', h('span', { class: 'error' }, e.error)]);
-  replace(meta, pairs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+  replace(
+    meta,
+    pairs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+  );
 }
 
 /** One task run; the task's name when it still exists (a deleted task's runs keep its id). */
@@ -183,12 +204,42 @@ function taskRunCard(run: TaskRun, taskName: string | undefined): HTMLElement {
   return h(
     'section',
     { class: 'card task-run', 'aria-label': `Task run ${run.id}` },
-    h('h3', {}, 'Task ', h('a', { href: `#/tasks/${seg(run.task_id)}` }, taskName ?? run.task_id.slice(0, 8)), ' ', badge(run.status)),
-    h('p', { class: 'muted' }, `Attempts: ${run.attempts}. Started `, when(run.started_at), ', finished ', when(run.finished_at), '.'),
+    h(
+      'h3',
+      {},
+      'Task ',
+      h('a', { href: `#/tasks/${seg(run.task_id)}` }, taskName ?? run.task_id.slice(0, 8)),
+      ' ',
+      badge(run.status),
+    ),
+    h(
+      'p',
+      { class: 'muted' },
+      `Attempts: ${run.attempts}. Started `,
+      when(run.started_at),
+      ', finished ',
+      when(run.finished_at),
+      '.',
+    ),
     run.error ? h('p', { class: 'error' }, 'Error: ', run.error) : null,
     h('h4', {}, `Logs (${run.logs.length})`),
-    h('ul', { class: 'logs' }, run.logs.map((l) => h('li', {}, h('pre', {}, typeof l === 'string' ? l : JSON.stringify(l))))),
-    run.errors.length > 0 ? [h('h4', {}, `Errors (${run.errors.length})`), h('ul', {}, run.errors.map((e) => h('li', { class: 'error' }, h('pre', {}, typeof e === 'string' ? e : JSON.stringify(e)))))] : null,
+    h(
+      'ul',
+      { class: 'logs' },
+      run.logs.map((l) => h('li', {}, h('pre', {}, typeof l === 'string' ? l : JSON.stringify(l)))),
+    ),
+    run.errors.length > 0
+      ? [
+          h('h4', {}, `Errors (${run.errors.length})`),
+          h(
+            'ul',
+            {},
+            run.errors.map((e) =>
+              h('li', { class: 'error' }, h('pre', {}, typeof e === 'string' ? e : JSON.stringify(e))),
+            ),
+          ),
+        ]
+      : null,
     run.action_runs.length === 0
       ? h('p', { class: 'muted' }, 'No actions.')
       : table(
@@ -208,6 +259,18 @@ function taskRunCard(run: TaskRun, taskName: string | undefined): HTMLElement {
 
 /** Child events are what this event's `event` actions created: their result is the child's id. */
 function drawChildren(container: HTMLElement, runs: readonly TaskRun[]): void {
-  const ids = runs.flatMap((r) => r.action_runs).filter((a) => a.type === 'event' && a.status === 'succeeded' && typeof a.result === 'string').map((a) => a.result as string);
-  replace(container, ids.length === 0 ? h('p', { class: 'muted' }, 'None.') : h('ul', {}, ids.map((c) => h('li', {}, h('a', { href: `#/events/${seg(c)}` }, c)))));
+  const ids = runs
+    .flatMap((r) => r.action_runs)
+    .filter((a) => a.type === 'event' && a.status === 'succeeded' && typeof a.result === 'string')
+    .map((a) => a.result as string);
+  replace(
+    container,
+    ids.length === 0
+      ? h('p', { class: 'muted' }, 'None.')
+      : h(
+          'ul',
+          {},
+          ids.map((c) => h('li', {}, h('a', { href: `#/events/${seg(c)}` }, c))),
+        ),
+  );
 }

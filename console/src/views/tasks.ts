@@ -34,7 +34,9 @@ export async function tasksView(ctx: ViewContext): Promise<void> {
     ctx.main,
     heading('Tasks'),
     createForm(),
-    tasks.length === 0 ? h('p', { class: 'muted' }, 'No tasks yet.') : table('Tasks of this shop', ['Name', 'Subscriptions', 'Enabled', 'Updated'], rows),
+    tasks.length === 0
+      ? h('p', { class: 'muted' }, 'No tasks yet.')
+      : table('Tasks of this shop', ['Name', 'Subscriptions', 'Enabled', 'Updated'], rows),
   );
 }
 
@@ -45,7 +47,14 @@ function createForm(): HTMLFormElement {
   const form = h(
     'form',
     { class: 'stack', 'aria-label': 'New task' },
-    h('fieldset', {}, h('legend', {}, 'New task'), field('Name', name), field('Subscriptions', subscriptions, 'One topic per line, optionally with a delay: user/form/submit +5.minutes'), h('div', { class: 'actions' }, submit)),
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'New task'),
+      field('Name', name),
+      field('Subscriptions', subscriptions, 'One topic per line, optionally with a delay: user/form/submit +5.minutes'),
+      h('div', { class: 'actions' }, submit),
+    ),
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -93,7 +102,12 @@ export async function taskView(ctx: ViewContext): Promise<void> {
     void act(save, async () => {
       replace(saved);
       try {
-        const body = { name: name.value, subscriptions: subscriptions.value, script: script.value, options: parseJsonField(options.value, 'Options') ?? {} };
+        const body = {
+          name: name.value,
+          subscriptions: subscriptions.value,
+          script: script.value,
+          options: parseJsonField(options.value, 'Options') ?? {},
+        };
         await api('PATCH', `/api/v1/tasks/${seg(id)}`, { body });
         say('Task saved.');
       } catch (err) {
@@ -103,7 +117,10 @@ export async function taskView(ctx: ViewContext): Promise<void> {
   });
   toggle.addEventListener('click', () =>
     act(toggle, async () => {
-      const { task: changed } = await api<{ task: Task }>('POST', `/api/v1/tasks/${seg(id)}/${task.enabled ? 'disable' : 'enable'}`);
+      const { task: changed } = await api<{ task: Task }>(
+        'POST',
+        `/api/v1/tasks/${seg(id)}/${task.enabled ? 'disable' : 'enable'}`,
+      );
       task.enabled = changed.enabled;
       replace(state, 'Enabled: ', badge(task.enabled ? 'on' : 'off'));
       replace(toggle, task.enabled ? 'Disable task' : 'Enable task');
@@ -119,11 +136,22 @@ export async function taskView(ctx: ViewContext): Promise<void> {
     }),
   );
 
-  replace(ctx.main, h('p', {}, h('a', { href: '#/tasks' }, '← Tasks')), heading(`Task: ${task.name}`), state, form, previewPanel(id, task, script, options));
+  replace(
+    ctx.main,
+    h('p', {}, h('a', { href: '#/tasks' }, '← Tasks')),
+    heading(`Task: ${task.name}`),
+    state,
+    form,
+    previewPanel(id, task, script, options),
+  );
 }
 
 function previewPanel(id: string, task: Task, script: HTMLTextAreaElement, options: HTMLTextAreaElement): HTMLElement {
-  const firstTopic = task.subscriptions.split('\n').map((l) => l.trim().split(/\s+/)[0]).find((t) => t) ?? 'user/preview/run';
+  const firstTopic =
+    task.subscriptions
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/)[0])
+      .find((t) => t) ?? 'user/preview/run';
   const topic = h('input', { autocomplete: 'off', id: 'preview-topic' });
   topic.value = firstTopic ?? '';
   const data = h('textarea', { rows: 5, spellcheck: 'false', id: 'preview-data' });
@@ -134,7 +162,11 @@ function previewPanel(id: string, task: Task, script: HTMLTextAreaElement, optio
     'form',
     { class: 'stack', 'aria-labelledby': 'preview-title' },
     h('h2', { id: 'preview-title' }, 'Preview against a sample event'),
-    h('p', { class: 'muted' }, 'Renders the script in the editor above; nothing is performed or stored. The cache is read for real.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'Renders the script in the editor above; nothing is performed or stored. The cache is read for real.',
+    ),
     field('Event topic', topic),
     field('Event data (JSON)', data),
     h('div', { class: 'actions' }, run),
@@ -168,8 +200,18 @@ function previewResult(preview: Preview): HTMLElement {
     h('h3', {}, `Actions (${preview.actions.length})`),
     jsonBlock(preview.actions, 'Actions'),
     h('h3', {}, `Logs (${preview.logs.length})`),
-    h('ul', { class: 'logs' }, preview.logs.map((l) => h('li', {}, h('pre', {}, typeof l === 'string' ? l : JSON.stringify(l))))),
+    h(
+      'ul',
+      { class: 'logs' },
+      preview.logs.map((l) => h('li', {}, h('pre', {}, typeof l === 'string' ? l : JSON.stringify(l)))),
+    ),
     h('h3', {}, `Errors (${preview.errors.length})`),
-    h('ul', { class: 'errors' }, preview.errors.map((e) => h('li', { class: 'error' }, h('pre', {}, typeof e === 'string' ? e : JSON.stringify(e))))),
+    h(
+      'ul',
+      { class: 'errors' },
+      preview.errors.map((e) =>
+        h('li', { class: 'error' }, h('pre', {}, typeof e === 'string' ? e : JSON.stringify(e))),
+      ),
+    ),
   );
 }

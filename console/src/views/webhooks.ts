@@ -20,7 +20,14 @@ interface Cors {
 export async function webhooksView(ctx: ViewContext): Promise<void> {
   const list = h('div', {});
   const cors = h('div', {});
-  replace(ctx.main, heading('Webhooks'), createForm(() => drawList(list)), list, h('h2', {}, 'CORS origins'), cors);
+  replace(
+    ctx.main,
+    heading('Webhooks'),
+    createForm(() => drawList(list)),
+    list,
+    h('h2', {}, 'CORS origins'),
+    cors,
+  );
   await Promise.all([drawList(list), drawCors(cors)]);
 }
 
@@ -32,7 +39,19 @@ function createForm(refresh: () => Promise<void>): HTMLFormElement {
   const form = h(
     'form',
     { class: 'stack', 'aria-label': 'New webhook' },
-    h('fieldset', {}, h('legend', {}, 'New webhook'), h('div', { class: 'row' }, field('Name', name), field('Topic', topic, 'user/<subject>/<verb>'), field('Data mode', mode)), h('div', { class: 'actions' }, submit)),
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'New webhook'),
+      h(
+        'div',
+        { class: 'row' },
+        field('Name', name),
+        field('Topic', topic, 'user/<subject>/<verb>'),
+        field('Data mode', mode),
+      ),
+      h('div', { class: 'actions' }, submit),
+    ),
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -56,7 +75,11 @@ async function drawList(container: HTMLElement): Promise<void> {
     return;
   }
   const rows = webhooks.map((w) => {
-    const toggle = h('button', { type: 'button', 'aria-label': `${w.enabled ? 'Disable' : 'Enable'} ${w.name}` }, w.enabled ? 'Disable' : 'Enable');
+    const toggle = h(
+      'button',
+      { type: 'button', 'aria-label': `${w.enabled ? 'Disable' : 'Enable'} ${w.name}` },
+      w.enabled ? 'Disable' : 'Enable',
+    );
     toggle.addEventListener('click', () =>
       act(toggle, async () => {
         await api('PATCH', `/api/v1/webhooks/${seg(w.id)}`, { body: { enabled: !w.enabled } });
@@ -106,7 +129,11 @@ async function drawCors(container: HTMLElement): Promise<void> {
   const form = h(
     'form',
     { class: 'stack', 'aria-label': 'CORS settings' },
-    h('p', { class: 'muted' }, "Browsers on the shop's own domains are always allowed. Add other origins here, one per line (https://host[:port])."),
+    h(
+      'p',
+      { class: 'muted' },
+      "Browsers on the shop's own domains are always allowed. Add other origins here, one per line (https://host[:port]).",
+    ),
     h('label', { class: 'check', for: 'cors-allow-all' }, allowAll, 'Allow every origin'),
     field('Additional origins', origins),
     h('div', { class: 'actions' }, submit),
@@ -114,7 +141,10 @@ async function drawCors(container: HTMLElement): Promise<void> {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     void act(submit, async () => {
-      const list = origins.value.split('\n').map((o) => o.trim()).filter((o) => o !== '');
+      const list = origins.value
+        .split('\n')
+        .map((o) => o.trim())
+        .filter((o) => o !== '');
       await api('PUT', '/api/v1/cors', { body: { allow_all: allowAll.checked, origins: list } });
       say('CORS settings saved.');
       await drawCors(container);

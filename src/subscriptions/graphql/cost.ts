@@ -16,7 +16,6 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 
-
 /**
  * Shopify's calculated query cost (shopify.dev, "GraphQL Admin API rate limits", cost calculation):
  * a scalar or enum field costs 0, an object 1, a union or interface the maximum of its possible
@@ -71,8 +70,10 @@ export function queryCost(
   const walk: Walk = { schema, fragments, variables, size };
   if (operation.operation === 'mutation') {
     // Each mutation field costs a flat MUTATION_COST whatever its payload selects.
-    return fieldsOf(walk, operation.selectionSet, root).filter(({ node }) => !node.name.value.startsWith('__'))
-      .length * MUTATION_COST;
+    return (
+      fieldsOf(walk, operation.selectionSet, root).filter(({ node }) => !node.name.value.startsWith('__')).length *
+      MUTATION_COST
+    );
   }
   return selectionCost(walk, operation.selectionSet, root);
 }
@@ -96,7 +97,8 @@ function fieldsOf(
       if (applies(selection.typeCondition?.name.value)) out.push(...fieldsOf(walk, selection.selectionSet, type));
     } else {
       const fragment = walk.fragments.get(selection.name.value);
-      if (fragment && applies(fragment.typeCondition.name.value)) out.push(...fieldsOf(walk, fragment.selectionSet, type));
+      if (fragment && applies(fragment.typeCondition.name.value))
+        out.push(...fieldsOf(walk, fragment.selectionSet, type));
     }
   }
   return out;

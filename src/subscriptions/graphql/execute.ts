@@ -80,7 +80,10 @@ function validationErrors(schema: GraphQLSchema, document: DocumentNode): GraphQ
   return errors;
 }
 
-const failed = (errors: GraphQLFormattedError[]): GraphqlAnswer => ({ errors, extensions: { cost: costExtension(0, 0) } });
+const failed = (errors: GraphQLFormattedError[]): GraphqlAnswer => ({
+  errors,
+  extensions: { cost: costExtension(0, 0) },
+});
 
 /**
  * Bounds on a document, checked before graphql-js's recursive-descent parser sees it: deep nesting

@@ -1,7 +1,13 @@
 import { AppError } from '../../http/errors';
 import { addressProblem, type AddressRules } from '../address';
 import { BLANK, INVALID, TAKEN, validateWebhookWrite } from '../resource';
-import { insertSubscription, isTaken, markSubscriptionDeleted, updateSubscription, type SubscriptionRecord } from '../store';
+import {
+  insertSubscription,
+  isTaken,
+  markSubscriptionDeleted,
+  updateSubscription,
+  type SubscriptionRecord,
+} from '../store';
 import type { GraphqlContext, UserError } from './context';
 import { parseSubscriptionGid, subscriptionGid } from './ids';
 import { findSubscription } from './queries';
@@ -62,7 +68,11 @@ function addressMessage(message: string, address: unknown, rules: AddressRules):
 }
 
 /** The REST 422's `{property: [messages]}` as GraphQL user errors. */
-function userErrorsOf(fields: Record<string, string[]>, body: Record<string, unknown>, rules: AddressRules): UserError[] {
+function userErrorsOf(
+  fields: Record<string, string[]>,
+  body: Record<string, unknown>,
+  rules: AddressRules,
+): UserError[] {
   return Object.entries(fields).flatMap(([property, messages]) =>
     messages.map((message) =>
       property === 'address'
@@ -115,7 +125,12 @@ export async function createSubscription(
   const topic = ctx.topics.get(topicName) ?? topicName;
   const result = await validated(ctx, input, topic, null);
   if ('userErrors' in result) return { webhookSubscription: null, userErrors: result.userErrors };
-  const created = await insertSubscription(ctx.db, { shopId: ctx.app.shopId, appId: ctx.app.id }, result.write, ctx.now());
+  const created = await insertSubscription(
+    ctx.db,
+    { shopId: ctx.app.shopId, appId: ctx.app.id },
+    result.write,
+    ctx.now(),
+  );
   if (created === null) {
     return { webhookSubscription: null, userErrors: [{ field: ADDRESS_FIELD, message: ADDRESS_MESSAGES[TAKEN]! }] };
   }

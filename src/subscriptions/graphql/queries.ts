@@ -49,7 +49,10 @@ export interface Connection {
 const badRequest = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_REQUEST' } });
 
 const base64url = (text: string) =>
-  btoa(String.fromCharCode(...new TextEncoder().encode(text))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  btoa(String.fromCharCode(...new TextEncoder().encode(text)))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 
 /** A cursor: the node's position in both sort orders, opaque to clients. */
 export const encodeCursor = (sub: SubscriptionRecord): string =>
@@ -75,7 +78,10 @@ export async function subscriptionConnection(ctx: GraphqlContext, args: Connecti
   const first = args.first ?? null;
   const last = args.last ?? null;
   if (first === null && last === null) throw badRequest('you must provide one of first or last');
-  for (const [name, value] of [['first', first], ['last', last]] as const) {
+  for (const [name, value] of [
+    ['first', first],
+    ['last', last],
+  ] as const) {
     if (value !== null && (value < 0 || value > MAX_WEBHOOK_LIST_LIMIT)) {
       throw badRequest(`${name} must be between 0 and ${MAX_WEBHOOK_LIST_LIMIT}`);
     }

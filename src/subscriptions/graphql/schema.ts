@@ -13,8 +13,19 @@ import {
 import type { SubscriptionRecord } from '../store';
 import type { GraphqlContext } from './context';
 import { subscriptionGid } from './ids';
-import { createSubscription, deleteSubscriptionByGid, updateSubscriptionByGid, type SubscriptionInput } from './mutations';
-import { DEFAULT_COUNT_LIMIT, countForApp, findSubscription, subscriptionConnection, type ConnectionArgs } from './queries';
+import {
+  createSubscription,
+  deleteSubscriptionByGid,
+  updateSubscriptionByGid,
+  type SubscriptionInput,
+} from './mutations';
+import {
+  DEFAULT_COUNT_LIMIT,
+  countForApp,
+  findSubscription,
+  subscriptionConnection,
+  type ConnectionArgs,
+} from './queries';
 import { topicEnumName } from './topics';
 import {
   ApiVersion,

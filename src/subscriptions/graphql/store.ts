@@ -1,4 +1,10 @@
-import { COLUMNS, toSubscription, type SubscriptionFormat, type SubscriptionRecord, type SubscriptionRow } from '../store';
+import {
+  COLUMNS,
+  toSubscription,
+  type SubscriptionFormat,
+  type SubscriptionRecord,
+  type SubscriptionRow,
+} from '../store';
 
 /**
  * The SQL the GraphQL surface needs beyond the REST resource's (subscriptions/store.ts): the
@@ -62,9 +68,16 @@ export function connectionQuery(appId: string, q: ConnectionQuery): { sql: strin
 }
 
 /** At most `take` of the app's active subscriptions, in the walking order. */
-export async function listConnectionRows(db: D1Database, appId: string, q: ConnectionQuery): Promise<SubscriptionRecord[]> {
+export async function listConnectionRows(
+  db: D1Database,
+  appId: string,
+  q: ConnectionQuery,
+): Promise<SubscriptionRecord[]> {
   const { sql, binds } = connectionQuery(appId, q);
-  const { results } = await db.prepare(sql).bind(...binds).all<SubscriptionRow>();
+  const { results } = await db
+    .prepare(sql)
+    .bind(...binds)
+    .all<SubscriptionRow>();
   return results.map(toSubscription);
 }
 
@@ -74,9 +87,6 @@ export const SUBSCRIBED_USER_TOPICS_SQL = `SELECT DISTINCT topic FROM subscripti
 
 /** The distinct `user/…` topics among the app's active subscriptions. */
 export async function listSubscribedUserTopics(db: D1Database, appId: string): Promise<string[]> {
-  const { results } = await db
-    .prepare(SUBSCRIBED_USER_TOPICS_SQL)
-    .bind(appId)
-    .all<{ topic: string }>();
+  const { results } = await db.prepare(SUBSCRIBED_USER_TOPICS_SQL).bind(appId).all<{ topic: string }>();
   return results.map((r) => r.topic);
 }

@@ -23,7 +23,8 @@ import type { GraphqlContext } from './context';
  */
 
 export const nonNull = <T extends GraphQLOutputType>(type: T) => new GraphQLNonNull(type);
-export const listOf = <T extends GraphQLOutputType>(type: T) => new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(type)));
+export const listOf = <T extends GraphQLOutputType>(type: T) =>
+  new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(type)));
 
 /** A scalar Shopify serializes as a string. Input is taken as the string given (checked later). */
 export const stringScalar = (name: string, description: string) =>
@@ -38,7 +39,10 @@ export const stringScalar = (name: string, description: string) =>
   });
 
 export const UrlScalar = stringScalar('URL', 'An RFC 3986 and RFC 3987 compliant URI string.');
-export const DateTime = stringScalar('DateTime', 'An ISO-8601 encoded UTC date time string, e.g. 2026-11-22T10:15:00Z.');
+export const DateTime = stringScalar(
+  'DateTime',
+  'An ISO-8601 encoded UTC date time string, e.g. 2026-11-22T10:15:00Z.',
+);
 export const UnsignedInt64 = stringScalar('UnsignedInt64', 'An unsigned 64-bit integer as a string of base-10 digits.');
 export const ARN = stringScalar('ARN', 'An Amazon Web Services Amazon Resource Name (ARN).');
 
@@ -129,4 +133,3 @@ export const WebhookSubscriptionInput = new GraphQLInputObjectType({
     uri: { type: GraphQLString },
   },
 });
-

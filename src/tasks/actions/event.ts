@@ -26,8 +26,7 @@ export async function performEvent(ctx: ActionContext, options: unknown): Promis
 
 /** A validated `event` action: the child event and its queue delay, or the failed outcome. */
 export type EventActionPlan =
-  | { ok: true; event: EventEnvelope; delaySeconds: number }
-  | { ok: false; outcome: ActionOutcome };
+  { ok: true; event: EventEnvelope; delaySeconds: number } | { ok: false; outcome: ActionOutcome };
 
 /** Validates an `event` action's options and builds the child event (no I/O). */
 export function planEventAction(ctx: Omit<ActionContext, 'env'>, options: unknown): EventActionPlan {
@@ -40,7 +39,9 @@ export function planEventAction(ctx: Omit<ActionContext, 'env'>, options: unknow
     return fail(`event topic must be user/<subject>/<verb>, got ${JSON.stringify(topic ?? null)}`);
   }
   if (ctx.depth + 1 > MAX_EVENT_DEPTH) {
-    return fail(`event chain too deep: a child of this event would be generation ${ctx.depth + 1}; the limit is ${MAX_EVENT_DEPTH}`);
+    return fail(
+      `event chain too deep: a child of this event would be generation ${ctx.depth + 1}; the limit is ${MAX_EVENT_DEPTH}`,
+    );
   }
   let delaySeconds = 0;
   if (runAt !== undefined && runAt !== null) {

@@ -63,7 +63,9 @@ export async function performHttp(
     });
   } catch (err) {
     const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    return failedTransiently(timedOut ? `http request timed out after ${timeoutMs} ms` : `http request failed: ${errorText(err)}`);
+    return failedTransiently(
+      timedOut ? `http request timed out after ${timeoutMs} ms` : `http request failed: ${errorText(err)}`,
+    );
   }
   const text = await response.text();
   const result = {
@@ -71,6 +73,7 @@ export async function performHttp(
     headers: Object.fromEntries(response.headers),
     body: text.length > HTTP_ACTION_MAX_BODY_CHARS ? text.slice(0, HTTP_ACTION_MAX_BODY_CHARS) : text,
   };
-  if (response.status >= 500) return { ok: false, error: `http ${response.status} from ${new URL(url).host}`, transient: true };
+  if (response.status >= 500)
+    return { ok: false, error: `http ${response.status} from ${new URL(url).host}`, transient: true };
   return succeeded(result);
 }
