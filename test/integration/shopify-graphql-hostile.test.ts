@@ -13,8 +13,8 @@ beforeAll(async () => {
   ({ token } = await createShopWithApp());
 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- GraphQL answers are walked freely
 async function send(body: string, contentType = 'application/json'): Promise<{ status: number; json: any }> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
   const res = await callWithEnv(env, '/admin/api/2026-10/graphql.json', {
     method: 'POST',
     headers: { 'x-shopify-access-token': token, 'content-type': contentType },
@@ -23,8 +23,8 @@ async function send(body: string, contentType = 'application/json'): Promise<{ s
   return { status: res.status, json: await res.json() };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- GraphQL answers are walked freely
 function expectGraphqlError(answer: { status: number; json: any }): void {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
   expect(answer.status).toBe(200);
   expect(answer.json.errors.length).toBeGreaterThan(0);
   expect(answer.json.extensions.cost.throttleStatus.maximumAvailable).toBe(2000);
