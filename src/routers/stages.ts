@@ -6,12 +6,6 @@ import type { RouteHandler, RouteRequest } from '../http/route';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
 
-/** What an itty router offers for mounting (itty's own type is a proxy with no method keys). */
-export interface MountingRouter {
-  all(path: string, ...handlers: RouteHandler[]): unknown;
-  [method: string]: unknown;
-}
-
 /** Mounts a path's handlers and a 405 (with `Allow`) for every other method. */
 export function mountResource(router: object, path: string, handlers: Partial<Record<Method, RouteHandler>>): void {
   const mount = router as Record<string, (path: string, ...handlers: RouteHandler[]) => unknown>;
