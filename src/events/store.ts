@@ -107,16 +107,34 @@ export async function receiveEvents(
 }
 
 /**
+ * An inline event the consumer may settle at once if nothing acts on it: its (shop, topic) for
+ * tasks, and the topic its subscriptions would have (null: it cannot have any).
+ */
+export interface SettleCandidate {
+  id: string;
+  shopId: string;
+  topic: string;
+  subscriptionTopic: string | null;
+}
+
+/**
  * `receiveEvents`, with `extra` read-only statements run in the same round trip after it (the
  * consumer's lookups of tasks and subscriptions); their results come back in order. Events travel
  * as JSON rows of one bulk statement per ROWS_PARAM_MAX_CHARS, so the statement count does not grow
  * with the batch.
+ *
+ * `settle`: of these events, the ones this call claims and that nothing acts on (no enabled task
+ * subscribed to their shop and topic, no active subscription on their subscription topic) are
+ * marked `processed` in the same transaction, since processing them would do nothing else; their
+ * status in the outcome is then `processed`. The transaction also runs the lookups, so the two
+ * agree: an event left `received` here is one the lookups find a task or a subscription for.
  */
 export async function receiveEventsWith(
   db: D1Database,
   items: readonly ReceiveItem[],
   now: string,
   extra: readonly D1PreparedStatement[],
+  settle: readonly SettleCandidate[] = [],
 ): Promise<{ outcome: Map<string, { claimed: boolean; status: EventStatus }>; extra: D1Result[] }> {
   const statements: D1PreparedStatement[] = [];
   let rows: string[] = [];
@@ -175,6 +193,8 @@ export async function receiveEventsWith(
         .bind(JSON.stringify(refs), now),
     );
   }
+  const claimStatements = statements.length;
+  if (settle.length > 0) statements.push(settleUnsubscribedStatement(db, settle, now));
   const ids = items.map(receiveItemId);
   const statusQuery = db
     .prepare(`SELECT id, status FROM events WHERE id IN (SELECT value FROM json_each(?1))`)
@@ -182,12 +202,39 @@ export async function receiveEventsWith(
   const results = await db.batch<{ id: string; status?: EventStatus }>([...statements, statusQuery, ...extra]);
 
   const claimed = new Set<string>();
-  for (const result of results.slice(0, statements.length)) for (const row of result.results) claimed.add(row.id);
+  for (const result of results.slice(0, claimStatements)) for (const row of result.results) claimed.add(row.id);
   const outcome = new Map<string, { claimed: boolean; status: EventStatus }>();
   for (const row of results[statements.length]!.results) {
     outcome.set(row.id, { claimed: claimed.has(row.id), status: row.status! });
   }
   return { outcome, extra: results.slice(statements.length + 1) };
+}
+
+/**
+ * Marks `processed` the candidates claimed at `now` that no enabled task and no active subscription
+ * acts on. The conditions are those of `subscribedTasksStatement` (tasks/store.ts) and
+ * `fanOutTargetsStatement` (delivery/store.ts), asked per event instead of listed.
+ */
+function settleUnsubscribedStatement(
+  db: D1Database,
+  candidates: readonly SettleCandidate[],
+  now: string,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE events SET status = 'processed', processed_at = ?2
+       WHERE status = 'received' AND received_at = ?2 AND id IN (
+         SELECT json_extract(c.value, '$[0]') FROM json_each(?1) c
+         WHERE NOT EXISTS (
+             SELECT 1 FROM task_subscriptions s JOIN tasks t ON t.id = s.task_id
+             WHERE t.enabled = 1 AND s.shop_id = json_extract(c.value, '$[1]')
+               AND s.topic = json_extract(c.value, '$[2]'))
+           AND NOT EXISTS (
+             SELECT 1 FROM subscriptions s
+             WHERE s.status = 'active' AND s.shop_id = json_extract(c.value, '$[1]')
+               AND s.topic = json_extract(c.value, '$[3]')))`,
+    )
+    .bind(JSON.stringify(candidates.map((c) => [c.id, c.shopId, c.topic, c.subscriptionTopic])), now);
 }
 
 /** Full rows of the given events (any shop). */

@@ -5,7 +5,13 @@ import { consumeEventsBatch } from '../../src/pipeline/events-consumer';
 import { cacheEntryKvKey } from '../../src/kv-keys';
 import type { QueueMessage } from '../../src/queue/messages';
 import { countingDb, recordingKv, type D1Trips } from '../faults';
-import { call, createShopWithApp } from '../helpers';
+import { call, createShopWithApp, jsonInit } from '../helpers';
+import {
+  deliveriesOfSubscription,
+  insertSubscription,
+  receiverAddress,
+  recordingDeliveriesEnv,
+} from '../delivery-helpers';
 import { envelope, eventMessage, recordingBatch } from '../queue';
 import { createCacheEndpoint, createTask } from '../task-helpers';
 
@@ -217,6 +223,84 @@ describe('events consumer: set-based processing', () => {
       new Set(children.map((m) => (m.kind === 'event' ? m.event.id : ''))),
     );
     expect(trips.roundTrips).toBeLessThanOrEqual(MAX_ROUND_TRIPS);
+  });
+});
+
+interface EventRow {
+  id: string;
+  status: string;
+  received_at: string | null;
+  processed_at: string | null;
+}
+
+async function eventRows(ids: string[]): Promise<Map<string, EventRow>> {
+  const { results } = await env.DB.prepare(
+    `SELECT id, status, received_at, processed_at FROM events WHERE id IN (SELECT value FROM json_each(?1))`,
+  )
+    .bind(JSON.stringify(ids))
+    .all<EventRow>();
+  return new Map(results.map((r) => [r.id, r]));
+}
+
+describe('events nothing acts on: settled with their persist', () => {
+  it(`persists and settles ${BATCH} events no task or subscription acts on in one D1 round trip`, async () => {
+    const events = Array.from({ length: BATCH }, () => envelope(shop.shopId, { topic: 'user/speed/nobody' }));
+    const trips: D1Trips = { roundTrips: 0, trips: [] };
+
+    const settled = await consume({ ...env, DB: countingDb(trips) }, events.map(eventMessage));
+
+    expect(settled.every((s) => s.acked && !s.retried)).toBe(true);
+    expect(trips.roundTrips).toBe(1);
+    const rows = await eventRows(events.map((e) => e.id));
+    expect(rows.size).toBe(BATCH);
+    for (const row of rows.values()) {
+      expect(row.status).toBe('processed');
+      expect(row.processed_at).not.toBeNull();
+      expect(row.processed_at).toBe(row.received_at);
+    }
+  });
+
+  it('settles an event whose only task is disabled or whose only subscription is inactive, and processes the others as before', async () => {
+    const { shopId, appId, token } = await createShopWithApp();
+    const disabled = await createTask(token, { subscriptions: 'user/settle/disabled', script: '{% log "no" %}' });
+    expect((await call(`/api/v1/tasks/${disabled}/disable`, jsonInit('POST', token))).status).toBe(200);
+    await createTask(token, { subscriptions: 'user/settle/task', script: '{% log "yes" %}' });
+    const { address } = await receiverAddress();
+    await insertSubscription({ shopId, appId, address, topic: 'user/settle/inactive', status: 'disabled' });
+    const subscribed = await insertSubscription({ shopId, appId, address, topic: 'user/settle/subscribed' });
+    const other = await createShopWithApp(); // a task of another shop on the same topic acts on nothing here
+    await createTask(other.token, { subscriptions: 'user/settle/foreign', script: '{% log "theirs" %}' });
+    const topics = ['disabled', 'task', 'inactive', 'subscribed', 'foreign', 'nothing'] as const;
+    const events = topics.map((t) => envelope(shopId, { topic: `user/settle/${t}` }));
+    const trips: D1Trips = { roundTrips: 0, trips: [] };
+    const deliveries = recordingDeliveriesEnv({ DB: countingDb(trips) });
+
+    const settled = await consume(deliveries.env, events.map(eventMessage));
+
+    expect(settled.every((s) => s.acked && !s.retried)).toBe(true);
+    expect(deliveries.sent).toHaveLength(1);
+    const rows = await eventRows(events.map((e) => e.id));
+    expect(topics.map((_, i) => rows.get(events[i]!.id)?.status)).toEqual(topics.map(() => 'processed'));
+    const byTopic = (t: (typeof topics)[number]) => events[topics.indexOf(t)]!.id;
+    // Only the event with an enabled task got a run; only the subscribed one a delivery.
+    expect((await runsOf(events.map((e) => e.id))).map((r) => r.event_id)).toEqual([byTopic('task')]);
+    expect((await deliveriesOfSubscription(subscribed)).map((d) => d.event_id)).toEqual([byTopic('subscribed')]);
+    // Processing the two that something acts on took more round trips than the persist alone.
+    expect(trips.roundTrips).toBeGreaterThan(1);
+  });
+
+  it('acks a redelivered message of an event already settled without processing it again', async () => {
+    const event = envelope(shop.shopId, { topic: 'user/speed/nobody-again' });
+    await consume(env, [eventMessage(event)]);
+    expect((await eventRows([event.id])).get(event.id)?.status).toBe('processed');
+    const trips: D1Trips = { roundTrips: 0, trips: [] };
+
+    const { batch, settled } = recordingBatch(QUEUE_NAMES.events, [eventMessage(event)], 2);
+    await consumeEventsBatch(batch, { ...env, DB: countingDb(trips) });
+
+    expect(settled).toEqual([{ acked: true, retried: false, delaySeconds: undefined }]);
+    expect(trips.roundTrips).toBe(1);
+    expect(await runsOf([event.id])).toEqual([]);
   });
 });
 
