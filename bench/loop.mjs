@@ -208,6 +208,7 @@ async function measureD1Inserts() {
     config: 'bench/d1/wrangler.toml',
     persistDir: stateDir,
     quiet: true,
+    inspector: false,
   });
   try {
     await fetch(`http://localhost:${D1_PORT}/?n=50`); // warm-up
@@ -241,7 +242,7 @@ try {
   console.error(`single-row D1 inserts: ${d1Rate.toFixed(0)} rows/s`);
   migrateLocal(stateDir, { quiet: true });
   await seedDemo(stateDir);
-  server = await startWranglerDev({ port: PORT, persistDir: stateDir, quiet: true });
+  server = await startWranglerDev({ port: PORT, persistDir: stateDir, quiet: true, inspector: false });
   const setup = await setUp();
 
   await measureLatency(setup.latencyHook, setup.slots, CONCURRENCY * 2); // warm-up

@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { getPlatformProxy } from 'wrangler';
 import { DEMO, DEMO_TASK_SCRIPT } from '../demo-data.mjs';
 import { stopProcessGroup, trackProcessGroup } from './lifecycle.mjs';
@@ -129,19 +130,13 @@ export async function seedDemo(persistDir) {
  * Starts `wrangler dev` in its own process group; resolves once it answers HTTP. `stop()` ends the
  * group (wrangler and its workerd).
  * `vars` override wrangler.toml vars for this run (`--var NAME:value`).
- * @param {{ port: number; persistDir?: string; config?: string; quiet?: boolean; vars?: Record<string, string> }} options
+ * `inspector: false` serves the same Worker without wrangler's DevTools inspector
+ * (scripts/lib/serve-worker.mjs), which the benchmarks use: the inspector's per-subrequest events
+ * are a cost of the dev tool, not of the Worker.
+ * @param {{ port: number; persistDir?: string; config?: string; quiet?: boolean; vars?: Record<string, string>; inspector?: boolean }} options
  */
 export async function startWranglerDev(options) {
-  const args = ['wrangler', 'dev', '--port', String(options.port), '--show-interactive-dev-session=false'];
-  for (const [name, value] of Object.entries(options.vars ?? {})) args.push('--var', `${name}:${value}`);
-  if (options.config) args.push('--config', options.config);
-  if (options.persistDir) args.push('--persist-to', options.persistDir);
-  if (options.quiet) args.push('--log-level', 'warn');
-  const child = spawn('npx', args, {
-    stdio: options.quiet ? 'ignore' : 'inherit',
-    env: process.env,
-    detached: true,
-  });
+  const child = options.inspector === false ? spawnWithoutInspector(options) : spawnWranglerDev(options);
   // Known from the moment it exists, so a script stopped while wrangler is still starting ends it too.
   trackProcessGroup(child);
   /** Ends wrangler dev and its workerd (SIGTERM, then SIGKILL); resolves once they are gone. */
@@ -153,6 +148,31 @@ export async function startWranglerDev(options) {
     throw err;
   }
   return { child, stop };
+}
+
+/** @param {Parameters<typeof startWranglerDev>[0]} options */
+function spawnWranglerDev(options) {
+  const args = ['wrangler', 'dev', '--port', String(options.port), '--show-interactive-dev-session=false'];
+  for (const [name, value] of Object.entries(options.vars ?? {})) args.push('--var', `${name}:${value}`);
+  if (options.config) args.push('--config', options.config);
+  if (options.persistDir) args.push('--persist-to', options.persistDir);
+  if (options.quiet) args.push('--log-level', 'warn');
+  return spawn('npx', args, {
+    stdio: options.quiet ? 'ignore' : 'inherit',
+    env: process.env,
+    detached: true,
+  });
+}
+
+/** @param {Parameters<typeof startWranglerDev>[0]} options */
+function spawnWithoutInspector(options) {
+  const { port, persistDir, config = 'wrangler.toml', vars } = options;
+  const script = fileURLToPath(new URL('./serve-worker.mjs', import.meta.url));
+  return spawn(process.execPath, [script, JSON.stringify({ port, persistDir, config, vars })], {
+    stdio: options.quiet ? 'ignore' : 'inherit',
+    env: { ...process.env, ...(options.quiet ? { WRANGLER_LOG: 'warn' } : {}) },
+    detached: true,
+  });
 }
 
 /** How long `wrangler dev` may take to answer; raise it on a machine shared with other builds. */
