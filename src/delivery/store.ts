@@ -1,3 +1,4 @@
+import { chunkBySize } from '../json-rows';
 import type { Cursor } from '../http/pagination';
 import type { DeliveryFormat } from './payload';
 
@@ -181,28 +182,36 @@ export async function createDeliveries(
   deliveries: readonly NewDelivery[],
   eventIds: readonly string[],
 ): Promise<string[]> {
-  const inserts = deliveries.map(({ id, target: t, eventId, now }) =>
+  const rows = deliveries.map(({ id, target: t, eventId, now }) =>
+    JSON.stringify([
+      id,
+      t.subscriptionId,
+      eventId,
+      t.shopId,
+      t.appId,
+      t.address,
+      t.topic,
+      t.format,
+      t.fields,
+      t.apiVersion,
+      now,
+    ]),
+  );
+  // One bulk insert per bound parameter's worth of rows: the statement count does not grow with
+  // the fan-out.
+  const inserts = chunkBySize(rows, (row) => row.length).map((chunk) =>
     db
       .prepare(
         `INSERT INTO deliveries (id, subscription_id, event_id, shop_id, app_id, address, topic, format,
                                  fields, api_version, status, attempts, next_attempt_at, created_at,
                                  updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', 0, ?11, ?11, ?11)
+         SELECT value ->> '$[0]', value ->> '$[1]', value ->> '$[2]', value ->> '$[3]', value ->> '$[4]',
+                value ->> '$[5]', value ->> '$[6]', value ->> '$[7]', value ->> '$[8]', value ->> '$[9]',
+                'pending', 0, value ->> '$[10]', value ->> '$[10]', value ->> '$[10]'
+         FROM json_each(?1) WHERE true
          ON CONFLICT (subscription_id, event_id) DO NOTHING`,
       )
-      .bind(
-        id,
-        t.subscriptionId,
-        eventId,
-        t.shopId,
-        t.appId,
-        t.address,
-        t.topic,
-        t.format,
-        t.fields,
-        t.apiVersion,
-        now,
-      ),
+      .bind(`[${chunk.join(',')}]`),
   );
   const unsent = db
     .prepare(

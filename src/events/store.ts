@@ -1,4 +1,4 @@
-import { ROWS_PARAM_MAX_CHARS } from '../env';
+import { chunkBySize } from '../json-rows';
 import type { Cursor } from '../http/pagination';
 import type { EventEnvelope } from '../queue/messages';
 import type { EventRecord, EventStatus } from './model';
@@ -136,53 +136,44 @@ export async function receiveEventsWith(
   extra: readonly D1PreparedStatement[],
   settle: readonly SettleCandidate[] = [],
 ): Promise<{ outcome: Map<string, { claimed: boolean; status: EventStatus }>; extra: D1Result[] }> {
-  const statements: D1PreparedStatement[] = [];
-  let rows: string[] = [];
-  let chars = 0;
-  const flush = () => {
-    if (rows.length === 0) return;
-    statements.push(
-      db
-        .prepare(
-          `INSERT INTO events (id, shop_id, topic, data, source, webhook_id, webhook_request_id,
-                               parent_id, status, created_at, received_at)
-           SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
-                  json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'),
-                  json_extract(value, '$[6]'), json_extract(value, '$[7]'), 'received',
-                  json_extract(value, '$[8]'), ?2
-           FROM json_each(?1) WHERE true
-           ON CONFLICT (id) DO UPDATE SET status = 'received', received_at = excluded.received_at
-           WHERE events.status IN ('pending', 'queued')
-           RETURNING id`,
-        )
-        .bind(`[${rows.join(',')}]`, now),
-    );
-    rows = [];
-    chars = 0;
-  };
   const refs: string[] = [];
+  const rows: string[] = [];
   for (const item of items) {
     if (!('event' in item)) {
       refs.push(item.eventId);
       continue;
     }
     const e = item.event;
-    const row = JSON.stringify([
-      e.id,
-      e.shopId,
-      e.topic,
-      e.dataJson,
-      e.source,
-      e.webhookId,
-      e.webhookRequestId,
-      e.parentId,
-      e.createdAt,
-    ]);
-    if (rows.length > 0 && chars + row.length > ROWS_PARAM_MAX_CHARS) flush();
-    rows.push(row);
-    chars += row.length;
+    rows.push(
+      JSON.stringify([
+        e.id,
+        e.shopId,
+        e.topic,
+        e.dataJson,
+        e.source,
+        e.webhookId,
+        e.webhookRequestId,
+        e.parentId,
+        e.createdAt,
+      ]),
+    );
   }
-  flush();
+  const statements = chunkBySize(rows, (row) => row.length).map((chunk) =>
+    db
+      .prepare(
+        `INSERT INTO events (id, shop_id, topic, data, source, webhook_id, webhook_request_id,
+                             parent_id, status, created_at, received_at)
+         SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+                json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'),
+                json_extract(value, '$[6]'), json_extract(value, '$[7]'), 'received',
+                json_extract(value, '$[8]'), ?2
+         FROM json_each(?1) WHERE true
+         ON CONFLICT (id) DO UPDATE SET status = 'received', received_at = excluded.received_at
+         WHERE events.status IN ('pending', 'queued')
+         RETURNING id`,
+      )
+      .bind(`[${chunk.join(',')}]`, now),
+  );
   if (refs.length > 0) {
     statements.push(
       db

@@ -1,7 +1,8 @@
 import { cacheWriteStatement, counterNotIntegerMessage, type CacheWrite } from '../cache/cache';
 import { afterCacheCommit, type CacheKeyRef } from '../cache/copies';
 import { liveCacheEntriesOf, liveCacheEntriesStatement, type CacheEntryRecord } from '../cache/store';
-import { D1_BATCH_MAX_STATEMENTS, ROWS_PARAM_MAX_CHARS } from '../env';
+import { D1_BATCH_MAX_STATEMENTS } from '../env';
+import { chunkBySize } from '../json-rows';
 import { insertPendingEventStatement } from '../events/store';
 import { describeError, log } from '../log';
 import type { EventEnvelope } from '../queue/messages';
@@ -148,22 +149,10 @@ export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed
 
 /** Known action runs as few bulk inserts as the size of one bound parameter allows. */
 function rowsStatements(db: D1Database, rows: readonly ActionRunInsert[]): D1PreparedStatement[] {
-  const statements: D1PreparedStatement[] = [];
-  let chunk: ActionRunInsert[] = [];
-  let chars = 0;
-  for (const row of rows) {
-    // Options dominate a row's size; results of `echo` and `event` are the options or an id.
-    const size = 2 * JSON.stringify(row.options ?? null).length + 512;
-    if (chunk.length > 0 && chars + size > ROWS_PARAM_MAX_CHARS) {
-      statements.push(insertActionRunsStatement(db, chunk));
-      chunk = [];
-      chars = 0;
-    }
-    chunk.push(row);
-    chars += size;
-  }
-  if (chunk.length > 0) statements.push(insertActionRunsStatement(db, chunk));
-  return statements;
+  // Options dominate a row's size; results of `echo` and `event` are the options or an id.
+  return chunkBySize(rows, (row) => 2 * JSON.stringify(row.options ?? null).length + 512).map((chunk) =>
+    insertActionRunsStatement(db, chunk),
+  );
 }
 
 /**
@@ -210,21 +199,9 @@ function cacheStatements(db: D1Database, ops: readonly CacheOp[]): D1PreparedSta
 
 /** Rendering records as few bulk updates as the size of one bound parameter allows. */
 function renderedStatements(db: D1Database, runs: readonly RenderedRun[], now: string): D1PreparedStatement[] {
-  const statements: D1PreparedStatement[] = [];
-  let chunk: RenderedRun[] = [];
-  let chars = 0;
-  for (const run of runs) {
-    const size = 2 * JSON.stringify(run.logs).length + 128;
-    if (chunk.length > 0 && chars + size > ROWS_PARAM_MAX_CHARS) {
-      statements.push(recordRenderedRunsStatement(db, chunk, now));
-      chunk = [];
-      chars = 0;
-    }
-    chunk.push(run);
-    chars += size;
-  }
-  if (chunk.length > 0) statements.push(recordRenderedRunsStatement(db, chunk, now));
-  return statements;
+  return chunkBySize(runs, (run) => 2 * JSON.stringify(run.logs).length + 128).map((chunk) =>
+    recordRenderedRunsStatement(db, chunk, now),
+  );
 }
 
 /** Consecutive runs grouped so each group's transaction stays within D1_BATCH_MAX_STATEMENTS. */

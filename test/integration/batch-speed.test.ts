@@ -289,6 +289,28 @@ describe('events nothing acts on: settled with their persist', () => {
     expect(trips.roundTrips).toBeGreaterThan(1);
   });
 
+  it(`fans ${BATCH} events out to two subscriptions with one bulk insert, in three D1 round trips`, async () => {
+    const { shopId, appId } = await createShopWithApp();
+    const topic = 'user/speed/fanout';
+    const { address } = await receiverAddress();
+    const first = await insertSubscription({ shopId, appId, address, topic });
+    const second = await insertSubscription({ shopId, appId, address: `${address}/2`, topic });
+    const events = Array.from({ length: BATCH }, () => envelope(shopId, { topic }));
+    const trips: D1Trips = { roundTrips: 0, trips: [] };
+    const deliveries = recordingDeliveriesEnv({ DB: countingDb(trips) });
+
+    const settled = await consume(deliveries.env, events.map(eventMessage));
+
+    expect(settled.every((s) => s.acked && !s.retried)).toBe(true);
+    expect(deliveries.sent).toHaveLength(2 * BATCH);
+    expect(await deliveriesOfSubscription(first)).toHaveLength(BATCH);
+    expect(await deliveriesOfSubscription(second)).toHaveLength(BATCH);
+    // Persist with lookups; create the deliveries (one insert, one read of the unsent); mark processed.
+    expect(trips.roundTrips).toBe(3);
+    const inserts = trips.trips.flat().filter((sql) => sql.trimStart().startsWith('INSERT INTO deliveries'));
+    expect(inserts).toHaveLength(1);
+  });
+
   it('acks a redelivered message of an event already settled without processing it again', async () => {
     const event = envelope(shop.shopId, { topic: 'user/speed/nobody-again' });
     await consume(env, [eventMessage(event)]);
