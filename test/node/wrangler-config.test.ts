@@ -5,9 +5,11 @@ import { unstable_readConfig } from 'wrangler';
 const config = unstable_readConfig({ config: './wrangler.toml' });
 
 describe('wrangler.toml', () => {
-  it('the events consumer does not wait to fill a batch (max_batch_timeout 0), still up to 100 per batch', () => {
+  it('the events consumer waits at most 50 ms to fill a batch (not a second), up to 100 per batch', () => {
     const events = config.queues.consumers?.find((c: { queue: string }) => c.queue === 'edgehook-events');
-    expect(events?.max_batch_timeout).toBe(0);
+    expect(events?.max_batch_timeout).toBe(0.05);
+    // What wrangler deploys: the Queues API's max_wait_time_ms, a whole number of milliseconds.
+    expect(1000 * (events?.max_batch_timeout ?? NaN)).toBe(50);
     expect(events?.max_batch_size).toBe(100);
   });
 
