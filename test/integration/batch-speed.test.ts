@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, inject, vi, it } from 'vitest';
-import { QUEUE_NAMES } from '../../src/env';
+import { D1_BATCH_MAX_STATEMENTS, QUEUE_NAMES } from '../../src/env';
 import { consumeEventsBatch } from '../../src/pipeline/events-consumer';
 import { cacheEntryKvKey } from '../../src/kv-keys';
 import type { QueueMessage } from '../../src/queue/messages';
@@ -123,6 +123,33 @@ describe('events consumer: set-based processing', () => {
     const hundred = await tripsFor(BATCH);
     expect(hundred).toBe(ten);
     expect(await d1Value(`speed:set:${BATCH}:99`)).toBe('99');
+  });
+
+  it(`splits a batch whose runs need more than ${D1_BATCH_MAX_STATEMENTS} statements into several transactions, all committed`, async () => {
+    const topic = 'user/speed/many-sets';
+    const sets = Array.from(
+      { length: 6 },
+      (_, i) => `{% assign k = event.data.k | append: "-${i}" %}{% action "cache", "set", k, ${i} %}`,
+    );
+    await createTask(shop.token, { subscriptions: topic, script: sets.join('') });
+    const events = Array.from({ length: BATCH }, (_, n) =>
+      envelope(shop.shopId, { topic, dataJson: JSON.stringify({ k: `speed:many:${n}` }) }),
+    );
+    const trips: D1Trips = { roundTrips: 0, trips: [] };
+    const { kv } = recordingKv({ refuse: false });
+
+    const settled = await consume({ ...env, DB: countingDb(trips), KV: kv }, events.map(eventMessage));
+
+    expect(settled.every((s) => s.acked && !s.retried)).toBe(true);
+    const batches = trips.trips.map((t) => t.length);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(D1_BATCH_MAX_STATEMENTS);
+    // 100 runs of 6 distinct sets are about 1,900 statements: more than one transaction.
+    expect(batches.filter((n) => n > 100).length).toBeGreaterThan(1);
+    const runs = await runsOf(events.map((e) => e.id));
+    expect(runs).toHaveLength(6 * BATCH);
+    expect(runs.every((r) => r.status === 'succeeded' && r.action_status === 'succeeded')).toBe(true);
+    expect(await d1Value('speed:many:0-0')).toBe('0');
+    expect(await d1Value(`speed:many:${BATCH - 1}-5`)).toBe('5');
   });
 
   it('keeps the actions of a run in order, later actions seeing what earlier ones wrote', async () => {
