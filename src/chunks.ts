@@ -1,27 +1,27 @@
-import { ROWS_PARAM_MAX_CHARS } from './env';
-
 /**
- * Splits rows into consecutive chunks whose sizes (as `sizeOf` estimates them, in characters) add
- * up to at most `maxChars`, for bulk statements that take a chunk as one bound JSON parameter. A row
- * larger than `maxChars` gets a chunk of its own.
+ * Splits items into consecutive chunks, in order, each holding at most `maxItems` items whose sizes
+ * (as `sizeOf` estimates them) add up to at most `maxSize`: bulk statements that take a chunk as one
+ * bound parameter, transactions within a statement limit, queue batches within the message and
+ * byte limits. An item larger than `maxSize` gets a chunk of its own.
  */
 export function chunkBySize<T>(
-  rows: readonly T[],
-  sizeOf: (row: T) => number,
-  maxChars: number = ROWS_PARAM_MAX_CHARS,
+  items: readonly T[],
+  sizeOf: (item: T) => number,
+  maxSize: number,
+  maxItems = Infinity,
 ): T[][] {
   const chunks: T[][] = [];
   let chunk: T[] = [];
-  let chars = 0;
-  for (const row of rows) {
-    const size = sizeOf(row);
-    if (chunk.length > 0 && chars + size > maxChars) {
+  let total = 0;
+  for (const item of items) {
+    const size = sizeOf(item);
+    if (chunk.length > 0 && (chunk.length >= maxItems || total + size > maxSize)) {
       chunks.push(chunk);
       chunk = [];
-      chars = 0;
+      total = 0;
     }
-    chunk.push(row);
-    chars += size;
+    chunk.push(item);
+    total += size;
   }
   if (chunk.length > 0) chunks.push(chunk);
   return chunks;

@@ -1,4 +1,5 @@
-import { chunkBySize } from '../json-rows';
+import { chunkBySize } from '../chunks';
+import { ROWS_PARAM_MAX_CHARS } from '../env';
 import type { Cursor } from '../http/pagination';
 import type { DeliveryFormat } from './payload';
 
@@ -199,7 +200,7 @@ export async function createDeliveries(
   );
   // One bulk insert per bound parameter's worth of rows: the statement count does not grow with
   // the fan-out.
-  const inserts = chunkBySize(rows, (row) => row.length).map((chunk) =>
+  const inserts = chunkBySize(rows, (row) => row.length, ROWS_PARAM_MAX_CHARS).map((chunk) =>
     db
       .prepare(
         `INSERT INTO deliveries (id, subscription_id, event_id, shop_id, app_id, address, topic, format,

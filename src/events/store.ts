@@ -1,4 +1,5 @@
-import { chunkBySize } from '../json-rows';
+import { chunkBySize } from '../chunks';
+import { ROWS_PARAM_MAX_CHARS } from '../env';
 import type { Cursor } from '../http/pagination';
 import type { EventEnvelope } from '../queue/messages';
 import type { EventRecord, EventStatus } from './model';
@@ -158,7 +159,7 @@ export async function receiveEventsWith(
       ]),
     );
   }
-  const statements = chunkBySize(rows, (row) => row.length).map((chunk) =>
+  const statements = chunkBySize(rows, (row) => row.length, ROWS_PARAM_MAX_CHARS).map((chunk) =>
     db
       .prepare(
         `INSERT INTO events (id, shop_id, topic, data, source, webhook_id, webhook_request_id,

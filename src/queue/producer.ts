@@ -1,3 +1,4 @@
+import { chunkBySize } from '../chunks';
 import type { DeliveryMessage, EventsMessage } from './messages';
 
 /**
@@ -76,21 +77,12 @@ function sendBatch<M>(queue: Queue<M>, batch: readonly Outgoing<M>[]): Promise<u
  * per code unit, or two for a string with any character beyond Latin-1.
  */
 export function splitForSendBatch<O extends Outgoing<unknown>>(messages: readonly O[]): O[][] {
-  const batches: O[][] = [];
-  let current: O[] = [];
-  let bytes = 0;
-  for (const message of messages) {
-    const size = serializedSize(JSON.stringify(message.body)) + QUEUE_MESSAGE_OVERHEAD_BYTES;
-    if (current.length === QUEUE_BATCH_MAX_MESSAGES || (current.length > 0 && bytes + size > QUEUE_BATCH_MAX_BYTES)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(message);
-    bytes += size;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  return chunkBySize(
+    messages,
+    (message) => serializedSize(JSON.stringify(message.body)) + QUEUE_MESSAGE_OVERHEAD_BYTES,
+    QUEUE_BATCH_MAX_BYTES,
+    QUEUE_BATCH_MAX_MESSAGES,
+  );
 }
 
 const serializedSize = (json: string): number => (/[\u0100-\uffff]/.test(json) ? json.length * 2 : json.length);

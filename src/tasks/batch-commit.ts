@@ -1,8 +1,8 @@
 import { cacheWriteStatement, counterNotIntegerMessage, type CacheWrite } from '../cache/cache';
 import { afterCacheCommit, type CacheKeyRef } from '../cache/copies';
 import { liveCacheEntriesOf, liveCacheEntriesStatement, type CacheEntryRecord } from '../cache/store';
-import { D1_BATCH_MAX_STATEMENTS } from '../env';
-import { chunkBySize } from '../json-rows';
+import { D1_BATCH_MAX_STATEMENTS, ROWS_PARAM_MAX_CHARS } from '../env';
+import { chunkBySize } from '../chunks';
 import { insertPendingEventStatement } from '../events/store';
 import { describeError, log } from '../log';
 import type { EventEnvelope } from '../queue/messages';
@@ -150,8 +150,8 @@ export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed
 /** Known action runs as few bulk inserts as the size of one bound parameter allows. */
 function rowsStatements(db: D1Database, rows: readonly ActionRunInsert[]): D1PreparedStatement[] {
   // Options dominate a row's size; results of `echo` and `event` are the options or an id.
-  return chunkBySize(rows, (row) => 2 * JSON.stringify(row.options ?? null).length + 512).map((chunk) =>
-    insertActionRunsStatement(db, chunk),
+  return chunkBySize(rows, (row) => 2 * JSON.stringify(row.options ?? null).length + 512, ROWS_PARAM_MAX_CHARS).map(
+    (chunk) => insertActionRunsStatement(db, chunk),
   );
 }
 
@@ -199,26 +199,22 @@ function cacheStatements(db: D1Database, ops: readonly CacheOp[]): D1PreparedSta
 
 /** Rendering records as few bulk updates as the size of one bound parameter allows. */
 function renderedStatements(db: D1Database, runs: readonly RenderedRun[], now: string): D1PreparedStatement[] {
-  return chunkBySize(runs, (run) => 2 * JSON.stringify(run.logs).length + 128).map((chunk) =>
+  return chunkBySize(runs, (run) => 2 * JSON.stringify(run.logs).length + 128, ROWS_PARAM_MAX_CHARS).map((chunk) =>
     recordRenderedRunsStatement(db, chunk, now),
   );
 }
 
+/**
+ * Statements a group's transaction holds besides its runs' own: the bulk insert of known action
+ * runs, the bulk rendering records, the read of the keys written.
+ */
+const GROUP_FIXED_STATEMENTS = 3;
+
 /** Consecutive runs grouped so each group's transaction stays within D1_BATCH_MAX_STATEMENTS. */
 function groupsOfStatements(plans: readonly RunPlan[]): RunPlan[][] {
-  const groups: RunPlan[][] = [];
-  let group: RunPlan[] = [];
-  let count = 3; // bulk insert of known action runs, bulk rendering records, read of the keys written
-  for (const plan of plans) {
-    const size = plan.ordered.length + 2 * plan.cacheOps.length + 1;
-    if (group.length > 0 && count + size > D1_BATCH_MAX_STATEMENTS) {
-      groups.push(group);
-      group = [];
-      count = 3;
-    }
-    group.push(plan);
-    count += size;
-  }
-  if (group.length > 0) groups.push(group);
-  return groups;
+  return chunkBySize(
+    plans,
+    (plan) => plan.ordered.length + 2 * plan.cacheOps.length + 1,
+    D1_BATCH_MAX_STATEMENTS - GROUP_FIXED_STATEMENTS,
+  );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkBySize } from '../../src/json-rows';
+import { chunkBySize } from '../../src/chunks';
 
 describe('chunkBySize', () => {
   const length = (s: string) => s.length;
@@ -14,6 +14,10 @@ describe('chunkBySize', () => {
 
   it('gives a row larger than the limit a chunk of its own instead of dropping it', () => {
     expect(chunkBySize(['ab', 'too long', 'c'], length, 3)).toEqual([['ab'], ['too long'], ['c']]);
+  });
+
+  it('starts a new chunk after maxItems items even when the size limit is far', () => {
+    expect(chunkBySize(['a', 'b', 'c', 'd', 'e'], length, 1_000, 2)).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
   });
 
   it('returns no chunks for no rows', () => {
