@@ -144,16 +144,10 @@ export function fanOutTargetsStatement(
 
 /** Reads the rows of `fanOutTargetsStatement`'s result. */
 export function fanOutTargetsOf(result: D1Result<unknown>): FanOutTarget[] {
-  const rows = result.results as {
-    subscription_id: number;
-    shop_id: string;
-    app_id: string;
-    address: string;
-    topic: string;
-    format: DeliveryFormat;
-    fields: string;
-    api_version: string;
-  }[];
+  const rows = result.results as Pick<
+    DeliveryRow,
+    'subscription_id' | 'shop_id' | 'app_id' | 'address' | 'topic' | 'format' | 'fields' | 'api_version'
+  >[];
   return rows.map((r) => ({
     subscriptionId: r.subscription_id,
     shopId: r.shop_id,
