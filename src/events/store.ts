@@ -108,25 +108,15 @@ export async function receiveEvents(
 }
 
 /**
- * An inline event the consumer may settle at once if nothing acts on it: its (shop, topic) for
- * tasks, and the topic its subscriptions would have (null: it cannot have any).
- */
-export interface SettleCandidate {
-  id: string;
-  shopId: string;
-  topic: string;
-  subscriptionTopic: string | null;
-}
-
-/**
  * `receiveEvents`, with `extra` read-only statements run in the same round trip after it (the
  * consumer's lookups of tasks and subscriptions); their results come back in order. Events travel
  * as JSON rows of one bulk statement per ROWS_PARAM_MAX_CHARS, so the statement count does not grow
  * with the batch.
  *
- * `settle`: of these events, the ones this call claims and that nothing acts on (no enabled task
- * subscribed to their shop and topic, no active subscription on their subscription topic) are
- * marked `processed` in the same transaction, since processing them would do nothing else; their
+ * `subscriptionTopicOf` (the topic an event's subscriptions are on, or null when it can have none)
+ * turns on settling: of the inline events, the ones this call claims and that nothing acts on (no
+ * enabled task subscribed to their shop and topic, no active subscription on their subscription
+ * topic) are marked `processed` in the same transaction, since processing them would do nothing else; their
  * status in the outcome is then `processed`. The transaction also runs the lookups, so the two
  * agree: an event left `received` here is one the lookups find a task or a subscription for.
  */
@@ -135,9 +125,10 @@ export async function receiveEventsWith(
   items: readonly ReceiveItem[],
   now: string,
   extra: readonly D1PreparedStatement[],
-  settle: readonly SettleCandidate[] = [],
+  subscriptionTopicOf?: (eventTopic: string) => string | null,
 ): Promise<{ outcome: Map<string, { claimed: boolean; status: EventStatus }>; extra: D1Result[] }> {
   const refs: string[] = [];
+  const inline: EventEnvelope[] = [];
   const rows: string[] = [];
   for (const item of items) {
     if (!('event' in item)) {
@@ -145,6 +136,7 @@ export async function receiveEventsWith(
       continue;
     }
     const e = item.event;
+    inline.push(e);
     rows.push(
       JSON.stringify([
         e.id,
@@ -186,7 +178,9 @@ export async function receiveEventsWith(
     );
   }
   const claimStatements = statements.length;
-  if (settle.length > 0) statements.push(settleUnsubscribedStatement(db, settle, now));
+  if (subscriptionTopicOf !== undefined && inline.length > 0) {
+    statements.push(settleUnsubscribedStatement(db, inline, subscriptionTopicOf, now));
+  }
   const ids = items.map(receiveItemId);
   const statusQuery = db
     .prepare(`SELECT id, status FROM events WHERE id IN (SELECT value FROM json_each(?1))`)
@@ -203,13 +197,14 @@ export async function receiveEventsWith(
 }
 
 /**
- * Marks `processed` the candidates claimed at `now` that no enabled task and no active subscription
+ * Marks `processed` the events claimed at `now` that no enabled task and no active subscription
  * acts on. The conditions are those of `subscribedTasksStatement` (tasks/store.ts) and
  * `fanOutTargetsStatement` (delivery/store.ts), asked per event instead of listed.
  */
 function settleUnsubscribedStatement(
   db: D1Database,
-  candidates: readonly SettleCandidate[],
+  events: readonly EventEnvelope[],
+  subscriptionTopicOf: (eventTopic: string) => string | null,
   now: string,
 ): D1PreparedStatement {
   return db
@@ -226,7 +221,7 @@ function settleUnsubscribedStatement(
              WHERE s.status = 'active' AND s.shop_id = json_extract(c.value, '$[1]')
                AND s.topic = json_extract(c.value, '$[3]')))`,
     )
-    .bind(JSON.stringify(candidates.map((c) => [c.id, c.shopId, c.topic, c.subscriptionTopic])), now);
+    .bind(JSON.stringify(events.map((e) => [e.id, e.shopId, e.topic, subscriptionTopicOf(e.topic)])), now);
 }
 
 /** Full rows of the given events (any shop). */

@@ -137,12 +137,7 @@ async function receiveIsolatingFailures(
       work.map((w) => w.item),
       now,
       lookups.statements,
-      inline.map((e) => ({
-        id: e.id,
-        shopId: e.shopId,
-        topic: e.topic,
-        subscriptionTopic: subscriptionTopicFor(e.topic),
-      })),
+      subscriptionTopicFor,
     );
     return { received: work.map((w) => ({ work: w, ...lookup(outcome, w) })), lookups: lookups.read(extra) };
   } catch (err) {
