@@ -125,13 +125,13 @@ const stateDirs = /** @type {string[]} */ ([]);
 const servers = /** @type {{ stop: () => Promise<void> }[]} */ ([]);
 try {
   writeBenchConfigs();
-  /** @type {Record<string, string>} */
-  const urls = {};
+  /** @type {{ target: (typeof TARGETS)[number], url: string, runs: Awaited<ReturnType<typeof load>>[] }[]} */
+  const measured = [];
   for (const target of TARGETS) {
     const port = await freePort();
     if (target.name === 'bare') {
       servers.push(await startWranglerDev({ port, config: target.config, quiet: true, inspector: target.inspector }));
-      urls[target.name] = `http://localhost:${port}/`;
+      measured.push({ target, url: `http://localhost:${port}/`, runs: [] });
       continue;
     }
     // State of its own: Workers sharing one local D1 file would contend for its SQLite lock.
@@ -156,40 +156,43 @@ try {
       body: JSON.stringify({ name: 'bench', topic: 'user/bench/ingress' }),
     });
     const { webhook } = /** @type {{ webhook: { id: string } }} */ (await created.json());
-    urls[target.name] = `http://localhost:${port}/webhooks/${webhook.id}`;
+    measured.push({ target, url: `http://localhost:${port}/webhooks/${webhook.id}`, runs: [] });
   }
 
-  /** @type {Record<string, Awaited<ReturnType<typeof load>>[]>} */
-  const runs = Object.fromEntries(TARGETS.map((t) => [t.name, []]));
-  for (const target of TARGETS) await load(urls[target.name] ?? ''); // warm-up: isolate, memo, queue
+  for (const { url } of measured) await load(url); // warm-up: isolate, memo, queue
   for (let round = 0; round < ROUNDS; round++) {
-    for (const target of TARGETS) {
-      runs[target.name]?.push(await load(urls[target.name] ?? ''));
+    for (const { url, runs } of measured) {
+      runs.push(await load(url));
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     }
   }
-  const means = Object.fromEntries(TARGETS.map((t) => [t.name, mean(runs[t.name] ?? [])]));
-  const bare = means['bare'] ?? mean([]);
+  const means = new Map(measured.map(({ target, runs }) => [target.name, mean(runs)]));
+  const meanOf = (/** @type {(typeof TARGETS)[number]['name']} */ name) => {
+    const m = means.get(name);
+    if (m === undefined) throw new Error(`no runs for ${name}`);
+    return m;
+  };
+  const bare = meanOf('bare');
 
   const cpu = cpus();
   const fmt = (/** @type {number} */ x) => x.toFixed(0);
   const pct = (/** @type {number} */ x) => `${((x / bare.rps) * 100).toFixed(1)}%`;
   const row = (/** @type {string} */ name, /** @type {ReturnType<typeof mean>} */ r) =>
     `| ${name} | ${fmt(r.rps)} | ${pct(r.rps)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`;
-  const ratio = (/** @type {string} */ name) => pct(means[name]?.rps ?? 0);
+  const ratio = (/** @type {(typeof TARGETS)[number]['name']} */ name) => pct(meanOf(name).rps);
   const lines = [
     `Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, Node ${process.version}, local workerd (wrangler ${WRANGLER_VERSION})`,
     `Load: autocannon, ${CONNECTIONS} connections, ${DURATION_SECONDS} s per round, ${ROUNDS} rounds each, alternating; body ${BODY.length} B JSON`,
     '',
     '| target | req/s | of bare | p50 ms | p99 ms | non-2xx | errors |',
     '|---|---:|---:|---:|---:|---:|---:|',
-    ...TARGETS.map((t) => row(t.label, means[t.name] ?? mean([]))),
+    ...TARGETS.map((t) => row(t.label, meanOf(t.name))),
     '',
     `Ingress hot path (consumers off): ${ratio('ingressOnly')}, ${ratio('noAssets')} without the local assets router (target ≥ 60%)`,
     `Ingress with the events consumer draining in the same isolate: ${ratio('draining')}, ${ratio('drainingNoAssets')} without the local assets router (target ≥ 70%)`,
   ];
   console.log(lines.join('\n'));
-  if (TARGETS.some((t) => t.name !== 'bare' && ((means[t.name]?.non2xx ?? 0) > 0 || (means[t.name]?.errors ?? 0) > 0)))
+  if (TARGETS.some((t) => t.name !== 'bare' && (meanOf(t.name).non2xx > 0 || meanOf(t.name).errors > 0)))
     process.exitCode = 1;
 } finally {
   for (const server of servers) await server.stop();
