@@ -1,4 +1,4 @@
-import { Context, Drop, Liquid, toPromise, type Template } from 'liquidjs';
+import { Context, Drop, Liquid, toPromise, toValueSync, type Template } from 'liquidjs';
 import {
   TASK_OUTPUT_MAX_CHARS,
   TASK_PARSE_LIMIT_CHARS,
@@ -119,8 +119,20 @@ class RenderBudget {
 }
 
 /**
+ * Thrown by the cache variable of a synchronous render: the script reads the cache, which takes
+ * I/O, so the render starts over asynchronously.
+ */
+class CacheReadNeedsIo extends Error {}
+
+/**
  * Renders a task script and reads its output. Never throws for anything the script does: parse
  * and render errors, limits and bad output all come back as `{ok: false, error}`.
+ *
+ * Scripts render synchronously first: liquidjs's asynchronous mode settles a promise for every
+ * template node it evaluates, which costs a simple script several times its synchronous render
+ * (BENCHMARKS.md, issue 13). Only a read of `cache` needs I/O; a script that makes one is rendered
+ * again from the start, asynchronously. Rendering has no effect but its output, so a render
+ * abandoned halfway leaves nothing behind.
  */
 export async function renderTask(script: string, scope: RenderScope, cache: CacheReader): Promise<RenderOutcome> {
   let templates: Template[];
@@ -129,21 +141,24 @@ export async function renderTask(script: string, scope: RenderScope, cache: Cach
   } catch (err) {
     return { ok: false, error: `Script does not parse: ${messageOf(err)}` };
   }
-  let text: string;
+  let needsIo = false;
+  const refuseIo: CacheReader = () => {
+    needsIo = true;
+    throw new CacheReadNeedsIo();
+  };
+  let text = '';
   try {
-    const ctx = new Context(
-      { ...scope, cache: cacheVariable(cache) },
-      liquid.options,
-      {},
-      {
-        renderLimit: new RenderBudget() as unknown as NonNullable<
-          ConstructorParameters<typeof Context>[3]
-        >['renderLimit'],
-      },
-    );
-    text = String(await toPromise(liquid.renderer.renderTemplates(templates, ctx)));
+    text = String(toValueSync(liquid.renderer.renderTemplates(templates, contextFor(scope, refuseIo, true))));
   } catch (err) {
-    return { ok: false, error: `Render failed: ${messageOf(err)}` };
+    if (!needsIo) return { ok: false, error: `Render failed: ${messageOf(err)}` };
+  }
+  // Checked after a render that returned too: output rendered past a refused read is not kept.
+  if (needsIo) {
+    try {
+      text = String(await toPromise(liquid.renderer.renderTemplates(templates, contextFor(scope, cache, false))));
+    } catch (err) {
+      return { ok: false, error: `Render failed: ${messageOf(err)}` };
+    }
   }
   if (text.length > TASK_OUTPUT_MAX_CHARS) {
     return { ok: false, error: `Output exceeds ${TASK_OUTPUT_MAX_CHARS} characters` };
@@ -154,6 +169,20 @@ export async function renderTask(script: string, scope: RenderScope, cache: Cach
     if (err instanceof OutputError) return { ok: false, error: err.message };
     throw err;
   }
+}
+
+/** A render's context: the scope, `cache` read through `cache`, and a fresh render budget. */
+function contextFor(scope: RenderScope, cache: CacheReader, sync: boolean): Context {
+  return new Context(
+    { ...scope, cache: cacheVariable(cache) },
+    liquid.options,
+    { sync },
+    {
+      renderLimit: new RenderBudget() as unknown as NonNullable<
+        ConstructorParameters<typeof Context>[3]
+      >['renderLimit'],
+    },
+  );
 }
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : errorText(err));

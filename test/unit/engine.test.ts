@@ -90,6 +90,66 @@ describe('renderTask: tag forms (spec "Tags that write those objects")', () => {
   });
 });
 
+describe('renderTask: synchronous first, asynchronous for cache reads (issue 13)', () => {
+  /** Microtask turns until `promise` settles; liquidjs's async mode takes about ten per node. */
+  async function turnsUntilSettled(promise: Promise<unknown>): Promise<number> {
+    let settled = false;
+    void promise.then(() => (settled = true));
+    let turns = 0;
+    while (!settled) {
+      await Promise.resolve();
+      turns++;
+    }
+    return turns;
+  }
+
+  it('a script that reads no cache renders without awaiting anything', async () => {
+    const script = `{% for i in (1..20) %}{% action "echo", i %}{% endfor %}{% assign n = event.data.name | upcase %}{% log n %}`;
+    const turns = await turnsUntilSettled(renderTask(script, scope, noCache));
+    expect(turns).toBe(1);
+    expect(await render(script)).toMatchObject({ ok: true, logs: ['ADA'] });
+  });
+
+  it('a cache read part-way restarts the render asynchronously; nothing of the first attempt is kept', async () => {
+    const reads: string[] = [];
+    const reader: CacheReader = async (key) => {
+      reads.push(key);
+      return key === 'count' ? 41 : undefined;
+    };
+    const out = await render(
+      `{% action "echo", "before" %}{% log "seen" %}{% assign n = cache.count | plus: 1 %}{% action "echo", n %}`,
+      reader,
+    );
+    expect(out).toEqual({
+      ok: true,
+      actions: [
+        { type: 'echo', options: 'before', meta: null },
+        { type: 'echo', options: 42, meta: null },
+      ],
+      logs: ['seen'],
+      errors: [],
+    });
+    expect(reads).toEqual(['count']);
+  });
+
+  it('a cache read that a filter would swallow still gets its value', async () => {
+    const reader: CacheReader = async (key) => (key === 'name' ? 'Grace' : undefined);
+    const out = await render(`{% assign who = cache.name | default: "nobody" %}{% log who %}`, reader);
+    expect(out).toMatchObject({ ok: true, logs: ['Grace'] });
+  });
+
+  it('a script that fails before reading the cache fails the same way, with no read', async () => {
+    const reads: string[] = [];
+    const reader: CacheReader = async (key) => {
+      reads.push(key);
+      return undefined;
+    };
+    const out = await render(`{% for i in (1..100000) %}{% for j in (1..100) %}{% endfor %}{% endfor %}{% log cache.count %}`, reader);
+    expect(out).toEqual({ ok: false, error: expect.stringContaining('render step limit exceeded') });
+    expect(reads).toEqual([]);
+  });
+});
+
 describe('renderTask: failures', () => {
   it('text that is not an output object fails the run naming the text', async () => {
     const out = await render(`hello {% log 1 %}`);
