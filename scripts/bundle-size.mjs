@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run bundle:check`: builds the Worker as `wrangler deploy` would (--dry-run, offline) and
-// fails when the gzipped bundle exceeds the budget. Part of `npm test`, so CI enforces it.
+// fails when the gzipped bundle exceeds the budget or keeps function names at run time. Part of
+// `npm test`, so CI enforces it.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +33,12 @@ try {
   console.log(`Worker bundle: ${kib(raw)} raw, ${kib(gzip)} gzipped (budget ${kib(BUNDLE_BUDGET_GZIP_BYTES)} gzipped)`);
   if (gzip > BUNDLE_BUDGET_GZIP_BYTES) {
     console.error('Bundle over budget.');
+    process.exitCode = 1;
+  }
+  // keep_names = false in wrangler.toml (issue 13): no function pays for a __name() call at run time.
+  const named = files.filter((f) => /\b__name\(/.test(readFileSync(join(outDir, f), 'utf8')));
+  if (named.length > 0) {
+    console.error(`The bundle wraps functions in esbuild's __name() (keep_names is on): ${named.join(', ')}`);
     process.exitCode = 1;
   }
 } finally {

@@ -13,6 +13,10 @@ describe('wrangler.toml', () => {
     expect(events?.max_batch_size).toBe(100);
   });
 
+  it('bundles without esbuild keep_names, whose __name() calls cost the consumer CPU', () => {
+    expect(config.keep_names).toBe(false);
+  });
+
   it('binds the CacheWaiters Durable Object as CACHE_WAITERS, declared by migration v1 as a SQLite class', () => {
     expect(config.durable_objects.bindings).toContainEqual(
       expect.objectContaining({ name: 'CACHE_WAITERS', class_name: 'CacheWaiters' }),

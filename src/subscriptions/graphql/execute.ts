@@ -1,4 +1,22 @@
 import {
+  FieldsOnCorrectTypeRule,
+  KnownArgumentNamesRule,
+  KnownDirectivesRule,
+  KnownFragmentNamesRule,
+  KnownTypeNamesRule,
+  NoFragmentCyclesRule,
+  NoUndefinedVariablesRule,
+  NoUnusedFragmentsRule,
+  NoUnusedVariablesRule,
+  OverlappingFieldsCanBeMergedRule,
+  PossibleFragmentSpreadsRule,
+  ProvidedRequiredArgumentsRule,
+  ScalarLeafsRule,
+  UniqueArgumentNamesRule,
+  UniqueVariableNamesRule,
+  ValuesOfCorrectTypeRule,
+  VariablesAreInputTypesRule,
+  VariablesInAllowedPositionRule,
   execute,
   getOperationAST,
   GraphQLError,
@@ -42,27 +60,30 @@ export interface GraphqlAnswer {
   extensions: { cost: QueryCost };
 }
 
-/** graphql-js validation rule → the error code Shopify's graphql-ruby reports for it. */
-const RULE_CODES: Record<string, string> = {
-  FieldsOnCorrectTypeRule: 'undefinedField',
-  KnownTypeNamesRule: 'undefinedType',
-  KnownArgumentNamesRule: 'argumentNotAccepted',
-  ProvidedRequiredArgumentsRule: 'missingRequiredArguments',
-  ValuesOfCorrectTypeRule: 'argumentLiteralsIncompatible',
-  NoUndefinedVariablesRule: 'variableNotDefined',
-  NoUnusedVariablesRule: 'variableNotUsed',
-  VariablesInAllowedPositionRule: 'variableMismatch',
-  ScalarLeafsRule: 'selectionMismatch',
-  KnownFragmentNamesRule: 'undefinedFragment',
-  NoUnusedFragmentsRule: 'useAndDefineFragment',
-  UniqueArgumentNamesRule: 'argumentNotUnique',
-  KnownDirectivesRule: 'undefinedDirective',
-  PossibleFragmentSpreadsRule: 'fragmentSpreadImpossible',
-  NoFragmentCyclesRule: 'infiniteLoop',
-  UniqueVariableNamesRule: 'variableNotUnique',
-  VariablesAreInputTypesRule: 'variableRequiresValidType',
-  OverlappingFieldsCanBeMergedRule: 'fieldConflict',
-};
+/**
+ * graphql-js validation rule → the error code Shopify's graphql-ruby reports for it. Keyed by the
+ * rule itself, not its `name`: the bundle does not keep function names (wrangler.toml `keep_names`).
+ */
+const RULE_CODES = new Map<ValidationRule, string>([
+  [FieldsOnCorrectTypeRule, 'undefinedField'],
+  [KnownTypeNamesRule, 'undefinedType'],
+  [KnownArgumentNamesRule, 'argumentNotAccepted'],
+  [ProvidedRequiredArgumentsRule, 'missingRequiredArguments'],
+  [ValuesOfCorrectTypeRule, 'argumentLiteralsIncompatible'],
+  [NoUndefinedVariablesRule, 'variableNotDefined'],
+  [NoUnusedVariablesRule, 'variableNotUsed'],
+  [VariablesInAllowedPositionRule, 'variableMismatch'],
+  [ScalarLeafsRule, 'selectionMismatch'],
+  [KnownFragmentNamesRule, 'undefinedFragment'],
+  [NoUnusedFragmentsRule, 'useAndDefineFragment'],
+  [UniqueArgumentNamesRule, 'argumentNotUnique'],
+  [KnownDirectivesRule, 'undefinedDirective'],
+  [PossibleFragmentSpreadsRule, 'fragmentSpreadImpossible'],
+  [NoFragmentCyclesRule, 'infiniteLoop'],
+  [UniqueVariableNamesRule, 'variableNotUnique'],
+  [VariablesAreInputTypesRule, 'variableRequiresValidType'],
+  [OverlappingFieldsCanBeMergedRule, 'fieldConflict'],
+]);
 const DEFAULT_VALIDATION_CODE = 'validationError';
 
 const withCode = (error: GraphQLError, code: string): GraphQLFormattedError => {
@@ -74,7 +95,7 @@ const withCode = (error: GraphQLError, code: string): GraphQLFormattedError => {
 function validationErrors(schema: GraphQLSchema, document: DocumentNode): GraphQLFormattedError[] {
   const errors: GraphQLFormattedError[] = [];
   for (const rule of specifiedRules as readonly ValidationRule[]) {
-    const code = RULE_CODES[rule.name] ?? DEFAULT_VALIDATION_CODE;
+    const code = RULE_CODES.get(rule) ?? DEFAULT_VALIDATION_CODE;
     for (const error of validate(schema, document, [rule])) errors.push(withCode(error, code));
   }
   return errors;
