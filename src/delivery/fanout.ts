@@ -1,3 +1,4 @@
+import { timeOrderedId } from '../ids';
 import type { EventRecord } from '../events/model';
 import { sendDeliveryMessages } from '../queue/producer';
 import { nowIso } from '../time';
@@ -41,7 +42,7 @@ export async function fanOutDeliveries(
     const topic = subscriptionTopicFor(event.topic);
     for (const target of targets) {
       if (target.shopId === event.shopId && target.topic === topic) {
-        deliveries.push({ id: crypto.randomUUID(), target, eventId: event.id, now });
+        deliveries.push({ id: timeOrderedId(), target, eventId: event.id, now });
       }
     }
   }

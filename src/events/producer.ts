@@ -1,3 +1,4 @@
+import { timeOrderedId } from '../ids';
 import { MAX_EVENT_DATA_BYTES, MAX_INLINE_EVENT_CHARS, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../env';
 import { AppError, serviceUnavailable } from '../http/errors';
 import { describeError, log } from '../log';
@@ -35,7 +36,7 @@ export function newEventEnvelope(input: NewEventInput): EventEnvelope {
     );
   }
   return {
-    id: input.id ?? crypto.randomUUID(),
+    id: input.id ?? timeOrderedId(),
     shopId: input.shopId,
     topic: input.topic,
     dataJson,

@@ -1,4 +1,5 @@
 import { AppError } from '../http/errors';
+import { formatUuid } from '../ids';
 
 /**
  * `Idempotency-Key` on ingress (spec/ingress.md): a repeat with the same key to the same webhook
@@ -47,20 +48,13 @@ export async function idempotentIds(secret: string, webhookId: string, key: stri
   }
   const cryptoKey = await derivationKey.key;
   const derive = async (purpose: string) =>
-    uuidFromDigest(
+    // A UUID of version 8 (RFC 9562 §5.8: custom, here hash-based) from the digest's first 16 bytes.
+    formatUuid(
       new Uint8Array(
         await crypto.subtle.sign('HMAC', cryptoKey, new TextEncoder().encode(`${purpose}\n${webhookId}\n${key}`)),
       ),
+      8,
     );
   const [requestId, eventId] = await Promise.all([derive('request'), derive('event')]);
   return { requestId, eventId };
-}
-
-/** A UUID of version 8 (RFC 9562 §5.8: custom, here hash-based) from the first 16 bytes of a digest. */
-function uuidFromDigest(digest: Uint8Array): string {
-  const b = digest.slice(0, 16);
-  b[6] = (b[6]! & 0x0f) | 0x80;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -1,3 +1,4 @@
+import { timeOrderedId } from '../ids';
 import { performEcho } from './actions/echo';
 import { planCacheAction } from './actions/cache';
 import { planEventAction } from './actions/event';
@@ -135,7 +136,7 @@ function planRun(db: D1Database, { due, outcome }: Rendered, depths: Map<string,
   let inline = true;
   for (const [position, action] of outcome.actions.entries()) {
     const base = {
-      id: crypto.randomUUID(),
+      id: timeOrderedId(),
       taskRunId: run.id,
       position,
       type: action.type,

@@ -1,3 +1,4 @@
+import { timeOrderedId } from '../ids';
 import { mapWithConcurrency } from '../concurrency';
 import { findShop, type ShopRecord } from '../shops/store';
 import { MAX_EVENT_DEPTH, MAX_QUEUE_DELAY_SECONDS, TASK_RUN_CONCURRENCY } from '../env';
@@ -60,7 +61,7 @@ export async function runTasksForEvents(
       if (sub.task.shopId !== event.shopId || sub.topic !== event.topic) continue;
       const runAtMs = Date.parse(event.createdAt) + sub.delaySeconds * 1000;
       const run: NewTaskRun = {
-        id: crypto.randomUUID(),
+        id: timeOrderedId(),
         shopId: event.shopId,
         taskId: sub.task.id,
         eventId: event.id,

@@ -1,3 +1,4 @@
+import { timeOrderedId } from '../ids';
 import { parseExactJson } from '../json/exact';
 
 /** Every SQL statement on `task_runs` and `action_runs`. */
@@ -281,7 +282,7 @@ export async function recordRendering(
   now: string,
 ): Promise<ActionRunRecord[]> {
   const records: ActionRunRecord[] = actions.map((a, position) => ({
-    id: crypto.randomUUID(),
+    id: timeOrderedId(),
     taskRunId: runId,
     position,
     type: a.type,

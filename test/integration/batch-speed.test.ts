@@ -353,6 +353,46 @@ describe('events nothing acts on: settled with their persist', () => {
   });
 });
 
+describe('time-ordered ids for rows written in bulk', () => {
+  /** The Unix milliseconds of a UUID of version 7; NaN for any other id. */
+  const msOf = (id: string) =>
+    /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)
+      ? parseInt(id.replace(/-/g, '').slice(0, 12), 16)
+      : NaN;
+
+  it('task runs, action runs, child events and deliveries get UUIDs of version 7 made at their time', async () => {
+    const { shopId, appId, token } = await createShopWithApp();
+    const topic = 'user/speed/ids';
+    await createTask(token, {
+      subscriptions: topic,
+      script: '{% action "event", topic: "user/speed/ids-child", data: 1 %}{% action "cache", "set", "speed:ids", 1 %}',
+    });
+    const { address } = await receiverAddress();
+    const subscription = await insertSubscription({ shopId, appId, address, topic });
+    const event = envelope(shopId, { topic });
+    const events = recordingQueue();
+    const deliveries = recordingDeliveriesEnv({ EVENTS: events.queue });
+    const before = Date.now();
+
+    await consume(deliveries.env, [eventMessage(event)]);
+
+    const { results } = await env.DB.prepare(
+      `SELECT r.id AS run_id, a.id AS action_id FROM task_runs r JOIN action_runs a ON a.task_run_id = r.id
+       WHERE r.event_id = ?1`,
+    )
+      .bind(event.id)
+      .all<{ run_id: string; action_id: string }>();
+    const [child] = events.sent.flatMap((m) => (m.kind === 'event' ? [m.event.id] : []));
+    const [delivery] = await deliveriesOfSubscription(subscription);
+    const ids = [results[0]!.run_id, ...results.map((r) => r.action_id), child!, delivery!.id];
+    expect(ids).toHaveLength(5);
+    for (const id of ids) {
+      expect(msOf(id), id).toBeGreaterThanOrEqual(before);
+      expect(msOf(id), id).toBeLessThanOrEqual(Date.now());
+    }
+  });
+});
+
 describe('KV copies converge to D1', () => {
   it('a 429 on the KV put sends one re-copy naming only shop and key; the endpoint converges to D1', async () => {
     const topic = 'user/speed/hot';

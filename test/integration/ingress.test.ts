@@ -50,7 +50,8 @@ describe('POST /webhooks/{id} — spec/ingress.md, the request table', () => {
       webhook_request_id: requestId,
       parent_id: null,
     });
-    expect(event['id']).toMatch(UUID);
+    // Time-ordered (UUID version 7, issue 13), so events append to their D1 indexes.
+    expect(event['id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(event['created_at']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
