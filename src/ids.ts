@@ -8,13 +8,10 @@
  * Never for a secret: 74 random bits are unguessable, but the id tells when it was made.
  */
 export function timeOrderedId(nowMs: number = Date.now()): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  let ms = nowMs;
-  for (let i = 5; i >= 0; i--) {
-    bytes[i] = ms % 256;
-    ms = Math.floor(ms / 256);
-  }
-  return formatUuid(bytes, 7);
+  const time = nowMs.toString(16).padStart(12, '0');
+  // A version-4 UUID's random bits after its version digit: rand_a, the variant, rand_b.
+  const random = crypto.randomUUID().slice(15);
+  return `${time.slice(0, 8)}-${time.slice(8)}-7${random}`;
 }
 
 /** The UUID of 16 bytes, with the version and RFC 9562's variant bits set. */
