@@ -144,7 +144,10 @@ describe('renderTask: synchronous first, asynchronous for cache reads (issue 13)
       reads.push(key);
       return undefined;
     };
-    const out = await render(`{% for i in (1..100000) %}{% for j in (1..100) %}{% endfor %}{% endfor %}{% log cache.count %}`, reader);
+    const out = await render(
+      `{% for i in (1..100000) %}{% for j in (1..100) %}{% endfor %}{% endfor %}{% log cache.count %}`,
+      reader,
+    );
     expect(out).toEqual({ ok: false, error: expect.stringContaining('render step limit exceeded') });
     expect(reads).toEqual([]);
   });
