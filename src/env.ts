@@ -95,6 +95,11 @@ export const DELIVERY_RECORD_RETRY_DELAY_SECONDS = 30;
 export const DELIVERY_CONCURRENCY = 6;
 /** Recorded attempt errors keep at most this many characters. */
 export const DELIVERY_ERROR_MAX_CHARS = 500;
+/**
+ * A receiver's answer body up to this size is read (and dropped) so its connection can carry the
+ * next delivery; a longer one is cancelled, which closes the connection.
+ */
+export const DELIVERY_RESPONSE_DRAIN_MAX_BYTES = 65_536;
 // ── Shopify-compatible Webhook resource ──────────────────────────────────────────────────────
 /** Largest JSON body the `Webhook` resource reads on create and update. */
 export const MAX_WEBHOOK_RESOURCE_BODY_BYTES = 65_536;

@@ -43,6 +43,23 @@ async function readStreamWithLimit(stream: ReadableStream<Uint8Array>, maxBytes:
 }
 
 /**
+ * Reads and drops a response body of at most `maxBytes`, so the runtime can reuse the connection
+ * for the next request; a longer body is cancelled instead (the connection then closes). Errors
+ * reading it are the caller's: the body is part of the answer.
+ */
+export async function discardBody(response: Response, maxBytes: number): Promise<void> {
+  if (response.body === null) return;
+  const reader = response.body.getReader();
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    total += value.byteLength;
+    if (total > maxBytes) return reader.cancel();
+  }
+}
+
+/**
  * Reads a JSON request body for the management API: absent, malformed or non-UTF-8 → 400.
  * Returns `unknown`; callers validate it. `parse` lets routes that store arbitrary JSON keep big
  * integers exact (json/exact.ts).

@@ -6,10 +6,12 @@ import {
   DELIVERY_MAX_RETRIES,
   DELIVERY_RECORD_RETRY_DELAY_SECONDS,
   DELIVERY_RETRY_BASE_DELAY_SECONDS,
+  DELIVERY_RESPONSE_DRAIN_MAX_BYTES,
   DELIVERY_TIMEOUT_MS,
   EDGEHOOK_VERSION,
 } from '../env';
 import { mapWithConcurrency } from '../concurrency';
+import { discardBody } from '../http/body';
 import { recordUnreadableMessage } from './events-dead-letter';
 import { describeError, errorText, log } from '../log';
 import { parseDeliveryMessage } from '../queue/messages';
@@ -230,8 +232,9 @@ async function send(
       redirect: 'manual',
       signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
     });
-    // The answer must arrive within the timeout too; its content is not kept.
-    await response.body?.cancel();
+    // The answer must arrive within the timeout too; its content is not kept. Reading a short
+    // body to its end (not cancelling it) lets the next delivery reuse the connection.
+    await discardBody(response, DELIVERY_RESPONSE_DRAIN_MAX_BYTES);
     if (response.status >= 200 && response.status < 300) return { statusCode: response.status, error: null };
     const error =
       response.status >= 300 && response.status < 400

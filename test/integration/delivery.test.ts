@@ -259,6 +259,26 @@ describe('retries, timeouts, 410 and removal', () => {
     expect(await subscriptionRow(t.subscriptionId)).toMatchObject({ status: 'active', consecutive_failures: 0 });
   });
 
+  it('reads each short answer to its end, so deliveries to one receiver share connections', async () => {
+    const shop = await createShopWithApp();
+    const target = await receiverAddress();
+    const events = await Promise.all(Array.from({ length: 3 }, (_, n) => storedEvent(shop.shopId, { n })));
+    for (let i = 0; i < 4; i++) {
+      const address = `${target.address}?subscription=${i}`; // one receiver key, four subscriptions
+      await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address, topic: TOPIC });
+    }
+    const recording = recordingDeliveriesEnv();
+    await fanOutDeliveries(recording.env, events);
+    // One batch at a time, as the queue hands them over: later batches find idle connections.
+    for (const message of recording.sent.splice(0)) {
+      expect(await deliverRecorded(recording.env, [message])).toMatchObject([{ acked: true }]);
+    }
+    const requests = await receivedBy(target.key);
+    expect(requests).toHaveLength(12);
+    // Cancelling the answer's body (the old way) closed every connection: 12 for 12 deliveries.
+    expect(new Set(requests.map((r) => r.connection)).size).toBeLessThan(4);
+  });
+
   it('counts no answer within DELIVERY_TIMEOUT_MS (5 s) as a failure to retry', async () => {
     const t = await setup({ responses: [{ status: 200, delayMs: 6_000 }] });
     await deliverRecorded(t.env, t.sent.slice());

@@ -35,6 +35,10 @@ export function startReceiver(): Promise<{ server: Server; port: number }> {
       res.writeHead(599).end(String(err));
     });
   });
+  // Each TCP connection's number, so tests can tell whether requests shared one.
+  const connections = new WeakMap<object, number>();
+  let opened = 0;
+  server.on('connection', (socket) => connections.set(socket, ++opened));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
@@ -74,6 +78,7 @@ export function startReceiver(): Promise<{ server: Server; port: number }> {
       body: raw.toString('utf8'),
       bodyBase64: raw.toString('base64'),
       receivedAt: Date.now(),
+      connection: connections.get(req.socket) ?? 0,
       answered: response.status ?? 200,
       shopifyHmacValid: script.shopifySecret
         ? verifyShopifyHmac(script.shopifySecret, raw, headers['x-shopify-hmac-sha256'])

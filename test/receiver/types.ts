@@ -5,6 +5,8 @@ export interface ReceivedRequest {
   body: string;
   bodyBase64: string;
   receivedAt: number;
+  /** The number of the TCP connection it came on (1, 2, … in the order they were opened). */
+  connection: number;
   answered: number;
   shopifyHmacValid: boolean | null;
   /** One result per secret in the script's `standardSecrets`, in order. */
