@@ -6,7 +6,7 @@ import type { ReceivedRequest } from './receiver/types';
 export const RECEIVER = `http://127.0.0.1:${inject('receiverPort')}`;
 
 export interface ReceiverScript {
-  responses?: { status?: number; delayMs?: number; location?: string }[];
+  responses?: { status?: number; delayMs?: number; bodyDelayMs?: number; location?: string }[];
   then?: { status?: number; delayMs?: number };
   shopifySecret?: string;
   standardSecrets?: string[];

@@ -44,8 +44,8 @@ async function readStreamWithLimit(stream: ReadableStream<Uint8Array>, maxBytes:
 
 /**
  * Reads and drops a response body of at most `maxBytes`, so the runtime can reuse the connection
- * for the next request; a longer body is cancelled instead (the connection then closes). Errors
- * reading it are the caller's: the body is part of the answer.
+ * for the next request; a longer body is cancelled instead (the connection then closes). Rejects
+ * when reading fails (the body broke off, or the request's signal aborted it).
  */
 export async function discardBody(response: Response, maxBytes: number): Promise<void> {
   if (response.body === null) return;

@@ -232,9 +232,10 @@ async function send(
       redirect: 'manual',
       signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
     });
-    // The answer must arrive within the timeout too; its content is not kept. Reading a short
-    // body to its end (not cancelling it) lets the next delivery reuse the connection.
-    await discardBody(response, DELIVERY_RESPONSE_DRAIN_MAX_BYTES);
+    // The status decides; the body is not kept. Reading a short one to its end (not cancelling
+    // it) lets the next delivery reuse the connection. A body that breaks off or is still
+    // arriving when the timeout aborts it does not undo a status that came in time.
+    await discardBody(response, DELIVERY_RESPONSE_DRAIN_MAX_BYTES).catch(() => undefined);
     if (response.status >= 200 && response.status < 300) return { statusCode: response.status, error: null };
     const error =
       response.status >= 300 && response.status < 400

@@ -289,6 +289,13 @@ describe('retries, timeouts, 410 and removal', () => {
     expect((await deliveriesOfSubscription(t.subscriptionId))[0]!.status).toBe('pending');
   }, 15_000);
 
+  it('counts a 2xx whose body is still arriving at the timeout as delivered (the status decides)', async () => {
+    const t = await setup({ responses: [{ status: 200, bodyDelayMs: 6_000 }] });
+    await deliverRecorded(t.env, t.sent.slice());
+    expect((await attemptsOf(t.deliveryId))[0]).toMatchObject({ attempt: 1, status_code: 200, error: null });
+    expect((await deliveriesOfSubscription(t.subscriptionId))[0]!.status).toBe('succeeded');
+  }, 15_000);
+
   it('does not follow redirects: a 3xx is a failure', async () => {
     const t = await setup({ responses: [{ status: 302, location: 'https://example.com/elsewhere' }] });
     await deliverRecorded(t.env, t.sent.slice());

@@ -2,7 +2,8 @@
 // It verifies every request with code edgehook did not write: the Shopify HMAC with Node's crypto
 // and the Standard Webhooks signature with the `standardwebhooks` package.
 //
-//   POST /_script/<key>  {"responses": [{"status": 500}, {"delayMs": 6000}, …], "then": {"status": 200},
+//   POST /_script/<key>  {"responses": [{"status": 500}, {"delayMs": 6000}, {"bodyDelayMs": 6000}, …],
+//                         "then": {"status": 200},
 //                         "shopifySecret": "whsec_…", "standardSecrets": ["whsec_…"]}
 //   any  /r/<key>        answers with the next scripted response (default 200) and records the request
 //   GET  /_requests/<key> the recorded requests, with verification results
@@ -16,6 +17,8 @@ import type { ReceivedRequest } from './types.js';
 interface ScriptedResponse {
   status?: number;
   delayMs?: number;
+  /** Sends the status and the first byte of the body at once, the rest this much later. */
+  bodyDelayMs?: number;
   location?: string;
 }
 
@@ -88,7 +91,13 @@ export function startReceiver(): Promise<{ server: Server; port: number }> {
     received.set(key, [...(received.get(key) ?? []), record]);
     if (response.delayMs) await new Promise((resolve) => setTimeout(resolve, response.delayMs));
     const out: Record<string, string> = response.location ? { location: response.location } : {};
-    if (!res.destroyed) res.writeHead(response.status ?? 200, out).end('ok');
+    if (res.destroyed) return;
+    res.writeHead(response.status ?? 200, out);
+    if (response.bodyDelayMs) {
+      res.write('o');
+      await new Promise((resolve) => setTimeout(resolve, response.bodyDelayMs));
+      if (!res.destroyed) res.end('k');
+    } else res.end('ok');
   }
 
   return new Promise((resolve) => {
