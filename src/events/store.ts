@@ -42,6 +42,12 @@ const toEvent = (row: EventRow): EventRecord => ({
   processedAt: row.processed_at,
 });
 
+/** The columns an envelope fills, in the order of `envelopeValues`. */
+const ENVELOPE_COLUMNS = 'id, shop_id, topic, data, source, webhook_id, webhook_request_id, parent_id, created_at';
+
+const envelopeValues = (e: EventEnvelope) =>
+  [e.id, e.shopId, e.topic, e.dataJson, e.source, e.webhookId, e.webhookRequestId, e.parentId, e.createdAt] as const;
+
 function insertStatement(
   db: D1Database,
   event: EventEnvelope,
@@ -50,24 +56,11 @@ function insertStatement(
 ): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO events (id, shop_id, topic, data, source, webhook_id, webhook_request_id,
-                           parent_id, status, created_at, received_at)
+      `INSERT INTO events (${ENVELOPE_COLUMNS}, status, received_at)
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
        ON CONFLICT (id) DO NOTHING`,
     )
-    .bind(
-      event.id,
-      event.shopId,
-      event.topic,
-      event.dataJson,
-      event.source,
-      event.webhookId,
-      event.webhookRequestId,
-      event.parentId,
-      status,
-      event.createdAt,
-      receivedAt,
-    );
+    .bind(...envelopeValues(event), status, receivedAt);
 }
 
 /**
@@ -137,29 +130,16 @@ export async function receiveEventsWith(
     }
     const e = item.event;
     inline.push(e);
-    rows.push(
-      JSON.stringify([
-        e.id,
-        e.shopId,
-        e.topic,
-        e.dataJson,
-        e.source,
-        e.webhookId,
-        e.webhookRequestId,
-        e.parentId,
-        e.createdAt,
-      ]),
-    );
+    rows.push(JSON.stringify(envelopeValues(e)));
   }
   const statements = chunkBySize(rows, (row) => row.length, ROWS_PARAM_MAX_CHARS).map((chunk) =>
     db
       .prepare(
-        `INSERT INTO events (id, shop_id, topic, data, source, webhook_id, webhook_request_id,
-                             parent_id, status, created_at, received_at)
+        `INSERT INTO events (${ENVELOPE_COLUMNS}, status, received_at)
          SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
                 json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'),
-                json_extract(value, '$[6]'), json_extract(value, '$[7]'), 'received',
-                json_extract(value, '$[8]'), ?2
+                json_extract(value, '$[6]'), json_extract(value, '$[7]'), json_extract(value, '$[8]'),
+                'received', ?2
          FROM json_each(?1) WHERE true
          ON CONFLICT (id) DO UPDATE SET status = 'received', received_at = excluded.received_at
          WHERE events.status IN ('pending', 'queued')
@@ -276,25 +256,12 @@ export async function recordDeadEvent(db: D1Database, item: ReceiveItem, error: 
     const e = item.event;
     await db
       .prepare(
-        `INSERT INTO events (id, shop_id, topic, data, source, webhook_id, webhook_request_id,
-                             parent_id, status, error, created_at, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'dead', ?9, ?10, ?11)
+        `INSERT INTO events (${ENVELOPE_COLUMNS}, status, error, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'dead', ?10, ?11)
          ON CONFLICT (id) DO UPDATE SET status = 'dead', error = excluded.error
          WHERE events.status <> 'processed'`,
       )
-      .bind(
-        e.id,
-        e.shopId,
-        e.topic,
-        e.dataJson,
-        e.source,
-        e.webhookId,
-        e.webhookRequestId,
-        e.parentId,
-        error,
-        e.createdAt,
-        now,
-      )
+      .bind(...envelopeValues(e), error, now)
       .run();
     return true;
   }
