@@ -199,11 +199,6 @@ export function rescheduleTaskRunStatement(
     .bind(id, runAt, wake, now);
 }
 
-export async function findTaskRun(db: D1Database, id: string): Promise<TaskRunRecord | null> {
-  const row = await db.prepare(`SELECT ${RUN_COLUMNS} FROM task_runs WHERE id = ?1`).bind(id).first<TaskRunRow>();
-  return row && toRun(row);
-}
-
 /** The runs of an event, oldest first (task_runs_event_created). */
 export async function listEventTaskRuns(db: D1Database, shopId: string, eventId: string): Promise<TaskRunRecord[]> {
   const { results } = await db
@@ -252,6 +247,12 @@ interface ActionRunRow {
 const ACTION_COLUMNS =
   'id, task_run_id, position, type, options, meta, status, attempts, result, error, next_attempt_at, ' +
   'started_at, finished_at, created_at';
+
+/** The first six `action_runs` columns as stored: id, run, position, type, options and meta JSON. */
+function actionRunHead(r: Pick<ActionRunInsert, 'id' | 'taskRunId' | 'position' | 'type' | 'options' | 'meta'>) {
+  const meta = r.meta === null || r.meta === undefined ? null : JSON.stringify(r.meta);
+  return [r.id, r.taskRunId, r.position, r.type, JSON.stringify(r.options), meta] as const;
+}
 
 const toActionRun = (row: ActionRunRow): ActionRunRecord => ({
   id: row.id,
@@ -308,15 +309,7 @@ export async function recordRendering(
            VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'scheduled', 0, ?7)
            ON CONFLICT (task_run_id, position) DO NOTHING`,
         )
-        .bind(
-          r.id,
-          r.taskRunId,
-          r.position,
-          r.type,
-          JSON.stringify(r.options),
-          r.meta === null ? null : JSON.stringify(r.meta),
-          now,
-        ),
+        .bind(...actionRunHead(r), now),
     ),
   ]);
   return records;
@@ -408,12 +401,7 @@ export interface ActionRunInsert {
 export function insertActionRunsStatement(db: D1Database, rows: readonly ActionRunInsert[]): D1PreparedStatement {
   const json = JSON.stringify(
     rows.map((r) => [
-      r.id,
-      r.taskRunId,
-      r.position,
-      r.type,
-      JSON.stringify(r.options),
-      r.meta === null || r.meta === undefined ? null : JSON.stringify(r.meta),
+      ...actionRunHead(r),
       r.status,
       r.attempts,
       r.status === 'succeeded' ? JSON.stringify(r.result ?? null) : null,
@@ -447,18 +435,7 @@ export function insertCounterActionRunsStatement(
   notIntegerError: string,
 ): D1PreparedStatement {
   const json = JSON.stringify(
-    rows.map(({ row: r, suffix }) => [
-      r.id,
-      r.taskRunId,
-      r.position,
-      r.type,
-      JSON.stringify(r.options),
-      r.meta === null || r.meta === undefined ? null : JSON.stringify(r.meta),
-      r.startedAt,
-      r.finishedAt,
-      r.createdAt,
-      suffix,
-    ]),
+    rows.map(({ row: r, suffix }) => [...actionRunHead(r), r.startedAt, r.finishedAt, r.createdAt, suffix]),
   );
   const col = (i: number) => `json_extract(j.value, '$[${i}]')`;
   return db
