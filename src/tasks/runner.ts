@@ -45,11 +45,8 @@ export async function runTasksForEvents(
   known?: { subscribed: readonly SubscribedTask[]; shops: readonly ShopRecord[] },
 ): Promise<Set<string>> {
   const failed = new Set<string>();
-  const pairs = [...new Set(events.map((e) => JSON.stringify([e.shopId, e.topic])))].map(
-    (p) => JSON.parse(p) as [string, string],
-  );
   // The consumer may have read them already, with the batch's persist.
-  const subscribed = known?.subscribed ?? (await listSubscribedTasks(env.DB, pairs));
+  const subscribed = known?.subscribed ?? (await listSubscribedTasks(env.DB, shopTopicPairs(events)));
   if (subscribed.length === 0) return failed;
 
   const nowMs = Date.now();
@@ -161,4 +158,10 @@ async function advanceTaskRun(env: Env, run: TaskRunRecord, known: Known): Promi
   const depthOf =
     needsAncestors || event.parentId === null ? async () => ancestors.length : () => eventDepth(env, event.id);
   await performActions(env, run, actions, outcome.logs, depthOf);
+}
+
+/** The distinct (shop, topic) pairs of events. */
+function shopTopicPairs(events: readonly EventRecord[]): [string, string][] {
+  const pairs = new Map(events.map((e) => [`${e.shopId}\n${e.topic}`, [e.shopId, e.topic] as [string, string]]));
+  return [...pairs.values()];
 }
