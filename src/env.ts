@@ -156,8 +156,11 @@ export const ROWS_PARAM_MAX_CHARS = 1_000_000;
 export const TASK_RUN_SWEEP_BATCH_SIZE = 100;
 /** Timeout of one `http` action request. */
 export const HTTP_ACTION_TIMEOUT_MS = 10_000;
-/** `http` action results keep at most this many characters of the response body. */
-export const HTTP_ACTION_MAX_BODY_CHARS = 262_144;
+/**
+ * Bytes of an `http` action's response body read (after the runtime undid any Content-Encoding);
+ * the rest is cancelled unread, and the result says `truncated: true`.
+ */
+export const HTTP_ACTION_MAX_BODY_BYTES = 262_144;
 
 // ── Cache ─────────────────────────────────────────────────────────────────────────────────────
 /** Longest cache key. */
