@@ -131,6 +131,12 @@ export const TASK_RENDER_MEMORY_LIMIT = 10_000_000;
 export const TASK_PARSE_LIMIT_CHARS = 1_000_000;
 /** Largest rendered output (UTF-16 code units) a task run may produce. */
 export const TASK_OUTPUT_MAX_CHARS = 1_000_000;
+/**
+ * Deepest nesting of one output object. Well above what actions accept (data and cache values
+ * follow ingress's MAX_JSON_DEPTH, and fail their action beyond it), and far below what V8 can
+ * parse but no longer serialize (about 5,000), which would otherwise fail whole batches.
+ */
+export const TASK_OUTPUT_MAX_DEPTH = 256;
 /** Ancestors of an event exposed as `event.parent…`, and the deepest chain an `event` action may extend. */
 export const MAX_EVENT_DEPTH = 5;
 /** Longest `delaySeconds` a queue message may carry (Cloudflare Queues: 12 hours). */
