@@ -25,7 +25,22 @@ async function prefixEndpoint(prefix: string): Promise<string> {
 }
 
 /** A write through the cache write path, as a task's cache action makes it. */
-const write = (key: string, value: unknown, ttl = 300) => setCacheValue(env, shop.shopId, key, value, ttl);
+const write = (key: string, value: unknown, ttl = 300) => setCacheValue(writerEnv(), shop.shopId, key, value, ttl);
+
+/**
+ * The writer's D1, calling `prepare` as it was before any spy: the reads
+ * counted below are the waiting readers', not the writer's check of its KV copy against D1.
+ */
+const unspied = { prepare: (Object.getPrototypeOf(env.DB) as D1Database).prepare };
+function writerEnv(): Env {
+  const db = new Proxy(env.DB, {
+    get: (target, prop) =>
+      prop === 'prepare'
+        ? (sql: string) => unspied.prepare.call(target, sql)
+        : (Reflect.get(target, prop) as (...a: unknown[]) => unknown).bind(target),
+  });
+  return { ...env, DB: db };
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Counts KV and D1 reads made anywhere in this isolate (the Worker and the CacheWaiters object). */

@@ -4,6 +4,8 @@ import { QUEUE_NAMES } from '../../src/env';
 import { consumeEventsBatch } from '../../src/pipeline/events-consumer';
 import { consumeEventsDeadLetters } from '../../src/pipeline/events-dead-letter';
 import { cacheEntryKvKey } from '../../src/kv-keys';
+import { afterCacheCommit } from '../../src/cache/copies';
+import { findLiveCacheEntries } from '../../src/cache/store';
 import type { QueueMessage } from '../../src/queue/messages';
 import { countingDb } from '../faults';
 import { call, createShopWithApp, jsonInit } from '../helpers';
@@ -220,5 +222,32 @@ describe('child events exactly once (issue 20, point 9)', () => {
     await vi.waitFor(async () => expect(await childrenOf(event.id)).toHaveLength(1), { timeout: 10_000 });
     await new Promise((r) => setTimeout(r, 500));
     expect((await childrenOf(event.id)).map((c) => c.id)).toEqual([sent[0]]);
+  });
+});
+
+describe("the KV copy is D1's latest value (issue 20, point 10)", () => {
+  it("two writes whose copies finish out of order leave D1's latest value in KV", async () => {
+    const b = await createShopWithApp();
+    const put = (value: string) => call('/api/v1/cache/order', jsonInit('PUT', b.token, { value }));
+    expect((await put('v1')).status).toBe(200);
+    const [older] = await findLiveCacheEntries(env.DB, [[b.shopId, 'order']], new Date().toISOString());
+    expect(older!.valueJson).toBe('"v1"');
+    expect((await put('v2')).status).toBe(200);
+    const kvKey = cacheEntryKvKey(b.shopId, 'order');
+    expect(await env.KV.get(kvKey)).toBe('"v2"');
+
+    // The first writer's copy lands last, with the value it read at its own commit.
+    const sent: QueueMessage[] = [];
+    const events = {
+      sendBatch: async (messages: MessageSendRequest<QueueMessage>[]) => void sent.push(...messages.map((m) => m.body)),
+      send: async (body: QueueMessage) => void sent.push(body),
+    } as unknown as Queue;
+    await afterCacheCommit({ ...env, EVENTS: events }, [{ shopId: b.shopId, key: 'order' }], [older!]);
+    // Its read-back found D1 ahead of what it copied, so a re-copy from D1 is on its way.
+    expect(sent).toEqual([{ kind: 'cache-copy', shopId: b.shopId, key: 'order' }]);
+    const { batch, settled } = recordingBatch(QUEUE_NAMES.events, sent);
+    await consumeEventsBatch(batch, env);
+    expect(settled[0]).toMatchObject({ acked: true });
+    expect(await env.KV.get(kvKey)).toBe('"v2"');
   });
 });
