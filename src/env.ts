@@ -64,6 +64,13 @@ export const RETENTION_MAX_BATCHES_PER_RUN = 5;
 /** Dead-letter rows keep at most this many characters of the message body. */
 export const DEAD_LETTER_BODY_MAX_CHARS = 100_000;
 
+// ── Inbound Shopify webhooks ──────────────────────────────────────────────────────────────────
+/**
+ * Default of SHOPIFY_WEBHOOK_MAX_AGE_HOURS: an inbound delivery whose `X-Shopify-Triggered-At` is
+ * older is refused as a replay. Shopify retries a failed delivery for about 4 hours.
+ */
+export const DEFAULT_SHOPIFY_WEBHOOK_MAX_AGE_HOURS = 48;
+
 // ── Management API ────────────────────────────────────────────────────────────────────────────
 /** Largest JSON body the management API reads. */
 export const MAX_ADMIN_BODY_BYTES = 262_144;
