@@ -204,3 +204,8 @@ export const CACHE_EXPIRY_DELETE_BATCH_SIZE = 1_000;
 export const MAX_CACHE_WAIT_SECONDS = 25;
 /** Waiters one shop's CacheWaiters object holds; beyond it a read answers at once. */
 export const MAX_CACHE_WAITERS_PER_SHOP = 10_000;
+/**
+ * Waiters one client address may hold in one shop's object at once; past it a `?wait` read is
+ * answered `429` with `Retry-After`, so one client cannot take every slot of a shop.
+ */
+export const MAX_CACHE_WAITERS_PER_CLIENT = 20;

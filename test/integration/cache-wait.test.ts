@@ -230,6 +230,33 @@ describe('when the CacheWaiters object cannot be reached', () => {
   });
 });
 
+describe('?wait slots are shared fairly (issue 20, point 7)', () => {
+  it('one client holds at most 20 waits of a shop; the 21st is a 429 with Retry-After, others still wait', async () => {
+    const from = (ip: string) => ({ headers: { 'cf-connecting-ip': ip } });
+    const held = Array.from({ length: 20 }, (_, i) => call(`/cache/${token}/slot-${i}?wait=5`, from('203.0.113.7')));
+    await sleep(300);
+    const refused = await call(`/cache/${token}/slot-extra?wait=5`, from('203.0.113.7'));
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toEqual({ error: { code: 'too_many_waits', message: expect.any(String) } });
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(5);
+    // Another client is unaffected: its wait is held and answered by the write.
+    const other = call(`/cache/${token}/other-client?wait=5`, from('198.51.100.1'));
+    await sleep(200);
+    await write('w/other-client', 'mine');
+    expect(await (await other).json()).toBe('mine');
+    for (let i = 0; i < 20; i++) await write(`w/slot-${i}`, i);
+    const answers = await Promise.all(held);
+    expect(answers.map((r) => r.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    // Its slots freed, the first client may wait again.
+    const again = call(`/cache/${token}/slot-again?wait=5`, from('203.0.113.7'));
+    await sleep(200);
+    await write('w/slot-again', 'ok');
+    expect((await again).status).toBe(200);
+  }, 20_000);
+});
+
 describe('the storefront loop: every caller reads its own result', () => {
   it('20 concurrent callers each receive the value written for their own x-request-id', async () => {
     const loop = await createShopWithApp({ cors_allow_all: true });
