@@ -27,12 +27,21 @@ export const MAX_JSON_DEPTH = 64;
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 10;
 /** The ingress rate limiter's period; must equal `period` of INGRESS_RATE_LIMITER in wrangler.toml. */
 export const INGRESS_RATE_LIMIT_PERIOD_SECONDS = 60;
+/** The cache read limiter's period; must equal `period` of CACHE_RATE_LIMITER in wrangler.toml. */
+export const CACHE_RATE_LIMIT_PERIOD_SECONDS = 60;
 
 // ── Config lookups on the hot path ────────────────────────────────────────────────────────────
 /** How long an isolate trusts a webhook or CORS record it read from KV or D1. */
 export const CONFIG_MEMO_TTL_MS = 30_000;
 /** How long an isolate remembers that a webhook does not exist (or a KV miss found nothing in D1). */
 export const CONFIG_NEGATIVE_MEMO_TTL_MS = 5_000;
+/**
+ * How long KV remembers that D1 has no webhook or endpoint of an id (KV's smallest TTL). Ids are
+ * random UUIDs made at creation, which writes the real copy, so no real id is ever remembered so.
+ */
+export const CONFIG_NEGATIVE_KV_TTL_SECONDS = 60;
+/** How long an isolate remembers that a cache key is missing in D1 (a write in the isolate clears it). */
+export const CACHE_MISS_MEMO_TTL_MS = 1_000;
 /** Upper bound on memoised config records per isolate; the oldest are dropped first. */
 export const CONFIG_MEMO_MAX_ENTRIES = 10_000;
 

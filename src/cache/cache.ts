@@ -1,4 +1,6 @@
 import { readCacheCopy } from './kv-store';
+import { mayLookUpMiss } from '../edge-config/miss-budget';
+import { isKnownMissing, rememberMissing } from './misses';
 import { MAX_CACHE_KEY_CHARS, MAX_CACHE_TTL_SECONDS, MAX_CACHE_VALUE_BYTES, MAX_JSON_DEPTH } from '../env';
 import { exceedsDepth } from '../json/depth';
 import { describeError, log } from '../log';
@@ -177,17 +179,23 @@ export async function readCacheEntry(env: Env, shopId: string, key: string): Pro
   return findLiveCacheEntry(env.DB, shopId, key, nowIso());
 }
 
-/** A value's JSON text for the public read: KV first, then D1 on a miss (repairing KV). */
+/**
+ * A value's JSON text for the public read: KV first, then D1 on a miss (repairing KV). A key just
+ * found missing, or a `client` past its budget of misses, is answered missing without D1.
+ */
 export async function readCacheJsonForEndpoint(
   env: Env,
   ctx: ExecutionContext,
-  shopId: string,
-  key: string,
+  { shopId, key, client }: { shopId: string; key: string; client: string },
 ): Promise<string | null> {
   const copy = await readCacheJsonFromKv(env, shopId, key);
   if (copy !== null) return copy;
+  if (isKnownMissing(shopId, key) || !(await mayLookUpMiss(env, 'cache-key', client))) return null;
   const entry = await readCacheEntry(env, shopId, key);
-  if (entry === null) return null;
+  if (entry === null) {
+    rememberMissing(shopId, key);
+    return null;
+  }
   ctx.waitUntil(
     writeKvCopy(env, { shopId, key }, entry).catch((err: unknown) =>
       log.warn('cache kv repair failed', { shopId, ...describeError(err) }),

@@ -10,6 +10,7 @@ import { describeError, log } from '../log';
 import { sendEventMessagesSettled } from '../queue/producer';
 import { nowIso } from '../time';
 import { findLiveCacheEntries, type CacheEntryRecord } from './store';
+import { forgetMissing } from './misses';
 import { notifyCacheWaiters } from './waiting';
 
 /**
@@ -43,7 +44,10 @@ export async function afterCacheCommit(
 ): Promise<CacheKeyRef[]> {
   // Waiting readers first: they read D1, so the KV copies below do not hold them up.
   const keysByShop = new Map<string, string[]>();
-  for (const { shopId, key } of touched) keysByShop.set(shopId, [...(keysByShop.get(shopId) ?? []), key]);
+  for (const { shopId, key } of touched) {
+    forgetMissing(shopId, key);
+    keysByShop.set(shopId, [...(keysByShop.get(shopId) ?? []), key]);
+  }
   await Promise.all([...keysByShop].map(([shopId, keys]) => notifyCacheWaiters(env, shopId, keys)));
   const failed = await copyToKvVerified(env, touched, live);
   if (failed.length === 0) return [];

@@ -1,6 +1,7 @@
 import { deleteConfigCopy, writeConfigCopy } from '../edge-config/store';
 import * as v from 'valibot';
 import { CONFIG_MEMO_TTL_MS, CONFIG_NEGATIVE_MEMO_TTL_MS, MAX_CACHE_KEY_CHARS } from '../env';
+import { mayLookUpMiss } from '../edge-config/miss-budget';
 import { readThrough } from '../edge-config/read-through';
 import { notFound } from '../http/errors';
 import { cacheEndpointKvKey } from '../kv-keys';
@@ -94,13 +95,18 @@ export async function removeCacheEndpoint(env: Env, shopId: string, token: strin
   memo.set(token, null, CONFIG_NEGATIVE_MEMO_TTL_MS);
 }
 
-/** Memo, then KV, then D1 on a KV miss (repairing KV); null for an unknown token. */
+/**
+ * Memo, then KV, then D1 on a KV miss (repairing KV); null for an unknown token. With the `client`
+ * asking, a D1 read spends that client's budget of misses.
+ */
 export function findCacheEndpointConfig(
   env: Env,
   ctx: ExecutionContext,
   token: string,
+  client?: string,
 ): Promise<CacheEndpointConfig | null> {
   return readThrough({
+    ...(client === undefined ? {} : { mayReadD1: () => mayLookUpMiss(env, 'cache-endpoint', client) }),
     env,
     ctx,
     memo,

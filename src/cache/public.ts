@@ -1,4 +1,7 @@
-import { methodNotAllowed } from '../http/errors';
+import { clientAddress } from '../edge-config/miss-budget';
+import { CACHE_RATE_LIMIT_PERIOD_SECONDS } from '../env';
+import { methodNotAllowed, tooManyRequests } from '../http/errors';
+import { describeError, log } from '../log';
 import { JSON_CONTENT_TYPE } from '../http/json';
 import type { StorefrontRequest } from '../shops/storefront-cors';
 import { readCacheJsonForEndpoint, readCacheJsonFromKv } from './cache';
@@ -42,7 +45,7 @@ export async function readCacheEndpoint(
     // Nothing can ever be written here; wait anyway, so the answer matches a missing key's.
     if (waitSeconds !== null) await sleep(waitSeconds * 1000 - (Date.now() - startedAt));
   } else if (waitSeconds === null) {
-    json = await readCacheJsonForEndpoint(env, ctx, endpoint.shopId, key);
+    json = await readCacheJsonForEndpoint(env, ctx, { shopId: endpoint.shopId, key, client: clientAddress(request) });
   } else {
     json = await readWaiting(
       env,
@@ -70,7 +73,7 @@ async function readWaiting(
   const mode = copy === null ? 'present' : etagMatches(ifNoneMatch, await cacheEtag(copy)) ? 'change' : null;
   if (mode === null) return copy;
   const outcome = await waitForCacheKey(env, { ...read, mode }, Math.max(0, timeoutMs));
-  if (outcome === null) return readCacheJsonForEndpoint(env, ctx, shopId, key);
+  if (outcome === null) return readCacheJsonForEndpoint(env, ctx, read);
   // What the object read last decides the answer (200, or 304/404 at the deadline).
   return outcome.read ? outcome.json : copy;
 }
@@ -89,10 +92,27 @@ async function cacheValueResponse(json: string | null, ifNoneMatch: string | nul
   });
 }
 
-/** The client's address as Cloudflare gives it; one shared name for requests that carry none. */
-const clientAddress = (request: Request): string => request.headers.get('cf-connecting-ip') ?? '-';
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/**
+ * The cache family's rate limit, before any lookup: per endpoint token (as the path names it,
+ * known or not) and client address, as ingress limits per webhook. A broken limiter allows.
+ */
+export async function limitCacheReads(
+  request: StorefrontRequest<CacheEndpointConfig>,
+  env: Env,
+  _ctx: ExecutionContext,
+): Promise<undefined> {
+  const key = `${request.params['token'] ?? ''}:${clientAddress(request)}`;
+  let allowed = true;
+  try {
+    allowed = (await env.CACHE_RATE_LIMITER.limit({ key })).success;
+  } catch (err) {
+    log.warn('cache rate limiter failed; request allowed', describeError(err));
+  }
+  if (!allowed) throw tooManyRequests(CACHE_RATE_LIMIT_PERIOD_SECONDS);
+  return undefined;
+}
 
 export function rejectCacheEndpointMethod(): never {
   throw methodNotAllowed(CACHE_ENDPOINT_ALLOW);

@@ -8,9 +8,9 @@ export async function readConfigCopy(env: Env, key: string): Promise<unknown> {
   return env.KV.get(key, 'json');
 }
 
-/** Writes (or replaces) the JSON copy under `key`. */
-export async function writeConfigCopy(env: Env, key: string, value: unknown): Promise<void> {
-  await env.KV.put(key, JSON.stringify(value));
+/** Writes (or replaces) the JSON copy under `key`, kept `ttlSeconds` (≥ 60) when given. */
+export async function writeConfigCopy(env: Env, key: string, value: unknown, ttlSeconds?: number): Promise<void> {
+  await env.KV.put(key, JSON.stringify(value), ttlSeconds === undefined ? {} : { expirationTtl: ttlSeconds });
 }
 
 /** Removes the copy under `key`. */

@@ -1,3 +1,4 @@
+import { mayLookUpMiss } from '../edge-config/miss-budget';
 import { readThrough } from '../edge-config/read-through';
 import { CONFIG_MEMO_TTL_MS, CONFIG_NEGATIVE_MEMO_TTL_MS } from '../env';
 import { webhookKvKey } from '../kv-keys';
@@ -30,9 +31,18 @@ export function webhookConfigOf(webhook: WebhookRecord): WebhookConfig {
   };
 }
 
-/** The webhook's config, or null when no such webhook exists. Throws when KV and D1 both fail. */
-export function findWebhookConfig(env: Env, ctx: ExecutionContext, webhookId: string): Promise<WebhookConfig | null> {
+/**
+ * The webhook's config, or null when no such webhook exists. With the `client` asking, a D1 read
+ * spends that client's budget of misses. Throws when KV and D1 both fail.
+ */
+export function findWebhookConfig(
+  env: Env,
+  ctx: ExecutionContext,
+  webhookId: string,
+  client?: string,
+): Promise<WebhookConfig | null> {
   return readThrough({
+    ...(client === undefined ? {} : { mayReadD1: () => mayLookUpMiss(env, 'webhook', client) }),
     env,
     ctx,
     memo: webhookMemo,

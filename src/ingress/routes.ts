@@ -30,8 +30,8 @@ export const INGRESS_CORS = {
   expose: 'x-request-id',
   refusal: 'This origin is not allowed to post to this webhook.',
   param: 'id',
-  find: async (env: Env, ctx: ExecutionContext, id: string): Promise<WebhookConfig | null> => {
-    const config = await findWebhookConfig(env, ctx, id);
+  find: async (env: Env, ctx: ExecutionContext, id: string, client: string): Promise<WebhookConfig | null> => {
+    const config = await findWebhookConfig(env, ctx, id, client);
     return config?.enabled ? config : null;
   },
 };

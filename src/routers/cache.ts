@@ -1,5 +1,5 @@
 import { Router } from 'itty-router';
-import { CACHE_ENDPOINT_CORS, readCacheEndpoint, rejectCacheEndpointMethod } from '../cache/public';
+import { CACHE_ENDPOINT_CORS, limitCacheReads, readCacheEndpoint, rejectCacheEndpointMethod } from '../cache/public';
 import type { CacheEndpointConfig } from '../cache/endpoints';
 import { EDGEHOOK_ERRORS, errorBoundary } from '../http/boundary';
 import { storefrontCors, type StorefrontRequest } from '../shops/storefront-cors';
@@ -18,8 +18,18 @@ const cors = storefrontCors(CACHE_ENDPOINT_CORS);
 // `/cache/{token}/{suffix}` reads a prefix endpoint; the suffix is checked by the handler.
 for (const path of ['/cache/:token', '/cache/:token/:suffix+']) {
   cacheRouter
-    .get<StorefrontRequest<CacheEndpointConfig>, [Env, ExecutionContext]>(path, cors, readCacheEndpoint)
-    .head(path, cors, readCacheEndpoint)
+    .get<StorefrontRequest<CacheEndpointConfig>, [Env, ExecutionContext]>(
+      path,
+      limitCacheReads,
+      cors,
+      readCacheEndpoint,
+    )
+    .head<StorefrontRequest<CacheEndpointConfig>, [Env, ExecutionContext]>(
+      path,
+      limitCacheReads,
+      cors,
+      readCacheEndpoint,
+    )
     .options(path, cors)
     .all(path, rejectCacheEndpointMethod);
 }

@@ -5,6 +5,7 @@ import { noContent } from '../http/json';
 import type { RouteRequest } from '../http/route';
 import { describeError, log } from '../log';
 import { findCorsPolicy } from './config';
+import { clientAddress } from '../edge-config/miss-budget';
 
 /**
  * The CORS stage of the storefront families (ingress and public cache endpoints), mounted before
@@ -32,8 +33,11 @@ export interface StorefrontCorsOptions<R extends { shopId: string }> {
   refusal: string;
   /** The path parameter holding the id. */
   param: string;
-  /** The resource an id names, or null (unknown or not serving). Throws when storage fails. */
-  find(env: Env, ctx: ExecutionContext, id: string): Promise<R | null>;
+  /**
+   * The resource an id names, or null (unknown or not serving). `client` is the caller's address,
+   * whose budget of lookups KV cannot answer this spends. Throws when storage fails.
+   */
+  find(env: Env, ctx: ExecutionContext, id: string, client: string): Promise<R | null>;
 }
 
 export function storefrontCors<R extends { shopId: string }>(options: StorefrontCorsOptions<R>) {
@@ -42,7 +46,8 @@ export function storefrontCors<R extends { shopId: string }>(options: Storefront
     const preflight = request.method === 'OPTIONS';
     if (preflight && origin === null) return noContent({ allow: options.allow });
     const id = storefrontId(request.params[options.param] ?? '');
-    const resource = id === null ? null : await configLookup(() => options.find(env, ctx, id));
+    const client = clientAddress(request);
+    const resource = id === null ? null : await configLookup(() => options.find(env, ctx, id, client));
     request.resource = resource;
     if (origin === null) return undefined;
     const policy: CorsPolicy = resource
