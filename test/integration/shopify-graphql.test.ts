@@ -421,9 +421,10 @@ describe('topics as enum values', () => {
     expect(body.data).toBeUndefined();
     expect(body.errors).toEqual([
       expect.objectContaining({
-        message: expect.stringContaining('Value "ORDERS_EXPLODE" does not exist in "WebhookSubscriptionTopic" enum.'),
+        message:
+          "Argument 'topic' on Field 'webhookSubscriptionCreate' has an invalid value (ORDERS_EXPLODE). Expected type 'WebhookSubscriptionTopic!'.",
         locations: [{ line: 1, column: 45 }],
-        extensions: { code: 'argumentLiteralsIncompatible' },
+        extensions: { code: 'argumentLiteralsIncompatible', typeName: 'Field', argumentName: 'topic' },
       }),
     ]);
     const variable = await gql(token, CREATE, { topic: 'orders/create', sub: { uri: uniqueAddress() } });
@@ -487,12 +488,17 @@ describe('errors as Shopify answers them', () => {
     const body = await gql(token, '{ webhookSubscription { id colour } }');
     expect(body.errors).toEqual([
       expect.objectContaining({
-        message: 'Cannot query field "colour" on type "WebhookSubscription".',
-        extensions: { code: 'undefinedField' },
+        message: "Field 'colour' doesn't exist on type 'WebhookSubscription'",
+        extensions: { code: 'undefinedField', typeName: 'WebhookSubscription', fieldName: 'colour' },
       }),
       expect.objectContaining({
-        message: 'Field "webhookSubscription" argument "id" of type "ID!" is required, but it was not provided.',
-        extensions: { code: 'missingRequiredArguments' },
+        message: "Field 'webhookSubscription' is missing required arguments: id",
+        extensions: {
+          code: 'missingRequiredArguments',
+          className: 'Field',
+          name: 'webhookSubscription',
+          arguments: 'id',
+        },
       }),
     ]);
     expect(body.extensions.cost.requestedQueryCost).toBe(0);
