@@ -347,13 +347,19 @@ describe("mutations: user errors in Shopify's words", () => {
     await create(token, 'ORDERS_PAID', { uri: address });
   });
 
-  it('refuses a non-empty filter, naming it', async () => {
+  it('refuses a malformed filter, naming it (issue 24: filters are supported)', async () => {
     const { token } = await createShopWithApp();
-    expect(await createWith(token, 'ORDERS_CREATE', { uri: uniqueAddress(), filter: 'status:paid' })).toEqual({
+    expect(await createWith(token, 'ORDERS_CREATE', { uri: uniqueAddress(), filter: 'status paid' })).toEqual({
       webhookSubscription: null,
-      userErrors: [{ field: ['webhookSubscription', 'filter'], message: 'Filter is not supported by this server' }],
+      userErrors: [
+        {
+          field: ['webhookSubscription', 'filter'],
+          message: "Filter is invalid: expected field:value at position 1, found 'status'",
+        },
+      ],
     });
     await create(token, 'ORDERS_CREATE', { uri: uniqueAddress(), filter: '' });
+    await create(token, 'ORDERS_CREATE', { uri: uniqueAddress(), filter: 'status:paid' });
   });
 
   it('refuses an update to a taken address and an empty includeFields entry', async () => {

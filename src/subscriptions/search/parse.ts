@@ -75,7 +75,7 @@ function closingQuote(text: string, start: number): number {
     if (text[i] === '\\') i++;
     else if (text[i] === quote) return i;
   }
-  throw new SearchSyntaxError(`Unterminated quoted value at position ${start + 1}`);
+  throw new SearchSyntaxError(`unterminated quoted value at position ${start + 1}`);
 }
 
 function unquote(value: string): string {
@@ -95,9 +95,9 @@ const OPS: [string, Comparison][] = [
 
 function term(word: string, at: number): SearchNode {
   const colon = word.indexOf(':');
-  if (colon <= 0) throw new SearchSyntaxError(`Expected field:value at position ${at + 1}, found '${word}'`);
+  if (colon <= 0) throw new SearchSyntaxError(`expected field:value at position ${at + 1}, found '${word}'`);
   const field = word.slice(0, colon);
-  if (!FIELD.test(field)) throw new SearchSyntaxError(`Invalid field name '${field}' at position ${at + 1}`);
+  if (!FIELD.test(field)) throw new SearchSyntaxError(`invalid field name '${field}' at position ${at + 1}`);
   let rest = word.slice(colon + 1);
   let op: Comparison = 'eq';
   for (const [symbol, name] of OPS) {
@@ -107,14 +107,14 @@ function term(word: string, at: number): SearchNode {
       break;
     }
   }
-  if (rest === '') throw new SearchSyntaxError(`Missing value for '${field}' at position ${at + 1}`);
+  if (rest === '') throw new SearchSyntaxError(`missing value for '${field}' at position ${at + 1}`);
   const path = field.split('.');
   if (op === 'eq' && rest === '*') return { kind: 'term', path, op: 'exists', value: '' };
   // A `*` after the value (bare or quoted) asks for a prefix.
   const prefix = op === 'eq' && rest.endsWith('*');
   const value = prefix ? rest.slice(0, -1) : rest;
   if ((value[0] === '"' || value[0] === "'") && unquote(value) === value) {
-    throw new SearchSyntaxError(`Malformed quoted value at position ${at + 1}`);
+    throw new SearchSyntaxError(`malformed quoted value at position ${at + 1}`);
   }
   return { kind: 'term', path, op: prefix ? 'prefix' : op, value: unquote(value) };
 }
@@ -122,7 +122,7 @@ function term(word: string, at: number): SearchNode {
 /** Parses an expression; throws SearchSyntaxError with a message for the client. */
 export function parseSearch(text: string): SearchNode {
   if (text.length > MAX_SEARCH_CHARS) {
-    throw new SearchSyntaxError(`is longer than ${MAX_SEARCH_CHARS} characters`);
+    throw new SearchSyntaxError(`longer than ${MAX_SEARCH_CHARS} characters`);
   }
   const tokens = tokenize(text);
   let pos = 0;
@@ -148,31 +148,31 @@ export function parseSearch(text: string): SearchNode {
     return items.length === 1 ? items[0]! : { kind: 'and', items };
   };
   const unary = (depth: number): SearchNode => {
-    if (depth > MAX_SEARCH_DEPTH) throw new SearchSyntaxError(`nests deeper than ${MAX_SEARCH_DEPTH} levels`);
+    if (depth > MAX_SEARCH_DEPTH) throw new SearchSyntaxError(`nested deeper than ${MAX_SEARCH_DEPTH} levels`);
     const token = tokens[pos++];
-    if (token === undefined) throw new SearchSyntaxError('ends where a term was expected');
+    if (token === undefined) throw new SearchSyntaxError('a term is missing at the end');
     switch (token.kind) {
       case 'not':
       case 'minus':
         return { kind: 'not', item: unary(depth + 1) };
       case 'open': {
         const inner = orExpr(depth + 1);
-        if (tokens[pos++]?.kind !== 'close') throw new SearchSyntaxError("has a '(' without its ')'");
+        if (tokens[pos++]?.kind !== 'close') throw new SearchSyntaxError("'(' without its ')'");
         return inner;
       }
       case 'word':
-        if (++terms > MAX_SEARCH_TERMS) throw new SearchSyntaxError(`has more than ${MAX_SEARCH_TERMS} terms`);
+        if (++terms > MAX_SEARCH_TERMS) throw new SearchSyntaxError(`more than ${MAX_SEARCH_TERMS} terms`);
         return term(token.text, token.at);
       default:
         throw new SearchSyntaxError(
-          `has '${token.kind === 'close' ? ')' : token.kind.toUpperCase()}' where a term was expected`,
+          `unexpected '${token.kind === 'close' ? ')' : token.kind.toUpperCase()}' where a term was expected`,
         );
     }
   };
 
-  if (tokens.length === 0) throw new SearchSyntaxError('is empty');
+  if (tokens.length === 0) throw new SearchSyntaxError('empty');
   const tree = orExpr(0);
-  if (pos < tokens.length) throw new SearchSyntaxError("has a ')' without its '('");
+  if (pos < tokens.length) throw new SearchSyntaxError("')' without its '('");
   return tree;
 }
 
