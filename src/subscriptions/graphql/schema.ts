@@ -131,6 +131,7 @@ export function buildWebhookSchema(topicNames: readonly string[]): GraphQLSchema
         first: { type: GraphQLInt },
         format: { type: WebhookSubscriptionFormat },
         last: { type: GraphQLInt },
+        query: { type: GraphQLString },
         reverse: { type: GraphQLBoolean, defaultValue: false },
         sortKey: { type: WebhookSubscriptionSortKeys, defaultValue: 'CREATED_AT' },
         topics: { type: new GraphQLList(new GraphQLNonNull(WebhookSubscriptionTopic)) },
@@ -144,8 +145,9 @@ export function buildWebhookSchema(topicNames: readonly string[]): GraphQLSchema
     },
     webhookSubscriptionsCount: {
       type: Count,
-      args: { limit: { type: GraphQLInt, defaultValue: DEFAULT_COUNT_LIMIT } },
-      resolve: (_root, args: { limit: number | null }, ctx) => countForApp(ctx, args.limit),
+      args: { limit: { type: GraphQLInt, defaultValue: DEFAULT_COUNT_LIMIT }, query: { type: GraphQLString } },
+      resolve: (_root, args: { limit: number | null; query?: string | null }, ctx) =>
+        countForApp(ctx, args.limit, args.query ?? null),
     },
   };
 
