@@ -95,7 +95,7 @@ const withCode = (error: GraphQLError, code: string): GraphQLFormattedError => {
 
 /**
  * Validation errors, each tagged with the code of the rule that found it and, where graphql-ruby's
- * wording is known, worded as Shopify words it (messages.ts); repeats of one message are dropped.
+ * wording is known, worded as Shopify words it (messages.ts).
  */
 function validationErrors(schema: GraphQLSchema, document: DocumentNode): GraphQLFormattedError[] {
   const errors: GraphQLFormattedError[] = [];
@@ -103,8 +103,11 @@ function validationErrors(schema: GraphQLSchema, document: DocumentNode): GraphQ
   const facts = new DocumentFacts(schema, document);
   const push = (error: GraphQLError, shopify: ShopifyValidationError | null, code: string) => {
     const formatted = shopify ? { ...error.toJSON(), ...shopify } : withCode(error, code);
-    if (seen.has(formatted.message)) return;
-    seen.add(formatted.message);
+    // graphql-js reports each wrong part of an argument's value; graphql-ruby, the argument once.
+    if (shopify?.extensions['code'] === 'argumentLiteralsIncompatible') {
+      if (seen.has(formatted.message)) return;
+      seen.add(formatted.message);
+    }
     errors.push(formatted);
   };
   for (const rule of specifiedRules as readonly ValidationRule[]) {
