@@ -23,8 +23,9 @@ async function gql(query: string, variables?: Record<string, unknown>): Promise<
 
 /** The subscriptions made below: [topic enum, uri, format, created_at, name]. */
 const ROWS: [string, string, 'JSON' | 'XML', string, string | null][] = [
-  ['ORDERS_CREATE', 'https://a.example.com/orders/1', 'JSON', '2026-01-01T10:00:00.000Z', 'first'],
-  ['ORDERS_PAID', 'https://a.example.com/orders/2', 'XML', '2026-01-02T00:00:00.000Z', null],
+  // The first two were made in one order and dated in the other, so the sort keys disagree.
+  ['ORDERS_CREATE', 'https://a.example.com/orders/1', 'JSON', '2026-01-02T00:00:00.000Z', 'first'],
+  ['ORDERS_PAID', 'https://a.example.com/orders/2', 'XML', '2026-01-01T10:00:00.000Z', null],
   ['ORDERS_CREATE', 'https://b.example.com/x', 'XML', '2026-01-02T23:59:59.000Z', 'third'],
   ['PRODUCTS_UPDATE', 'https://a.example.com/products', 'JSON', '2026-01-03T00:00:00.000Z', null],
   ['ORDERS_CREATE', 'https://c.example.com/y', 'JSON', '2026-01-04T12:00:00.000Z', 'fifth'],
@@ -58,9 +59,9 @@ const LIST = `query ($query: String, $first: Int, $last: Int, $after: String, $b
   }
 }`;
 
-/** The row numbers (1-based, ROWS order) a query returns, on one page of up to 50. */
+/** The row numbers (1-based, ROWS order) a query returns, on one page of up to 50 (by id unless asked). */
 async function rowsOf(args: Record<string, unknown>): Promise<number[]> {
-  const body = await gql(LIST, { first: 50, ...args });
+  const body = await gql(LIST, { first: 50, sortKey: 'ID', ...args });
   expect(body.errors).toBeUndefined();
   return body.data.webhookSubscriptions.nodes.map((n: Json) => ids.indexOf(n.legacyResourceId) + 1);
 }
@@ -84,10 +85,11 @@ describe('webhookSubscriptions(query:)', () => {
     expect(await rowsOf({ query: 'format:JSON' })).toEqual([1, 4, 5, 6]);
     expect(await rowsOf({ query: 'created_at:>2026-01-03' })).toEqual([5, 6]);
     expect(await rowsOf({ query: 'created_at:>=2026-01-03' })).toEqual([4, 5, 6]);
-    expect(await rowsOf({ query: 'created_at:<2026-01-02' })).toEqual([1]);
+    expect(await rowsOf({ query: 'created_at:<2026-01-02' })).toEqual([2]);
     expect(await rowsOf({ query: 'created_at:<=2026-01-02' })).toEqual([1, 2, 3]);
-    expect(await rowsOf({ query: 'created_at:2026-01-02' })).toEqual([2, 3]);
+    expect(await rowsOf({ query: 'created_at:2026-01-02' })).toEqual([1, 3]);
     expect(await rowsOf({ query: 'created_at:>2026-01-02T00:00:00Z' })).toEqual([3, 4, 5, 6]);
+    expect(await rowsOf({ query: 'created_at:2026-01-02T00:00:00Z' })).toEqual([1]);
     expect(await rowsOf({ query: `id:${ids[3]}` })).toEqual([4]);
     expect(await rowsOf({ query: `id:>=${ids[4]}` })).toEqual([5, 6]);
     expect(await rowsOf({ query: `id:gid://shopify/WebhookSubscription/${ids[1]}` })).toEqual([2]);
@@ -121,7 +123,8 @@ describe('webhookSubscriptions(query:)', () => {
     for (const sortKey of ['CREATED_AT', 'ID']) {
       for (const reverse of [false, true]) {
         const whole = await rowsOf({ query, sortKey, reverse });
-        expect(whole).toEqual(reverse ? [6, 5, 3, 2, 1] : [1, 2, 3, 5, 6]);
+        const ascending = sortKey === 'ID' ? [1, 2, 3, 5, 6] : [2, 1, 3, 5, 6];
+        expect(whole).toEqual(reverse ? [...ascending].reverse() : ascending);
         // Forwards, two at a time.
         const forwards: number[] = [];
         let after: string | null = null;
