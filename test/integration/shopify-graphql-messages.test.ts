@@ -155,4 +155,36 @@ describe('GraphQL validation messages in Shopify wording', () => {
       }),
     ]);
   });
+
+  it('words unknown types, non-input variable types and conflicting fields', async () => {
+    const { token } = await createShopWithApp();
+    expect(await gql(token, 'query ($x: Colour) { webhookSubscription(id: $x) { id } }')).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          message: "Colour isn't a defined input type (on $x)",
+          extensions: { code: 'variableRequiresValidType', typeName: 'Colour', variableName: 'x' },
+        }),
+      ]),
+    );
+    expect(await gql(token, '{ ... on Colour { __typename } }')).toEqual([
+      expect.objectContaining({
+        message: "No such type Colour, so it can't be a fragment condition",
+        extensions: { code: 'undefinedType', typeName: 'Colour' },
+      }),
+    ]);
+    expect(await gql(token, 'query ($x: WebhookSubscription) { __typename }')).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          message: "WebhookSubscription isn't a valid input type (on $x)",
+          extensions: { code: 'variableRequiresValidType', typeName: 'WebhookSubscription', variableName: 'x' },
+        }),
+      ]),
+    );
+    expect(await gql(token, '{ webhookSubscriptionsCount { count: precision count } }')).toEqual([
+      expect.objectContaining({
+        message: "Field 'count' has a field conflict: precision or count?",
+        extensions: { code: 'fieldConflict', fieldName: 'count', conflicts: 'precision or count' },
+      }),
+    ]);
+  });
 });

@@ -4,16 +4,19 @@ import {
   KnownArgumentNamesRule,
   KnownDirectivesRule,
   KnownFragmentNamesRule,
+  KnownTypeNamesRule,
   NoFragmentCyclesRule,
   NoUndefinedVariablesRule,
   NoUnusedFragmentsRule,
   NoUnusedVariablesRule,
+  OverlappingFieldsCanBeMergedRule,
   PossibleFragmentSpreadsRule,
   ScalarLeafsRule,
   TypeInfo,
   UniqueArgumentNamesRule,
   UniqueVariableNamesRule,
   ValuesOfCorrectTypeRule,
+  VariablesAreInputTypesRule,
   VariablesInAllowedPositionRule,
   print,
   visit,
@@ -54,6 +57,18 @@ export class DocumentFacts {
     private readonly schema: GraphQLSchema,
     readonly document: DocumentNode,
   ) {}
+
+  /** The variable whose definition's source range holds this offset, if any. */
+  variableAt(offset: number): string | null {
+    for (const definition of this.document.definitions) {
+      if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+      for (const variable of definition.variableDefinitions ?? []) {
+        if (variable.loc && variable.loc.start <= offset && offset < variable.loc.end)
+          return variable.variable.name.value;
+      }
+    }
+    return null;
+  }
 
   /** The innermost argument whose source range holds this offset. */
   argumentAt(offset: number): ArgumentSite | null {
@@ -298,6 +313,51 @@ const REWRITES = new Map<ValidationRule, Rewrite>([
           argumentName: site.name,
           errorMessage: kind,
         },
+      };
+    },
+  ],
+  [
+    KnownTypeNamesRule,
+    (error, facts) => {
+      const m = /^Unknown type "([^"]+)"\./.exec(error.message);
+      const node = firstNode(error);
+      if (!m || !node?.loc) return null;
+      const typeName = m[1]!;
+      const variableName = facts.variableAt(node.loc.start);
+      if (variableName !== null) {
+        return {
+          message: `${typeName} isn't a defined input type (on $${variableName})`,
+          extensions: { code: 'variableRequiresValidType', typeName, variableName },
+        };
+      }
+      return {
+        message: `No such type ${typeName}, so it can't be a fragment condition`,
+        extensions: { code: 'undefinedType', typeName },
+      };
+    },
+  ],
+  [
+    VariablesAreInputTypesRule,
+    (error) => {
+      const m = /^Variable "\$([^"]+)" cannot be non-input type "([^"]+)"\./.exec(error.message);
+      if (!m) return null;
+      const [, variableName, typeText] = m as unknown as [string, string, string];
+      const typeName = namedType(typeText);
+      return {
+        message: `${typeName} isn't a valid input type (on $${variableName})`,
+        extensions: { code: 'variableRequiresValidType', typeName, variableName },
+      };
+    },
+  ],
+  [
+    OverlappingFieldsCanBeMergedRule,
+    (error) => {
+      const m = /^Fields "([^"]+)" conflict because "([^"]+)" and "([^"]+)" are different fields\./.exec(error.message);
+      if (!m) return null;
+      const [, fieldName, a, b] = m;
+      return {
+        message: `Field '${fieldName}' has a field conflict: ${a} or ${b}?`,
+        extensions: { code: 'fieldConflict', fieldName, conflicts: `${a} or ${b}` },
       };
     },
   ],
