@@ -32,7 +32,8 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { describeError, log } from '../../log';
-import { DocumentFacts, groupedRequiredArguments, shopifyWording, type ShopifyValidationError } from './messages';
+import { DocumentFacts } from './document-facts';
+import { groupedRequiredArguments, shopifyWording, type ShopifyValidationError } from './messages';
 import {
   costExtension,
   MAX_SINGLE_QUERY_COST,
