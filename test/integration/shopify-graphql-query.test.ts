@@ -62,7 +62,7 @@ const LIST = `query ($query: String, $first: Int, $last: Int, $after: String, $b
 /** The row numbers (1-based, ROWS order) a query returns, on one page of up to 50 (by id unless asked). */
 async function rowsOf(args: Record<string, unknown>): Promise<number[]> {
   const body = await gql(LIST, { first: 50, sortKey: 'ID', ...args });
-  expect(body.errors).toBeUndefined();
+  expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
   return body.data.webhookSubscriptions.nodes.map((n: Json) => ids.indexOf(n.legacyResourceId) + 1);
 }
 
@@ -149,6 +149,15 @@ describe('webhookSubscriptions(query:)', () => {
     }
   });
 
+  it('answers the most terms a query may have, each bound as a parameter', async () => {
+    const query = Array.from({ length: 20 }, (_, i) => `uri:https://x.example.com/${i}*`).join(' OR ');
+    expect(await rowsOf({ query, topics: ['ORDERS_CREATE', 'ORDERS_PAID'], format: 'JSON', uri: 'https://x' })).toEqual(
+      [],
+    );
+    const nineteen = Array.from({ length: 19 }, (_, i) => `uri:https://x.example.com/${i}*`).join(' OR ');
+    expect(await countOf(`${nineteen} OR uri:https://a*`)).toBe(4);
+  });
+
   it('refuses a malformed query, an unknown field or a bad value with a clear error', async () => {
     for (const [query, message] of [
       ['topic:', "Invalid query: missing value for 'topic' at position 1"],
@@ -160,6 +169,10 @@ describe('webhookSubscriptions(query:)', () => {
       ['format:yaml', "Invalid query: 'format' is JSON or XML"],
       ['topic:>orders', "Invalid query: 'topic' takes a value or a prefix, not a comparison"],
       ['id:abc', "Invalid query: 'id' takes a number or a WebhookSubscription global id"],
+      [
+        Array.from({ length: 21 }, (_, i) => `uri:https://x.example.com/${i}*`).join(' OR '),
+        'Invalid query: more than 20 terms',
+      ],
     ]) {
       const list = await gql(LIST, { first: 5, query });
       expect(list.errors, query).toEqual([expect.objectContaining({ message, extensions: { code: 'BAD_REQUEST' } })]);

@@ -29,6 +29,18 @@ const invalid = (message: string) =>
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 const DAY_MS = 86_400_000;
+/**
+ * Most terms in a `query:`. Each becomes at most two bound values, and D1 binds at most 100 per
+ * statement, which the app id, `topics`, `uri`, `format`, cursors and the page size share.
+ */
+export const MAX_QUERY_TERMS = 20;
+
+const termCount = (node: SearchNode): number =>
+  node.kind === 'term'
+    ? 1
+    : node.kind === 'not'
+      ? termCount(node.item)
+      : node.items.reduce((n, i) => n + termCount(i), 0);
 
 /** Parses `query` into a condition; a malformed one is a BAD_REQUEST error naming the problem. */
 export function subscriptionQueryCondition(text: string, topics: ReadonlyMap<string, string>): QueryCondition | null {
@@ -40,6 +52,7 @@ export function subscriptionQueryCondition(text: string, topics: ReadonlyMap<str
     if (err instanceof SearchSyntaxError) throw invalid(err.message);
     throw err;
   }
+  if (termCount(tree) > MAX_QUERY_TERMS) throw invalid(`more than ${MAX_QUERY_TERMS} terms`);
   return conditionOf(tree, topics);
 }
 
