@@ -2,6 +2,7 @@ import { findShopsStatement, shopsOf, type ShopRecord } from '../shops/store';
 import { subscriptionTopicFor } from '../delivery/fanout';
 import { fanOutTargetsOf, fanOutTargetsStatement, type FanOutTarget } from '../delivery/store';
 import type { EventEnvelope } from '../queue/messages';
+import { subscriptionFiltersOf, subscriptionFiltersStatement } from '../subscriptions/filter-store';
 import { subscribedTasksOf, subscribedTasksStatement, type SubscribedTask } from '../tasks/store';
 
 /**
@@ -14,6 +15,8 @@ export interface BatchLookups {
   covered: Set<string>;
   subscribed: SubscribedTask[];
   targets: FanOutTarget[];
+  /** Subscription id → filter, for the targets that have one. */
+  filters: Map<number, string>;
   /** The events' shops (for rendering their tasks). */
   shops: ShopRecord[];
 }
@@ -37,21 +40,23 @@ export function lookupStatements(
     if (topic !== null) targetPairs.set(pairKey(e.shopId, topic), [e.shopId, topic]);
   }
   if (taskPairs.length === 0) {
-    return { statements: [], read: () => ({ covered, subscribed: [], targets: [], shops: [] }) };
+    return { statements: [], read: () => ({ covered, subscribed: [], targets: [], filters: new Map(), shops: [] }) };
   }
   const shopIds = [...new Set(taskPairs.map(([shopId]) => shopId))];
   const statements = [
     subscribedTasksStatement(db, taskPairs),
     fanOutTargetsStatement(db, [...targetPairs.values()]),
     findShopsStatement(db, shopIds),
+    subscriptionFiltersStatement(db, [...targetPairs.values()]),
   ];
   return {
     statements,
-    read: ([tasks, targets, shops]) => ({
+    read: ([tasks, targets, shops, filters]) => ({
       covered,
       subscribed: subscribedTasksOf(tasks!),
       targets: fanOutTargetsOf(targets!),
       shops: shopsOf(shops!),
+      filters: subscriptionFiltersOf(filters!),
     }),
   };
 }

@@ -21,7 +21,7 @@ export async function processEvents(
   await fanOutDeliveries(
     env,
     events.filter((e) => !failed.has(e.id)),
-    known?.targets,
+    known && { targets: known.targets, filters: known.filters },
   );
   return failed;
 }

@@ -7,6 +7,7 @@ import {
 } from '../env';
 import { decodeUtf8 } from '../encoding';
 import { addressProblem, type AddressRules } from './address';
+import { parseSearch, SearchSyntaxError } from './search/parse';
 import type { SubscriptionFilter, SubscriptionFormat, SubscriptionRecord, SubscriptionWrite } from './store';
 import { invalidTopicMessage, isAllowedTopic } from './topics';
 
@@ -34,6 +35,11 @@ export const INVALID = 'is invalid';
 export const TAKEN = 'for this topic has already been taken';
 export const NOT_IN_LIST = 'is not included in the list';
 export const ID_MISMATCH = 'does not match the id in the path';
+export const NAME_TAKEN = 'has already been taken';
+
+/** Longest subscription `name`, in characters (Shopify's limit). */
+export const MAX_SUBSCRIPTION_NAME_CHARS = 50;
+const NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
 
 // ── Serialization ────────────────────────────────────────────────────────────────────────────
 /** Stored `2026-11-22T10:15:00.000Z` → Shopify's `2026-11-22T10:15:00-00:00`. */
@@ -72,8 +78,11 @@ export function serializeWebhook(
     private_metafield_namespaces: sub.privateMetafieldNamespaces,
     metafield_identifiers: sub.metafieldIdentifiers,
   };
-  if (only === null) return full;
-  return Object.fromEntries(only.map((p) => [p, full[p]]));
+  if (only !== null) return Object.fromEntries(only.map((p) => [p, full[p]]));
+  // edgehook's filters (issue 24) show only on subscriptions that have one, so the object is
+  // Shopify's exactly otherwise.
+  if (sub.filter === null) return full;
+  return { ...full, filter: sub.filter, filtered_delivery_count: sub.filteredCount };
 }
 
 /**
@@ -116,6 +125,7 @@ export async function validateWebhookWrite(
   rules: AddressRules,
   taken: (topic: string, address: string) => Promise<boolean>,
   pathId: number | null = null,
+  nameTaken: (name: string) => Promise<boolean> = async () => false,
 ): Promise<SubscriptionWrite> {
   const errors: Record<string, string[]> = {};
   const fail = (field: string, message: string) => (errors[field] ??= []).push(message);
@@ -168,9 +178,54 @@ export async function validateWebhookWrite(
     else metafieldNamespaces = list;
   }
 
+  const name = nameOf(input, current, fail);
+  const filter = filterOf(input, current, fail);
+
   if (!errors['topic'] && !errors['address'] && (await taken(topic, address))) fail('address', TAKEN);
+  if (!errors['name'] && name !== null && name !== current?.name && (await nameTaken(name))) fail('name', NAME_TAKEN);
   if (Object.keys(errors).length > 0) throw shopifyValidationFailed(errors);
-  return { address, topic, format, fields, metafieldNamespaces };
+  return { address, topic, format, fields, metafieldNamespaces, name, filter };
+}
+
+type Fail = (field: string, message: string) => void;
+
+/** `name`: absent keeps the current one; null or blank clears it; otherwise 1–50 of [A-Za-z0-9_-]. */
+function nameOf(input: Record<string, unknown>, current: SubscriptionRecord | null, fail: Fail): string | null {
+  if (!('name' in input)) return current?.name ?? null;
+  const value = input['name'];
+  if (isBlank(value)) return null;
+  if (typeof value !== 'string') {
+    fail('name', INVALID);
+  } else if (value.length > MAX_SUBSCRIPTION_NAME_CHARS) {
+    fail('name', `is too long (maximum is ${MAX_SUBSCRIPTION_NAME_CHARS} characters)`);
+  } else if (!NAME_PATTERN.test(value)) {
+    fail('name', 'can only contain letters, numbers, underscores and hyphens');
+  } else {
+    return value;
+  }
+  return null;
+}
+
+/**
+ * `filter`: absent keeps the current one; null or blank clears it; otherwise it must parse as search
+ * syntax (search/parse.ts), and is stored as written.
+ */
+function filterOf(input: Record<string, unknown>, current: SubscriptionRecord | null, fail: Fail): string | null {
+  if (!('filter' in input)) return current?.filter ?? null;
+  const value = input['filter'];
+  if (isBlank(value)) return null;
+  if (typeof value !== 'string') {
+    fail('filter', INVALID);
+    return null;
+  }
+  try {
+    parseSearch(value);
+    return value;
+  } catch (err) {
+    if (!(err instanceof SearchSyntaxError)) throw err;
+    fail('filter', `is invalid: ${err.message}`);
+    return null;
+  }
 }
 
 // ── List parameters and page_info ────────────────────────────────────────────────────────────

@@ -54,8 +54,16 @@ function pathId(request: RouteRequest): number {
   return id;
 }
 
-/** The `webhook` object of a JSON body; missing, unreadable or non-JSON → Shopify's 400. */
+/**
+ * The `webhook` object of a JSON body; missing, unreadable or non-JSON → Shopify's 400. `name` is
+ * GraphQL's alone (Shopify's REST resource has none), so it is ignored here, as other unknown keys are.
+ */
 async function readWebhookBody(request: Request): Promise<Record<string, unknown>> {
+  const { name: _name, ...webhook } = await readWebhookObject(request);
+  return webhook;
+}
+
+async function readWebhookObject(request: Request): Promise<Record<string, unknown>> {
   let bytes: Uint8Array;
   try {
     bytes = await readBodyBytes(request, MAX_WEBHOOK_RESOURCE_BODY_BYTES);

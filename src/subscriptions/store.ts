@@ -21,6 +21,12 @@ export interface SubscriptionRecord {
   metafieldIdentifiers: string[];
   status: (typeof STATUSES)[number];
   consecutiveFailures: number;
+  /** GraphQL `name` (unique per shop among active subscriptions), or null. */
+  name: string | null;
+  /** The `filter` expression as written (search syntax), or null. */
+  filter: string | null;
+  /** Deliveries the filter has kept from being made. */
+  filteredCount: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -38,13 +44,17 @@ export interface SubscriptionRow {
   metafield_identifiers: string;
   status: string;
   consecutive_failures: number;
+  name: string | null;
+  filter: string | null;
+  filtered_count: number;
   created_at: string;
   updated_at: string;
 }
 
 export const COLUMNS =
   'id, shop_id, app_id, address, topic, format, fields, metafield_namespaces, ' +
-  'private_metafield_namespaces, metafield_identifiers, status, consecutive_failures, created_at, updated_at';
+  'private_metafield_namespaces, metafield_identifiers, status, consecutive_failures, name, filter, filtered_count, ' +
+  'created_at, updated_at';
 
 const STATUSES = ['active', 'disabled', 'removed', 'deleted'] as const;
 
@@ -66,6 +76,9 @@ export const toSubscription = (row: SubscriptionRow): SubscriptionRecord => ({
   metafieldIdentifiers: stringArray(row.metafield_identifiers),
   status: STATUSES.find((s) => s === row.status) ?? 'deleted',
   consecutiveFailures: row.consecutive_failures,
+  name: row.name,
+  filter: row.filter,
+  filteredCount: row.filtered_count,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -77,6 +90,9 @@ export interface SubscriptionWrite {
   format: SubscriptionFormat;
   fields: string[];
   metafieldNamespaces: string[];
+  /** Absent: null (REST has no `name`). */
+  name?: string | null;
+  filter?: string | null;
 }
 
 /** Filters of the list (all optional); times are stored-format ISO strings (UTC, ms). */
@@ -101,7 +117,8 @@ const MAX_ID_DRAWS = 3;
 
 /**
  * Inserts an active subscription; returns it, or null when the app already has an active one on the
- * same topic and address (the unique partial index decides, so two racing creates cannot both win).
+ * same topic and address, or the shop one with the same name (the unique partial indexes decide, so
+ * two racing creates cannot both win; the caller asks isTaken/isNameTaken which one).
  * The id is the app's highest id plus a random step, or a random base for its first (see ids.ts);
  * the one statement reads that highest id and inserts, so racing creates cannot take the same id.
  */
@@ -117,9 +134,9 @@ export async function insertSubscription(
       const row = await db
         .prepare(
           `INSERT INTO subscriptions (id, shop_id, app_id, address, topic, format, fields, metafield_namespaces,
-             status, consecutive_failures, created_at, updated_at)
+             name, filter, status, consecutive_failures, created_at, updated_at)
            VALUES (COALESCE((SELECT MAX(id) FROM subscriptions WHERE app_id = ?2), ?9) + ?10,
-             ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', 0, ?8, ?8)
+             ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?11, ?12, 'active', 0, ?8, ?8)
            RETURNING ${COLUMNS}`,
         )
         .bind(
@@ -133,6 +150,8 @@ export async function insertSubscription(
           now,
           base,
           step,
+          write.name ?? null,
+          write.filter ?? null,
         )
         .first<SubscriptionRow>();
       return row && toSubscription(row);
@@ -175,9 +194,27 @@ export async function isTaken(
   return row !== null;
 }
 
+/** True when another active subscription of the shop has this name. */
+export async function isNameTaken(
+  db: D1Database,
+  shopId: string,
+  name: string,
+  exceptId: number | null,
+): Promise<boolean> {
+  const row = await db
+    .prepare(
+      `SELECT id FROM subscriptions
+       WHERE shop_id = ?1 AND status = 'active' AND name = ?2 AND id <> ?3`,
+    )
+    .bind(shopId, name, exceptId ?? 0)
+    .first<{ id: number }>();
+  return row !== null;
+}
+
 /**
  * Replaces the writable properties of an active subscription and sets updated_at. Returns the new
- * record; null when it is gone; 'taken' when the change collides with another active one.
+ * record; null when it is gone; 'taken' when the change collides with another active one (its topic
+ * and address, or its name).
  */
 export async function updateSubscription(
   db: D1Database,
@@ -190,7 +227,8 @@ export async function updateSubscription(
     const row = await db
       .prepare(
         `UPDATE subscriptions
-         SET address = ?3, topic = ?4, format = ?5, fields = ?6, metafield_namespaces = ?7, updated_at = ?8
+         SET address = ?3, topic = ?4, format = ?5, fields = ?6, metafield_namespaces = ?7, updated_at = ?8,
+             name = ?9, filter = ?10
          WHERE app_id = ?1 AND status = 'active' AND id = ?2
          RETURNING ${COLUMNS}`,
       )
@@ -203,6 +241,8 @@ export async function updateSubscription(
         JSON.stringify(write.fields),
         JSON.stringify(write.metafieldNamespaces),
         now,
+        write.name ?? null,
+        write.filter ?? null,
       )
       .first<SubscriptionRow>();
     return row && toSubscription(row);

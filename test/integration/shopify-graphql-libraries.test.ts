@@ -248,8 +248,8 @@ describe('@shopify/admin-api-client', () => {
     const invalid = await client.request(`{ webhookSubscriptions(first: 1) { nodes { colour } } }`);
     expect(invalid.errors?.graphQLErrors).toEqual([
       expect.objectContaining({
-        message: 'Cannot query field "colour" on type "WebhookSubscription".',
-        extensions: { code: 'undefinedField' },
+        message: "Field 'colour' doesn't exist on type 'WebhookSubscription'",
+        extensions: { code: 'undefinedField', typeName: 'WebhookSubscription', fieldName: 'colour' },
       }),
     ]);
   });

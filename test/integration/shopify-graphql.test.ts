@@ -347,13 +347,19 @@ describe("mutations: user errors in Shopify's words", () => {
     await create(token, 'ORDERS_PAID', { uri: address });
   });
 
-  it('refuses a non-empty filter, naming it', async () => {
+  it('refuses a malformed filter, naming it (issue 24: filters are supported)', async () => {
     const { token } = await createShopWithApp();
-    expect(await createWith(token, 'ORDERS_CREATE', { uri: uniqueAddress(), filter: 'status:paid' })).toEqual({
+    expect(await createWith(token, 'ORDERS_CREATE', { uri: uniqueAddress(), filter: 'status paid' })).toEqual({
       webhookSubscription: null,
-      userErrors: [{ field: ['webhookSubscription', 'filter'], message: 'Filter is not supported by this server' }],
+      userErrors: [
+        {
+          field: ['webhookSubscription', 'filter'],
+          message: "Filter is invalid: expected field:value at position 1, found 'status'",
+        },
+      ],
     });
     await create(token, 'ORDERS_CREATE', { uri: uniqueAddress(), filter: '' });
+    await create(token, 'ORDERS_CREATE', { uri: uniqueAddress(), filter: 'status:paid' });
   });
 
   it('refuses an update to a taken address and an empty includeFields entry', async () => {
@@ -421,9 +427,10 @@ describe('topics as enum values', () => {
     expect(body.data).toBeUndefined();
     expect(body.errors).toEqual([
       expect.objectContaining({
-        message: expect.stringContaining('Value "ORDERS_EXPLODE" does not exist in "WebhookSubscriptionTopic" enum.'),
+        message:
+          "Argument 'topic' on Field 'webhookSubscriptionCreate' has an invalid value (ORDERS_EXPLODE). Expected type 'WebhookSubscriptionTopic!'.",
         locations: [{ line: 1, column: 45 }],
-        extensions: { code: 'argumentLiteralsIncompatible' },
+        extensions: { code: 'argumentLiteralsIncompatible', typeName: 'Field', argumentName: 'topic' },
       }),
     ]);
     const variable = await gql(token, CREATE, { topic: 'orders/create', sub: { uri: uniqueAddress() } });
@@ -487,12 +494,17 @@ describe('errors as Shopify answers them', () => {
     const body = await gql(token, '{ webhookSubscription { id colour } }');
     expect(body.errors).toEqual([
       expect.objectContaining({
-        message: 'Cannot query field "colour" on type "WebhookSubscription".',
-        extensions: { code: 'undefinedField' },
+        message: "Field 'colour' doesn't exist on type 'WebhookSubscription'",
+        extensions: { code: 'undefinedField', typeName: 'WebhookSubscription', fieldName: 'colour' },
       }),
       expect.objectContaining({
-        message: 'Field "webhookSubscription" argument "id" of type "ID!" is required, but it was not provided.',
-        extensions: { code: 'missingRequiredArguments' },
+        message: "Field 'webhookSubscription' is missing required arguments: id",
+        extensions: {
+          code: 'missingRequiredArguments',
+          className: 'Field',
+          name: 'webhookSubscription',
+          arguments: 'id',
+        },
       }),
     ]);
     expect(body.extensions.cost.requestedQueryCost).toBe(0);

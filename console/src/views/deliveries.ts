@@ -11,6 +11,9 @@ interface Subscription {
   topic: string;
   format: string;
   created_at: string;
+  /** Present only on subscriptions with a filter (issue 24). */
+  filter?: string;
+  filtered_delivery_count?: number;
 }
 interface Delivery {
   id: string;
@@ -35,6 +38,21 @@ interface Attempt {
 }
 
 const RESOURCE = `/admin/api/${SHOPIFY_API_VERSION}/webhooks`;
+const GRAPHQL = `/admin/api/${SHOPIFY_API_VERSION}/graphql.json`;
+const NAMES_QUERY = '{ webhookSubscriptions(first: 250, sortKey: ID) { nodes { legacyResourceId name } } }';
+
+/** Subscription names, which only GraphQL has (as at Shopify); none when that call fails. */
+async function subscriptionNames(): Promise<Map<number, string>> {
+  try {
+    const answer = await api<{
+      data?: { webhookSubscriptions?: { nodes: { legacyResourceId: string; name: string | null }[] } };
+    }>('POST', GRAPHQL, { shopify: true, body: { query: NAMES_QUERY } });
+    const nodes = answer.data?.webhookSubscriptions?.nodes ?? [];
+    return new Map(nodes.filter((n) => n.name !== null).map((n) => [Number(n.legacyResourceId), n.name as string]));
+  } catch {
+    return new Map();
+  }
+}
 
 /** #/subscriptions */
 export async function subscriptionsView(ctx: ViewContext): Promise<void> {
@@ -62,6 +80,7 @@ function createForm(refresh: () => Promise<void>): HTMLFormElement {
     placeholder: 'https://example.com/hooks',
   });
   const format = h('select', {}, h('option', { value: 'json' }, 'json'), h('option', { value: 'xml' }, 'xml'));
+  const filter = h('input', { autocomplete: 'off', placeholder: 'optional, e.g. total_price:>=100' });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Create subscription');
   const form = h(
     'form',
@@ -71,6 +90,7 @@ function createForm(refresh: () => Promise<void>): HTMLFormElement {
       {},
       h('legend', {}, 'New subscription'),
       h('div', { class: 'row' }, field('Topic', topic), field('Address', address), field('Format', format)),
+      h('div', { class: 'row' }, field('Filter', filter)),
       h('div', { class: 'actions' }, submit),
     ),
   );
@@ -79,11 +99,19 @@ function createForm(refresh: () => Promise<void>): HTMLFormElement {
     void act(submit, async () => {
       await api('POST', `${RESOURCE}.json`, {
         shopify: true,
-        body: { webhook: { topic: topic.value.trim(), address: address.value.trim(), format: format.value } },
+        body: {
+          webhook: {
+            topic: topic.value.trim(),
+            address: address.value.trim(),
+            format: format.value,
+            filter: filter.value.trim() || null,
+          },
+        },
       });
       say('Subscription created.');
       topic.value = '';
       address.value = '';
+      filter.value = '';
       await refresh();
     });
   });
@@ -91,7 +119,10 @@ function createForm(refresh: () => Promise<void>): HTMLFormElement {
 }
 
 async function drawSubscriptions(container: HTMLElement): Promise<void> {
-  const { webhooks } = await api<{ webhooks: Subscription[] }>('GET', `${RESOURCE}.json?limit=250`, { shopify: true });
+  const [{ webhooks }, names] = await Promise.all([
+    api<{ webhooks: Subscription[] }>('GET', `${RESOURCE}.json?limit=250`, { shopify: true }),
+    subscriptionNames(),
+  ]);
   if (webhooks.length === 0) {
     replace(container, h('p', { class: 'muted' }, 'No subscriptions.'));
     return;
@@ -129,16 +160,24 @@ async function drawSubscriptions(container: HTMLElement): Promise<void> {
     );
     return [
       String(s.id),
+      names.get(s.id) ?? '—',
       h('code', {}, s.topic),
       h('code', {}, s.address),
       s.format,
+      s.filter === undefined
+        ? '—'
+        : h('span', {}, h('code', {}, s.filter), ` (${s.filtered_delivery_count ?? 0} filtered out)`),
       h('a', { href: `#/deliveries?subscription_id=${seg(s.id)}` }, 'Deliveries'),
       h('div', { class: 'actions' }, since, replay, remove),
     ];
   });
   replace(
     container,
-    table('Subscriptions of this app', ['Id', 'Topic', 'Address', 'Format', 'Deliveries', 'Actions'], rows),
+    table(
+      'Subscriptions of this app',
+      ['Id', 'Name', 'Topic', 'Address', 'Format', 'Filter', 'Deliveries', 'Actions'],
+      rows,
+    ),
   );
 }
 

@@ -32,6 +32,8 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { describeError, log } from '../../log';
+import { DocumentFacts } from './document-facts';
+import { groupedRequiredArguments, shopifyWording, type ShopifyValidationError } from './messages';
 import {
   costExtension,
   MAX_SINGLE_QUERY_COST,
@@ -92,12 +94,33 @@ const withCode = (error: GraphQLError, code: string): GraphQLFormattedError => {
   return { ...formatted, extensions: { code, ...formatted.extensions } };
 };
 
-/** Validation errors, each tagged with the code of the rule that found it. */
+/**
+ * Validation errors, each tagged with the code of the rule that found it and, where graphql-ruby's
+ * wording is known, worded as Shopify words it (messages.ts).
+ */
 function validationErrors(schema: GraphQLSchema, document: DocumentNode): GraphQLFormattedError[] {
   const errors: GraphQLFormattedError[] = [];
+  const seen = new Set<string>();
+  const facts = new DocumentFacts(schema, document);
+  const push = (error: GraphQLError, shopify: ShopifyValidationError | null, code: string) => {
+    const formatted = shopify ? { ...error.toJSON(), ...shopify } : withCode(error, code);
+    // graphql-js reports each wrong part of an argument's value; graphql-ruby, the argument once.
+    if (shopify?.extensions['code'] === 'argumentLiteralsIncompatible') {
+      if (seen.has(formatted.message)) return;
+      seen.add(formatted.message);
+    }
+    errors.push(formatted);
+  };
   for (const rule of specifiedRules as readonly ValidationRule[]) {
     const code = RULE_CODES.get(rule) ?? DEFAULT_VALIDATION_CODE;
-    for (const error of validate(schema, document, [rule])) errors.push(withCode(error, code));
+    const found = validate(schema, document, [rule]);
+    if (found.length === 0) continue;
+    const grouped = rule === ProvidedRequiredArgumentsRule ? groupedRequiredArguments(found) : null;
+    if (grouped !== null) {
+      for (const { first, shopify } of grouped) push(first, shopify, code);
+      continue;
+    }
+    for (const error of found) push(error, shopifyWording(rule, error, facts), code);
   }
   return errors;
 }

@@ -1,8 +1,9 @@
 import { AppError } from '../../http/errors';
 import { addressProblem, type AddressRules } from '../address';
-import { BLANK, INVALID, TAKEN, validateWebhookWrite } from '../resource';
+import { BLANK, INVALID, NAME_TAKEN, TAKEN, validateWebhookWrite } from '../resource';
 import {
   insertSubscription,
+  isNameTaken,
   isTaken,
   markSubscriptionDeleted,
   updateSubscription,
@@ -24,6 +25,7 @@ export interface SubscriptionInput {
   includeFields?: string[] | null;
   metafieldNamespaces?: string[] | null;
   filter?: string | null;
+  name?: string | null;
 }
 
 export interface SubscriptionPayload {
@@ -44,7 +46,10 @@ const INPUT_FIELDS: Record<string, { path: string[]; label: string }> = {
   metafield_namespaces: { path: ['webhookSubscription', 'metafieldNamespaces'], label: 'Metafield namespaces' },
   format: { path: ['webhookSubscription', 'format'], label: 'Format' },
   topic: { path: ['topic'], label: 'Topic' },
+  name: { path: ['webhookSubscription', 'name'], label: 'Name' },
+  filter: { path: ['webhookSubscription', 'filter'], label: 'Filter' },
 };
+const NAME_TAKEN_ERROR: UserError = { field: INPUT_FIELDS['name']!.path, message: `Name ${NAME_TAKEN}` };
 
 /** The REST body the shared validation reads, from the GraphQL input (only the keys given). */
 function restInput(input: SubscriptionInput, topic: string | null): Record<string, unknown> {
@@ -55,6 +60,8 @@ function restInput(input: SubscriptionInput, topic: string | null): Record<strin
   if (input.format) body['format'] = input.format.toLowerCase();
   if (input.includeFields !== undefined) body['fields'] = input.includeFields;
   if (input.metafieldNamespaces !== undefined) body['metafield_namespaces'] = input.metafieldNamespaces;
+  if (input.name !== undefined) body['name'] = input.name;
+  if (input.filter !== undefined) body['filter'] = input.filter;
   return body;
 }
 
@@ -94,20 +101,28 @@ async function validated(
 ): Promise<{ write: Awaited<ReturnType<typeof validateWebhookWrite>> } | { userErrors: UserError[] }> {
   const body = restInput(input, topic);
   const rules = await ctx.addressRules();
-  const problems: UserError[] = [];
-  if (typeof input.filter === 'string' && input.filter.trim() !== '') {
-    problems.push({ field: ['webhookSubscription', 'filter'], message: 'Filter is not supported by this server' });
-  }
+  const exceptId = current?.id ?? null;
   try {
-    const write = await validateWebhookWrite(body, current, rules, (t, a) =>
-      isTaken(ctx.db, ctx.app.id, t, a, current?.id ?? null),
+    const write = await validateWebhookWrite(
+      body,
+      current,
+      rules,
+      (t, a) => isTaken(ctx.db, ctx.app.id, t, a, exceptId),
+      null,
+      (name) => isNameTaken(ctx.db, ctx.app.shopId, name, exceptId),
     );
-    return problems.length > 0 ? { userErrors: problems } : { write };
+    return { write };
   } catch (err) {
     const fields = restValidationFields(err);
     if (fields === null) throw err;
-    return { userErrors: [...userErrorsOf(fields, body, rules), ...problems] };
+    return { userErrors: userErrorsOf(fields, body, rules) };
   }
+}
+
+/** Which unique rule a write lost to (the indexes decide races the checks above did not see). */
+async function collisionError(ctx: GraphqlContext, name: string | null | undefined, exceptId: number | null) {
+  if (name && (await isNameTaken(ctx.db, ctx.app.shopId, name, exceptId))) return NAME_TAKEN_ERROR;
+  return { field: ADDRESS_FIELD, message: ADDRESS_MESSAGES[TAKEN]! };
 }
 
 function restValidationFields(err: unknown): Record<string, string[]> | null {
@@ -132,7 +147,7 @@ export async function createSubscription(
     ctx.now(),
   );
   if (created === null) {
-    return { webhookSubscription: null, userErrors: [{ field: ADDRESS_FIELD, message: ADDRESS_MESSAGES[TAKEN]! }] };
+    return { webhookSubscription: null, userErrors: [await collisionError(ctx, result.write.name, null)] };
   }
   return { webhookSubscription: created, userErrors: [] };
 }
@@ -149,7 +164,7 @@ export async function updateSubscriptionByGid(
   if ('userErrors' in result) return { webhookSubscription: null, userErrors: result.userErrors };
   const updated = await updateSubscription(ctx.db, ctx.app.id, current.id, result.write, ctx.now());
   if (updated === 'taken') {
-    return { webhookSubscription: null, userErrors: [{ field: ADDRESS_FIELD, message: ADDRESS_MESSAGES[TAKEN]! }] };
+    return { webhookSubscription: null, userErrors: [await collisionError(ctx, result.write.name, current.id)] };
   }
   if (updated === null) return { webhookSubscription: null, userErrors: [NOT_FOUND] };
   return { webhookSubscription: updated, userErrors: [] };

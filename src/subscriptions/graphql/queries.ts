@@ -1,9 +1,10 @@
 import { GraphQLError } from 'graphql';
 import { MAX_WEBHOOK_LIST_LIMIT } from '../../env';
-import { countSubscriptions, findActiveSubscription, type SubscriptionFormat, type SubscriptionRecord } from '../store';
+import { findActiveSubscription, type SubscriptionFormat, type SubscriptionRecord } from '../store';
 import type { GraphqlContext } from './context';
 import { parseSubscriptionGid } from './ids';
-import { listConnectionRows, type ConnectionSortKey, type SortPosition } from './store';
+import { subscriptionQueryCondition } from './query';
+import { countConnectionRows, listConnectionRows, type ConnectionSortKey, type SortPosition } from './store';
 
 /**
  * The query roots: one subscription by global id, the `webhookSubscriptions` connection (cursors,
@@ -18,11 +19,18 @@ export async function findSubscription(ctx: GraphqlContext, gid: string): Promis
 /** Shopify's default for `webhookSubscriptionsCount(limit:)`. */
 export const DEFAULT_COUNT_LIMIT = 10_000;
 
+/** `webhookSubscriptionsCount(query:, limit:)`. */
 export async function countForApp(
   ctx: GraphqlContext,
   limit: number | null,
+  query: string | null = null,
 ): Promise<{ count: number; precision: 'EXACT' | 'AT_LEAST' }> {
-  const count = await countSubscriptions(ctx.db, ctx.app.id, {});
+  const count = await countConnectionRows(ctx.db, ctx.app.id, {
+    topics: [],
+    address: null,
+    format: null,
+    query: query === null ? null : subscriptionQueryCondition(query, ctx.topics),
+  });
   if (limit !== null && count > limit) return { count: Math.max(limit, 0), precision: 'AT_LEAST' };
   return { count, precision: 'EXACT' };
 }
@@ -38,6 +46,8 @@ export interface ConnectionArgs {
   uri?: string | null;
   callbackUrl?: string | null;
   format?: 'JSON' | 'XML' | null;
+  /** Search syntax over topic, uri, format, created_at, updated_at, id and name (query.ts). */
+  query?: string | null;
 }
 
 export interface Connection {
@@ -89,6 +99,7 @@ export async function subscriptionConnection(ctx: GraphqlContext, args: Connecti
   const uri = args.uri ?? args.callbackUrl ?? null;
   const format: SubscriptionFormat | null = args.format ? (args.format === 'XML' ? 'xml' : 'json') : null;
   const topics = (args.topics ?? []).map((name) => ctx.topics.get(name) ?? name);
+  const query = args.query ? subscriptionQueryCondition(args.query, ctx.topics) : null;
   const after = args.after ? decodeCursor(args.after) : null;
   const before = args.before ? decodeCursor(args.before) : null;
   const sortKey = args.sortKey ?? 'CREATED_AT';
@@ -98,7 +109,7 @@ export async function subscriptionConnection(ctx: GraphqlContext, args: Connecti
 
   // Backwards pages walk the opposite order from `before`, then turn the rows around.
   const rows = await listConnectionRows(ctx.db, ctx.app.id, {
-    filter: { topics, address: uri, format },
+    filter: { topics, address: uri, format, query },
     sortKey,
     descending: forwards ? reverse : !reverse,
     after: forwards ? after : before,

@@ -79,12 +79,15 @@ export function buildWebhookSchema(topicNames: readonly string[]): GraphQLSchema
         deprecationReason: 'Use `uri` instead.',
         resolve: (sub) => sub.address,
       },
-      filter: { type: GraphQLString, resolve: () => null },
+      filter: { type: GraphQLString, resolve: (sub) => sub.filter },
+      // edgehook's: deliveries the filter kept from being made (issue 24).
+      filteredDeliveryCount: { type: nonNull(GraphQLInt), resolve: (sub) => sub.filteredCount },
       format: { type: nonNull(WebhookSubscriptionFormat), resolve: (sub) => sub.format.toUpperCase() },
       id: { type: nonNull(GraphQLID), resolve: (sub) => subscriptionGid(sub.id) },
       includeFields: { type: listOf(GraphQLString), resolve: (sub) => sub.fields },
       legacyResourceId: { type: nonNull(UnsignedInt64), resolve: (sub) => String(sub.id) },
       metafieldNamespaces: { type: listOf(GraphQLString), resolve: (sub) => sub.metafieldNamespaces },
+      name: { type: GraphQLString, resolve: (sub) => sub.name },
       topic: { type: nonNull(WebhookSubscriptionTopic), resolve: (sub) => topicEnumName(sub.topic) },
       updatedAt: { type: nonNull(DateTime), resolve: (sub) => dateTime(sub.updatedAt) },
       uri: { type: nonNull(GraphQLString), resolve: (sub) => sub.address },
@@ -128,6 +131,7 @@ export function buildWebhookSchema(topicNames: readonly string[]): GraphQLSchema
         first: { type: GraphQLInt },
         format: { type: WebhookSubscriptionFormat },
         last: { type: GraphQLInt },
+        query: { type: GraphQLString },
         reverse: { type: GraphQLBoolean, defaultValue: false },
         sortKey: { type: WebhookSubscriptionSortKeys, defaultValue: 'CREATED_AT' },
         topics: { type: new GraphQLList(new GraphQLNonNull(WebhookSubscriptionTopic)) },
@@ -141,8 +145,9 @@ export function buildWebhookSchema(topicNames: readonly string[]): GraphQLSchema
     },
     webhookSubscriptionsCount: {
       type: Count,
-      args: { limit: { type: GraphQLInt, defaultValue: DEFAULT_COUNT_LIMIT } },
-      resolve: (_root, args: { limit: number | null }, ctx) => countForApp(ctx, args.limit),
+      args: { limit: { type: GraphQLInt, defaultValue: DEFAULT_COUNT_LIMIT }, query: { type: GraphQLString } },
+      resolve: (_root, args: { limit: number | null; query?: string | null }, ctx) =>
+        countForApp(ctx, args.limit, args.query ?? null),
     },
   };
 

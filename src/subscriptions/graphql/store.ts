@@ -22,11 +22,75 @@ export interface SortPosition {
   createdAt: string;
 }
 
+/** Columns the `query:` argument reaches. */
+export type QueryColumn = 'topic' | 'address' | 'format' | 'created_at' | 'updated_at' | 'id' | 'name';
+
+/** A parsed `query:` (graphql/query.ts), written as SQL here with bound values. */
+export type QueryCondition =
+  | { kind: 'and' | 'or'; items: QueryCondition[] }
+  | { kind: 'not'; item: QueryCondition }
+  | { kind: 'exists'; column: QueryColumn }
+  | { kind: 'prefix'; column: QueryColumn; value: string }
+  | { kind: 'compare'; column: QueryColumn; op: 'eq' | 'gt' | 'gte' | 'lt' | 'lte'; value: string | number };
+
 export interface ConnectionFilter {
   /** Any of these topics (empty: no topic filter). */
   topics: string[];
   address: string | null;
   format: SubscriptionFormat | null;
+  /** The `query:` argument, if any. */
+  query?: QueryCondition | null;
+}
+
+const OPERATORS = { eq: '=', gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
+/** Sorts after every string that starts with a given prefix (the highest code point). */
+const AFTER_PREFIX = '\u{10FFFF}';
+
+/** SQL for a condition; `name` may be NULL, so every test on it is written to be true or false. */
+function conditionSql(c: QueryCondition, bind: (value: unknown) => string): string {
+  switch (c.kind) {
+    case 'and':
+    case 'or':
+      return `(${c.items.map((item) => conditionSql(item, bind)).join(c.kind === 'and' ? ' AND ' : ' OR ')})`;
+    case 'not':
+      return `NOT ${conditionSql(c.item, bind)}`;
+    case 'exists':
+      return `(${c.column} IS NOT NULL)`;
+    case 'prefix':
+      // A range, so the (app_id, address, id) index can serve a uri prefix.
+      return `(${c.column} IS NOT NULL AND ${c.column} >= ${bind(c.value)} AND ${c.column} < ${bind(c.value + AFTER_PREFIX)})`;
+    case 'compare':
+      return `(${c.column} IS NOT NULL AND ${c.column} ${OPERATORS[c.op]} ${bind(c.value)})`;
+  }
+}
+
+/** The WHERE terms of the app's active rows with these filters (no positions). */
+function filterTerms(q: ConnectionFilter, bind: (value: unknown) => string): string[] {
+  const terms = ['app_id = ?1', "status = 'active'"];
+  if (q.topics.length > 0) terms.push(`topic IN (${q.topics.map(bind).join(', ')})`);
+  if (q.address !== null) terms.push(`address = ${bind(q.address)}`);
+  if (q.format !== null) terms.push(`format = ${bind(q.format)}`);
+  if (q.query) terms.push(conditionSql(q.query, bind));
+  return terms;
+}
+
+/** The count of the app's active subscriptions with these filters; exported for the index test. */
+export function connectionCountQuery(appId: string, filter: ConnectionFilter): { sql: string; binds: unknown[] } {
+  const binds: unknown[] = [appId];
+  const bind = (value: unknown) => {
+    binds.push(value);
+    return `?${binds.length}`;
+  };
+  return { sql: `SELECT COUNT(*) AS n FROM subscriptions WHERE ${filterTerms(filter, bind).join(' AND ')}`, binds };
+}
+
+export async function countConnectionRows(db: D1Database, appId: string, filter: ConnectionFilter): Promise<number> {
+  const { sql, binds } = connectionCountQuery(appId, filter);
+  const row = await db
+    .prepare(sql)
+    .bind(...binds)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
 }
 
 export interface ConnectionQuery {
@@ -48,10 +112,7 @@ export function connectionQuery(appId: string, q: ConnectionQuery): { sql: strin
     binds.push(value);
     return `?${binds.length}`;
   };
-  const terms = ['app_id = ?1', "status = 'active'"];
-  if (q.filter.topics.length > 0) terms.push(`topic IN (${q.filter.topics.map(bind).join(', ')})`);
-  if (q.filter.address !== null) terms.push(`address = ${bind(q.filter.address)}`);
-  if (q.filter.format !== null) terms.push(`format = ${bind(q.filter.format)}`);
+  const terms = filterTerms(q.filter, bind);
   const byCreated = q.sortKey === 'CREATED_AT';
   const key = byCreated ? '(created_at, id)' : 'id';
   const position = (p: SortPosition) => (byCreated ? `(${bind(p.createdAt)}, ${bind(p.id)})` : bind(p.id));

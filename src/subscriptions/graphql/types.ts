@@ -130,6 +130,7 @@ export const WebhookSubscriptionInput = new GraphQLInputObjectType({
     format: { type: WebhookSubscriptionFormat },
     includeFields: { type: new GraphQLList(new GraphQLNonNull(GraphQLString)) },
     metafieldNamespaces: { type: new GraphQLList(new GraphQLNonNull(GraphQLString)) },
+    name: { type: GraphQLString },
     uri: { type: GraphQLString },
   },
 });
