@@ -252,8 +252,11 @@ export interface AttemptOutcome {
   /** The delivery's status after this attempt. */
   status: DeliveryStatus;
   nextAttemptAt: string | null;
-  /** On `failed`: what happens to the subscription if nothing succeeded since the delivery began. */
-  onFailure: 'removed' | 'disabled';
+  /**
+   * On `failed`: what happens to the subscription if nothing succeeded since the delivery began;
+   * null leaves the subscription alone (the failure was the event's data, not the receiver).
+   */
+  onFailure: 'removed' | 'disabled' | null;
 }
 
 /**
@@ -318,7 +321,7 @@ export async function recordAttempts(
     );
   }
   for (const { delivery, outcome } of items) {
-    if (outcome.status !== 'failed') continue;
+    if (outcome.status !== 'failed' || outcome.onFailure === null) continue;
     statements.push(
       db
         .prepare(

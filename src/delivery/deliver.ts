@@ -1,0 +1,168 @@
+import { DELIVERY_CONCURRENCY } from '../env';
+import { mapWithConcurrency } from '../concurrency';
+import { describeError, log } from '../log';
+import { nowIso } from '../time';
+import { allowsInsecureAddresses } from '../subscriptions/address';
+import { enqueueDeliveryAttempts } from './fanout';
+import { attemptOutcome } from './policy';
+import { prepareDeliveryRequest } from './request';
+import type { RandomSource } from './schedule';
+import { signingSecretsOf } from './secrets';
+import { sendDelivery, type SendResult } from './send';
+import { loadDeliveryWork, recordAttempts, type AttemptOutcome, type DeliveryWork } from './store';
+
+/** One attempt of one delivery, as a deliveries-queue message names it. */
+export interface AttemptRef {
+  deliveryId: string;
+  /** 1-based. */
+  attempt: number;
+}
+
+/** What the caller does with the message of each attempt: ack it, or have the queue redeliver it. */
+export type Settlement = 'ack' | 'retry';
+
+interface Due {
+  index: number;
+  item: DeliveryWork;
+  attempt: number;
+}
+
+interface Made extends Due {
+  outcome: AttemptOutcome;
+  retryDelaySeconds: number | null;
+}
+
+/**
+ * Makes a batch of attempts: skips the ones already made or superseded (duplicates), builds and
+ * signs each request, POSTs at most DELIVERY_CONCURRENCY at a time, then schedules the next
+ * attempts and records every attempt with its consequences. Each delivery stands alone: what its
+ * own data breaks fails only that delivery. Returns one settlement per attempt, in input order:
+ * `retry` only for attempts whose outcome could not be recorded (the attempt is repeated, never
+ * lost; receivers dedupe on the webhook id).
+ */
+export async function deliverAttempts(
+  env: Env,
+  attempts: readonly AttemptRef[],
+  random: RandomSource = Math.random,
+): Promise<Settlement[]> {
+  const settlements: Settlement[] = attempts.map(() => 'ack');
+  if (attempts.length === 0) return settlements;
+
+  let work: Map<string, DeliveryWork>;
+  let secrets: Map<string, string[]>;
+  try {
+    work = new Map(
+      (
+        await loadDeliveryWork(
+          env.DB,
+          attempts.map((a) => a.deliveryId),
+        )
+      ).map((w) => [w.delivery.id, w]),
+    );
+    secrets = await signingSecretsOf(
+      env,
+      [...work.values()].map((w) => w.delivery.appId),
+    );
+  } catch (err) {
+    log.error('could not load deliveries; retrying the batch', describeError(err));
+    return attempts.map(() => 'retry');
+  }
+
+  const due: Due[] = [];
+  attempts.forEach(({ deliveryId, attempt }, index) => {
+    const item = work.get(deliveryId);
+    // Deleted, finished, or a duplicate of an attempt already made or already in this batch: ack.
+    if (item === undefined || item.delivery.status !== 'pending' || item.delivery.attempts !== attempt - 1) return;
+    if (due.some((d) => d.item === item)) return;
+    due.push({ index, item, attempt });
+  });
+  if (due.length === 0) return settlements;
+
+  const allowInsecure = allowsInsecureAddresses(env);
+  const made = await mapWithConcurrency(due, DELIVERY_CONCURRENCY, async (d): Promise<Made> => {
+    const prepared = await prepareDeliveryRequest(d.item, secrets.get(d.item.delivery.appId) ?? [], allowInsecure);
+    const startedAt = nowIso();
+    const started = Date.now();
+    const result: SendResult =
+      'refused' in prepared
+        ? { statusCode: null, error: prepared.refused.reason }
+        : await sendDelivery(d.item.delivery.address, prepared.request);
+    const decided = attemptOutcome(
+      env,
+      {
+        deliveryId: d.item.delivery.id,
+        attempt: d.attempt,
+        startedAt,
+        durationMs: Date.now() - started,
+        result,
+        refusal: 'refused' in prepared ? prepared.refused : null,
+      },
+      random,
+    );
+    return { ...d, ...decided };
+  });
+
+  for (const index of await recordIsolatingFailures(env, made)) settlements[index] = 'retry';
+  for (const m of made) {
+    if (m.outcome.status === 'failed' && settlements[m.index] === 'ack') {
+      log.warn('delivery failed', {
+        deliveryId: m.item.delivery.id,
+        subscriptionId: m.item.delivery.subscriptionId,
+        attempt: m.attempt,
+        error: m.outcome.attempt.error,
+      });
+    }
+  }
+  return settlements;
+}
+
+/**
+ * Schedules the next attempts (one queue send), then records every attempt (one D1 batch). Next
+ * attempts go first: if recording then fails, the redelivered message repeats the attempt instead
+ * of losing the schedule. If the batch fails, each attempt is tried alone, so one that cannot be
+ * recorded holds back no other. Returns the input indexes of the attempts still unrecorded.
+ */
+async function recordIsolatingFailures(env: Env, made: readonly Made[]): Promise<number[]> {
+  try {
+    await scheduleAndRecord(env, made);
+    return [];
+  } catch (err) {
+    if (made.length === 1) {
+      log.error('delivery attempt not recorded; retrying the message', describeError(err));
+      return [made[0]!.index];
+    }
+    log.warn('delivery attempts not recorded together; recording them one by one', {
+      count: made.length,
+      ...describeError(err),
+    });
+  }
+  const unrecorded: number[] = [];
+  for (const m of made) {
+    try {
+      await scheduleAndRecord(env, [m]);
+    } catch (err) {
+      log.error('delivery attempt not recorded; retrying the message', {
+        deliveryId: m.item.delivery.id,
+        ...describeError(err),
+      });
+      unrecorded.push(m.index);
+    }
+  }
+  return unrecorded;
+}
+
+async function scheduleAndRecord(env: Env, made: readonly Made[]): Promise<void> {
+  await enqueueDeliveryAttempts(
+    env,
+    made.flatMap((m) =>
+      m.retryDelaySeconds === null
+        ? []
+        : [{ deliveryId: m.item.delivery.id, attempt: m.attempt + 1, delaySeconds: m.retryDelaySeconds }],
+    ),
+  );
+  await recordAttempts(
+    env.DB,
+    made.map((m) => ({ delivery: m.item.delivery, outcome: m.outcome })),
+    nowIso(),
+  );
+}
