@@ -18,6 +18,7 @@ declare namespace Cloudflare {
 		ACTION_RUN_RETENTION_DAYS: string;
 		DELIVERY_RETENTION_DAYS: string;
 		FAILED_SUBSCRIPTION_ACTION: string;
+		DELIVERY_RATE_LIMIT_PER_SECOND: string;
 		ALLOW_INSECURE_ADDRESSES: string;
 		ADMIN_TOKEN: string;
 		SECRETS_KEY: string;

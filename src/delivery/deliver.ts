@@ -3,6 +3,7 @@ import { mapWithConcurrency } from '../concurrency';
 import { describeError, log } from '../log';
 import { nowIso } from '../time';
 import { allowsInsecureAddresses } from '../subscriptions/address';
+import { admitAttempts, breakerStatement, destinationHost } from './destinations';
 import { enqueueDeliveryAttempts } from './fanout';
 import { attemptOutcome } from './policy';
 import { prepareDeliveryRequest } from './request';
@@ -30,11 +31,16 @@ interface Due {
 interface Made extends Due {
   outcome: AttemptOutcome;
   retryDelaySeconds: number | null;
+  /** Whether a request went out (a refused attempt makes none and does not touch the breaker). */
+  sent: boolean;
+  /** The order attempts finished in, for the breaker's count of consecutive failures. */
+  finished: number;
 }
 
 /**
- * Makes a batch of attempts: skips the ones already made or superseded (duplicates), builds and
- * signs each request, POSTs at most DELIVERY_CONCURRENCY at a time, then schedules the next
+ * Makes a batch of attempts: skips the ones already made or superseded (duplicates), holds in the
+ * queue what the destinations' rate limits and breakers do not admit now, builds and signs each
+ * request, POSTs at most DELIVERY_CONCURRENCY at a time, then schedules the next
  * attempts and records every attempt with its consequences. Each delivery stands alone: what its
  * own data breaks fails only that delivery. Returns one settlement per attempt, in input order:
  * `retry` only for attempts whose outcome could not be recorded (the attempt is repeated, never
@@ -49,7 +55,6 @@ export async function deliverAttempts(
   if (attempts.length === 0) return settlements;
 
   let work: Map<string, DeliveryWork>;
-  let secrets: Map<string, string[]>;
   try {
     work = new Map(
       (
@@ -59,26 +64,51 @@ export async function deliverAttempts(
         )
       ).map((w) => [w.delivery.id, w]),
     );
-    secrets = await signingSecretsOf(
-      env,
-      [...work.values()].map((w) => w.delivery.appId),
-    );
   } catch (err) {
     log.error('could not load deliveries; retrying the batch', describeError(err));
     return attempts.map(() => 'retry');
   }
 
-  const due: Due[] = [];
+  const waiting: Due[] = [];
   attempts.forEach(({ deliveryId, attempt }, index) => {
     const item = work.get(deliveryId);
     // Deleted, finished, or a duplicate of an attempt already made or already in this batch: ack.
     if (item === undefined || item.delivery.status !== 'pending' || item.delivery.attempts !== attempt - 1) return;
-    if (due.some((d) => d.item === item)) return;
-    due.push({ index, item, attempt });
+    if (waiting.some((d) => d.item === item)) return;
+    waiting.push({ index, item, attempt });
   });
+  if (waiting.length === 0) return settlements;
+
+  // Admission by destination (rate limit, circuit breaker) and the signing secrets, together.
+  let holds: (number | null)[];
+  let secrets: Map<string, string[]>;
+  try {
+    [holds, secrets] = await Promise.all([
+      admitAttempts(
+        env,
+        waiting.map((d) => ({ appId: d.item.delivery.appId, host: destinationHost(d.item.delivery.address) })),
+        new Date(),
+      ),
+      signingSecretsOf(
+        env,
+        waiting.map((d) => d.item.delivery.appId),
+      ),
+    ]);
+  } catch (err) {
+    log.error('could not admit deliveries; retrying the batch', describeError(err));
+    return attempts.map(() => 'retry');
+  }
+  const due = waiting.filter((_, i) => holds[i] === null);
+  for (const index of await holdAttempts(
+    env,
+    waiting.flatMap((d, i) => (holds[i] === null ? [] : [{ ...d, delaySeconds: holds[i]! }])),
+  )) {
+    settlements[index] = 'retry';
+  }
   if (due.length === 0) return settlements;
 
   const allowInsecure = allowsInsecureAddresses(env);
+  let finished = 0;
   const made = await mapWithConcurrency(due, DELIVERY_CONCURRENCY, async (d): Promise<Made> => {
     const prepared = await prepareDeliveryRequest(d.item, secrets.get(d.item.delivery.appId) ?? [], allowInsecure);
     const startedAt = nowIso();
@@ -99,7 +129,7 @@ export async function deliverAttempts(
       },
       random,
     );
-    return { ...d, ...decided };
+    return { ...d, ...decided, sent: !('refused' in prepared), finished: finished++ };
   });
 
   for (const index of await recordIsolatingFailures(env, made)) settlements[index] = 'retry';
@@ -114,6 +144,28 @@ export async function deliverAttempts(
     }
   }
   return settlements;
+}
+
+/**
+ * Sends held attempts back to the queue, each the same attempt again after its delay, so holding
+ * spends no retry. Returns the input indexes whose messages must be redelivered instead (the send
+ * failed; the queue's redelivery then tries again).
+ */
+async function holdAttempts(env: Env, held: readonly (Due & { delaySeconds: number })[]): Promise<number[]> {
+  if (held.length === 0) return [];
+  try {
+    await enqueueDeliveryAttempts(
+      env,
+      held.map((h) => ({ deliveryId: h.item.delivery.id, attempt: h.attempt, delaySeconds: h.delaySeconds })),
+    );
+    return [];
+  } catch (err) {
+    log.error('could not hold deliveries in the queue; retrying their messages', {
+      count: held.length,
+      ...describeError(err),
+    });
+    return held.map((h) => h.index);
+  }
 }
 
 /**
@@ -160,9 +212,30 @@ async function scheduleAndRecord(env: Env, made: readonly Made[]): Promise<void>
         : [{ deliveryId: m.item.delivery.id, attempt: m.attempt + 1, delaySeconds: m.retryDelaySeconds }],
     ),
   );
+  const now = nowIso();
+  const breakers = breakerStatement(
+    env.DB,
+    [...made]
+      .sort((a, b) => a.finished - b.finished)
+      .flatMap((m) => {
+        const host = destinationHost(m.item.delivery.address);
+        return m.sent && host !== null
+          ? [
+              {
+                appId: m.item.delivery.appId,
+                host,
+                succeeded: m.outcome.status === 'succeeded',
+                error: m.outcome.attempt.error,
+              },
+            ]
+          : [];
+      }),
+    now,
+  );
   await recordAttempts(
     env.DB,
     made.map((m) => ({ delivery: m.item.delivery, outcome: m.outcome })),
-    nowIso(),
+    now,
+    breakers === null ? [] : [breakers],
   );
 }

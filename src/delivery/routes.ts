@@ -9,6 +9,7 @@ import { queryChoice, queryTimestamp } from '../http/query';
 import type { RouteRequest } from '../http/route';
 import { parseBody } from '../http/validate';
 import { nowIso } from '../time';
+import { listAppDestinations, type DestinationRecord } from './destinations-store';
 import { enqueueDeliveryAttempts } from './fanout';
 import {
   findAppDelivery,
@@ -50,6 +51,21 @@ export async function postDeliveryRetry(request: RouteRequest, env: Env, app: Ap
   if (attempt === null) throw notFound('Delivery');
   await enqueueDeliveryAttempts(env, [{ deliveryId: id, attempt }]);
   return jsonResponse({ delivery_id: id, attempt }, 202);
+}
+
+/**
+ * GET /api/v1/destinations: the app's destinations (one per host it delivers to), oldest first,
+ * with rate limit and circuit breaker; `paused=true` lists only the paused ones.
+ */
+export async function getDestinations(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
+  const params = new URL(request.url).searchParams;
+  const page = parsePageRequest(params);
+  const fields: Record<string, string[]> = {};
+  const paused = queryChoice(params, 'paused', ['true', 'false'] as const, fields);
+  if (Object.keys(fields).length > 0) throw validationFailed(fields);
+  const rows = await listAppDestinations(env.DB, app.id, paused === 'true', page.limit + 1, page.cursor);
+  const { items, nextCursor } = pageOf(rows, page.limit);
+  return jsonResponse({ destinations: items.map(destinationToApi), next_cursor: nextCursor });
 }
 
 export const replaySchema = v.strictObject({
@@ -113,4 +129,18 @@ const attemptToApi = (a: AttemptRecord) => ({
   status_code: a.statusCode,
   duration_ms: a.durationMs,
   error: a.error,
+});
+
+const destinationToApi = (d: DestinationRecord) => ({
+  host: d.id,
+  status: d.pausedAt === null ? 'active' : 'paused',
+  rate_limit_per_second: d.rateLimitPerSecond,
+  consecutive_failures: d.consecutiveFailures,
+  paused_at: d.pausedAt,
+  next_probe_at: d.nextProbeAt,
+  last_error: d.lastError,
+  last_failure_at: d.lastFailureAt,
+  last_success_at: d.lastSuccessAt,
+  created_at: d.createdAt,
+  updated_at: d.updatedAt,
 });

@@ -263,12 +263,14 @@ export interface AttemptOutcome {
  * Records a batch of attempts and their consequences in one D1 batch of a few set-based
  * statements: the attempt rows; each delivery (only if its attempt is the next one, so a duplicate
  * changes nothing); the subscriptions (success: failures reset; final failure: counted, and
- * removed or disabled unless a delivery succeeded since the failed one began).
+ * removed or disabled unless a delivery succeeded since the failed one began). `alongside`
+ * statements (the destinations' breakers) commit in the same transaction.
  */
 export async function recordAttempts(
   db: D1Database,
   items: readonly { delivery: DeliveryRecord; outcome: AttemptOutcome }[],
   now: string,
+  alongside: readonly D1PreparedStatement[] = [],
 ): Promise<void> {
   if (items.length === 0) return;
   const rows = JSON.stringify(
@@ -336,7 +338,7 @@ export async function recordAttempts(
         .bind(delivery.subscriptionId, delivery.createdAt, outcome.onFailure, now),
     );
   }
-  await db.batch(statements);
+  await db.batch([...statements, ...alongside]);
 }
 
 /**

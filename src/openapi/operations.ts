@@ -260,6 +260,20 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     status: 202,
     returns: { delivery_id: 'string', attempt: 'integer' },
   },
+  'GET /api/v1/destinations': {
+    summary: "List the app's destinations (hosts it delivers to) with rate limit and circuit breaker",
+    tag: 'Deliveries',
+    auth: 'app',
+    status: 200,
+    list: 'destinations',
+    filters: [
+      {
+        name: 'paused',
+        description: 'true: only destinations whose circuit breaker is open (deliveries held).',
+        schema: { type: 'string', enum: ['true', 'false'] },
+      },
+    ],
+  },
   'POST /api/v1/subscriptions/:id/replay': {
     summary: 'Attempt again every failed delivery of a subscription since a time',
     tag: 'Deliveries',
