@@ -113,6 +113,11 @@ export const DELIVERY_BREAKER_FAILURE_THRESHOLD = 10;
 export const DELIVERY_BREAKER_FIRST_PROBE_SECONDS = 30;
 /** … up to this. */
 export const DELIVERY_BREAKER_MAX_PROBE_SECONDS = 3_600;
+/**
+ * A delivery this old that its paused destination still holds fails (replayable) instead of
+ * waiting on: a destination that never recovers does not keep deliveries pending for ever.
+ */
+export const DELIVERY_MAX_HOLD_SECONDS = 48 * 3_600;
 // ── Shopify-compatible Webhook resource ──────────────────────────────────────────────────────
 /** Largest JSON body the `Webhook` resource reads on create and update. */
 export const MAX_WEBHOOK_RESOURCE_BODY_BYTES = 65_536;

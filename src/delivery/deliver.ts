@@ -1,16 +1,16 @@
-import { DELIVERY_CONCURRENCY } from '../env';
+import { DELIVERY_CONCURRENCY, DELIVERY_MAX_HOLD_SECONDS } from '../env';
 import { mapWithConcurrency } from '../concurrency';
 import { describeError, log } from '../log';
 import { nowIso } from '../time';
 import { allowsInsecureAddresses } from '../subscriptions/address';
-import { admitAttempts, breakerStatement, destinationHost } from './destinations';
+import { admitAttempts, breakerStatement, destinationHost, type Hold } from './destinations';
 import { enqueueDeliveryAttempts } from './fanout';
 import { attemptOutcome } from './policy';
 import { prepareDeliveryRequest } from './request';
 import type { RandomSource } from './schedule';
 import { signingSecretsOf } from './secrets';
 import { sendDelivery, type SendResult } from './send';
-import { loadDeliveryWork, recordAttempts, type AttemptOutcome, type DeliveryWork } from './store';
+import { failDelivery, loadDeliveryWork, recordAttempts, type AttemptOutcome, type DeliveryWork } from './store';
 
 /** One attempt of one delivery, as a deliveries-queue message names it. */
 export interface AttemptRef {
@@ -80,7 +80,7 @@ export async function deliverAttempts(
   if (waiting.length === 0) return settlements;
 
   // Admission by destination (rate limit, circuit breaker) and the signing secrets, together.
-  let holds: (number | null)[];
+  let holds: (Hold | null)[];
   let secrets: Map<string, string[]>;
   try {
     [holds, secrets] = await Promise.all([
@@ -99,10 +99,15 @@ export async function deliverAttempts(
     return attempts.map(() => 'retry');
   }
   const due = waiting.filter((_, i) => holds[i] === null);
-  for (const index of await holdAttempts(
-    env,
-    waiting.flatMap((d, i) => (holds[i] === null ? [] : [{ ...d, delaySeconds: holds[i]! }])),
-  )) {
+  const held = waiting.flatMap((d, i) => (holds[i] === null ? [] : [{ ...d, ...holds[i]! }]));
+  const expired = held.filter((h) => h.paused && heldTooLong(h.item));
+  for (const index of [
+    ...(await holdAttempts(
+      env,
+      held.filter((h) => !expired.includes(h)),
+    )),
+    ...(await expireHeld(env, expired)),
+  ]) {
     settlements[index] = 'retry';
   }
   if (due.length === 0) return settlements;
@@ -144,6 +149,32 @@ export async function deliverAttempts(
     }
   }
   return settlements;
+}
+
+function heldTooLong(item: DeliveryWork): boolean {
+  return Date.now() - Date.parse(item.delivery.createdAt) > DELIVERY_MAX_HOLD_SECONDS * 1000;
+}
+
+/**
+ * Fails deliveries their paused destination has held past DELIVERY_MAX_HOLD_SECONDS (replay brings
+ * them back). Returns the input indexes whose failure could not be recorded.
+ */
+async function expireHeld(env: Env, expired: readonly Due[]): Promise<number[]> {
+  const unrecorded: number[] = [];
+  for (const e of expired) {
+    const host = destinationHost(e.item.delivery.address);
+    const reason =
+      `held for more than ${DELIVERY_MAX_HOLD_SECONDS / 3_600} h while its destination ${host} was paused ` +
+      '(circuit breaker open); replay it once the destination is back';
+    try {
+      await failDelivery(env.DB, e.item.delivery.id, reason, nowIso());
+      log.warn('held delivery expired', { deliveryId: e.item.delivery.id, host });
+    } catch (err) {
+      log.error('could not expire a held delivery; retrying its message', describeError(err));
+      unrecorded.push(e.index);
+    }
+  }
+  return unrecorded;
 }
 
 /**

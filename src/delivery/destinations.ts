@@ -43,15 +43,21 @@ export interface Gated {
   host: string | null;
 }
 
+/** How long to hold an attempt, and whether its destination is paused (rather than at its rate). */
+export interface Hold {
+  delaySeconds: number;
+  paused: boolean;
+}
+
 /**
  * Asks every destination of the batch for admission at once (one D1 statement). Returns, per
- * attempt in input order, null when it may go now, or the seconds to hold it: a held attempt
+ * attempt in input order, null when it may go now, or how long to hold it: a held attempt
  * comes back when its destination can take it (the next second's window, or the next probe of a
  * paused destination), the held ones of one destination spread at its rate so they do not all
  * return in the same second. Attempts without a destination (an unparsable address, which the
  * send-time guard refuses) always go.
  */
-export async function admitAttempts(env: Env, attempts: readonly Gated[], now: Date): Promise<(number | null)[]> {
+export async function admitAttempts(env: Env, attempts: readonly Gated[], now: Date): Promise<(Hold | null)[]> {
   const limit = deliveryRateLimitPerSecond(env);
   const groups = new Map<string, { appId: string; host: string; indexes: number[] }>();
   attempts.forEach(({ appId, host }, i) => {
@@ -61,7 +67,7 @@ export async function admitAttempts(env: Env, attempts: readonly Gated[], now: D
     group.indexes.push(i);
     groups.set(key, group);
   });
-  const holds: (number | null)[] = attempts.map(() => null);
+  const holds: (Hold | null)[] = attempts.map(() => null);
   if (groups.size === 0) return holds;
   const admissions = await admitToDestinations(
     env.DB,
@@ -81,7 +87,10 @@ export async function admitAttempts(env: Env, attempts: readonly Gated[], now: D
         ? 1
         : Math.max(1, Math.ceil((Date.parse(admission.nextProbeAt) - now.getTime()) / 1000));
     group.indexes.slice(admission.granted).forEach((index, k) => {
-      holds[index] = Math.min(MAX_QUEUE_DELAY_SECONDS, untilProbe + Math.floor(k / limit));
+      holds[index] = {
+        delaySeconds: Math.min(MAX_QUEUE_DELAY_SECONDS, untilProbe + Math.floor(k / limit)),
+        paused: admission.nextProbeAt !== null,
+      };
     });
   }
   return holds;

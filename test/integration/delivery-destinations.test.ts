@@ -201,6 +201,37 @@ describe('a circuit breaker per destination', () => {
     expect(requests).toHaveLength(10 + 1 + 15); // the failures, the failed probe, then each delivery once
   });
 
+  it('fails (replayable) a delivery its paused destination has held for more than 48 h; younger ones stay held', async () => {
+    const shop = await createShopWithApp();
+    const target = await receiverAddress({ then: { status: 500 } });
+    const sub = await insertSubscription({
+      shopId: shop.shopId,
+      appId: shop.appId,
+      address: target.address,
+      topic: TOPIC,
+    });
+    const { env: testEnv, sent } = recordingDeliveriesEnv();
+    const events = await Promise.all(
+      Array.from({ length: 12 }, (_, n) => storeProcessedEvent(shop.shopId, { n }, TOPIC)),
+    );
+    await fanOutDeliveries(testEnv, events.slice(0, 10));
+    await consumeNow(testEnv, sent); // 10 failures: paused
+    sent.splice(0); // their retries are not needed here
+    await fanOutDeliveries(testEnv, events.slice(10));
+    const [old, young] = (await deliveriesOfSubscription(sub)).slice(10);
+    await env.DB.prepare(`UPDATE deliveries SET created_at = ?2 WHERE id = ?1`)
+      .bind(old!.id, new Date(Date.now() - 49 * 3_600_000).toISOString())
+      .run();
+    const settled = await consumeNow(testEnv, sent);
+    expect(settled.every((s) => s.acked)).toBe(true);
+    expect(await receivedBy(target.key)).toHaveLength(10);
+    const rows = new Map((await deliveriesOfSubscription(sub)).map((r) => [r.id, r]));
+    expect(rows.get(old!.id)).toMatchObject({ status: 'failed', attempts: 0 });
+    expect(rows.get(old!.id)!.last_error).toMatch(/^held for more than 48 h while its destination .+ was paused/);
+    expect(rows.get(young!.id)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(sent.map((s) => s.body)).toEqual([{ kind: 'delivery', deliveryId: young!.id, attempt: 1 }]);
+  });
+
   it('answers 422 for a bad paused filter', async () => {
     const shop = await createShopWithApp();
     const res = await call('/api/v1/destinations?paused=maybe', jsonInit('GET', shop.token));
