@@ -86,7 +86,11 @@ export async function deliverAttempts(
     [holds, secrets] = await Promise.all([
       admitAttempts(
         env,
-        waiting.map((d) => ({ appId: d.item.delivery.appId, host: destinationHost(d.item.delivery.address) })),
+        waiting.map((d) => ({
+          appId: d.item.delivery.appId,
+          host: destinationHost(d.item.delivery.address),
+          limitPerSecond: d.item.rateLimitPerSecond,
+        })),
         new Date(),
       ),
       signingSecretsOf(

@@ -41,6 +41,8 @@ export function deliveryRateLimitPerSecond(env: Env): number {
 export interface Gated {
   appId: string;
   host: string | null;
+  /** Its subscription's own limit, if it has one. */
+  limitPerSecond: number | null;
 }
 
 /** How long to hold an attempt, and whether its destination is paused (rather than at its rate). */
@@ -50,7 +52,9 @@ export interface Hold {
 }
 
 /**
- * Asks every destination of the batch for admission at once (one D1 statement). Returns, per
+ * Asks every destination of the batch for admission at once (one D1 statement). A destination's
+ * limit is the lowest of its subscriptions' own limits among the batch's attempts, else the
+ * deployment's. Returns, per
  * attempt in input order, null when it may go now, or how long to hold it: a held attempt
  * comes back when its destination can take it (the next second's window, or the next probe of a
  * paused destination), the held ones of one destination spread at its rate so they do not all
@@ -58,13 +62,15 @@ export interface Hold {
  * send-time guard refuses) always go.
  */
 export async function admitAttempts(env: Env, attempts: readonly Gated[], now: Date): Promise<(Hold | null)[]> {
-  const limit = deliveryRateLimitPerSecond(env);
-  const groups = new Map<string, { appId: string; host: string; indexes: number[] }>();
-  attempts.forEach(({ appId, host }, i) => {
+  const deployment = deliveryRateLimitPerSecond(env);
+  const groups = new Map<string, { appId: string; host: string; indexes: number[]; limit: number | null }>();
+  attempts.forEach(({ appId, host, limitPerSecond }, i) => {
     if (host === null) return;
     const key = `${appId}\n${host}`;
-    const group = groups.get(key) ?? { appId, host, indexes: [] };
+    const group = groups.get(key) ?? { appId, host, indexes: [], limit: null };
     group.indexes.push(i);
+    // Subscriptions sharing a destination with different limits: the lowest one holds.
+    if (limitPerSecond !== null) group.limit = Math.min(group.limit ?? limitPerSecond, limitPerSecond);
     groups.set(key, group);
   });
   const holds: (Hold | null)[] = attempts.map(() => null);
@@ -75,13 +81,14 @@ export async function admitAttempts(env: Env, attempts: readonly Gated[], now: D
       appId: g.appId,
       host: g.host,
       wanted: g.indexes.length,
-      limitPerSecond: limit,
+      limitPerSecond: g.limit ?? deployment,
     })),
     now,
     DELIVERY_BREAKER_MAX_PROBE_SECONDS,
   );
   for (const admission of admissions) {
     const group = groups.get(`${admission.appId}\n${admission.host}`)!;
+    const limit = group.limit ?? deployment;
     const untilProbe =
       admission.nextProbeAt === null
         ? 1

@@ -224,6 +224,8 @@ export interface DeliveryWork {
   eventDataJson: string;
   eventCreatedAt: string;
   shopDomain: string;
+  /** The subscription's own deliveries-per-second limit, or null for the deployment's. */
+  rateLimitPerSecond: number | null;
 }
 
 export async function loadDeliveryWork(db: D1Database, ids: readonly string[]): Promise<DeliveryWork[]> {
@@ -231,19 +233,24 @@ export async function loadDeliveryWork(db: D1Database, ids: readonly string[]): 
   const { results } = await db
     .prepare(
       `SELECT ${DELIVERY_COLUMNS.replace(/(\w+)/g, 'd.$1')}, e.data AS event_data,
-              e.created_at AS event_created_at, s.myshopify_domain AS shop_domain
+              e.created_at AS event_created_at, s.myshopify_domain AS shop_domain,
+              l.max_deliveries_per_second AS rate_limit
        FROM deliveries d
        JOIN events e ON e.id = d.event_id
        JOIN shops s ON s.id = d.shop_id
+       LEFT JOIN delivery_subscription_limits l ON l.subscription_id = d.subscription_id
        WHERE d.id IN (SELECT value FROM json_each(?1))`,
     )
     .bind(JSON.stringify(ids))
-    .all<DeliveryRow & { event_data: string; event_created_at: string; shop_domain: string }>();
+    .all<
+      DeliveryRow & { event_data: string; event_created_at: string; shop_domain: string; rate_limit: number | null }
+    >();
   return results.map((r) => ({
     delivery: toDelivery(r),
     eventDataJson: r.event_data,
     eventCreatedAt: r.event_created_at,
     shopDomain: r.shop_domain,
+    rateLimitPerSecond: r.rate_limit,
   }));
 }
 
@@ -452,6 +459,37 @@ export async function findAppDelivery(
   const row = deliveries?.results[0] as DeliveryRow | undefined;
   if (row === undefined) return null;
   return { delivery: toDelivery(row), attempts: (attempts?.results as AttemptRow[]).map(toAttempt) };
+}
+
+/** A subscription's own deliveries-per-second limit (null: none, the deployment's applies). */
+export async function findSubscriptionRateLimit(db: D1Database, subscriptionId: number): Promise<number | null> {
+  const row = await db
+    .prepare(`SELECT max_deliveries_per_second FROM delivery_subscription_limits WHERE subscription_id = ?1`)
+    .bind(subscriptionId)
+    .first<{ max_deliveries_per_second: number }>();
+  return row?.max_deliveries_per_second ?? null;
+}
+
+/** Sets (or, with null, removes) a subscription's own deliveries-per-second limit. */
+export async function setSubscriptionRateLimit(
+  db: D1Database,
+  appId: string,
+  subscriptionId: number,
+  limit: number | null,
+  now: string,
+): Promise<void> {
+  if (limit === null) {
+    await db.prepare(`DELETE FROM delivery_subscription_limits WHERE subscription_id = ?1`).bind(subscriptionId).run();
+    return;
+  }
+  await db
+    .prepare(
+      `INSERT INTO delivery_subscription_limits (subscription_id, app_id, max_deliveries_per_second, updated_at)
+       VALUES (?1, ?2, ?3, ?4)
+       ON CONFLICT (subscription_id) DO UPDATE SET max_deliveries_per_second = ?3, updated_at = ?4`,
+    )
+    .bind(subscriptionId, appId, limit, now)
+    .run();
 }
 
 /** Whether the subscription exists and belongs to the app (any status). */

@@ -23,8 +23,10 @@ import {
 import {
   getDeliveries,
   getDelivery,
+  getDeliveryLimit,
   getDestinations,
   postDeliveryRetry,
+  putDeliveryLimit,
   postSubscriptionReplay,
 } from '../delivery/routes';
 import { getEvent, getEvents } from '../events/routes';
@@ -117,6 +119,7 @@ mount('/deliveries', { GET: app(getDeliveries) });
 mount('/deliveries/:id', { GET: app(getDelivery) });
 mount('/deliveries/:id/retry', { POST: app(postDeliveryRetry) });
 mount('/subscriptions/:id/replay', { POST: app(postSubscriptionReplay) });
+mount('/subscriptions/:id/delivery_limit', { GET: app(getDeliveryLimit), PUT: app(putDeliveryLimit) });
 mount('/destinations', { GET: app(getDestinations) });
 
 // Tasks.

@@ -115,6 +115,54 @@ describe('a rate limit per destination', () => {
   });
 });
 
+describe('a subscription’s own rate limit (PUT /api/v1/subscriptions/{id}/delivery_limit)', () => {
+  it('overrides the deployment’s limit for its destination; null returns to it; bad values 422, another app 404', async () => {
+    const shop = await createShopWithApp();
+    const target = await receiverAddress();
+    const sub = await insertSubscription({
+      shopId: shop.shopId,
+      appId: shop.appId,
+      address: target.address,
+      topic: TOPIC,
+    });
+    const path = `/api/v1/subscriptions/${sub}/delivery_limit`;
+    const put = (token: string, body: unknown) => call(path, jsonInit('PUT', token, body));
+    expect(await (await call(path, jsonInit('GET', shop.token))).json()).toEqual({
+      subscription_id: sub,
+      max_deliveries_per_second: null,
+    });
+    for (const bad of [0, 1.5, 'x', 10_001]) {
+      const res = await put(shop.token, { max_deliveries_per_second: bad });
+      expect(res.status).toBe(422);
+      expect(await res.json()).toMatchObject({ error: { fields: { max_deliveries_per_second: expect.any(Array) } } });
+    }
+    expect((await put(shop.token, { other: 1, max_deliveries_per_second: 2 })).status).toBe(422);
+    const other = await createShopWithApp();
+    expect((await put(other.token, { max_deliveries_per_second: 2 })).status).toBe(404);
+    const ok = await put(shop.token, { max_deliveries_per_second: 2 });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ subscription_id: sub, max_deliveries_per_second: 2 });
+
+    // 6 deliveries in one batch: 2 go now, 4 wait, spread at 2 a second.
+    const { env: testEnv, sent } = recordingDeliveriesEnv();
+    const events = await Promise.all(
+      Array.from({ length: 6 }, (_, n) => storeProcessedEvent(shop.shopId, { n }, TOPIC)),
+    );
+    await fanOutDeliveries(testEnv, events);
+    await consumeNow(testEnv, sent);
+    expect(await receivedBy(target.key)).toHaveLength(2);
+    expect(sent.map((s) => s.delaySeconds)).toEqual([1, 1, 2, 2]);
+    expect((await destinations(shop.token))[0]).toMatchObject({ rate_limit_per_second: 2 });
+
+    // Removed: the deployment's limit (50) admits the 4 at once.
+    expect((await put(shop.token, { max_deliveries_per_second: null })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // the next second's window
+    await consumeNow(testEnv, sent);
+    expect(await receivedBy(target.key)).toHaveLength(6);
+    expect((await destinations(shop.token))[0]).toMatchObject({ rate_limit_per_second: 50 });
+  });
+});
+
 describe('a circuit breaker per destination', () => {
   it('pauses after 10 consecutive failures, holds deliveries, probes on a growing interval, resumes on the first success; none lost, none a retry', async () => {
     const shop = await createShopWithApp();
