@@ -104,7 +104,7 @@ export const DELIVERY_RESPONSE_DRAIN_MAX_BYTES = 65_536;
  * Deliveries per second to one destination (an app's host) when the deployment sets no
  * `DELIVERY_RATE_LIMIT_PER_SECOND`; more wait in the queue.
  */
-export const DEFAULT_DELIVERY_RATE_LIMIT_PER_SECOND = 50;
+export const DEFAULT_DELIVERY_RATE_LIMIT_PER_SECOND = 100;
 /** Largest accepted `DELIVERY_RATE_LIMIT_PER_SECOND`. */
 export const MAX_DELIVERY_RATE_LIMIT_PER_SECOND = 10_000;
 /** Consecutive failed attempts to a destination that pause it (the circuit breaker opens). */

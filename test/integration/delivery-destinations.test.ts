@@ -154,12 +154,12 @@ describe('a subscription’s own rate limit (PUT /api/v1/subscriptions/{id}/deli
     expect(sent.map((s) => s.delaySeconds)).toEqual([1, 1, 2, 2]);
     expect((await destinations(shop.token))[0]).toMatchObject({ rate_limit_per_second: 2 });
 
-    // Removed: the deployment's limit (50) admits the 4 at once.
+    // Removed: the deployment's limit (100) admits the 4 at once.
     expect((await put(shop.token, { max_deliveries_per_second: null })).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // the next second's window
     await consumeNow(testEnv, sent);
     expect(await receivedBy(target.key)).toHaveLength(6);
-    expect((await destinations(shop.token))[0]).toMatchObject({ rate_limit_per_second: 50 });
+    expect((await destinations(shop.token))[0]).toMatchObject({ rate_limit_per_second: 100 });
   });
 });
 
