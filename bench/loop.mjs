@@ -172,7 +172,10 @@ async function measureOwnResult(webhookId, prefixUrl, callers, total) {
         const value = `caller-${caller}#${issued++}`;
         const started = performance.now();
         const requestId = await post(webhookId, { value });
-        const res = await fetch(`${prefixUrl}/${requestId}?wait=${WAIT_SECONDS}`);
+        // Each caller is its own shopper, with its own address: a client holds at most 20 waits.
+        const res = await fetch(`${prefixUrl}/${requestId}?wait=${WAIT_SECONDS}`, {
+          headers: { 'cf-connecting-ip': `10.200.${caller >> 8}.${caller & 255}` },
+        });
         const body = res.status === 200 ? await res.json() : (await res.arrayBuffer(), null);
         if (body !== value) wrong++;
         latencies.push(performance.now() - started);

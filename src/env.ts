@@ -64,6 +64,13 @@ export const RETENTION_MAX_BATCHES_PER_RUN = 5;
 /** Dead-letter rows keep at most this many characters of the message body. */
 export const DEAD_LETTER_BODY_MAX_CHARS = 100_000;
 
+// ── Inbound Shopify webhooks ──────────────────────────────────────────────────────────────────
+/**
+ * Default of SHOPIFY_WEBHOOK_MAX_AGE_HOURS: an inbound delivery whose `X-Shopify-Triggered-At` is
+ * older is refused as a replay. Shopify retries a failed delivery for about 4 hours.
+ */
+export const DEFAULT_SHOPIFY_WEBHOOK_MAX_AGE_HOURS = 48;
+
 // ── Management API ────────────────────────────────────────────────────────────────────────────
 /** Largest JSON body the management API reads. */
 export const MAX_ADMIN_BODY_BYTES = 262_144;
@@ -149,6 +156,12 @@ export const TASK_RENDER_MEMORY_LIMIT = 10_000_000;
 export const TASK_PARSE_LIMIT_CHARS = 1_000_000;
 /** Largest rendered output (UTF-16 code units) a task run may produce. */
 export const TASK_OUTPUT_MAX_CHARS = 1_000_000;
+/**
+ * Deepest nesting of one output object. Well above what actions accept (data and cache values
+ * follow ingress's MAX_JSON_DEPTH, and fail their action beyond it), and far below what V8 can
+ * parse but no longer serialize (about 5,000), which would otherwise fail whole batches.
+ */
+export const TASK_OUTPUT_MAX_DEPTH = 256;
 /** Ancestors of an event exposed as `event.parent…`, and the deepest chain an `event` action may extend. */
 export const MAX_EVENT_DEPTH = 5;
 /** Longest `delaySeconds` a queue message may carry (Cloudflare Queues: 12 hours). */
@@ -174,8 +187,11 @@ export const ROWS_PARAM_MAX_CHARS = 1_000_000;
 export const TASK_RUN_SWEEP_BATCH_SIZE = 100;
 /** Timeout of one `http` action request. */
 export const HTTP_ACTION_TIMEOUT_MS = 10_000;
-/** `http` action results keep at most this many characters of the response body. */
-export const HTTP_ACTION_MAX_BODY_CHARS = 262_144;
+/**
+ * Bytes of an `http` action's response body read (after the runtime undid any Content-Encoding);
+ * the rest is cancelled unread, and the result says `truncated: true`.
+ */
+export const HTTP_ACTION_MAX_BODY_BYTES = 262_144;
 
 // ── Cache ─────────────────────────────────────────────────────────────────────────────────────
 /** Longest cache key. */
@@ -206,3 +222,8 @@ export const CACHE_EXPIRY_DELETE_BATCH_SIZE = 1_000;
 export const MAX_CACHE_WAIT_SECONDS = 25;
 /** Waiters one shop's CacheWaiters object holds; beyond it a read answers at once. */
 export const MAX_CACHE_WAITERS_PER_SHOP = 10_000;
+/**
+ * Waiters one client address may hold in one shop's object at once; past it a `?wait` read is
+ * answered `429` with `Retry-After`, so one client cannot take every slot of a shop.
+ */
+export const MAX_CACHE_WAITERS_PER_CLIENT = 20;

@@ -23,3 +23,19 @@ export function formatUuid(bytes: Uint8Array, version: number): string {
   for (const x of b) hex += x.toString(16).padStart(2, '0');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/**
+ * The id of the child event an `event` action makes: derived from its run's id and the action's
+ * position, so a run performed again (a retry after a failed commit, a redelivered message) sends
+ * the same ids and the events consumer's claim on the id drops the copies. It is the run's id
+ * (version 7) with position + 1 XORed into its last four random bytes: distinct per (run,
+ * position), never the run's own id, and still a version-7 id of the run's time, so child events
+ * keep landing at the end of the events table's indexes.
+ */
+export function childEventId(runId: string, position: number): string {
+  const hex = runId.replace(/-/g, '');
+  const bytes = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  for (let i = 0; i < 4; i++) bytes[15 - i]! ^= ((position + 1) >>> (8 * i)) & 0xff;
+  return formatUuid(bytes, 7);
+}

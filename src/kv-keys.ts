@@ -15,3 +15,6 @@ export const cacheEndpointKvKey = (token: string): string => `ep:${token}`;
 
 /** A cache value (its JSON text); metadata `{expiresAt}` in ms, since KV's own TTL is ≥ 60 s. */
 export const cacheEntryKvKey = (shopId: string, key: string): string => `c:${shopId}:${key}`;
+
+/** The event id an `Idempotency-Key` was first used for, as text; TTL IDEMPOTENCY_KEY_TTL_SECONDS. */
+export const idempotencyKvKey = (claimId: string): string => `idem:${claimId}`;

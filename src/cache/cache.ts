@@ -1,5 +1,6 @@
 import { readCacheCopy } from './kv-store';
-import { MAX_CACHE_KEY_CHARS, MAX_CACHE_TTL_SECONDS, MAX_CACHE_VALUE_BYTES } from '../env';
+import { MAX_CACHE_KEY_CHARS, MAX_CACHE_TTL_SECONDS, MAX_CACHE_VALUE_BYTES, MAX_JSON_DEPTH } from '../env';
+import { exceedsDepth } from '../json/depth';
 import { describeError, log } from '../log';
 import { nowIso } from '../time';
 import { afterCacheCommit, writeKvCopy, type CacheKeyRef } from './copies';
@@ -59,6 +60,9 @@ export function checkCacheTtl(ttl: unknown): number {
 /** Serializes a value; rejects what is not JSON or is too large. */
 export function cacheValueJson(value: unknown): string {
   if (value === undefined) throw new CacheInputError('cache value is required');
+  if (exceedsDepth(value, MAX_JSON_DEPTH)) {
+    throw new CacheInputError(`cache value nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   const json = JSON.stringify(value);
   if (new TextEncoder().encode(json).byteLength > MAX_CACHE_VALUE_BYTES) {
     throw new CacheInputError(`cache value exceeds ${MAX_CACHE_VALUE_BYTES} bytes serialized`);

@@ -45,10 +45,50 @@ export async function afterCacheCommit(
   const keysByShop = new Map<string, string[]>();
   for (const { shopId, key } of touched) keysByShop.set(shopId, [...(keysByShop.get(shopId) ?? []), key]);
   await Promise.all([...keysByShop].map(([shopId, keys]) => notifyCacheWaiters(env, shopId, keys)));
-  const failed = await copyToKv(env, touched, live);
+  const failed = await copyToKvVerified(env, touched, live);
   if (failed.length === 0) return [];
   return scheduleRecopies(env, failed, CACHE_RECOPY_BASE_DELAY_SECONDS);
 }
+
+/**
+ * Copies to KV, then reads D1 once more for the keys copied: a key another writer committed since
+ * the `live` entries were read (two writes whose copies finish out of order) may now hold the
+ * older value in KV, so it is returned with the failed ones and copied again from D1 by a re-copy
+ * message. Whichever copy of a key finishes last has thus checked D1 after its write, and the KV
+ * copy ends at D1's latest value. Returns the keys to copy again.
+ */
+async function copyToKvVerified(
+  env: Env,
+  touched: readonly CacheKeyRef[],
+  live: readonly CacheEntryRecord[],
+): Promise<CacheKeyRef[]> {
+  const failed = await copyToKv(env, touched, live);
+  const failedIds = new Set(failed.map((r) => refId(r.shopId, r.key)));
+  const written = [...new Map(touched.map((t) => [refId(t.shopId, t.key), t])).values()].filter(
+    (r) => !failedIds.has(refId(r.shopId, r.key)),
+  );
+  if (written.length === 0) return failed;
+  let latest: CacheEntryRecord[];
+  try {
+    latest = await findLiveCacheEntries(
+      env.DB,
+      written.map((r) => [r.shopId, r.key] as const),
+      nowIso(),
+    );
+  } catch (err) {
+    log.warn('cache kv copies could not be checked against D1; re-copying them', describeError(err));
+    return [...failed, ...written];
+  }
+  const copied = new Map(live.map((e) => [refId(e.shopId, e.key), e]));
+  const now = new Map(latest.map((e) => [refId(e.shopId, e.key), e]));
+  const changed = written.filter(
+    (r) => !sameEntry(copied.get(refId(r.shopId, r.key)), now.get(refId(r.shopId, r.key))),
+  );
+  return [...failed, ...changed];
+}
+
+const sameEntry = (a: CacheEntryRecord | undefined, b: CacheEntryRecord | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && a.valueJson === b.valueJson && a.expiresAt === b.expiresAt);
 
 /**
  * Writes (or deletes) the KV copy of each distinct key once, at most KV_COPY_CONCURRENCY at a
@@ -125,7 +165,7 @@ export async function consumeCacheCopies(
     for (const { message } of messages) message.retry({ delaySeconds: recopyDelaySeconds(message.attempts) });
     return;
   }
-  const failed = new Set((await copyToKv(env, refs, live)).map((r) => refId(r.shopId, r.key)));
+  const failed = new Set((await copyToKvVerified(env, refs, live)).map((r) => refId(r.shopId, r.key)));
   for (const { message, ref } of messages) {
     if (failed.has(refId(ref.shopId, ref.key))) message.retry({ delaySeconds: recopyDelaySeconds(message.attempts) });
     else message.ack();

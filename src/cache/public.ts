@@ -47,9 +47,7 @@ export async function readCacheEndpoint(
     json = await readWaiting(
       env,
       ctx,
-      endpoint.shopId,
-      key,
-      ifNoneMatch,
+      { shopId: endpoint.shopId, client: clientAddress(request), key, ifNoneMatch },
       waitSeconds * 1000 - (Date.now() - startedAt),
     );
   }
@@ -64,15 +62,14 @@ export async function readCacheEndpoint(
 async function readWaiting(
   env: Env,
   ctx: ExecutionContext,
-  shopId: string,
-  key: string,
-  ifNoneMatch: string | null,
+  read: { shopId: string; client: string; key: string; ifNoneMatch: string | null },
   timeoutMs: number,
 ): Promise<string | null> {
+  const { shopId, key, ifNoneMatch } = read;
   const copy = await readCacheJsonFromKv(env, shopId, key);
   const mode = copy === null ? 'present' : etagMatches(ifNoneMatch, await cacheEtag(copy)) ? 'change' : null;
   if (mode === null) return copy;
-  const outcome = await waitForCacheKey(env, shopId, key, mode, ifNoneMatch, Math.max(0, timeoutMs));
+  const outcome = await waitForCacheKey(env, { ...read, mode }, Math.max(0, timeoutMs));
   if (outcome === null) return readCacheJsonForEndpoint(env, ctx, shopId, key);
   // What the object read last decides the answer (200, or 304/404 at the deadline).
   return outcome.read ? outcome.json : copy;
@@ -91,6 +88,9 @@ async function cacheValueResponse(json: string | null, ifNoneMatch: string | nul
     headers: { 'content-type': JSON_CONTENT_TYPE, etag },
   });
 }
+
+/** The client's address as Cloudflare gives it; one shared name for requests that carry none. */
+const clientAddress = (request: Request): string => request.headers.get('cf-connecting-ip') ?? '-';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 

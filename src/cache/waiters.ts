@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import { MAX_CACHE_WAITERS_PER_SHOP } from '../env';
+import { MAX_CACHE_WAITERS_PER_CLIENT, MAX_CACHE_WAITERS_PER_SHOP } from '../env';
 import { readCacheEntry } from './cache';
 import { cacheEtag, etagMatches } from './etag';
 import type { CacheEntryRecord } from './store';
@@ -24,6 +24,8 @@ export type WaitMode = 'present' | 'change';
 
 export interface WaitRequest {
   shopId: string;
+  /** The client's address: its waits are counted against MAX_CACHE_WAITERS_PER_CLIENT. */
+  client: string;
   key: string;
   mode: WaitMode;
   /** The request's If-None-Match (`change` mode). */
@@ -37,8 +39,14 @@ export interface WaitOutcome {
   read: boolean;
 }
 
+/** The client already holds its share of waits: retry after this many seconds (when its first ends). */
+export interface WaitRefused {
+  busySeconds: number;
+}
+
 interface Waiter {
   request: WaitRequest;
+  deadline: number;
   mode: WaitMode;
   /** JSON text as of the newest read applied, and that read's sequence number. */
   json: string | null;
@@ -49,18 +57,36 @@ interface Waiter {
 
 export class CacheWaiters extends DurableObject<Env> {
   private readonly waiters = new Map<string, Set<Waiter>>();
+  /** Each client's waiters, so one client cannot hold every slot of the shop. */
+  private readonly byClient = new Map<string, Set<Waiter>>();
   private count = 0;
   private readSeq = 0;
 
-  /** Resolves when the key satisfies the wait or the timeout passes. */
-  async wait(request: WaitRequest): Promise<WaitOutcome> {
+  /**
+   * Resolves when the key satisfies the wait or the timeout passes; at once with `busySeconds`
+   * when the client already holds MAX_CACHE_WAITERS_PER_CLIENT waits here.
+   */
+  async wait(request: WaitRequest): Promise<WaitOutcome | WaitRefused> {
+    const held = this.byClient.get(request.client);
+    if (held !== undefined && held.size >= MAX_CACHE_WAITERS_PER_CLIENT) {
+      const firstEnds = Math.min(...[...held].map((w) => w.deadline));
+      return { busySeconds: Math.max(1, Math.ceil((firstEnds - Date.now()) / 1000)) };
+    }
     if (this.count >= MAX_CACHE_WAITERS_PER_SHOP) {
       // Full: the caller answers at once with what it read before asking.
       return { json: null, read: false };
     }
     let waiter!: Waiter;
     const done = new Promise<WaitOutcome>((resolve) => {
-      waiter = { request, mode: request.mode, json: null, readSeq: -1, timers: [], finish: resolve };
+      waiter = {
+        request,
+        deadline: Date.now() + request.timeoutMs,
+        mode: request.mode,
+        json: null,
+        readSeq: -1,
+        timers: [],
+        finish: resolve,
+      };
     });
     this.add(waiter);
     // At the deadline: the newest value read (the caller answers 304 or 404 from it).
@@ -125,6 +151,9 @@ export class CacheWaiters extends DurableObject<Env> {
     const set = this.waiters.get(waiter.request.key) ?? new Set<Waiter>();
     set.add(waiter);
     this.waiters.set(waiter.request.key, set);
+    const mine = this.byClient.get(waiter.request.client) ?? new Set<Waiter>();
+    mine.add(waiter);
+    this.byClient.set(waiter.request.client, mine);
     this.count++;
   }
 
@@ -136,6 +165,9 @@ export class CacheWaiters extends DurableObject<Env> {
     const set = this.waiters.get(waiter.request.key);
     if (!set?.delete(waiter)) return;
     if (set.size === 0) this.waiters.delete(waiter.request.key);
+    const mine = this.byClient.get(waiter.request.client);
+    mine?.delete(waiter);
+    if (mine?.size === 0) this.byClient.delete(waiter.request.client);
     this.count--;
     for (const timer of waiter.timers) clearTimeout(timer);
     waiter.finish(outcome);

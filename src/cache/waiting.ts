@@ -1,7 +1,7 @@
-import { MAX_CACHE_WAIT_SECONDS } from '../env';
+import { MAX_CACHE_WAIT_SECONDS, MAX_CACHE_WAITERS_PER_CLIENT } from '../env';
 import { AppError } from '../http/errors';
 import { describeError, log } from '../log';
-import type { WaitMode, WaitOutcome } from './waiters';
+import type { WaitMode, WaitOutcome, WaitRefused } from './waiters';
 
 /**
  * The Worker's side of waiting cache reads: `?wait=N` parsing, handing a read to the shop's
@@ -33,18 +33,25 @@ const waitersOf = (env: Env, shopId: string) => env.CACHE_WAITERS.get(env.CACHE_
  */
 export async function waitForCacheKey(
   env: Env,
-  shopId: string,
-  key: string,
-  mode: WaitMode,
-  ifNoneMatch: string | null,
+  request: { shopId: string; client: string; key: string; mode: WaitMode; ifNoneMatch: string | null },
   timeoutMs: number,
 ): Promise<WaitOutcome | null> {
+  let outcome: WaitOutcome | WaitRefused;
   try {
-    return await waitersOf(env, shopId).wait({ shopId, key, mode, ifNoneMatch, timeoutMs });
+    outcome = await waitersOf(env, request.shopId).wait({ ...request, timeoutMs });
   } catch (err) {
-    log.warn('cache wait failed; answering without waiting', { shopId, ...describeError(err) });
+    log.warn('cache wait failed; answering without waiting', { shopId: request.shopId, ...describeError(err) });
     return null;
   }
+  if ('busySeconds' in outcome) {
+    throw new AppError(
+      429,
+      'too_many_waits',
+      `This client already holds ${MAX_CACHE_WAITERS_PER_CLIENT} waiting reads of this shop; retry when one ends.`,
+      { headers: { 'retry-after': String(outcome.busySeconds) } },
+    );
+  }
+  return outcome;
 }
 
 /**

@@ -285,12 +285,18 @@ export async function insertDeadLetter(
     .run();
 }
 
-/** Deletes up to `limit` events created before `cutoff`; returns how many went. */
+/**
+ * Deletes up to `limit` events created before `cutoff`; returns how many went. An event a task run
+ * still waits for (a delay longer than retention) is kept until that run has finished.
+ */
 export async function deleteEventsCreatedBefore(db: D1Database, cutoff: string, limit: number): Promise<number> {
   const result = await db
     .prepare(
       `DELETE FROM events WHERE id IN (
-         SELECT id FROM events WHERE created_at < ?1 AND status IN ('processed', 'dead') LIMIT ?2)`,
+         SELECT e.id FROM events e WHERE e.created_at < ?1 AND e.status IN ('processed', 'dead')
+           AND NOT EXISTS (SELECT 1 FROM task_runs r
+                           WHERE r.event_id = e.id AND r.status IN ('scheduled', 'running'))
+         LIMIT ?2)`,
     )
     .bind(cutoff, limit)
     .run();

@@ -1,5 +1,6 @@
 import { decodeUtf8, toBase64 } from '../encoding';
 import { MAX_JSON_DEPTH, MAX_PARAM_COUNT } from '../env';
+import { exceedsDepth } from '../json/depth';
 import { multipartBoundary, parseMultipart, type MultipartPart } from './multipart';
 import { isParams, makeParams, normalizeParams, parseNestedQuery, ParamsError, type Params } from './params';
 import { ExactNumber, parseExactJson } from '../json/exact';
@@ -66,18 +67,6 @@ function parseJsonParams(bytes: Uint8Array): Params | null {
   const wrapped = makeParams();
   wrapped['_json'] = value;
   return wrapped;
-}
-
-/** True when `value` nests objects/arrays deeper than `limit` (checked without recursion). */
-export function exceedsDepth(value: unknown, limit: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (typeof node !== 'object' || node === null || node instanceof ExactNumber) continue;
-    if (depth >= limit) return true;
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
-  }
-  return false;
 }
 
 async function parseMultipartParams(contentType: string, bytes: Uint8Array): Promise<Params | null> {

@@ -7,7 +7,15 @@ import { describeError, log } from '../log';
 import { storefrontId, type StorefrontRequest } from '../shops/storefront-cors';
 import { findWebhookConfig, type WebhookConfig } from './config';
 import { buildEventData, rawQueryString } from './data';
-import { idempotencyKeyOf, idempotentIds } from './idempotency';
+import {
+  IDEMPOTENCY_KEY_TTL_SECONDS,
+  idempotencyKeyOf,
+  idempotencyKeyReused,
+  idempotentIds,
+  requestFingerprint,
+  type IdempotentIds,
+} from './idempotency';
+import { findIdempotencyClaim, recordIdempotencyClaim } from './idempotency-store';
 
 /**
  * POST /webhooks/{id}: the hot path (spec/ingress.md). No D1 unless KV lacks the webhook, one
@@ -42,13 +50,6 @@ export async function receiveWebhookPost(request: IngressRequest, env: Env): Pro
   const webhookId = storefrontId(request.params['id']!);
   const webhook = request.resource ?? null;
   const idempotencyKey = idempotencyKeyOf(request.headers);
-  // Derived for unknown webhooks too, so the answer does not tell them apart.
-  const ids =
-    idempotencyKey === null
-      ? null
-      : await idempotentIds(env.SECRETS_KEY, request.params['id']!.toLowerCase(), idempotencyKey);
-  const requestId = ids?.requestId ?? request.requestId ?? crypto.randomUUID();
-  request.responseHeaders = { ...request.responseHeaders, 'x-request-id': requestId };
 
   const clientIp = request.headers.get('cf-connecting-ip');
   const rateKey = `${webhookId ?? 'invalid'}:${clientIp ?? '-'}`;
@@ -64,12 +65,26 @@ export async function receiveWebhookPost(request: IngressRequest, env: Env): Pro
     log.warn('rate limiter failed; request allowed', describeError(rate.reason));
   }
   if (body.status === 'rejected') throw body.reason;
+  const queryString = rawQueryString(request.url);
+  // Derived for unknown webhooks too, so the answer does not tell them apart.
+  const ids =
+    idempotencyKey === null
+      ? null
+      : await idempotentIds(
+          env.SECRETS_KEY,
+          request.params['id']!.toLowerCase(),
+          idempotencyKey,
+          await requestFingerprint(queryString ?? '', body.value),
+        );
+  const requestId = ids?.requestId ?? request.requestId ?? crypto.randomUUID();
+  if (ids !== null) request.responseHeaders = { ...request.responseHeaders, 'x-request-id': requestId };
   if (webhook === null || webhookId === null) return noContent();
+  const claim = ids === null ? null : await claimIdempotencyKey(env, ids);
 
   const data = await buildEventData(webhook.mode, {
     body: body.value,
     contentType: request.headers.get('content-type'),
-    queryString: rawQueryString(request.url),
+    queryString,
     headers: request.headers,
     clientIp,
     requestId,
@@ -84,8 +99,30 @@ export async function receiveWebhookPost(request: IngressRequest, env: Env): Pro
     webhookRequestId: requestId,
     ...(ids ? { id: ids.eventId } : {}),
   });
-  await enqueueEvent(env, event);
+  await Promise.all([enqueueEvent(env, event), claim?.()]);
   return noContent();
+}
+
+/**
+ * Checks the key against the request it was first used for: another body is a 409. Returns the
+ * write that remembers this request, when it is the first, to run beside the queue send. A KV
+ * failure lets the request through: its ids are bound to its body, so it can never be given
+ * another request's id; only the 409 is lost.
+ */
+async function claimIdempotencyKey(env: Env, ids: IdempotentIds): Promise<(() => Promise<void>) | null> {
+  let first: string | null;
+  try {
+    first = await findIdempotencyClaim(env, ids.claimId);
+  } catch (err) {
+    log.warn('idempotency record unreadable; request allowed', describeError(err));
+    return null;
+  }
+  if (first === ids.eventId) return null;
+  if (first !== null) throw idempotencyKeyReused();
+  return () =>
+    recordIdempotencyClaim(env, ids.claimId, ids.eventId, IDEMPOTENCY_KEY_TTL_SECONDS).catch((err: unknown) =>
+      log.warn('idempotency record not written', describeError(err)),
+    );
 }
 
 export function rejectWebhookMethod(): never {

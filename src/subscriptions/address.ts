@@ -4,7 +4,7 @@
  *
  * Accepted: `https://` URLs with a host. Refused: `localhost`, IP literals in loopback, private,
  * shared (CGNAT), link-local, unique-local, unspecified, broadcast or multicast ranges (IPv4, IPv6,
- * IPv4-mapped and NAT64 forms; the URL parser has already turned odd IPv4 spellings such as
+ * IPv4-mapped and NAT64 forms, and the 6to4 and Teredo tunnel prefixes; the URL parser has already turned odd IPv4 spellings such as
  * `0x7f.1` or `2130706433` into dotted decimal), hosts ending in `internal`, the shop's own domains,
  * `pubsub://` and `arn:aws:events:` addresses. `ALLOW_INSECURE_ADDRESSES` (local development only)
  * also admits `http://` and loopback hosts.
@@ -87,7 +87,11 @@ function isForbiddenIpv6(text: string, allowInsecure: boolean): boolean {
     (w0 & 0xfe00) === 0xfc00 || // fc00::/7 unique-local
     (w0 & 0xffc0) === 0xfe80 || // fe80::/10 link-local
     (w0 & 0xffc0) === 0xfec0 || // fec0::/10 site-local (deprecated)
-    (w0 & 0xff00) === 0xff00 // multicast
+    (w0 & 0xff00) === 0xff00 || // multicast
+    // Tunnels that carry IPv4 inside IPv6, so a relay could forward to any IPv4 address, private
+    // ranges included: 6to4 (2002::/16, RFC 3056) and Teredo (2001::/32, RFC 4380).
+    w0 === 0x2002 ||
+    (w0 === 0x2001 && w1 === 0)
   );
 }
 

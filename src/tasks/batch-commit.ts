@@ -4,11 +4,12 @@ import { liveCacheEntriesOf, liveCacheEntriesStatement, type CacheEntryRecord } 
 import { D1_BATCH_MAX_STATEMENTS, ROWS_PARAM_MAX_CHARS } from '../env';
 import { chunkBySize } from '../chunks';
 import { insertPendingEventStatement } from '../events/store';
-import { describeError, log } from '../log';
+import { describeError, errorText, log } from '../log';
 import type { EventEnvelope } from '../queue/messages';
 import { sendEventMessagesSettled } from '../queue/producer';
 import { nowIso } from '../time';
 import {
+  finishTaskRunStatement,
   insertActionRunsStatement,
   insertCounterActionRunsStatement,
   recordRenderedRunsStatement,
@@ -117,6 +118,7 @@ export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed
       await commit(group);
     } catch (err) {
       if (group.length === 1) {
+        if (await failForItsOwnData(env.DB, group[0]!, err)) continue;
         log.error('task run could not be recorded; retrying its event', {
           runId: group[0]!.run.id,
           ...describeError(err),
@@ -132,6 +134,7 @@ export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed
         try {
           await commit([plan]);
         } catch (e) {
+          if (await failForItsOwnData(env.DB, plan, e)) continue;
           log.error('task run could not be recorded; retrying its event', { runId: plan.run.id, ...describeError(e) });
           failed.add(plan.run.eventId);
         }
@@ -145,6 +148,31 @@ export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed
     values.flatMap((v) => (v.entry ? [v.entry] : [])),
   );
   return committed;
+}
+
+/**
+ * D1's answers to a statement that can never succeed, whenever it is retried: a value over its
+ * size limits, a type or constraint it breaks. Anything else (an outage, an overload) is transient.
+ */
+const PERMANENT_D1_ERROR = /SQLITE_TOOBIG|SQLITE_CONSTRAINT|SQLITE_MISMATCH|too big|too many SQL variables/i;
+
+/**
+ * A run whose own records D1 refuses for good is finished as failed with the reason, alone, so
+ * its event is not retried for nothing and no other run waits on it. True when that was recorded.
+ */
+async function failForItsOwnData(db: D1Database, plan: RunPlan, err: unknown): Promise<boolean> {
+  if (!PERMANENT_D1_ERROR.test(errorText(err))) return false;
+  const error = `The run's results could not be stored: ${errorText(err)}`;
+  try {
+    await runTransaction(db, [
+      finishTaskRunStatement(db, plan.run.id, { status: 'failed', logs: [], errors: [], error }, nowIso()),
+    ]);
+  } catch (e) {
+    log.error('failed task run could not be recorded either', { runId: plan.run.id, ...describeError(e) });
+    return false;
+  }
+  log.warn('task run failed alone: its records were refused', { runId: plan.run.id, ...describeError(err) });
+  return true;
 }
 
 /** Known action runs as few bulk inserts as the size of one bound parameter allows. */

@@ -7,7 +7,7 @@ import { CacheInputError, type CacheWrite } from '../cache/cache';
 import { MAX_EVENT_DEPTH, MAX_INLINE_EVENT_CHARS, TASK_RUN_CONCURRENCY } from '../env';
 import type { EventRecord } from '../events/model';
 import { loadEventAncestors, loadEventDepths } from '../events/store';
-import { describeError, log } from '../log';
+import { describeError, errorText, log } from '../log';
 import { nowIso } from '../time';
 import { commitRunPlans, sendChildren, type RunPlan } from './batch-commit';
 import { renderTask } from './engine';
@@ -57,7 +57,7 @@ export async function runDueRunsTogether(
     }
   });
   const depths = await depthsFor(env, rendered);
-  const plans = rendered.map((r) => planRun(env.DB, r, depths));
+  const plans = rendered.map((r) => planRunAlone(env.DB, r, depths));
   await sendChildren(env, plans);
   const committed = await commitRunPlans(env, plans, failed);
   await continueRemainders(
@@ -97,23 +97,48 @@ async function depthsFor(env: Env, rendered: readonly Rendered[]): Promise<Map<s
   return depths;
 }
 
+/**
+ * Plans one run; a run whose own output cannot be planned (anything planRun throws on) fails
+ * alone with the reason, so one tenant's data never fails the other runs of the batch.
+ */
+function planRunAlone(db: D1Database, rendered: Rendered, depths: Map<string, number>): RunPlan {
+  try {
+    return planRun(db, rendered, depths);
+  } catch (err) {
+    const { run } = rendered.due;
+    log.warn('task run could not be planned; failing it alone', { runId: run.id, ...describeError(err) });
+    const logs = rendered.outcome.ok ? rendered.outcome.logs : [];
+    return {
+      ...emptyPlan(run),
+      finish: finishTaskRunStatement(
+        db,
+        run.id,
+        { status: 'failed', logs, errors: [], error: `The run's actions could not be recorded: ${errorText(err)}` },
+        nowIso(),
+      ),
+    };
+  }
+}
+
+const emptyPlan = (run: TaskRunRecord): RunPlan => ({
+  run,
+  ordered: [],
+  cacheOps: [],
+  rows: [],
+  finish: null,
+  rendered: null,
+  touched: [],
+  children: [],
+  remainder: null,
+});
+
 /** Types performed inside the batch's transaction: they touch only D1 and the queue. */
 const IN_TRANSACTION = new Set(['cache', 'echo', 'event']);
 
 function planRun(db: D1Database, { due, outcome }: Rendered, depths: Map<string, number>): RunPlan {
   const { run, event } = due;
   const now = nowIso();
-  const plan: RunPlan = {
-    run,
-    ordered: [],
-    cacheOps: [],
-    rows: [],
-    finish: null,
-    rendered: null,
-    touched: [],
-    children: [],
-    remainder: null,
-  };
+  const plan = emptyPlan(run);
   const fail = (error: string, logs: unknown[] = [], errors: unknown[] = []) => {
     plan.finish = finishTaskRunStatement(db, run.id, { status: 'failed', logs, errors, error }, now);
     return plan;
@@ -148,7 +173,10 @@ function planRun(db: D1Database, { due, outcome }: Rendered, depths: Map<string,
       plan.rows.push({ ...base, status, attempts: 1, result, error, startedAt: now, finishedAt: now });
     inline &&= IN_TRANSACTION.has(action.type);
     if (inline && action.type === 'event') {
-      const child = planEventAction({ shopId: run.shopId, eventId: event.id, depth: depth ?? 0 }, action.options);
+      const child = planEventAction(
+        { shopId: run.shopId, eventId: event.id, depth: depth ?? 0, action: { runId: run.id, position } },
+        action.options,
+      );
       // An event too large for a message is stored in D1 first: left to the one-at-a-time path.
       if (child.ok && child.event.dataJson.length > MAX_INLINE_EVENT_CHARS) inline = false;
       else if (child.ok) {

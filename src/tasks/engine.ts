@@ -167,7 +167,8 @@ export async function renderTask(script: string, scope: RenderScope, cache: Cach
     return { ok: true, ...parseRenderedOutput(text) };
   } catch (err) {
     if (err instanceof OutputError) return { ok: false, error: err.message };
-    throw err;
+    // Anything else the output makes the parser do (a stack it exhausts) is the script's too.
+    return { ok: false, error: `Output could not be read: ${messageOf(err)}` };
   }
 }
 

@@ -1,3 +1,4 @@
+import { TASK_OUTPUT_MAX_DEPTH } from '../env';
 import { parseExactJson } from '../json/exact';
 
 /**
@@ -67,8 +68,13 @@ function endOfObject(text: string, start: number): number {
       if (c === '\\') i++;
       else if (c === '"') inString = false;
     } else if (c === '"') inString = true;
-    else if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') {
+    else if (c === '{' || c === '[') {
+      if (++depth > TASK_OUTPUT_MAX_DEPTH) {
+        throw new OutputError(
+          `Output nests deeper than ${TASK_OUTPUT_MAX_DEPTH} levels: ${excerpt(text.slice(start, start + 80))}`,
+        );
+      }
+    } else if (c === '}' || c === ']') {
       depth--;
       if (depth === 0) return i + 1;
     }

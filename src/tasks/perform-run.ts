@@ -106,7 +106,13 @@ export async function performActions(
   for (const [i, action] of pending.entries()) {
     if (action.type === 'event' && depth === undefined) depth = await depthOf();
     const startedAt = nowIso();
-    const ctx = { env, shopId: run.shopId, eventId: run.eventId, depth: depth ?? 0 };
+    const ctx = {
+      env,
+      shopId: run.shopId,
+      eventId: run.eventId,
+      depth: depth ?? 0,
+      action: { runId: run.id, position: action.position },
+    };
     const outcome = await performAction(ctx, action.type as ActionType, action.options);
     const attempts = action.attempts + 1;
     const nowMs = Date.now();

@@ -269,26 +269,30 @@ describe('the demo storefront in Chromium', () => {
     await page.close();
   });
 
-  it('a POST retried with the same Idempotency-Key gets the same x-request-id and makes one event', async () => {
+  it('a POST retried with the same Idempotency-Key gets the same x-request-id and makes one event; another body is a 409', async () => {
     const page = await openPage(demo.pageUrl);
     const ids = await page.evaluate(async (url) => {
+      const key = crypto.randomUUID();
       const send = (name: string) =>
         fetch(url, {
           method: 'POST',
           credentials: 'include',
-          headers: { 'content-type': 'application/json', 'idempotency-key': 'checkout-42-attempt' },
+          headers: { 'content-type': 'application/json', 'idempotency-key': key },
           body: JSON.stringify({ name }),
         }).then((res) => ({ status: res.status, requestId: res.headers.get('x-request-id') }));
       const first = await send('first try');
-      const retry = await send('retry');
-      return [first, retry];
+      const retry = await send('first try');
+      const reused = await send('another body');
+      return [first, retry, reused];
     }, `${demo.workerUrl}/webhooks/${DEMO.webhookId}`);
-    expect(ids.map((r) => r.status)).toEqual([204, 204]);
+    expect(ids.map((r) => r.status)).toEqual([204, 204, 409]);
     expect(ids[1]!.requestId).toBe(ids[0]!.requestId);
+    expect(ids[2]!.requestId).not.toBe(ids[0]!.requestId);
     await new Promise((r) => setTimeout(r, 1_500));
     const events = await eventsForRequest(ids[0]!.requestId!);
     expect(events).toHaveLength(1);
     expect(events[0]!.data).toEqual({ name: 'first try' });
+    expect(await eventsForRequest(ids[2]!.requestId!)).toHaveLength(0);
     await page.close();
   });
 });

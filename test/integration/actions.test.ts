@@ -5,7 +5,7 @@ import { performHttp } from '../../src/tasks/actions/http';
 import { performAction } from '../../src/tasks/actions/perform';
 import type { ActionContext } from '../../src/tasks/actions/types';
 import { readCacheEntry } from '../../src/cache/cache';
-import { MAX_CACHE_TTL_SECONDS, MAX_EVENT_DEPTH } from '../../src/env';
+import { HTTP_ACTION_MAX_BODY_BYTES, MAX_CACHE_TTL_SECONDS, MAX_EVENT_DEPTH } from '../../src/env';
 import { cacheEntryKvKey } from '../../src/kv-keys';
 import type { QueueMessage } from '../../src/queue/messages';
 
@@ -282,6 +282,18 @@ describe('http action (against a real local server)', () => {
     };
     expect(seen.body).toBe('a=1');
     expect(seen.headers['content-type']).toBe('text/plain');
+  });
+
+  it.each([
+    ['a 100 MiB chunked answer', '/huge', 'a'],
+    ['a gzip bomb (256 MiB of zeros)', '/gzip-bomb', '\0'],
+  ])('reads at most 256 KiB of %s and records that it truncated', async (_, path, char) => {
+    const outcome = await performAction(ctx(), 'http', { method: 'GET', url: `${receiver}${path}` });
+    expect(outcome.ok).toBe(true);
+    const result = (outcome as { result: { status: number; body: string; truncated?: boolean } }).result;
+    expect(result.status).toBe(200);
+    expect(result.truncated).toBe(true);
+    expect(result.body).toBe(char.repeat(HTTP_ACTION_MAX_BODY_BYTES));
   });
 
   it('a 4xx answer succeeds with its status recorded; a 5xx is a transient failure', async () => {

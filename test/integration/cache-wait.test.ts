@@ -25,7 +25,22 @@ async function prefixEndpoint(prefix: string): Promise<string> {
 }
 
 /** A write through the cache write path, as a task's cache action makes it. */
-const write = (key: string, value: unknown, ttl = 300) => setCacheValue(env, shop.shopId, key, value, ttl);
+const write = (key: string, value: unknown, ttl = 300) => setCacheValue(writerEnv(), shop.shopId, key, value, ttl);
+
+/**
+ * The writer's D1, calling `prepare` as it was before any spy: the reads
+ * counted below are the waiting readers', not the writer's check of its KV copy against D1.
+ */
+const unspied = { prepare: (Object.getPrototypeOf(env.DB) as D1Database).prepare };
+function writerEnv(): Env {
+  const db = new Proxy(env.DB, {
+    get: (target, prop) =>
+      prop === 'prepare'
+        ? (sql: string) => unspied.prepare.call(target, sql)
+        : (Reflect.get(target, prop) as (...a: unknown[]) => unknown).bind(target),
+  });
+  return { ...env, DB: db };
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Counts KV and D1 reads made anywhere in this isolate (the Worker and the CacheWaiters object). */
@@ -213,6 +228,33 @@ describe('when the CacheWaiters object cannot be reached', () => {
     expect(missing.status).toBe(404);
     expect(Date.now() - started).toBeLessThan(2_000);
   });
+});
+
+describe('?wait slots are shared fairly (issue 20, point 7)', () => {
+  it('one client holds at most 20 waits of a shop; the 21st is a 429 with Retry-After, others still wait', async () => {
+    const from = (ip: string) => ({ headers: { 'cf-connecting-ip': ip } });
+    const held = Array.from({ length: 20 }, (_, i) => call(`/cache/${token}/slot-${i}?wait=5`, from('203.0.113.7')));
+    await sleep(300);
+    const refused = await call(`/cache/${token}/slot-extra?wait=5`, from('203.0.113.7'));
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toEqual({ error: { code: 'too_many_waits', message: expect.any(String) } });
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(5);
+    // Another client is unaffected: its wait is held and answered by the write.
+    const other = call(`/cache/${token}/other-client?wait=5`, from('198.51.100.1'));
+    await sleep(200);
+    await write('w/other-client', 'mine');
+    expect(await (await other).json()).toBe('mine');
+    for (let i = 0; i < 20; i++) await write(`w/slot-${i}`, i);
+    const answers = await Promise.all(held);
+    expect(answers.map((r) => r.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    // Its slots freed, the first client may wait again.
+    const again = call(`/cache/${token}/slot-again?wait=5`, from('203.0.113.7'));
+    await sleep(200);
+    await write('w/slot-again', 'ok');
+    expect((await again).status).toBe(200);
+  }, 20_000);
 });
 
 describe('the storefront loop: every caller reads its own result', () => {

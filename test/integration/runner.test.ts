@@ -230,6 +230,31 @@ describe('delayed subscriptions', () => {
   });
 });
 
+describe('retention and delayed runs (issue 20, point 5)', () => {
+  it('keeps an event past EVENT_RETENTION_DAYS while a run delayed 40 days still waits for it', async () => {
+    const topic = 'user/runner/forty-days';
+    await createTask(shop.token, { subscriptions: `${topic} +40.days`, script: '{% log event.data.n %}' });
+    const event = newEvent(topic, { n: 1 });
+    const { testEnv, sent } = recordingEnv();
+    await consume(testEnv, [eventMessage(event)]);
+    const created = Date.parse(event.createdAt);
+    const day = 86_400_000;
+    const retained = { ...testEnv, EVENT_RETENTION_DAYS: '30' };
+    const stored = () => env.DB.prepare('SELECT id FROM events WHERE id = ?1').bind(event.id).first();
+
+    await runMaintenance(retained, created + 31 * day);
+    await runMaintenance(retained, created + 39 * day);
+    expect(await stored()).not.toBeNull();
+    await runMaintenance(retained, created + 40 * day + 1_000);
+    expect(sent.map((s) => s.body)).toEqual([{ kind: 'task-run', runId: expect.any(String) }]);
+    await consume(testEnv, [sent[0]!.body]);
+    expect((await taskRunsOf(shop.token, event.id))[0]).toMatchObject({ status: 'succeeded', logs: [1] });
+    // Once no run waits for it, retention takes it at its next pass.
+    await runMaintenance(retained, created + 41 * day);
+    expect(await stored()).toBeNull();
+  });
+});
+
 describe('many delayed runs from one batch', () => {
   it('a batch whose events schedule 250 delayed runs puts all 250 on the queue, in sendBatch calls of at most 100', async () => {
     // The platform's limit, which one unsplit sendBatch would hit.

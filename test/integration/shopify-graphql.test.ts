@@ -555,6 +555,20 @@ describe('extensions.cost', () => {
     expect(two.extensions.cost).toMatchObject({ requestedQueryCost: 20, actualQueryCost: 20 });
   });
 
+  it('prices a connection on the coerced variables: a default applies when the variable is not sent', async () => {
+    const { token } = await createShopWithApp();
+    const QUERY = 'query($n: Int = 250) { webhookSubscriptions(first: $n) { nodes { id } } }';
+    // 2 for the connection + 250 × 1 per node: priced as the page it may return, not as 0 nodes.
+    expect((await gql(token, QUERY)).extensions.cost.requestedQueryCost).toBe(252);
+    expect((await gql(token, QUERY, { n: 5 })).extensions.cost.requestedQueryCost).toBe(7);
+    const over = await gql(
+      token,
+      'query($n: Int = 250) { a: webhookSubscriptions(first: $n) { nodes { id apiVersion { handle } } } b: webhookSubscriptions(first: $n) { nodes { id apiVersion { handle } } } }',
+    );
+    expect(over.data).toBeUndefined();
+    expect(over.errors[0].extensions.code).toBe('MAX_COST_EXCEEDED');
+  });
+
   it('refuses a query whose requested cost exceeds 1000 before running it', async () => {
     const { token } = await createShopWithApp();
     const page = (alias: string) => `${alias}: webhookSubscriptions(first: 250) { nodes { id apiVersion { handle } } }`;

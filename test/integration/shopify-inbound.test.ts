@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import { hmacBase64 } from '../delivery-helpers';
-import { ADMIN_TOKEN, call, createShopWithApp, jsonInit } from '../helpers';
+import { ADMIN_TOKEN, call, callWithEnv, createShopWithApp, jsonInit } from '../helpers';
 
 // POST /shopify/webhooks (spec/shopify-webhooks.md, "Inbound Shopify webhooks").
 
@@ -77,6 +77,56 @@ describe('POST /shopify/webhooks', () => {
     const other = await shopWithSecret();
     expect((await send({ ...headers, 'x-shopify-shop-domain': other.domain }, body)).status).toBe(200);
     await vi.waitFor(async () => expect(await shopifyEvents(other.shopId)).toHaveLength(1));
+  });
+
+  it('stores one event for an X-Shopify-Event-Id seen again, whatever its webhook id or topic (a replay)', async () => {
+    const shop = await shopWithSecret();
+    const body = '{"id":3}';
+    const headers = {
+      'x-shopify-shop-domain': shop.domain,
+      'x-shopify-topic': 'orders/create',
+      'x-shopify-webhook-id': 'delivery-1',
+      'x-shopify-event-id': 'event-77',
+      'x-shopify-triggered-at': new Date().toISOString(),
+      'x-shopify-hmac-sha256': await hmacBase64(SECRET, body),
+    };
+    expect((await send(headers, body)).status).toBe(200);
+    await vi.waitFor(async () => expect((await shopifyEvents(shop.shopId))[0]?.status).toBe('processed'));
+    // The captured body replayed as a new delivery, and under another topic: acknowledged, not stored.
+    expect((await send({ ...headers, 'x-shopify-webhook-id': 'delivery-2' }, body)).status).toBe(200);
+    expect((await send({ ...headers, 'x-shopify-topic': 'orders/cancelled' }, body)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 500));
+    const stored = await shopifyEvents(shop.shopId);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ topic: 'shopify/orders/create' });
+  });
+
+  it('refuses a delivery triggered longer ago than SHOPIFY_WEBHOOK_MAX_AGE_HOURS (default 48)', async () => {
+    const shop = await shopWithSecret();
+    const body = '{"id":4}';
+    const headers = (hoursAgo: number, id: string) => ({
+      'x-shopify-shop-domain': shop.domain,
+      'x-shopify-topic': 'orders/create',
+      'x-shopify-event-id': id,
+      'x-shopify-triggered-at': new Date(Date.now() - hoursAgo * 3_600_000).toISOString(),
+    });
+    const signed = { 'x-shopify-hmac-sha256': await hmacBase64(SECRET, body) };
+    const old = await send({ ...headers(49, 'old'), ...signed }, body);
+    expect(old.status).toBe(400);
+    expect(await old.json()).toEqual({
+      error: { code: 'webhook_too_old', message: expect.stringMatching(/48 hours/) },
+    });
+    const bad = await send({ ...headers(0, 'bad'), 'x-shopify-triggered-at': 'yesterday', ...signed }, body);
+    expect(bad.status).toBe(400);
+    expect((await send({ ...headers(47, 'recent'), ...signed }, body)).status).toBe(200);
+    await vi.waitFor(async () => expect(await shopifyEvents(shop.shopId)).toHaveLength(1));
+    // The age is configurable.
+    const strict = await callWithEnv({ ...env, SHOPIFY_WEBHOOK_MAX_AGE_HOURS: '1' }, '/shopify/webhooks', {
+      method: 'POST',
+      headers: { ...headers(2, 'strict'), ...signed },
+      body,
+    });
+    expect(strict.status).toBe(400);
   });
 
   it.each([

@@ -8,8 +8,10 @@
 //   any  /r/<key>        answers with the next scripted response (default 200) and records the request
 //   GET  /_requests/<key> the recorded requests, with verification results
 //   any  other path       echoes what it received as JSON (for the `http` action's tests);
-//                         `/status/<code>` answers with that status, `/slow` after 3 s
+//                         `/status/<code>` answers with that status, `/slow` after 3 s,
+//                         `/huge` 100 MiB chunked (no length), `/gzip-bomb` 256 MiB of zeros gzipped
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import type { ReceivedRequest } from './types.js';
@@ -61,6 +63,11 @@ export function startReceiver(): Promise<{ server: Server; port: number }> {
     }
     if (kind === '_requests') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(received.get(key) ?? []));
+      return;
+    }
+    if (path === '/huge') return void sendHuge(res);
+    if (path === '/gzip-bomb') {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' }).end(gzipBomb());
       return;
     }
     if (kind !== 'r') {
@@ -125,6 +132,25 @@ export function startReceiver(): Promise<{ server: Server; port: number }> {
       resolve({ server, port: typeof address === 'object' && address ? address.port : 0 });
     });
   });
+}
+
+const MIB = 1_048_576;
+
+/** 100 MiB in 1 MiB chunks with no Content-Length (chunked), stopping when the reader goes away. */
+async function sendHuge(res: ServerResponse): Promise<void> {
+  res.writeHead(200, { 'content-type': 'text/plain' });
+  const chunk = Buffer.alloc(MIB, 'a');
+  for (let i = 0; i < 100 && !res.destroyed; i++) {
+    if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+  }
+  res.end();
+}
+
+let bomb: Buffer | null = null;
+/** 256 MiB of zeros, gzipped to about 256 KB: made once. */
+function gzipBomb(): Buffer {
+  bomb ??= gzipSync(Buffer.alloc(256 * MIB), { level: 9 });
+  return bomb;
 }
 
 /** What @shopify/shopify-api does: base64 HMAC-SHA256 of the raw body with the secret string. */

@@ -45,6 +45,11 @@ describe('addressProblem: refused addresses', () => {
     'https://[::ffff:10.0.0.1]/',
     'https://[::ffff:169.254.169.254]/',
     'https://[64:ff9b::192.168.0.1]/',
+    'https://[2002:a00:1::1]/', // 6to4 wrapping 10.0.0.1
+    'https://[2002:7f00:1::]/', // 6to4 wrapping 127.0.0.1
+    'https://[2002:808:808::1]/', // 6to4, even wrapping a public address: the relay is not ours to trust
+    'https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/', // Teredo
+    'https://[2001::1]/', // Teredo prefix, compressed
     'https://metadata.google.internal/',
     'https://service.internal./',
     'https://corp-internal/',
@@ -62,6 +67,8 @@ describe('addressProblem: accepted addresses', () => {
     'https://8.8.8.8/',
     'https://172.32.0.1/',
     'https://[2606:4700::1111]/',
+    'https://[2001:db9::1]/', // 2001::/16 outside Teredo's /32
+    'https://[2001:4860:4860::8888]/',
     'https://[::ffff:8.8.8.8]/',
     'https://shop-b.myshopify.com/hooks',
     '  https://example.com/padded  ',

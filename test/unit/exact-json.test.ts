@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { exceedsDepth } from '../../src/ingress/body-params';
+import { exceedsDepth } from '../../src/json/depth';
 import { ExactNumber, parseExactJson } from '../../src/json/exact';
 
 // spec/ingress.md: JSON numbers keep their exact digits (Shopify's sample ids are above 2^53).

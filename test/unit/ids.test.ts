@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatUuid, timeOrderedId } from '../../src/ids';
+import { formatUuid, childEventId, timeOrderedId } from '../../src/ids';
 
 const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -28,5 +28,23 @@ describe('formatUuid', () => {
     const bytes = new Uint8Array(16).fill(0xff);
     expect(formatUuid(bytes, 8)).toBe('ffffffff-ffff-8fff-bfff-ffffffffffff');
     expect(formatUuid(new Uint8Array(16), 7)).toBe('00000000-0000-7000-8000-000000000000');
+  });
+});
+
+describe("childEventId (an event action's child, derived from its run and position)", () => {
+  it('is the same for the same run and position, distinct otherwise, never the run id', () => {
+    const run = timeOrderedId();
+    const ids = Array.from({ length: 1000 }, (_, position) => childEventId(run, position));
+    expect(ids).toEqual(Array.from({ length: 1000 }, (_, position) => childEventId(run, position)));
+    expect(new Set(ids).size).toBe(1000);
+    expect(ids).not.toContain(run);
+    expect(childEventId(timeOrderedId(), 0)).not.toBe(ids[0]);
+  });
+
+  it("is a version-7 id of the run's time", () => {
+    const run = timeOrderedId(1_700_000_000_000);
+    const child = childEventId(run, 3);
+    expect(child).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(child.slice(0, 13)).toBe(run.slice(0, 13));
   });
 });

@@ -19,6 +19,7 @@ import {
   VariablesInAllowedPositionRule,
   execute,
   getOperationAST,
+  getVariableValues,
   GraphQLError,
   Kind,
   parse,
@@ -194,12 +195,19 @@ async function run(schema: GraphQLSchema, request: GraphqlRequest, context: Grap
       .map((d) => [d.name.value, d]),
   );
 
-  // Pricing needs the variables' values; coercion errors are answered as execution would.
+  // Priced on the variables as execution will see them: coerced, with the operation's defaults
+  // applied, so `query($n: Int = 250)` sent without `n` is priced as the 250 nodes it returns.
+  // Coercion errors are answered as execution would, before anything is spent.
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables);
+  if (coerced.errors) return failed(coerced.errors.map((e) => withCode(e, 'INVALID_VARIABLE')));
+  const variables = coerced.coerced;
   let requested: number;
   try {
-    requested = queryCost(schema, operation, fragments, request.variables, requestedSize);
-  } catch {
-    requested = 0;
+    requested = queryCost(schema, operation, fragments, variables, requestedSize);
+  } catch (err) {
+    // An argument value execution would refuse too (graphql-js throws GraphQLErrors for those).
+    if (err instanceof GraphQLError) return failed([withCode(err, 'argumentLiteralsIncompatible')]);
+    throw err;
   }
   if (requested > MAX_SINGLE_QUERY_COST) {
     return failed([
@@ -238,7 +246,7 @@ async function run(schema: GraphQLSchema, request: GraphqlRequest, context: Grap
     // Only variable coercion stops execution before it starts.
     return failed((result.errors ?? []).map((e) => withCode(e, 'INVALID_VARIABLE')));
   }
-  const actual = queryCost(schema, operation, fragments, request.variables, returnedSize(context.returned));
+  const actual = queryCost(schema, operation, fragments, variables, returnedSize(context.returned));
   if (context.bucket && requested > actual) bucket = await context.bucket.refund(requested - actual);
   const answer: GraphqlAnswer = { data: result.data, extensions: { cost: costExtension(requested, actual, bucket) } };
   if (result.errors && result.errors.length > 0) answer.errors = result.errors.map(safeFieldError);

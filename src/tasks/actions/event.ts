@@ -1,6 +1,8 @@
-import { MAX_EVENT_DEPTH, MAX_QUEUE_DELAY_SECONDS } from '../../env';
+import { MAX_EVENT_DEPTH, MAX_JSON_DEPTH, MAX_QUEUE_DELAY_SECONDS } from '../../env';
+import { exceedsDepth } from '../../json/depth';
 import { enqueueEvent, newEventEnvelope } from '../../events/producer';
 import { AppError } from '../../http/errors';
+import { childEventId } from '../../ids';
 import { USER_TOPIC_PATTERN } from '../../ingress/webhooks';
 import type { EventEnvelope } from '../../queue/messages';
 import { asObject, failed, failedTransiently, succeeded, type ActionContext, type ActionOutcome } from './types';
@@ -43,6 +45,9 @@ export function planEventAction(ctx: Omit<ActionContext, 'env'>, options: unknow
       `event chain too deep: a child of this event would be generation ${ctx.depth + 1}; the limit is ${MAX_EVENT_DEPTH}`,
     );
   }
+  // What ingress refuses to parse is refused when a task makes it too, so no later stage (an XML
+  // payload, a script's `event` variable, a delivery) meets data deeper than a request could carry.
+  if (exceedsDepth(data, MAX_JSON_DEPTH)) return fail(`event data nests deeper than ${MAX_JSON_DEPTH} levels`);
   let delaySeconds = 0;
   if (runAt !== undefined && runAt !== null) {
     const at = typeof runAt === 'string' ? Date.parse(runAt) : Number.NaN;
@@ -54,6 +59,7 @@ export function planEventAction(ctx: Omit<ActionContext, 'env'>, options: unknow
   }
   try {
     const event = newEventEnvelope({
+      ...(ctx.action ? { id: childEventId(ctx.action.runId, ctx.action.position) } : {}),
       shopId: ctx.shopId,
       topic,
       data: data ?? null,

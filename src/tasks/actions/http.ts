@@ -1,11 +1,12 @@
-import { HTTP_ACTION_MAX_BODY_CHARS, HTTP_ACTION_TIMEOUT_MS } from '../../env';
+import { HTTP_ACTION_MAX_BODY_BYTES, HTTP_ACTION_TIMEOUT_MS } from '../../env';
 import { errorText } from '../../log';
 import { isForbiddenHost } from '../../subscriptions/address';
 import { asObject, failed, failedTransiently, succeeded, type ActionOutcome } from './types';
 
 /**
  * `http` action: `{method, url, headers?, body?}`; a JSON (non-string) body is sent as JSON with
- * its content type. The result is `{status, headers, body}` with the body as text, truncated.
+ * its content type. The result is `{status, headers, body}` with the body as text: at most
+ * HTTP_ACTION_MAX_BODY_BYTES of it are read, and `truncated: true` says when there was more.
  * A 5xx answer, a timeout or a network error is transient; any other answer succeeds. Hosts are
  * checked like subscription addresses, so a script cannot aim requests at internal addresses.
  */
@@ -67,13 +68,53 @@ export async function performHttp(
       timedOut ? `http request timed out after ${timeoutMs} ms` : `http request failed: ${errorText(err)}`,
     );
   }
-  const text = await response.text();
+  let read: BoundedText;
+  try {
+    read = await readBoundedText(response, HTTP_ACTION_MAX_BODY_BYTES);
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    return failedTransiently(
+      timedOut ? `http response timed out after ${timeoutMs} ms` : `http response broke off: ${errorText(err)}`,
+    );
+  }
   const result = {
     status: response.status,
     headers: Object.fromEntries(response.headers),
-    body: text.length > HTTP_ACTION_MAX_BODY_CHARS ? text.slice(0, HTTP_ACTION_MAX_BODY_CHARS) : text,
+    body: read.text,
+    ...(read.truncated ? { truncated: true } : {}),
   };
   if (response.status >= 500)
     return { ok: false, error: `http ${response.status} from ${new URL(url).host}`, transient: true };
   return succeeded(result);
+}
+
+interface BoundedText {
+  text: string;
+  truncated: boolean;
+}
+
+/**
+ * At most `maxBytes` of a response body as text. The runtime has already undone any
+ * Content-Encoding, so the bytes counted are decoded ones and a compression bomb stops at the
+ * bound too; the rest of the body is cancelled, never read.
+ */
+async function readBoundedText(response: Response, maxBytes: number): Promise<BoundedText> {
+  if (response.body === null) return { text: '', truncated: false };
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { text: text + decoder.decode(), truncated: false };
+    const room = maxBytes - total;
+    if (value.byteLength > room) {
+      // Streaming mode holds back a character cut by the bound instead of mangling it.
+      text += decoder.decode(value.subarray(0, room), { stream: true });
+      await reader.cancel().catch(() => undefined);
+      return { text, truncated: true };
+    }
+    total += value.byteLength;
+    text += decoder.decode(value, { stream: true });
+  }
 }

@@ -7,6 +7,8 @@ export interface ActionContext {
   eventId: string;
   /** Ancestors of the current event (0 for an event no task made). */
   depth: number;
+  /** The action's run and position in it, which name the child event an `event` action makes. */
+  action?: { runId: string; position: number };
 }
 
 export type ActionOutcome =

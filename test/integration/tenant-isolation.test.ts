@@ -1,0 +1,253 @@
+import { env } from 'cloudflare:workers';
+import { describe, expect, it, vi } from 'vitest';
+import { QUEUE_NAMES } from '../../src/env';
+import { consumeEventsBatch } from '../../src/pipeline/events-consumer';
+import { consumeEventsDeadLetters } from '../../src/pipeline/events-dead-letter';
+import { cacheEntryKvKey } from '../../src/kv-keys';
+import { afterCacheCommit } from '../../src/cache/copies';
+import { findLiveCacheEntries } from '../../src/cache/store';
+import type { QueueMessage } from '../../src/queue/messages';
+import { countingDb } from '../faults';
+import { call, createShopWithApp, jsonInit } from '../helpers';
+import { envelope, eventMessage, recordingBatch } from '../queue';
+import { childrenOf, createTask } from '../task-helpers';
+
+/**
+ * Issue 20, point 1: in every events-queue consumer, one shop's item that cannot be processed
+ * fails alone — its own row says why, no other item of the batch is retried or done twice.
+ */
+
+const GOOD = 99;
+const nested = (depth: number, inner = '1') => '['.repeat(depth) + inner + ']'.repeat(depth);
+
+interface RunRow {
+  event_id: string;
+  status: string;
+  error: string | null;
+  action_error: string | null;
+}
+
+async function runsOfShop(shopId: string): Promise<RunRow[]> {
+  const { results } = await env.DB.prepare(
+    `SELECT r.event_id, r.status, r.error, a.error AS action_error
+     FROM task_runs r LEFT JOIN action_runs a ON a.task_run_id = r.id WHERE r.shop_id = ?1`,
+  )
+    .bind(shopId)
+    .all<RunRow>();
+  return results;
+}
+
+async function counter(token: string, key: string): Promise<unknown> {
+  const res = await call(`/api/v1/cache/${key}`, jsonInit('GET', token));
+  return res.status === 200 ? (await res.json<{ value: unknown }>()).value : null;
+}
+
+/** Shop B: a task that counts its runs; shop A: a task whose own output is the poison. */
+async function twoShops(poisonScript: string) {
+  const b = await createShopWithApp();
+  await createTask(b.token, { script: '{% action "cache", "incr", "runs" %}' });
+  const a = await createShopWithApp();
+  await createTask(a.token, { script: poisonScript });
+  return { a, b };
+}
+
+describe('events consumer: one poison event among 99 good ones', () => {
+  it.each([
+    [
+      'output nested 5,000 deep (V8 parses it, cannot serialize it back)',
+      `{"action":{"type":"echo","options":${nested(5000)}}}`,
+      /Output nests deeper than 256 levels/,
+    ],
+    [
+      'a render that throws (its step limit)',
+      '{% for i in (1..300000) %}{% endfor %}',
+      /Render failed: render step limit/,
+    ],
+    [
+      'a cache value nested 100 deep',
+      `{"action":{"type":"cache","options":["set","deep",${nested(100)}]}}`,
+      /cache value nests deeper than 64 levels/,
+    ],
+    [
+      'event data nested 100 deep',
+      `{"action":{"type":"event","options":{"topic":"user/deep/data","data":${nested(100)}}}}`,
+      /event data nests deeper than 64 levels/,
+    ],
+  ])('%s: B done once, A failed with a readable error, no retry', async (_, script, reason) => {
+    const { a, b } = await twoShops(script);
+    const bodies: QueueMessage[] = Array.from({ length: GOOD }, () => eventMessage(envelope(b.shopId)));
+    bodies.splice(37, 0, eventMessage(envelope(a.shopId)));
+    const { batch, settled } = recordingBatch(QUEUE_NAMES.events, bodies);
+    await consumeEventsBatch(batch, env);
+
+    expect(settled.filter((s) => s.retried)).toEqual([]);
+    expect(settled.every((s) => s.acked)).toBe(true);
+    expect(await counter(b.token, 'runs')).toBe(GOOD);
+    const bRuns = await runsOfShop(b.shopId);
+    expect(bRuns).toHaveLength(GOOD);
+    expect(bRuns.every((r) => r.status === 'succeeded')).toBe(true);
+    const [aRun, ...more] = await runsOfShop(a.shopId);
+    expect(more).toEqual([]);
+    expect(aRun!.status).toBe('failed');
+    expect(`${aRun!.error} ${aRun!.action_error}`).toMatch(reason);
+  });
+});
+
+describe('task-run messages: one poison run among 99 good ones', () => {
+  it('each run settles alone', async () => {
+    const { a, b } = await twoShops(`{"action":{"type":"echo","options":${nested(5000)}}}`);
+    // Delayed subscriptions make runs that wait for a task-run message.
+    await call(
+      `/api/v1/tasks`,
+      jsonInit('POST', b.token, {
+        name: 'later',
+        subscriptions: 'user/later/submit+1.hour',
+        script: '{% action "cache", "incr", "later" %}',
+      }),
+    );
+    await call(
+      `/api/v1/tasks`,
+      jsonInit('POST', a.token, {
+        name: 'later',
+        subscriptions: 'user/later/submit+1.hour',
+        script: `{"action":{"type":"echo","options":${nested(5000)}}}`,
+      }),
+    );
+    const events = [
+      ...Array.from({ length: GOOD }, () => envelope(b.shopId, { topic: 'user/later/submit' })),
+      envelope(a.shopId, { topic: 'user/later/submit' }),
+    ];
+    await consumeEventsBatch(recordingBatch(QUEUE_NAMES.events, events.map(eventMessage)).batch, env);
+    const { results } = await env.DB.prepare(
+      `SELECT id, shop_id FROM task_runs WHERE event_id IN (SELECT value FROM json_each(?1)) AND status = 'scheduled'`,
+    )
+      .bind(JSON.stringify(events.map((e) => e.id)))
+      .all<{ id: string; shop_id: string }>();
+    expect(results).toHaveLength(GOOD + 1);
+    const { batch, settled } = recordingBatch(
+      QUEUE_NAMES.events,
+      results.map((r): QueueMessage => ({ kind: 'task-run', runId: r.id })),
+    );
+    await consumeEventsBatch(batch, env);
+    expect(settled.filter((s) => s.retried)).toEqual([]);
+    expect(settled.every((s) => s.acked)).toBe(true);
+    expect(await counter(b.token, 'later')).toBe(GOOD);
+    const aLater = await runsOfShop(a.shopId);
+    expect(aLater.some((r) => r.status === 'failed' && /Output nests deeper/.test(r.error ?? ''))).toBe(true);
+  }, 30_000);
+});
+
+describe('events dead-letter consumer: one unreadable message among 99 events', () => {
+  it('records each message alone', async () => {
+    const b = await createShopWithApp();
+    const events = Array.from({ length: GOOD }, () => envelope(b.shopId));
+    const bodies: unknown[] = events.map(eventMessage);
+    bodies.splice(50, 0, { kind: 'event', event: { id: 42 } });
+    const { batch, settled } = recordingBatch(QUEUE_NAMES.eventsDeadLetter, bodies);
+    await consumeEventsDeadLetters(batch, env);
+    expect(settled.every((s) => s.acked && !s.retried)).toBe(true);
+    const { results } = await env.DB.prepare(`SELECT status FROM events WHERE id IN (SELECT value FROM json_each(?1))`)
+      .bind(JSON.stringify(events.map((e) => e.id)))
+      .all<{ status: string }>();
+    expect(results).toHaveLength(GOOD);
+    expect(results.every((r) => r.status === 'dead')).toBe(true);
+  });
+});
+
+describe('cache copies: one key KV refuses among 99', () => {
+  it('retries only that key', async () => {
+    const b = await createShopWithApp();
+    const keys = Array.from({ length: GOOD + 1 }, (_, i) => `k${i}`);
+    for (const key of keys) {
+      await call(`/api/v1/cache/${key}`, jsonInit('PUT', b.token, { value: key }));
+    }
+    const poison = cacheEntryKvKey(b.shopId, 'k7');
+    const kv = new Proxy(env.KV, {
+      get(target, prop) {
+        if (prop === 'put') {
+          return (key: string, ...rest: unknown[]) =>
+            key === poison
+              ? Promise.reject(new Error('KV PUT failed: 413 Value too large'))
+              : (target.put as (...a: unknown[]) => Promise<void>)(key, ...rest);
+        }
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const { batch, settled } = recordingBatch(
+      QUEUE_NAMES.events,
+      keys.map((key): QueueMessage => ({ kind: 'cache-copy', shopId: b.shopId, key })),
+    );
+    await consumeEventsBatch(batch, { ...env, KV: kv });
+    expect(settled.filter((s) => s.retried)).toHaveLength(1);
+    expect(settled[7]!.retried).toBe(true);
+    expect(settled.filter((s) => s.acked)).toHaveLength(GOOD);
+  }, 30_000);
+});
+
+describe('child events exactly once (issue 20, point 9)', () => {
+  it('a run retried after its commit failed re-sends the same child ids; one child event is stored', async () => {
+    const { shopId, token } = await createShopWithApp();
+    await createTask(token, {
+      subscriptions: 'user/once/parent',
+      script: '{% action "event", topic: "user/once/child", data: 1 %}{% action "cache", "set", "child-once", 1 %}',
+    });
+    const event = envelope(shopId, { topic: 'user/once/parent' });
+    const sent: string[] = [];
+    const events = {
+      sendBatch: (messages: MessageSendRequest<QueueMessage>[], o?: QueueSendBatchOptions) => {
+        for (const m of messages) if (m.body.kind === 'event') sent.push(m.body.event.id);
+        return env.EVENTS.sendBatch(messages, o);
+      },
+      send: (body: QueueMessage, o?: QueueSendOptions) => env.EVENTS.send(body, o),
+    } as unknown as Queue;
+    let failedOnce = false;
+    // The run's transaction (the only statement bound with this key) fails once, as D1 may.
+    const db = countingDb(
+      { roundTrips: 0, trips: [] },
+      (arg) => !failedOnce && arg === 'child-once' && (failedOnce = true),
+    );
+    const testEnv = { ...env, DB: db, EVENTS: events };
+
+    const first = recordingBatch(QUEUE_NAMES.events, [eventMessage(event)]);
+    await consumeEventsBatch(first.batch, testEnv);
+    expect(first.settled[0]).toMatchObject({ retried: true });
+    const again = recordingBatch(QUEUE_NAMES.events, [eventMessage(event)], 2);
+    await consumeEventsBatch(again.batch, testEnv);
+    expect(again.settled[0]).toMatchObject({ acked: true, retried: false });
+
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toBe(sent[0]);
+    // The real consumer receives both copies; its claim on the id keeps one.
+    await vi.waitFor(async () => expect(await childrenOf(event.id)).toHaveLength(1), { timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await childrenOf(event.id)).map((c) => c.id)).toEqual([sent[0]]);
+  });
+});
+
+describe("the KV copy is D1's latest value (issue 20, point 10)", () => {
+  it("two writes whose copies finish out of order leave D1's latest value in KV", async () => {
+    const b = await createShopWithApp();
+    const put = (value: string) => call('/api/v1/cache/order', jsonInit('PUT', b.token, { value }));
+    expect((await put('v1')).status).toBe(200);
+    const [older] = await findLiveCacheEntries(env.DB, [[b.shopId, 'order']], new Date().toISOString());
+    expect(older!.valueJson).toBe('"v1"');
+    expect((await put('v2')).status).toBe(200);
+    const kvKey = cacheEntryKvKey(b.shopId, 'order');
+    expect(await env.KV.get(kvKey)).toBe('"v2"');
+
+    // The first writer's copy lands last, with the value it read at its own commit.
+    const sent: QueueMessage[] = [];
+    const events = {
+      sendBatch: async (messages: MessageSendRequest<QueueMessage>[]) => void sent.push(...messages.map((m) => m.body)),
+      send: async (body: QueueMessage) => void sent.push(body),
+    } as unknown as Queue;
+    await afterCacheCommit({ ...env, EVENTS: events }, [{ shopId: b.shopId, key: 'order' }], [older!]);
+    // Its read-back found D1 ahead of what it copied, so a re-copy from D1 is on its way.
+    expect(sent).toEqual([{ kind: 'cache-copy', shopId: b.shopId, key: 'order' }]);
+    const { batch, settled } = recordingBatch(QUEUE_NAMES.events, sent);
+    await consumeEventsBatch(batch, env);
+    expect(settled[0]).toMatchObject({ acked: true });
+    expect(await env.KV.get(kvKey)).toBe('"v2"');
+  });
+});
