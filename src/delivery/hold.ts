@@ -3,7 +3,7 @@ import { describeError, log } from '../log';
 import { nowIso } from '../time';
 import { destinationHost } from './destinations';
 import { enqueueDeliveryAttempts } from './fanout';
-import { failDelivery, type DeliveryWork } from './store';
+import { failDelivery, markAttemptsHeld, type DeliveryWork } from './store';
 
 /** An attempt its destination did not admit now. */
 export interface HeldAttempt {
@@ -64,7 +64,6 @@ async function requeue(env: Env, held: readonly HeldAttempt[]): Promise<number[]
       env,
       held.map((h) => ({ deliveryId: h.item.delivery.id, attempt: h.attempt, delaySeconds: h.delaySeconds })),
     );
-    return [];
   } catch (err) {
     log.error('could not hold deliveries in the queue; retrying their messages', {
       count: held.length,
@@ -72,4 +71,16 @@ async function requeue(env: Env, held: readonly HeldAttempt[]): Promise<number[]
     });
     return held.map((h) => h.index);
   }
+  // Only for show (the queue holds the attempt): a failure here is logged, not retried.
+  const now = Date.now();
+  await markAttemptsHeld(
+    env.DB,
+    held.map((h) => ({
+      id: h.item.delivery.id,
+      attempt: h.attempt,
+      nextAttemptAt: new Date(now + h.delaySeconds * 1000).toISOString(),
+    })),
+    new Date(now).toISOString(),
+  ).catch((err: unknown) => log.warn('could not show when held deliveries come back', describeError(err)));
+  return [];
 }

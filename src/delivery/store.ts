@@ -386,6 +386,27 @@ export async function reopenFailedDeliveries(
 /** Upper bound on deliveries one replay request examines. */
 export const MAX_REPLAY_SCAN = 10_000;
 
+/**
+ * Shows when held attempts come back: each delivery's `next_attempt_at`, if it is still waiting for
+ * that attempt (one statement for the batch).
+ */
+export async function markAttemptsHeld(
+  db: D1Database,
+  held: readonly { id: string; attempt: number; nextAttemptAt: string }[],
+  now: string,
+): Promise<void> {
+  if (held.length === 0) return;
+  await db
+    .prepare(
+      `UPDATE deliveries SET next_attempt_at = j.next_attempt_at, updated_at = ?2
+       FROM (SELECT value ->> '$.id' AS id, value ->> '$.attempt' AS attempt,
+                    value ->> '$.next_attempt_at' AS next_attempt_at FROM json_each(?1)) AS j
+       WHERE deliveries.id = j.id AND deliveries.status = 'pending' AND deliveries.attempts = j.attempt - 1`,
+    )
+    .bind(JSON.stringify(held.map((h) => ({ id: h.id, attempt: h.attempt, next_attempt_at: h.nextAttemptAt }))), now)
+    .run();
+}
+
 /** Marks a delivery failed because its messages were dead-lettered; false if already final. */
 export async function failDelivery(db: D1Database, id: string, error: string, now: string): Promise<boolean> {
   const result = await db

@@ -210,6 +210,10 @@ describe('a circuit breaker per destination', () => {
     for (const s of sent) expect(s.delaySeconds).toBeGreaterThanOrEqual(25);
     const rows = await deliveriesOfSubscription(sub);
     expect(rows.map((r) => r.attempts).sort()).toEqual([...Array(5).fill(0), ...Array(10).fill(1)]);
+    // The deliveries API shows when each held delivery comes back: at the probe time.
+    for (const row of rows) {
+      expect(Math.abs(Date.parse(row.next_attempt_at!) - (Date.now() + firstProbe))).toBeLessThan(3_000);
+    }
 
     // The probe time comes (moved here instead of waiting 30 s): one attempt goes, fails, and the
     // next probe is twice as far; everything else is held again.
