@@ -83,7 +83,9 @@ try {
     persistDir: stateDir,
     quiet: true,
     inspector: false,
-    vars: { ALLOW_INSECURE_ADDRESSES: 'true' },
+    // The bench measures the pipeline, not the per-destination rate limit (default 100/s), which
+    // would otherwise cap its one app's deliveries to the one receiver.
+    vars: { ALLOW_INSECURE_ADDRESSES: 'true', DELIVERY_RATE_LIMIT_PER_SECOND: '10000' },
   });
   const admin = { authorization: `Bearer ${adminToken}` };
   const { shop } = await api(`${base}/api/v1/shops`, 'POST', admin, { myshopify_domain: 'bench.myshopify.com' });

@@ -116,6 +116,24 @@ export const DELIVERY_ERROR_MAX_CHARS = 500;
  * next delivery; a longer one is cancelled, which closes the connection.
  */
 export const DELIVERY_RESPONSE_DRAIN_MAX_BYTES = 65_536;
+/**
+ * Deliveries per second to one destination (an app's host) when the deployment sets no
+ * `DELIVERY_RATE_LIMIT_PER_SECOND`; more wait in the queue.
+ */
+export const DEFAULT_DELIVERY_RATE_LIMIT_PER_SECOND = 100;
+/** Largest accepted `DELIVERY_RATE_LIMIT_PER_SECOND`. */
+export const MAX_DELIVERY_RATE_LIMIT_PER_SECOND = 10_000;
+/** Consecutive failed attempts to a destination that pause it (the circuit breaker opens). */
+export const DELIVERY_BREAKER_FAILURE_THRESHOLD = 10;
+/** A paused destination's first probe waits this long; each later one twice the one before … */
+export const DELIVERY_BREAKER_FIRST_PROBE_SECONDS = 30;
+/** … up to this. */
+export const DELIVERY_BREAKER_MAX_PROBE_SECONDS = 3_600;
+/**
+ * A delivery this old that its paused destination still holds fails (replayable) instead of
+ * waiting on: a destination that never recovers does not keep deliveries pending for ever.
+ */
+export const DELIVERY_MAX_HOLD_SECONDS = 48 * 3_600;
 // ── Shopify-compatible Webhook resource ──────────────────────────────────────────────────────
 /** Largest JSON body the `Webhook` resource reads on create and update. */
 export const MAX_WEBHOOK_RESOURCE_BODY_BYTES = 65_536;

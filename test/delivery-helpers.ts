@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { inject } from 'vitest';
+import type { EventRecord } from '../src/events/model';
 import type { ReceivedRequest } from './receiver/types';
 
 /** The test receiver (test/receiver/server.ts), a real HTTP server on 127.0.0.1. */
@@ -127,4 +128,37 @@ export async function hmacBase64(secret: string, body: Uint8Array | string): Pro
     ['sign'],
   );
   return btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.sign('HMAC', key, bytes))));
+}
+
+/** Stores an event row directly (as the events consumer would) and returns its record. */
+export async function storeProcessedEvent(shopId: string, data: unknown, topic: string): Promise<EventRecord> {
+  const createdAt = new Date().toISOString();
+  const event: EventRecord = {
+    id: crypto.randomUUID(),
+    shopId,
+    topic,
+    dataJson: JSON.stringify(data),
+    source: 'webhook',
+    webhookId: null,
+    webhookRequestId: null,
+    parentId: null,
+    createdAt,
+    status: 'processed',
+    error: null,
+    receivedAt: null,
+    processedAt: null,
+  };
+  await env.DB.prepare(
+    `INSERT INTO events (id, shop_id, topic, data, source, status, created_at) VALUES (?1, ?2, ?3, ?4, 'webhook', 'processed', ?5)`,
+  )
+    .bind(event.id, shopId, topic, event.dataJson, createdAt)
+    .run();
+  return event;
+}
+
+/** Data nested `depth` levels deep: `{"a":{"a":…{"a":1}}}`. */
+export function nestedData(depth: number): unknown {
+  let data: unknown = 1;
+  for (let i = 0; i < depth; i++) data = { a: data };
+  return data;
 }

@@ -224,6 +224,8 @@ export interface DeliveryWork {
   eventDataJson: string;
   eventCreatedAt: string;
   shopDomain: string;
+  /** The subscription's own deliveries-per-second limit, or null for the deployment's. */
+  rateLimitPerSecond: number | null;
 }
 
 export async function loadDeliveryWork(db: D1Database, ids: readonly string[]): Promise<DeliveryWork[]> {
@@ -231,19 +233,24 @@ export async function loadDeliveryWork(db: D1Database, ids: readonly string[]): 
   const { results } = await db
     .prepare(
       `SELECT ${DELIVERY_COLUMNS.replace(/(\w+)/g, 'd.$1')}, e.data AS event_data,
-              e.created_at AS event_created_at, s.myshopify_domain AS shop_domain
+              e.created_at AS event_created_at, s.myshopify_domain AS shop_domain,
+              l.max_deliveries_per_second AS rate_limit
        FROM deliveries d
        JOIN events e ON e.id = d.event_id
        JOIN shops s ON s.id = d.shop_id
+       LEFT JOIN delivery_subscription_limits l ON l.subscription_id = d.subscription_id
        WHERE d.id IN (SELECT value FROM json_each(?1))`,
     )
     .bind(JSON.stringify(ids))
-    .all<DeliveryRow & { event_data: string; event_created_at: string; shop_domain: string }>();
+    .all<
+      DeliveryRow & { event_data: string; event_created_at: string; shop_domain: string; rate_limit: number | null }
+    >();
   return results.map((r) => ({
     delivery: toDelivery(r),
     eventDataJson: r.event_data,
     eventCreatedAt: r.event_created_at,
     shopDomain: r.shop_domain,
+    rateLimitPerSecond: r.rate_limit,
   }));
 }
 
@@ -252,20 +259,25 @@ export interface AttemptOutcome {
   /** The delivery's status after this attempt. */
   status: DeliveryStatus;
   nextAttemptAt: string | null;
-  /** On `failed`: what happens to the subscription if nothing succeeded since the delivery began. */
-  onFailure: 'removed' | 'disabled';
+  /**
+   * On `failed`: what happens to the subscription if nothing succeeded since the delivery began;
+   * null leaves the subscription alone (the failure was the event's data, not the receiver).
+   */
+  onFailure: 'removed' | 'disabled' | null;
 }
 
 /**
  * Records a batch of attempts and their consequences in one D1 batch of a few set-based
  * statements: the attempt rows; each delivery (only if its attempt is the next one, so a duplicate
  * changes nothing); the subscriptions (success: failures reset; final failure: counted, and
- * removed or disabled unless a delivery succeeded since the failed one began).
+ * removed or disabled unless a delivery succeeded since the failed one began). `alongside`
+ * statements (the destinations' breakers) commit in the same transaction.
  */
 export async function recordAttempts(
   db: D1Database,
   items: readonly { delivery: DeliveryRecord; outcome: AttemptOutcome }[],
   now: string,
+  alongside: readonly D1PreparedStatement[] = [],
 ): Promise<void> {
   if (items.length === 0) return;
   const rows = JSON.stringify(
@@ -318,7 +330,7 @@ export async function recordAttempts(
     );
   }
   for (const { delivery, outcome } of items) {
-    if (outcome.status !== 'failed') continue;
+    if (outcome.status !== 'failed' || outcome.onFailure === null) continue;
     statements.push(
       db
         .prepare(
@@ -333,7 +345,7 @@ export async function recordAttempts(
         .bind(delivery.subscriptionId, delivery.createdAt, outcome.onFailure, now),
     );
   }
-  await db.batch(statements);
+  await db.batch([...statements, ...alongside]);
 }
 
 /**
@@ -373,6 +385,27 @@ export async function reopenFailedDeliveries(
 
 /** Upper bound on deliveries one replay request examines. */
 export const MAX_REPLAY_SCAN = 10_000;
+
+/**
+ * Shows when held attempts come back: each delivery's `next_attempt_at`, if it is still waiting for
+ * that attempt (one statement for the batch).
+ */
+export async function markAttemptsHeld(
+  db: D1Database,
+  held: readonly { id: string; attempt: number; nextAttemptAt: string }[],
+  now: string,
+): Promise<void> {
+  if (held.length === 0) return;
+  await db
+    .prepare(
+      `UPDATE deliveries SET next_attempt_at = j.next_attempt_at, updated_at = ?2
+       FROM (SELECT value ->> '$.id' AS id, value ->> '$.attempt' AS attempt,
+                    value ->> '$.next_attempt_at' AS next_attempt_at FROM json_each(?1)) AS j
+       WHERE deliveries.id = j.id AND deliveries.status = 'pending' AND deliveries.attempts = j.attempt - 1`,
+    )
+    .bind(JSON.stringify(held.map((h) => ({ id: h.id, attempt: h.attempt, next_attempt_at: h.nextAttemptAt }))), now)
+    .run();
+}
 
 /** Marks a delivery failed because its messages were dead-lettered; false if already final. */
 export async function failDelivery(db: D1Database, id: string, error: string, now: string): Promise<boolean> {
@@ -447,6 +480,37 @@ export async function findAppDelivery(
   const row = deliveries?.results[0] as DeliveryRow | undefined;
   if (row === undefined) return null;
   return { delivery: toDelivery(row), attempts: (attempts?.results as AttemptRow[]).map(toAttempt) };
+}
+
+/** A subscription's own deliveries-per-second limit (null: none, the deployment's applies). */
+export async function findSubscriptionRateLimit(db: D1Database, subscriptionId: number): Promise<number | null> {
+  const row = await db
+    .prepare(`SELECT max_deliveries_per_second FROM delivery_subscription_limits WHERE subscription_id = ?1`)
+    .bind(subscriptionId)
+    .first<{ max_deliveries_per_second: number }>();
+  return row?.max_deliveries_per_second ?? null;
+}
+
+/** Sets (or, with null, removes) a subscription's own deliveries-per-second limit. */
+export async function setSubscriptionRateLimit(
+  db: D1Database,
+  appId: string,
+  subscriptionId: number,
+  limit: number | null,
+  now: string,
+): Promise<void> {
+  if (limit === null) {
+    await db.prepare(`DELETE FROM delivery_subscription_limits WHERE subscription_id = ?1`).bind(subscriptionId).run();
+    return;
+  }
+  await db
+    .prepare(
+      `INSERT INTO delivery_subscription_limits (subscription_id, app_id, max_deliveries_per_second, updated_at)
+       VALUES (?1, ?2, ?3, ?4)
+       ON CONFLICT (subscription_id) DO UPDATE SET max_deliveries_per_second = ?3, updated_at = ?4`,
+    )
+    .bind(subscriptionId, appId, limit, now)
+    .run();
 }
 
 /** Whether the subscription exists and belongs to the app (any status). */

@@ -2,7 +2,7 @@ import type * as v from 'valibot';
 import { createAppSchema, createShopSchema, updateShopSchema } from '../shops/shops';
 import { putCacheSchema } from '../cache/routes';
 import { createCacheEndpointSchema } from '../cache/endpoints';
-import { replaySchema, STATUSES as DELIVERY_STATUSES } from '../delivery/routes';
+import { deliveryLimitSchema, replaySchema, STATUSES as DELIVERY_STATUSES } from '../delivery/routes';
 import { STATUSES as EVENT_STATUSES } from '../events/routes';
 import { corsSettingsSchema } from '../shops/cors-settings';
 import { createWebhookSchema, updateWebhookSchema } from '../ingress/webhooks';
@@ -259,6 +259,37 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     auth: 'app',
     status: 202,
     returns: { delivery_id: 'string', attempt: 'integer' },
+  },
+  'GET /api/v1/subscriptions/:id/delivery_limit': {
+    summary: "A subscription's own limit on deliveries per second to its destination (null: the deployment's)",
+    tag: 'Deliveries',
+    auth: 'app',
+    status: 200,
+    returns: { subscription_id: 'integer', max_deliveries_per_second: 'json' },
+    pathTypes: { id: 'integer' },
+  },
+  'PUT /api/v1/subscriptions/:id/delivery_limit': {
+    summary: 'Set (or, with null, remove) a subscription’s limit on deliveries per second to its destination',
+    tag: 'Deliveries',
+    auth: 'app',
+    body: deliveryLimitSchema,
+    status: 200,
+    returns: { subscription_id: 'integer', max_deliveries_per_second: 'json' },
+    pathTypes: { id: 'integer' },
+  },
+  'GET /api/v1/destinations': {
+    summary: "List the app's destinations (hosts it delivers to) with rate limit and circuit breaker",
+    tag: 'Deliveries',
+    auth: 'app',
+    status: 200,
+    list: 'destinations',
+    filters: [
+      {
+        name: 'paused',
+        description: 'true: only destinations whose circuit breaker is open (deliveries held).',
+        schema: { type: 'string', enum: ['true', 'false'] },
+      },
+    ],
   },
   'POST /api/v1/subscriptions/:id/replay': {
     summary: 'Attempt again every failed delivery of a subscription since a time',

@@ -20,7 +20,15 @@ import {
   postCacheEndpoint,
   putCacheKey,
 } from '../cache/routes';
-import { getDeliveries, getDelivery, postDeliveryRetry, postSubscriptionReplay } from '../delivery/routes';
+import {
+  getDeliveries,
+  getDelivery,
+  getDeliveryLimit,
+  getDestinations,
+  postDeliveryRetry,
+  putDeliveryLimit,
+  postSubscriptionReplay,
+} from '../delivery/routes';
 import { getEvent, getEvents } from '../events/routes';
 import { EDGEHOOK_ERRORS, errorBoundary } from '../http/boundary';
 import type { RouteHandler, RouteRequest } from '../http/route';
@@ -111,6 +119,8 @@ mount('/deliveries', { GET: app(getDeliveries) });
 mount('/deliveries/:id', { GET: app(getDelivery) });
 mount('/deliveries/:id/retry', { POST: app(postDeliveryRetry) });
 mount('/subscriptions/:id/replay', { POST: app(postSubscriptionReplay) });
+mount('/subscriptions/:id/delivery_limit', { GET: app(getDeliveryLimit), PUT: app(putDeliveryLimit) });
+mount('/destinations', { GET: app(getDestinations) });
 
 // Tasks.
 mount('/tasks', { GET: app(getTasks), POST: app(postTask) });

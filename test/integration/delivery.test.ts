@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { consumeDeliveriesBatch } from '../../src/pipeline/deliveries-consumer';
 import { consumeDeliveriesDeadLetters } from '../../src/pipeline/deliveries-dead-letter';
 import { fanOutDeliveries } from '../../src/delivery/fanout';
@@ -20,6 +20,12 @@ import { createShopWithApp, createWebhook, jsonInit, call, postWebhook, ADMIN_TO
 import { recordingBatch } from '../queue';
 
 const TOPIC = 'user/order/submit';
+/** The largest number Math.random can return, near enough: full jitter then draws each delay's cap. */
+const LARGEST_DRAW = 0.999_999_9;
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 /** Stores an event row directly (as the events consumer would) and returns its record. */
 async function storedEvent(shopId: string, data: unknown, topic = TOPIC): Promise<EventRecord> {
@@ -234,6 +240,8 @@ describe('retries, timeouts, 410 and removal', () => {
   }
 
   it('retries a failure with backoff, then records the success with every attempt', async () => {
+    // Full jitter draws each delay from [0, cap]; the largest draw shows the schedule's caps.
+    vi.spyOn(Math, 'random').mockReturnValue(LARGEST_DRAW);
     const t = await setup({ responses: [{ status: 500 }], then: { status: 200 } }, { consecutiveFailures: 3 });
     const first = await deliverRecorded(t.env, t.sent.slice());
     expect(first[0]).toMatchObject({ acked: true });
@@ -320,6 +328,7 @@ describe('retries, timeouts, 410 and removal', () => {
   });
 
   it('gives up after 8 retries spread over about 4 hours, then removes the subscription', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(LARGEST_DRAW); // the caps (see the jitter's unit test)
     const t = await setup({ then: { status: 503 } });
     const delays: (number | undefined)[] = [];
     let pending = t.sent.splice(0);

@@ -34,6 +34,8 @@ interface Script {
 export function startReceiver(): Promise<{ server: Server; port: number }> {
   const scripts = new Map<string, Script>();
   const received = new Map<string, ReceivedRequest[]>();
+  /** Requests per key being answered right now (a scripted delay keeps one in flight). */
+  const inFlight = new Map<string, number>();
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((err: unknown) => {
@@ -76,6 +78,22 @@ export function startReceiver(): Promise<{ server: Server; port: number }> {
       return;
     }
 
+    const concurrent = (inFlight.get(key) ?? 0) + 1;
+    inFlight.set(key, concurrent);
+    try {
+      await answer(req, res, raw, key, concurrent);
+    } finally {
+      inFlight.set(key, (inFlight.get(key) ?? 1) - 1);
+    }
+  }
+
+  async function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    raw: Buffer,
+    key: string,
+    concurrent: number,
+  ): Promise<void> {
     const script = scripts.get(key) ?? { responses: [], then: { status: 200 } };
     const response = script.responses.shift() ?? script.then;
     const headers: Record<string, string> = {};
@@ -89,6 +107,7 @@ export function startReceiver(): Promise<{ server: Server; port: number }> {
       bodyBase64: raw.toString('base64'),
       receivedAt: Date.now(),
       connection: connections.get(req.socket) ?? 0,
+      concurrent,
       answered: response.status ?? 200,
       shopifyHmacValid: script.shopifySecret
         ? verifyShopifyHmac(script.shopifySecret, raw, headers['x-shopify-hmac-sha256'])

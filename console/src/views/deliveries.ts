@@ -29,6 +29,13 @@ interface Delivery {
   created_at: string;
   finished_at: string | null;
 }
+interface Destination {
+  host: string;
+  consecutive_failures: number;
+  last_error: string | null;
+  paused_at: string | null;
+  next_probe_at: string | null;
+}
 interface Attempt {
   attempt: number;
   started_at: string;
@@ -198,13 +205,18 @@ export async function deliveriesView(ctx: ViewContext): Promise<void> {
     ['', 'pending', 'succeeded', 'failed'].map((s) => h('option', { value: s }, s === '' ? 'any' : s)),
   );
   const list = h('div', { id: 'delivery-list' });
+  const paused = h('div', { id: 'paused-destinations' });
   let shown = '';
   const refresh = async () => {
     const query = new URLSearchParams({ limit: '50' });
     if (subscription.value.trim()) query.set('subscription_id', subscription.value.trim());
     if (status.value) query.set('status', status.value);
-    const { deliveries } = await api<{ deliveries: Delivery[] }>('GET', `/api/v1/deliveries?${query}`);
+    const [{ deliveries }, { destinations }] = await Promise.all([
+      api<{ deliveries: Delivery[] }>('GET', `/api/v1/deliveries?${query}`),
+      api<{ destinations: Destination[] }>('GET', '/api/v1/destinations?paused=true'),
+    ]);
     if (ctx.left()) return;
+    drawPaused(paused, destinations);
     const fingerprint = JSON.stringify(deliveries.map((d) => [d.id, d.status, d.attempt_count]));
     if (fingerprint === shown) return;
     shown = fingerprint;
@@ -239,8 +251,30 @@ export async function deliveriesView(ctx: ViewContext): Promise<void> {
     void refresh().catch(() => undefined);
   });
   status.addEventListener('change', () => form.requestSubmit());
-  replace(ctx.main, heading('Deliveries'), form, list);
+  replace(ctx.main, heading('Deliveries'), paused, form, list);
   await ctx.every(LIVE_REFRESH_MS, refresh);
+}
+
+/** Destinations whose circuit breaker is open: their deliveries are held until a probe succeeds. */
+function drawPaused(container: HTMLElement, destinations: readonly Destination[]): void {
+  replace(
+    container,
+    ...(destinations.length === 0
+      ? []
+      : [
+          table(
+            'Paused destinations: deliveries held, not lost, until a probe succeeds',
+            ['Host', 'Consecutive failures', 'Last error', 'Paused since', 'Next probe'],
+            destinations.map((d) => [
+              h('code', {}, d.host),
+              String(d.consecutive_failures),
+              d.last_error ?? '—',
+              when(d.paused_at),
+              when(d.next_probe_at),
+            ]),
+          ),
+        ]),
+  );
 }
 
 /** #/deliveries/{id} */

@@ -1,0 +1,139 @@
+import { DELIVERY_CONCURRENCY } from '../env';
+import { mapWithConcurrency } from '../concurrency';
+import { describeError, log } from '../log';
+import { nowIso } from '../time';
+import { allowsInsecureAddresses } from '../subscriptions/address';
+import { admitAttempts, destinationHost, type Hold } from './destinations';
+import { settleHeldAttempts } from './hold';
+import { attemptOutcome } from './policy';
+import { recordMadeAttempts, type MadeAttempt } from './record';
+import { prepareDeliveryRequest } from './request';
+import type { RandomSource } from './schedule';
+import { signingSecretsOf } from './secrets';
+import { sendDelivery, type SendResult } from './send';
+import { loadDeliveryWork, type DeliveryWork } from './store';
+
+/** One attempt of one delivery, as a deliveries-queue message names it. */
+export interface AttemptRef {
+  deliveryId: string;
+  /** 1-based. */
+  attempt: number;
+}
+
+/** What the caller does with the message of each attempt: ack it, or have the queue redeliver it. */
+export type Settlement = 'ack' | 'retry';
+
+interface Due {
+  index: number;
+  item: DeliveryWork;
+  attempt: number;
+}
+
+/**
+ * Makes a batch of attempts: skips the ones already made or superseded (duplicates), holds in the
+ * queue what the destinations' rate limits and breakers do not admit now, builds and signs each
+ * request, POSTs at most DELIVERY_CONCURRENCY at a time, then schedules the next
+ * attempts and records every attempt with its consequences. Each delivery stands alone: what its
+ * own data breaks fails only that delivery. Returns one settlement per attempt, in input order:
+ * `retry` only for attempts whose outcome could not be recorded (the attempt is repeated, never
+ * lost; receivers dedupe on the webhook id).
+ */
+export async function deliverAttempts(
+  env: Env,
+  attempts: readonly AttemptRef[],
+  random: RandomSource = Math.random,
+): Promise<Settlement[]> {
+  const settlements: Settlement[] = attempts.map(() => 'ack');
+  if (attempts.length === 0) return settlements;
+
+  let work: Map<string, DeliveryWork>;
+  try {
+    work = new Map(
+      (
+        await loadDeliveryWork(
+          env.DB,
+          attempts.map((a) => a.deliveryId),
+        )
+      ).map((w) => [w.delivery.id, w]),
+    );
+  } catch (err) {
+    log.error('could not load deliveries; retrying the batch', describeError(err));
+    return attempts.map(() => 'retry');
+  }
+
+  const waiting: Due[] = [];
+  attempts.forEach(({ deliveryId, attempt }, index) => {
+    const item = work.get(deliveryId);
+    // Deleted, finished, or a duplicate of an attempt already made or already in this batch: ack.
+    if (item === undefined || item.delivery.status !== 'pending' || item.delivery.attempts !== attempt - 1) return;
+    if (waiting.some((d) => d.item === item)) return;
+    waiting.push({ index, item, attempt });
+  });
+  if (waiting.length === 0) return settlements;
+
+  // Admission by destination (rate limit, circuit breaker) and the signing secrets, together.
+  let holds: (Hold | null)[];
+  let secrets: Map<string, string[]>;
+  try {
+    [holds, secrets] = await Promise.all([
+      admitAttempts(
+        env,
+        waiting.map((d) => ({
+          appId: d.item.delivery.appId,
+          host: destinationHost(d.item.delivery.address),
+          limitPerSecond: d.item.rateLimitPerSecond,
+        })),
+        new Date(),
+      ),
+      signingSecretsOf(
+        env,
+        waiting.map((d) => d.item.delivery.appId),
+      ),
+    ]);
+  } catch (err) {
+    log.error('could not admit deliveries; retrying the batch', describeError(err));
+    return attempts.map(() => 'retry');
+  }
+  const due = waiting.filter((_, i) => holds[i] === null);
+  const held = waiting.flatMap((d, i) => (holds[i] === null ? [] : [{ ...d, ...holds[i]! }]));
+  for (const index of await settleHeldAttempts(env, held)) settlements[index] = 'retry';
+  if (due.length === 0) return settlements;
+
+  const allowInsecure = allowsInsecureAddresses(env);
+  let finished = 0;
+  const made = await mapWithConcurrency(due, DELIVERY_CONCURRENCY, async (d): Promise<MadeAttempt> => {
+    const prepared = await prepareDeliveryRequest(d.item, secrets.get(d.item.delivery.appId) ?? [], allowInsecure);
+    const startedAt = nowIso();
+    const started = Date.now();
+    const result: SendResult =
+      'refused' in prepared
+        ? { statusCode: null, error: prepared.refused.reason }
+        : await sendDelivery(d.item.delivery.address, prepared.request);
+    const decided = attemptOutcome(
+      env,
+      {
+        deliveryId: d.item.delivery.id,
+        attempt: d.attempt,
+        startedAt,
+        durationMs: Date.now() - started,
+        result,
+        refusal: 'refused' in prepared ? prepared.refused : null,
+      },
+      random,
+    );
+    return { ...d, ...decided, sent: !('refused' in prepared), finished: finished++ };
+  });
+
+  for (const index of await recordMadeAttempts(env, made)) settlements[index] = 'retry';
+  for (const m of made) {
+    if (m.outcome.status === 'failed' && settlements[m.index] === 'ack') {
+      log.warn('delivery failed', {
+        deliveryId: m.item.delivery.id,
+        subscriptionId: m.item.delivery.subscriptionId,
+        attempt: m.attempt,
+        error: m.outcome.attempt.error,
+      });
+    }
+  }
+  return settlements;
+}
