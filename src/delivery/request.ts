@@ -61,6 +61,7 @@ export async function prepareDeliveryRequest(
           'x-shopify-webhook-id': delivery.id,
           'x-shopify-event-id': delivery.eventId,
           'x-shopify-triggered-at': item.eventCreatedAt,
+          ...(item.subscriptionName === null ? {} : { 'x-shopify-name': item.subscriptionName }),
           'webhook-id': delivery.id,
           'webhook-timestamp': String(timestamp),
           'webhook-signature': signature,

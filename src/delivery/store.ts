@@ -226,6 +226,8 @@ export interface DeliveryWork {
   shopDomain: string;
   /** The subscription's own deliveries-per-second limit, or null for the deployment's. */
   rateLimitPerSecond: number | null;
+  /** The subscription's `name` as it is now (sent as `X-Shopify-Name`), or null. */
+  subscriptionName: string | null;
 }
 
 export async function loadDeliveryWork(db: D1Database, ids: readonly string[]): Promise<DeliveryWork[]> {
@@ -234,16 +236,23 @@ export async function loadDeliveryWork(db: D1Database, ids: readonly string[]): 
     .prepare(
       `SELECT ${DELIVERY_COLUMNS.replace(/(\w+)/g, 'd.$1')}, e.data AS event_data,
               e.created_at AS event_created_at, s.myshopify_domain AS shop_domain,
-              l.max_deliveries_per_second AS rate_limit
+              l.max_deliveries_per_second AS rate_limit, sub.name AS subscription_name
        FROM deliveries d
        JOIN events e ON e.id = d.event_id
        JOIN shops s ON s.id = d.shop_id
        LEFT JOIN delivery_subscription_limits l ON l.subscription_id = d.subscription_id
+       LEFT JOIN subscriptions sub ON sub.id = d.subscription_id
        WHERE d.id IN (SELECT value FROM json_each(?1))`,
     )
     .bind(JSON.stringify(ids))
     .all<
-      DeliveryRow & { event_data: string; event_created_at: string; shop_domain: string; rate_limit: number | null }
+      DeliveryRow & {
+        event_data: string;
+        event_created_at: string;
+        shop_domain: string;
+        rate_limit: number | null;
+        subscription_name: string | null;
+      }
     >();
   return results.map((r) => ({
     delivery: toDelivery(r),
@@ -251,6 +260,7 @@ export async function loadDeliveryWork(db: D1Database, ids: readonly string[]): 
     eventCreatedAt: r.event_created_at,
     shopDomain: r.shop_domain,
     rateLimitPerSecond: r.rate_limit,
+    subscriptionName: r.subscription_name,
   }));
 }
 

@@ -1,5 +1,6 @@
 import '@shopify/shopify-api/adapters/web-api';
 import { ApiVersion, LogSeverity, shopifyApi } from '@shopify/shopify-api';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { consumeDeliveriesBatch } from '../../src/pipeline/deliveries-consumer';
 import { fanOutDeliveries } from '../../src/delivery/fanout';
@@ -66,6 +67,46 @@ describe('delivery headers as Shopify sends them (checked with shopify.webhooks.
   });
 });
 
+describe("X-Shopify-Name (a subscription's name, Shopify 2026-04)", () => {
+  it('is sent as the subscription is named at send time, and read back by validate() as `name`', async () => {
+    const shop = await createShopWithApp();
+    const shopify = shopifyApi({
+      apiKey: 'edgehook-test-app',
+      apiSecretKey: shop.signingSecret,
+      apiVersion: ApiVersion.April26,
+      isEmbeddedApp: false,
+      hostName: 'app.example.com',
+      logger: { level: LogSeverity.Error },
+    });
+    const named = await receiverAddress();
+    const unnamed = await receiverAddress();
+    const sub = await insertSubscription({
+      shopId: shop.shopId,
+      appId: shop.appId,
+      address: named.address,
+      topic: TOPIC,
+    });
+    await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address: unnamed.address, topic: TOPIC });
+    await env.DB.prepare('UPDATE subscriptions SET name = ?1 WHERE id = ?2').bind('orders-to-erp', sub).run();
+    const event = await storeProcessedEvent(shop.shopId, { order: 2 }, TOPIC);
+    const { env: testEnv, sent } = recordingDeliveriesEnv();
+    await fanOutDeliveries(testEnv, [event]);
+    await consumeDeliveriesBatch(
+      recordingBatch(
+        QUEUE_NAMES.deliveries,
+        sent.splice(0).map((s) => s.body),
+      ).batch,
+      testEnv,
+    );
+    const [withName] = await receivedBy(named.key);
+    const [withoutName] = await receivedBy(unnamed.key);
+    expect(withName!.headers['x-shopify-name']).toBe('orders-to-erp');
+    expect((await validate(shopify, withName!)).name).toBe('orders-to-erp');
+    expect(withoutName!.headers['x-shopify-name']).toBeUndefined();
+    expect((await validate(shopify, withoutName!)).name).toBeUndefined();
+  });
+});
+
 async function validate(shopify: ReturnType<typeof shopifyApi>, received: ReceivedRequest) {
   const rawRequest = new Request('https://app.example.com/webhooks', {
     method: 'POST',
@@ -74,5 +115,5 @@ async function validate(shopify: ReturnType<typeof shopifyApi>, received: Receiv
   });
   const result = await shopify.webhooks.validate({ rawBody: received.body, rawRequest });
   if (!result.valid) throw new Error(`validate() refused a delivery: ${JSON.stringify(result)}`);
-  return result as typeof result & { eventId?: string; triggeredAt?: string; webhookId: string };
+  return result as typeof result & { eventId?: string; triggeredAt?: string; webhookId: string; name?: string };
 }
