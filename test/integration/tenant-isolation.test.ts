@@ -8,7 +8,8 @@ import { afterCacheCommit } from '../../src/cache/copies';
 import { findLiveCacheEntries } from '../../src/cache/store';
 import type { QueueMessage } from '../../src/queue/messages';
 import { countingDb } from '../faults';
-import { call, createShopWithApp, jsonInit } from '../helpers';
+import { ADMIN_TOKEN, call, createShopWithApp, createWebhook, jsonInit, postWebhook } from '../helpers';
+import { hmacBase64, insertSubscription, nestedData, receivedBy, receiverAddress } from '../delivery-helpers';
 import { envelope, eventMessage, recordingBatch } from '../queue';
 import { childrenOf, createTask } from '../task-helpers';
 
@@ -250,4 +251,74 @@ describe("the KV copy is D1's latest value (issue 20, point 10)", () => {
     expect(settled[0]).toMatchObject({ acked: true });
     expect(await env.KV.get(kvKey)).toBe('"v2"');
   });
+});
+
+describe("a hostile shop beside an ordinary one, through the real queues (the issue's scenario)", () => {
+  it("B's 60 deliveries all arrive once while A floods 100-deep data toward XML subscriptions", async () => {
+    const b = await createShopWithApp();
+    const bHook = await createWebhook(b.token, { topic: 'user/b/order' });
+    const bReceiver = await receiverAddress();
+    await insertSubscription({ shopId: b.shopId, appId: b.appId, address: bReceiver.address, topic: 'user/b/order' });
+
+    const a = await createShopWithApp();
+    const secret = 'shpss_hostile_neighbour';
+    await call(`/api/v1/shops/${a.shopId}`, jsonInit('PATCH', ADMIN_TOKEN, { shopify_client_secret: secret }));
+    const aHook = await createWebhook(a.token, { topic: 'user/a/go' });
+    await createTask(a.token, {
+      subscriptions: 'user/a/go',
+      script: `{"action":{"type":"event","options":{"topic":"user/a/deep","data":${JSON.stringify(nestedData(100))}}}}`,
+    });
+    const aReceiver = await receiverAddress();
+    for (const topic of ['user/a/deep', 'orders/create']) {
+      await insertSubscription({ shopId: a.shopId, appId: a.appId, address: aReceiver.address, topic, format: 'xml' });
+    }
+    const deepBody = JSON.stringify(nestedData(100));
+    const signature = await hmacBase64(secret, deepBody);
+
+    const started = Date.now();
+    await Promise.all([
+      ...Array.from({ length: 20 }, () =>
+        postWebhook(aHook, { headers: { 'content-type': 'application/json' }, body: '{}' }),
+      ),
+      // A's own Shopify store sends it 100-deep bodies, which reach its XML subscription as they are.
+      ...Array.from({ length: 20 }, (_, i) =>
+        call('/shopify/webhooks', {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-shopify-shop-domain': a.domain,
+            'x-shopify-topic': 'orders/create',
+            'x-shopify-event-id': `deep-${i}`,
+            'x-shopify-hmac-sha256': signature,
+          },
+          body: deepBody,
+        }),
+      ),
+      ...Array.from({ length: 60 }, (_, n) =>
+        postWebhook(bHook, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n }) }),
+      ),
+    ]);
+    await vi.waitFor(async () => expect(await receivedBy(bReceiver.key)).toHaveLength(60), {
+      timeout: 30_000,
+      interval: 200,
+    });
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const got = (await receivedBy(bReceiver.key)).map((r) => (JSON.parse(r.body) as { n: number }).n);
+    expect(got.sort((x, y) => x - y)).toEqual(Array.from({ length: 60 }, (_, n) => n));
+    // A's deep deliveries failed on their own, readably; A's deep child events were refused at the action.
+    await vi.waitFor(
+      async () => {
+        const { results } = await env.DB.prepare(`SELECT status, last_error FROM deliveries WHERE shop_id = ?1`)
+          .bind(a.shopId)
+          .all<{ status: string; last_error: string | null }>();
+        expect(results).toHaveLength(20);
+        for (const r of results) {
+          expect(r.status).toBe('failed');
+          expect(r.last_error).toMatch(/XML payload cannot be built/);
+        }
+      },
+      { timeout: 15_000, interval: 200 },
+    );
+    expect(await receivedBy(aReceiver.key)).toEqual([]);
+  }, 60_000);
 });
