@@ -22,14 +22,7 @@ const TOPIC = 'user/order/submit';
 describe('delivery headers as Shopify sends them (checked with shopify.webhooks.validate())', () => {
   it('one event id for every subscription, one webhook id per delivery kept on retries, the event’s time', async () => {
     const shop = await createShopWithApp();
-    const shopify = shopifyApi({
-      apiKey: 'edgehook-test-app',
-      apiSecretKey: shop.signingSecret,
-      apiVersion: ApiVersion.April26,
-      isEmbeddedApp: false,
-      hostName: 'app.example.com',
-      logger: { level: LogSeverity.Error },
-    });
+    const shopify = shopifyFor(shop.signingSecret);
     // Two subscriptions of one app on the topic; the first fails once, so its delivery is retried.
     const first = await receiverAddress({ responses: [{ status: 500 }], then: { status: 200 } });
     const second = await receiverAddress();
@@ -70,14 +63,7 @@ describe('delivery headers as Shopify sends them (checked with shopify.webhooks.
 describe("X-Shopify-Name (a subscription's name, Shopify 2026-04)", () => {
   it('is sent as the subscription is named at send time, and read back by validate() as `name`', async () => {
     const shop = await createShopWithApp();
-    const shopify = shopifyApi({
-      apiKey: 'edgehook-test-app',
-      apiSecretKey: shop.signingSecret,
-      apiVersion: ApiVersion.April26,
-      isEmbeddedApp: false,
-      hostName: 'app.example.com',
-      logger: { level: LogSeverity.Error },
-    });
+    const shopify = shopifyFor(shop.signingSecret);
     const named = await receiverAddress();
     const unnamed = await receiverAddress();
     const sub = await insertSubscription({
@@ -106,6 +92,18 @@ describe("X-Shopify-Name (a subscription's name, Shopify 2026-04)", () => {
     expect((await validate(shopify, withoutName!)).name).toBeUndefined();
   });
 });
+
+/** `@shopify/shopify-api` as an app whose client secret is the app's signing secret. */
+function shopifyFor(secret: string) {
+  return shopifyApi({
+    apiKey: 'edgehook-test-app',
+    apiSecretKey: secret,
+    apiVersion: ApiVersion.April26,
+    isEmbeddedApp: false,
+    hostName: 'app.example.com',
+    logger: { level: LogSeverity.Error },
+  });
+}
 
 async function validate(shopify: ReturnType<typeof shopifyApi>, received: ReceivedRequest) {
   const rawRequest = new Request('https://app.example.com/webhooks', {
