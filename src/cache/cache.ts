@@ -82,27 +82,7 @@ export async function setCacheValue(
   value: unknown,
   ttlSeconds: number,
 ): Promise<unknown> {
-  const write = planCacheSet(shopId, key, value, ttlSeconds, Date.now());
-  await upsertCacheEntry(env.DB, write.entry);
-  await commitCopiesOrThrow(env, { shopId, key }, [write.entry]);
-  return write.result;
-}
-
-/** Adds `delta` to a counter atomically (incr, incrby, decr, decrby); returns the new number. */
-export async function addToCacheValue(
-  env: Env,
-  shopId: string,
-  key: string,
-  delta: number,
-  ttlSeconds: number,
-): Promise<number> {
-  const write = planCacheAdd(shopId, key, delta, ttlSeconds, Date.now());
-  const entry = await addToCacheCounter(env.DB, shopId, write.key, delta, write.expiresAt, write.now);
-  if (entry === null) throw new CacheInputError(counterNotIntegerMessage(key));
-  // Redoing a counter would count twice, so a copy neither KV nor the re-copy queue took is only
-  // logged; readers see D1 on a KV miss.
-  await afterCacheCommit(env, [{ shopId, key }], [entry]);
-  return Number(entry.valueJson);
+  return applyCacheWrite(env, planCacheSet(shopId, key, value, ttlSeconds, Date.now()));
 }
 
 /** Deletes a key (del); true when it existed. */
@@ -110,6 +90,32 @@ export async function deleteCacheValue(env: Env, shopId: string, key: string): P
   const existed = await deleteCacheEntry(env.DB, shopId, checkCacheKey(key));
   await commitCopiesOrThrow(env, { shopId, key }, []);
   return existed;
+}
+
+/**
+ * Performs one planned write on its own (outside a batch's transaction) and makes its KV copy:
+ * the stored value for a set, the counter's new number for an add, null for a del. Throws
+ * CacheInputError for a counter on a value that is not an integer, and CacheCopyError when a
+ * set's or del's copy could not be written (redoing them is safe; a counter's is only logged,
+ * since redoing it would count twice, and readers see D1 on a KV miss).
+ */
+export async function applyCacheWrite(env: Env, write: CacheWrite): Promise<unknown> {
+  switch (write.kind) {
+    case 'set':
+      await upsertCacheEntry(env.DB, write.entry);
+      await commitCopiesOrThrow(env, { shopId: write.entry.shopId, key: write.entry.key }, [write.entry]);
+      return write.result;
+    case 'add': {
+      const { shopId, key } = write;
+      const entry = await addToCacheCounter(env.DB, shopId, key, write.delta, write.expiresAt, write.now);
+      if (entry === null) throw new CacheInputError(counterNotIntegerMessage(key));
+      await afterCacheCommit(env, [{ shopId, key }], [entry]);
+      return Number(entry.valueJson);
+    }
+    case 'del':
+      await deleteCacheValue(env, write.shopId, write.key);
+      return null;
+  }
 }
 
 /** The error of a counter command on a live value that is not an integer. */

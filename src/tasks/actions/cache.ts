@@ -1,13 +1,11 @@
 import {
-  addToCacheValue,
+  applyCacheWrite,
   CacheCopyError,
   CacheInputError,
   checkCacheTtl,
-  deleteCacheValue,
   planCacheAdd,
   planCacheDelete,
   planCacheSet,
-  setCacheValue,
   type CacheWrite,
 } from '../../cache/cache';
 import { asObject, failed, failedTransiently, succeeded, type ActionContext, type ActionOutcome } from './types';
@@ -118,27 +116,13 @@ export function planCacheAction(shopId: string, options: unknown, nowMs: number)
   }
 }
 
-/** Performs a cache action: the stored value, the counter's new number, or null for del. */
+/**
+ * Performs a cache action on its own: the write `planCacheAction` plans, applied and copied to KV.
+ * The result is the stored value, the counter's new number, or null for del.
+ */
 export async function performCache(ctx: ActionContext, options: unknown): Promise<ActionOutcome> {
   try {
-    const command = parseCacheCommand(options);
-    const key = command.key as string;
-    switch (command.cmd) {
-      case 'set':
-      case 'setex':
-        return succeeded(await setCacheValue(ctx.env, ctx.shopId, key, command.value, checkCacheTtl(command.ttl)));
-      case 'del':
-        await deleteCacheValue(ctx.env, ctx.shopId, key);
-        return succeeded(null);
-      default: {
-        const amount = command.amount;
-        if (typeof amount !== 'number' || !Number.isSafeInteger(amount)) {
-          throw new CacheInputError(`cache ${command.cmd} needs a whole number amount`);
-        }
-        const sign = command.cmd.startsWith('decr') ? -1 : 1;
-        return succeeded(await addToCacheValue(ctx.env, ctx.shopId, key, sign * amount, checkCacheTtl(command.ttl)));
-      }
-    }
+    return succeeded(await applyCacheWrite(ctx.env, planCacheAction(ctx.shopId, options, Date.now())));
   } catch (err) {
     if (err instanceof CacheInputError) return failed(err.message);
     if (err instanceof CacheCopyError) return failedTransiently(err.message);
