@@ -4,7 +4,7 @@
  */
 
 // ── Ingress ────────────────────────────────────────────────────────────────────────────────────
-/** Largest request body a webhook accepts (spec/ingress.md: default 1 MiB). */
+/** Largest request body a webhook accepts (docs/contracts.md, "Requests and answers": 1 MiB). */
 export const MAX_BODY_BYTES = 1_048_576;
 /**
  * Largest event `data` (serialized JSON, UTF-8) that can be stored: D1 rows are capped at
@@ -145,7 +145,7 @@ export const MAX_WEBHOOK_ADDRESS_CHARS = 2_048;
 /** Most entries in `fields` / `metafield_namespaces` of a subscription. */
 export const MAX_WEBHOOK_LIST_ENTRIES = 100;
 
-// ── Tasks and actions (spec/tasks-and-cache.md) ───────────────────────────────────────────────
+// ── Tasks and actions (docs/contracts.md, "Tasks and cache") ─────────────────────────────────────
 /** Largest Liquid script a task may hold. */
 export const MAX_TASK_SCRIPT_CHARS = 100_000;
 /** Largest serialized `options` object of a task. */
@@ -175,7 +175,7 @@ export const TASK_OUTPUT_MAX_DEPTH = 256;
 export const MAX_EVENT_DEPTH = 5;
 /** Longest `delaySeconds` a queue message may carry (Cloudflare Queues: 12 hours). */
 export const MAX_QUEUE_DELAY_SECONDS = 43_200;
-/** Delays before the 2nd…5th attempt of an action that failed transiently (spec: 30 s … 5 min). */
+/** Delays before the 2nd…5th attempt of a transiently failed action (contracts.md, "Runs"). */
 export const ACTION_RETRY_DELAYS_SECONDS = [30, 60, 150, 300] as const;
 /** Attempts an action gets in all: the first plus one per retry delay. */
 export const MAX_ACTION_ATTEMPTS = ACTION_RETRY_DELAYS_SECONDS.length + 1;
@@ -226,7 +226,7 @@ export const CACHE_RECOPY_MAX_DELAY_SECONDS = 60;
 /** Expired cache entries deleted per cron run. */
 export const CACHE_EXPIRY_DELETE_BATCH_SIZE = 1_000;
 
-// Waiting cache reads (`?wait=N`, spec/tasks-and-cache.md "Cache endpoints").
+// Waiting cache reads (`?wait=N`, docs/contracts.md, "Waiting reads").
 /** Longest `wait`, in seconds. */
 export const MAX_CACHE_WAIT_SECONDS = 25;
 /** Waiters one shop's CacheWaiters object holds; beyond it a read answers at once. */

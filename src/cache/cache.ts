@@ -19,7 +19,7 @@ import {
 import { parseExactJson } from '../json/exact';
 
 /**
- * The shop cache (spec/tasks-and-cache.md "Cache rules"): D1 holds the truth, KV an edge copy
+ * The shop cache (docs/contracts.md, "Cache rules"): D1 holds the truth, KV an edge copy
  * written after D1. KV's own TTL cannot go below 60 s, so the copy carries the entry's expiry in
  * its metadata and readers drop it once past.
  */
@@ -122,7 +122,7 @@ export async function applyCacheWrite(env: Env, write: CacheWrite): Promise<unkn
 export const counterNotIntegerMessage = (key: string): string =>
   `cache value at ${JSON.stringify(key)} is not an integer`;
 
-/** A validated write, ready for D1 (spec "Cache rules"): a value, a counter delta or a delete. */
+/** A validated write, ready for D1 (docs/contracts.md, "Cache rules"): a value, a counter delta or a delete. */
 export type CacheWrite =
   | { kind: 'set'; entry: CacheEntryRecord; result: unknown }
   | { kind: 'add'; shopId: string; key: string; delta: number; expiresAt: string; now: string }

@@ -14,7 +14,7 @@ import { forgetMissing } from './misses';
 import { notifyCacheWaiters } from './waiting';
 
 /**
- * KV copies of cache entries (spec/tasks-and-cache.md "Cache rules": D1 holds the truth, KV an edge
+ * KV copies of cache entries (docs/contracts.md, "Cache rules": D1 holds the truth, KV an edge
  * copy written after D1). KV accepts one write per second to the same key and answers `429`
  * beyond that, so copies are coalesced (one write per distinct key per batch, of the value D1
  * holds after the batch) and a copy that fails is not forgotten: a `cache-copy` message naming only

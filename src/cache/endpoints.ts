@@ -18,7 +18,7 @@ import {
 
 /**
  * Cache endpoints: an unguessable token mapped to one cache key of a shop, or to a key prefix that
- * the URL's suffix completes, so every caller reads its own key (spec/tasks-and-cache.md).
+ * the URL's suffix completes, so every caller reads its own key (docs/contracts.md, "Cache endpoints").
  */
 
 /** The `ep:{token}` KV value; copies written before prefix endpoints have no `kind` (= `key`). */
@@ -28,7 +28,7 @@ export interface CacheEndpointConfig {
   kind?: CacheEndpointKind;
 }
 
-/** A suffix: 1–128 of `[A-Za-z0-9_.:-]`, not `.` or `..` (spec/tasks-and-cache.md). */
+/** A suffix: 1–128 of `[A-Za-z0-9_.:-]`, not `.` or `..` (docs/contracts.md, "Cache endpoints"). */
 export const MAX_CACHE_SUFFIX_CHARS = 128;
 const SUFFIX = new RegExp(`^[A-Za-z0-9_.:-]{1,${MAX_CACHE_SUFFIX_CHARS}}$`);
 

@@ -11,7 +11,7 @@ import { cacheWaitSeconds, waitForCacheKey } from './waiting';
 
 /**
  * GET/HEAD /cache/{token} and /cache/{token}/{suffix}: browsers read a cache value
- * (spec/tasks-and-cache.md "Cache endpoints"). Unknown tokens, bad suffixes and missing or expired
+ * (docs/contracts.md, "Cache endpoints"). Unknown tokens, bad suffixes and missing or expired
  * keys answer alike (404, body `null`, and with `?wait` only after the wait); the router's CORS
  * stage has already found the endpoint and judged the origin (unknown tokens by an allow-all
  * policy, so a token's existence cannot be probed).

@@ -5,8 +5,8 @@ import { cacheEtag, etagMatches } from './etag';
 import type { CacheEntryRecord } from './store';
 
 /**
- * Holds `?wait=N` reads of one shop's cache until their key is written (spec/tasks-and-cache.md
- * "Waiting instead of polling"). One object per shop: the write path notifies once per shop with
+ * Holds `?wait=N` reads of one shop's cache until their key is written (docs/contracts.md,
+ * "Waiting reads"). One object per shop: the write path notifies once per shop with
  * the keys it committed, and waiting costs no CPU, so one object holds thousands of idle waiters
  * (docs/decisions.md). Nothing is stored; a reset object drops its waiters, whose callers then
  * answer as without `wait`.

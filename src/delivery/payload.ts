@@ -29,7 +29,7 @@ const xmlBuilder = new XMLBuilder({
 /**
  * The body of a delivery from the event's stored JSON text. A JSON delivery without a `fields`
  * filter is that text unchanged — for `shopify/*` events the bytes Shopify sent — and everything
- * else is built from it parsed with its numbers' digits kept (spec/shopify-webhooks.md, "Ids and
+ * else is built from it parsed with its numbers' digits kept (docs/contracts.md, "Ids and
  * numbers").
  */
 export function buildPayloadFromJson(

@@ -15,7 +15,7 @@ export interface EventRecord extends EventEnvelope {
   processedAt: string | null;
 }
 
-/** The event as the management API shows it (spec/ingress.md "The event", plus its status). */
+/** The event as the management API shows it (docs/contracts.md, "The event", plus its status). */
 export function eventToApi(event: EventRecord, withData: boolean): Record<string, unknown> {
   return {
     id: event.id,

@@ -9,7 +9,7 @@ export interface CorsPolicy {
   origins: readonly string[];
 }
 
-/** What unknown or disabled webhook ids answer with, so they cannot be told apart (spec/ingress.md). */
+/** What unknown or disabled webhook ids answer with, so they cannot be told apart (docs/contracts.md, "CORS"). */
 export const ALLOW_ALL_POLICY: CorsPolicy = { allowAll: true, origins: [] };
 
 export function isOriginAllowed(policy: CorsPolicy, origin: string): boolean {
@@ -38,7 +38,7 @@ export function normalizeOrigin(input: string): string | null {
 /**
  * Headers for a response to an allowed origin. The exact origin is echoed (never `*`, also under
  * allow-all) with `Allow-Credentials: true`, so `fetch(…, {credentials: 'include'})`, XHR
- * `withCredentials` and `sendBeacon` see success (spec/ingress.md, CORS); edgehook sets and reads
+ * `withCredentials` and `sendBeacon` see success (docs/contracts.md, "CORS"); edgehook sets and reads
  * no cookie, so this grants nothing.
  */
 export function corsHeaders(origin: string, exposeHeaders?: string): Record<string, string> {

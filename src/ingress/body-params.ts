@@ -5,7 +5,7 @@ import { multipartBoundary, parseMultipart, type MultipartPart } from './multipa
 import { isParams, makeParams, normalizeParams, parseNestedQuery, ParamsError, type Params } from './params';
 import { ExactNumber, parseExactJson } from '../json/exact';
 
-/** A multipart file as it appears in event data (spec/ingress.md). */
+/** A multipart file as it appears in event data (docs/contracts.md, "Event data in auto mode"). */
 export interface FileParam {
   content_base64: string;
   mime_type: string;
@@ -21,13 +21,14 @@ export function mimeTypeOf(contentType: string | null): string | null {
 }
 
 /**
- * Body parameters by content type (spec/ingress.md, rule 1). Returns null when the type has no
- * parser or the body does not parse; never throws.
+ * Body parameters by content type (docs/contracts.md, "Event data in auto mode", rule 1). Returns
+ * null when the type has no parser or the body does not parse; never throws.
  */
 export async function parseBodyParams(contentType: string | null, bytes: Uint8Array): Promise<Params | null> {
   switch (mimeTypeOf(contentType)) {
-    // No Content-Type on a POST is a form, as Rack's `form_data?` decides (spec/ingress.md rule 1);
-    // a blank body stays without parameters so that rule 4 gives it null.
+    // No Content-Type on a POST is a form, as Rack's `form_data?` decides (docs/contracts.md,
+    // "Event data in auto mode", rule 1); a blank body stays without parameters so that rule 4
+    // gives it null.
     case null:
       return isBlankBytes(bytes) ? null : parseFormParams(bytes);
     case 'application/x-www-form-urlencoded':

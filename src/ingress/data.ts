@@ -2,7 +2,7 @@ import { decodeUtf8, toBase64 } from '../encoding';
 import { mimeTypeOf, parseBodyParams } from './body-params';
 import { makeParams, parseNestedQuery, type Params } from './params';
 
-/** How a webhook turns a request into event data (spec/ingress.md). */
+/** How a webhook turns a request into event data (docs/contracts.md, "Event data in … mode"). */
 export type DataMode = 'auto' | 'full';
 
 /** The parts of an ingress request that event data is made from. */

@@ -1,8 +1,9 @@
 /**
- * multipart/form-data as Rack reads it (rack/multipart/parser.rb), for the rules spec/ingress.md
- * takes from Rack. The runtime's `formData()` cannot be used: it turns a file part with
- * `filename=""` into a text field `""` (indistinguishable from an empty input), and it reads
- * backslashes in a quoted filename as escapes (`C:\Users\ada\cv.txt` → `C:Usersadacv.txt`).
+ * multipart/form-data as Rack reads it (rack/multipart/parser.rb), for the rules docs/contracts.md
+ * ("Event data in auto mode") takes from Rack. The runtime's `formData()` cannot be used: it
+ * turns a file part with `filename=""` into a text field `""` (indistinguishable from an empty
+ * input), and it reads backslashes in a quoted filename as escapes (`C:\Users\ada\cv.txt` →
+ * `C:Usersadacv.txt`).
  */
 
 /** One part: `filename` is null for a plain field, else Rack's normalised base name (maybe ""). */

@@ -18,8 +18,9 @@ export const isParams = (value: unknown): value is Params =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
- * Parses `a=1&b[c]=2` into nested params. Returns null when the input is unparsable (spec: the
- * body then counts as having no parameters), never throws.
+ * Parses `a=1&b[c]=2` into nested params. Returns null when the input is unparsable
+ * (docs/contracts.md, "Nested parameters": the body then counts as having no parameters), never
+ * throws.
  */
 export function parseNestedQuery(text: string): Params | null {
   try {

@@ -18,7 +18,7 @@ import {
 import { findIdempotencyClaim, recordIdempotencyClaim } from './idempotency-store';
 
 /**
- * POST /webhooks/{id}: the hot path (spec/ingress.md). No D1 unless KV lacks the webhook, one
+ * POST /webhooks/{id}: the hot path (docs/contracts.md, "Requests and answers"). No D1 unless KV lacks the webhook, one
  * rate-limit call alongside the body read, one queue send; 204 only once the event is durable.
  */
 

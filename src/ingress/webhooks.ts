@@ -6,7 +6,7 @@ import { nowIso } from '../time';
 import { rememberWebhookConfig, webhookConfigOf } from './config';
 import { deleteWebhook, findShopWebhook, insertWebhook, updateWebhook, type WebhookRecord } from './store';
 
-/** `user/<subject>/<verb>`; each part letters, digits, `_`, `-`, `.` (spec/ingress.md). */
+/** `user/<subject>/<verb>`; each part letters, digits, `_`, `-`, `.` (docs/contracts.md, "Webhooks"). */
 export const USER_TOPIC_PATTERN = /^user\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
 const name = v.pipe(

@@ -1,6 +1,6 @@
 /**
- * JSON that keeps numbers exactly as written (spec/ingress.md: "JSON numbers keep their exact
- * digits"; Shopify's sample ids such as 820982911946154508 are above 2^53). `JSON.parse` would
+ * JSON that keeps numbers exactly as written (docs/contracts.md, "Exact numbers": JSON numbers keep their exact
+ * digits; Shopify's sample ids such as 820982911946154508 are above 2^53). `JSON.parse` would
  * round such a number through a double; `parseExactJson` keeps its source text instead, in an
  * `ExactNumber` that `JSON.stringify` writes back digit for digit (through `JSON.rawJSON`).
  *

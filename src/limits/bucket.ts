@@ -1,5 +1,5 @@
 /**
- * Leaky-bucket arithmetic for Shopify's call limits (spec/shopify-webhooks.md, "Call limits"), pure
+ * Leaky-bucket arithmetic for Shopify's call limits (docs/contracts.md, "Call limits"), pure
  * and clock-free: callers pass the time. Levels are kept in thousandths of a call (or of a cost
  * point) so that leaking by whole milliseconds stays integer arithmetic and never drifts.
  */

@@ -3,7 +3,7 @@ import type { GraphqlSpend, RestSpend, ThrottleStatus } from './call-limits';
 
 /**
  * What the Admin API routes call: the call-limit buckets of an app on a shop, kept by the
- * `CallLimits` Durable Object named after the pair (spec/shopify-webhooks.md, "Call limits").
+ * `CallLimits` Durable Object named after the pair (docs/contracts.md, "Call limits").
  */
 
 export type { GraphqlSpend, RestSpend, ThrottleStatus } from './call-limits';

@@ -1,7 +1,7 @@
 import type { BucketShape } from './bucket';
 
 /**
- * Shopify's published call limits, as spec/shopify-webhooks.md ("Call limits") fixes them.
+ * Shopify's published call limits, as docs/contracts.md ("Call limits") fixes them.
  */
 
 /** REST Admin API: a bucket of 40 calls that leaks 2 calls a second. */

@@ -15,7 +15,7 @@ import { createTaskSchema, previewSchema, updateTaskSchema } from '../tasks/task
  * compares these keys with the router's routes, so a route cannot be added without a line here.
  */
 
-/** Which bearer token a route takes (src/admin/auth.ts): the other kind is a 403. */
+/** Which bearer token a route takes (src/shops/auth.ts): the other kind is a 403. */
 export type Auth = 'operator' | 'app' | 'none';
 
 /** A query parameter of a list's filters, described as JSON Schema. */

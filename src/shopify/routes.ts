@@ -10,7 +10,7 @@ import type { RouteRequest } from '../http/route';
 
 /**
  * POST /shopify/webhooks: Shopify's own deliveries for shops that route their app's webhooks here
- * (spec/shopify-webhooks.md, "Inbound Shopify webhooks"). The shop is found by its myshopify
+ * (docs/contracts.md, "Inbound Shopify webhooks"). The shop is found by its myshopify
  * domain, the HMAC is checked in constant time over the raw bytes with the shop's Shopify client
  * secret, and the body becomes an event `shopify/<topic>`. The event id is derived from the shop
  * and `X-Shopify-Event-Id` (or `X-Shopify-Webhook-Id`), so a resent or replayed delivery maps to
@@ -46,7 +46,7 @@ export async function receiveShopifyWebhook(request: RouteRequest, env: Env): Pr
     shopId: shop.shopId,
     topic: `shopify/${topic}`,
     // Stored as sent: deliveries without a fields filter carry Shopify's bytes, and no number is
-    // ever rounded through a double (spec/shopify-webhooks.md, "Ids and numbers").
+    // ever rounded through a double (docs/contracts.md, "Ids and numbers").
     data: undefined,
     dataJson: text,
     source: 'shopify',

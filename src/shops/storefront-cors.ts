@@ -10,7 +10,7 @@ import { clientAddress } from '../edge-config/miss-budget';
 /**
  * The CORS stage of the storefront families (ingress and public cache endpoints), mounted before
  * their handlers: it finds the resource the path names, answers preflights, and judges the
- * request's origin by the resource's shop policy (spec/ingress.md "CORS"). Unknown ids are judged
+ * request's origin by the resource's shop policy (docs/contracts.md, "CORS"). Unknown ids are judged
  * by an allow-all policy and answer like known ones, so existence cannot be probed by origin.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Which subscription addresses edgehook will deliver to (spec/shopify-webhooks.md, "Addresses").
+ * Which subscription addresses edgehook will deliver to (docs/contracts.md, "Addresses").
  * Used when a subscription is created or changed, and again by delivery at send time.
  *
  * Accepted: `https://` URLs with a host. Refused: `localhost`, IP literals in loopback, private,

@@ -1,5 +1,5 @@
 /**
- * Subscription ids (spec/shopify-webhooks.md, "Ids and numbers"): no global counter, so an id says
+ * Subscription ids (docs/contracts.md, "Ids and numbers"): no global counter, so an id says
  * nothing about how many subscriptions exist; below 2^53, so every JSON client reads it exactly.
  * An app's first id is random (below 2^52) and each later one adds a random step to the app's
  * highest, so an app's own ids still ascend in creation order (the resource lists by id, and

@@ -14,7 +14,7 @@ import { invalidTopicMessage, isAllowedTopic } from './topics';
 /**
  * The Shopify-compatible `Webhook` resource without HTTP: Shopify's error bodies, validation of a
  * `{"webhook": {…}}` body, the object as Shopify serializes it, and the list's query parameters and
- * `page_info` cursors (spec/shopify-webhooks.md, "Resource").
+ * `page_info` cursors (docs/contracts.md, "The Webhook resource").
  */
 
 // ── Errors in Shopify's shape ────────────────────────────────────────────────────────────────

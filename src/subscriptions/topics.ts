@@ -1,7 +1,7 @@
 import { USER_TOPIC_PATTERN } from '../ingress/webhooks';
 
 /**
- * Topics a subscription may name (spec/shopify-webhooks.md, "Topics allowed"): Shopify's list, plus
+ * Topics a subscription may name (docs/contracts.md, "Topics allowed"): Shopify's list, plus
  * `user/<subject>/<verb>` for events from edgehook's own webhooks.
  */
 export const SHOPIFY_TOPICS = [

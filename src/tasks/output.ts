@@ -3,7 +3,7 @@ import { parseExactJson } from '../json/exact';
 
 /**
  * A task's rendered output is a sequence of JSON objects with only whitespace between them
- * (spec/tasks-and-cache.md): `{"action": {type, options, meta?}}`, `{"log": any}`, `{"error": any}`.
+ * (docs/contracts.md, "Output and tags"): `{"action": {type, options, meta?}}`, `{"log": any}`, `{"error": any}`.
  */
 
 export const ACTION_TYPES = ['cache', 'event', 'http', 'echo'] as const;

@@ -4,7 +4,7 @@ import type { RenderScope } from './engine';
 import type { TaskRecord } from './store';
 import { parseExactJson } from '../json/exact';
 
-/** The variables a script sees (spec/tasks-and-cache.md "Rendering"), besides `cache`. */
+/** The variables a script sees (docs/contracts.md, "Rendering"), besides `cache`. */
 
 /** `event`, with `parent` nested for each ancestor given (parent first). */
 export function eventVariable(event: EventRecord, ancestors: readonly EventRecord[]): Record<string, unknown> {

@@ -15,7 +15,7 @@ import {
 import { parseExactJson } from '../json/exact';
 
 /**
- * The `action`, `log` and `error` tags (spec/tasks-and-cache.md). Each writes one JSON object to
+ * The `action`, `log` and `error` tags (docs/contracts.md, "Output and tags"). Each writes one JSON object to
  * the output; the runner reads the output back as a sequence of such objects. Tag arguments are
  * values (literals, variables, ranges), positional or `name: value`, separated by commas; filters
  * are not read here (assign first), since a filter's own arguments are comma-separated too.

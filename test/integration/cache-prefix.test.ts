@@ -4,7 +4,7 @@ import { clearCacheEndpointMemo } from '../../src/cache/endpoints';
 import { cacheEndpointKvKey, cacheEntryKvKey } from '../../src/kv-keys';
 import { call, createShopWithApp, jsonInit } from '../helpers';
 
-/** spec/tasks-and-cache.md "Cache endpoints": prefix endpoints (issue 12, point 1). */
+/** docs/contracts.md, "Cache endpoints": prefix endpoints (issue 12, point 1). */
 
 interface ApiEndpoint {
   token: string;

@@ -4,7 +4,7 @@ import { deleteCacheValue, setCacheValue } from '../../src/cache/cache';
 import { call, callWithEnv, createShopWithApp, createWebhook, jsonInit, postWebhook } from '../helpers';
 import { createTask } from '../task-helpers';
 
-/** spec/tasks-and-cache.md "Cache endpoints", `?wait=N` (issue 12, point 2). */
+/** docs/contracts.md, "Waiting reads", `?wait=N` (issue 12, point 2). */
 
 let shop: { shopId: string; token: string; domain: string };
 let token: string;

@@ -15,7 +15,7 @@ import type { CallLimits } from '../../src/limits/call-limits';
 import { callLimitsName, spendGraphqlCost, refundGraphqlCost } from '../../src/limits/limits';
 import { call, callWithEnv, createShopWithApp } from '../helpers';
 
-// spec/shopify-webhooks.md, "Call limits": per app and shop, exact shared state (a Durable Object),
+// docs/contracts.md, "Call limits": per app and shop, exact shared state (a Durable Object),
 // REST 40 calls leaking 2 a second, 429 with Retry-After: 2.0 and Shopify's body; GraphQL spends
 // cost from 2000 points restoring 100 a second. Time is the test's: the object's clock is replaced
 // (runInDurableObject), so waiting out Retry-After advances it instead of sleeping.

@@ -6,7 +6,7 @@ import { ADMIN_TOKEN, call, createShopWithApp, createWebhook, jsonInit, postWebh
 import { childrenOf, createTask, finishedRunsOf } from '../task-helpers';
 import type { ReceivedRequest } from '../receiver/types';
 
-// spec/ingress.md (numbers) and spec/shopify-webhooks.md ("Ids and numbers"): integers of any size
+// docs/contracts.md, "Exact numbers" and "Ids and numbers": integers of any size
 // keep their digits through ingress, inbound Shopify webhooks, D1, the management API, Liquid
 // output and deliveries (JSON and XML); a shopify/* delivery without fields carries Shopify's bytes.
 
@@ -198,7 +198,7 @@ describe('hostile number-bearing JSON', () => {
     expect(res.status).toBe(204);
     const stored = await waitForEvent(res.headers.get('x-request-id')!);
     const row = await env.DB.prepare('SELECT data FROM events WHERE id = ?1').bind(stored.id).first<{ data: string }>();
-    // Unparsable bodies are kept as their text (spec/ingress.md, rule 1).
+    // Unparsable bodies are kept as their text (docs/contracts.md, "Event data in auto mode" rule 1).
     expect(JSON.parse(row!.data)).toBe(body);
   });
 });

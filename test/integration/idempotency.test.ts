@@ -17,7 +17,7 @@ import {
 import { createTask } from '../task-helpers';
 import { envelope, eventMessage, recordingBatch } from '../queue';
 
-/** spec/ingress.md, the Idempotency-Key row (issue 12, point 4). */
+/** docs/contracts.md, "Requests and answers", the Idempotency-Key rule (issue 12, point 4). */
 
 let shop: { shopId: string; token: string; domain: string };
 let webhookId: string;

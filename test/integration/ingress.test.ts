@@ -26,7 +26,7 @@ function createdNoEvent(calls: { queueSends: unknown[]; sql: string[] }): boolea
   return calls.queueSends.length === 0 && !calls.sql.some((s) => /^\s*(INSERT|UPDATE|DELETE)\b/i.test(s));
 }
 
-describe('POST /webhooks/{id} — spec/ingress.md, the request table', () => {
+describe('POST /webhooks/{id} — docs/contracts.md, "Requests and answers"', () => {
   it('answers an enabled webhook with 204, an x-request-id, and creates the event', async () => {
     const { shopId, token } = await createShopWithApp();
     const id = await createWebhook(token, { topic: 'user/quote/request' });
@@ -188,7 +188,7 @@ describe('POST /webhooks/{id} — spec/ingress.md, the request table', () => {
   });
 });
 
-describe('CORS on webhooks — spec/ingress.md, CORS', () => {
+describe('CORS on webhooks — docs/contracts.md, "CORS"', () => {
   async function shopWebhook(overrides: Parameters<typeof createShopWithApp>[0] = {}) {
     const shop = await createShopWithApp({ primary_domain: 'shop.example.com', ...overrides });
     return { ...shop, webhookId: await createWebhook(shop.token) };

@@ -245,7 +245,7 @@ describe('CORS', () => {
     expect(refused.status).toBe(403);
   });
 
-  it('allows credentials only to an allowed origin, echoed exactly (spec/ingress.md, CORS)', async () => {
+  it('allows credentials only to an allowed origin, echoed exactly (docs/contracts.md, "CORS")', async () => {
     const origin = `https://${a.domain}`;
     for (const [path, init] of [
       [`/webhooks/${ids.webhook}`, { method: 'POST', body: 'a=1' }],

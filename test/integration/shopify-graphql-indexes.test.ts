@@ -9,7 +9,7 @@ import {
 } from '../../src/subscriptions/graphql/store';
 import { callWithEnv, createShopWithApp } from '../helpers';
 
-// The GraphQL connection's queries are indexed searches too (spec/shopify-webhooks.md, "GraphQL
+// The GraphQL connection's queries are indexed searches too (docs/contracts.md, "GraphQL
 // Admin API"; STYLE: an index for every filter the API offers): with 10,000 subscriptions, every
 // sort order, filter and cursor direction is one SEARCH on an app index, and a page of 250 returns.
 

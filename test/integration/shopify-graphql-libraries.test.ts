@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { receivedBy, receiverAddress } from '../delivery-helpers';
 import { BASE, call, createShopWithApp, createWebhook, postWebhook } from '../helpers';
 
-// Shopify's own libraries against this Worker (spec/shopify-webhooks.md, "GraphQL Admin API";
+// Shopify's own libraries against this Worker (docs/contracts.md, "GraphQL Admin API";
 // issue 14, "Proven with Shopify's libraries"). Both build `https://{shop}/admin/api/…` URLs and
 // insist on https, so each is given a fetch through its documented hook: for @shopify/shopify-api
 // a custom runtime adapter's fetch (`setAbstractFetchFunc` from `@shopify/shopify-api/runtime`, its

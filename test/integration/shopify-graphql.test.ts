@@ -5,7 +5,7 @@ import { SUPPORTED_API_VERSIONS } from '../../src/shops/api-versions';
 import { instrumentedDb } from '../faults';
 import { callWithEnv, createShopWithApp, createWebhook } from '../helpers';
 
-// One test (at least) per sentence of spec/shopify-webhooks.md, "GraphQL Admin API", through the
+// One test (at least) per sentence of docs/contracts.md, "GraphQL Admin API", through the
 // Worker. Shopify's own libraries are exercised in shopify-graphql-libraries.test.ts.
 
 const V = '2026-04';

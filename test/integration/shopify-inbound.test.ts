@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { hmacBase64 } from '../delivery-helpers';
 import { ADMIN_TOKEN, call, callWithEnv, createShopWithApp, jsonInit } from '../helpers';
 
-// POST /shopify/webhooks (spec/shopify-webhooks.md, "Inbound Shopify webhooks").
+// POST /shopify/webhooks (docs/contracts.md, "Inbound Shopify webhooks").
 
 const SECRET = 'shpss_0123456789abcdef';
 

@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { SUPPORTED_API_VERSIONS } from '../../src/shops/api-versions';
 import { ADMIN_TOKEN, call, createShopWithApp, jsonInit } from '../helpers';
 
-// Replays the requests of Shopify's `Webhook` REST reference (the seed document
-// shared/seeds/004_c2b191295774d62f.txt) byte for byte — method, path with version 2021-07, curl's
-// `-d` body and content type — and checks that the answers have Shopify's status and shape: the
-// same keys with the same value types. Ids, times and host differ; edgehook's object also has
-// `metafield_identifiers` (spec/shopify-webhooks.md lists it), which the 2021-07 examples predate.
+// Replays the requests of Shopify's `Webhook` REST reference for version 2021-07 (its examples are
+// copied below, verbatim) byte for byte — method, path with version 2021-07, curl's `-d` body and
+// content type — and checks that the answers have Shopify's status and shape: the same keys with
+// the same value types. Ids, times and host differ; edgehook's object also has
+// `metafield_identifiers` (docs/contracts.md, "The Webhook resource"), which the 2021-07 examples
+// predate.
 
 const PATH_VERSION = '2021-07';
 const EXTRA_KEYS = ['metafield_identifiers'];

@@ -6,7 +6,7 @@ import { SUPPORTED_API_VERSIONS } from '../../src/shops/api-versions';
 import { ADMIN_TOKEN, call, callWithEnv, createShopWithApp, jsonInit } from '../helpers';
 import { backdateSubscription } from '../fixtures';
 
-// One test (at least) per sentence of spec/shopify-webhooks.md, "Resource", through the Worker.
+// One test (at least) per sentence of docs/contracts.md, "The Webhook resource", through the Worker.
 
 const V = '2026-04';
 const OLDEST = SUPPORTED_API_VERSIONS[0];

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { insertSubscription, type SubscriptionWrite } from '../../src/subscriptions/store';
 import { call, createShopWithApp } from '../helpers';
 
-// spec/shopify-webhooks.md, "Ids and numbers": subscription ids reveal no count (no global
+// docs/contracts.md, "Ids and numbers": subscription ids reveal no count (no global
 // counter) and stay below 2^53.
 
 const V = '2026-04';

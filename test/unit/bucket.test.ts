@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { availableUnits, EMPTY_BUCKET, leak, pour, refund, usedUnits, type BucketState } from '../../src/limits/bucket';
 import { GRAPHQL_BUCKET, REST_BUCKET } from '../../src/limits/shapes';
 
-// The leaky bucket of spec/shopify-webhooks.md "Call limits", driven by a clock the test owns.
+// The leaky bucket of docs/contracts.md, "Call limits", driven by a clock the test owns.
 
 const T0 = 1_800_000_000_000;
 

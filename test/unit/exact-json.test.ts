@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { exceedsDepth } from '../../src/json/depth';
 import { ExactNumber, parseExactJson } from '../../src/json/exact';
 
-// spec/ingress.md: JSON numbers keep their exact digits (Shopify's sample ids are above 2^53).
+// docs/contracts.md, "Exact numbers": JSON numbers keep their exact digits (Shopify's sample ids are above 2^53).
 
 const SAMPLE =
   '{"id":820982911946154508,"line_items":[{"id":866550311766439020,"product_id":632910392,"price":"199.00"}],"total_weight":0,"rate":1.10,"tiny":1e-7,"neg":-0}';

@@ -8,7 +8,7 @@ const parse = (text: string) => {
   return result === null ? null : (JSON.parse(JSON.stringify(result)) as unknown);
 };
 
-describe('parseNestedQuery: the examples of spec/ingress.md', () => {
+describe('parseNestedQuery: the examples of docs/contracts.md, "Nested parameters"', () => {
   it.each([
     ['a=1&b=2', { a: '1', b: '2' }],
     ['hash[key]=v', { hash: { key: 'v' } }],

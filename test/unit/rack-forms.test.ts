@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { buildEventData, type IngressRequestParts } from '../../src/ingress/data';
 
-/** spec/ingress.md rule 1, the rules browser forms follow because Rack does (issue 12, point 6). */
+/**
+ * docs/contracts.md, "Event data in auto mode", rule 1: the rules browser forms follow because Rack
+ * does (issue 12, point 6).
+ */
 
 const encoder = new TextEncoder();
 

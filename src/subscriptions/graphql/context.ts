@@ -15,7 +15,7 @@ export interface GraphqlContext {
   returned: Map<FieldNode, number>;
   now: () => string;
   /**
-   * The app's GraphQL call-limit bucket (spec "Call limits"): a query reserves its requested cost
+   * The app's GraphQL call-limit bucket (docs/contracts.md, "Call limits"): a query reserves its requested cost
    * before it runs and gets back what it did not use. Absent: the query is served unmetered.
    */
   bucket?: {

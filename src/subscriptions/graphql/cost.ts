@@ -29,7 +29,7 @@ export const CONNECTION_BASE_COST = 2;
 /** Shopify refuses a single query whose requested cost is above this. */
 export const MAX_SINGLE_QUERY_COST = 1000;
 
-/** Shopify's standard-plan bucket (spec, "Call limits"): 2000 points, 100 restored a second. */
+/** Shopify's standard-plan bucket (docs/contracts.md, "Call limits"): 2000 points, 100 restored a second. */
 export const GRAPHQL_BUCKET_POINTS = 2000;
 export const GRAPHQL_RESTORE_POINTS_PER_SECOND = 100;
 

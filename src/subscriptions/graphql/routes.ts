@@ -19,7 +19,7 @@ import { topicEnumValues } from './topics';
 
 /**
  * POST /admin/api/{version}/graphql.json: the GraphQL Admin API's webhook subscriptions
- * (spec/shopify-webhooks.md, "GraphQL Admin API"), with the REST resource's token header, app
+ * (docs/contracts.md, "GraphQL Admin API"), with the REST resource's token header, app
  * scoping and version rules. A body that is no GraphQL request is Shopify's 400; everything a
  * GraphQL server reports (syntax, validation, user errors) is a 200 with `errors` or `userErrors`.
  */
