@@ -3,6 +3,7 @@ import { MAX_CACHE_WAITERS_PER_CLIENT, MAX_CACHE_WAITERS_PER_SHOP } from '../env
 import { readCacheEntry } from './cache';
 import { cacheEtag, etagMatches } from './etag';
 import type { CacheEntryRecord } from './store';
+import type { WaitMode, WaitOutcome, WaitRefused, WaitRequest } from './wait-types';
 
 /**
  * Holds `?wait=N` reads of one shop's cache until their key is written (docs/contracts.md,
@@ -15,34 +16,6 @@ import type { CacheEntryRecord } from './store';
  * meanwhile is not missed) and shares one D1 read per notified key with the other waiters of that
  * key. D1 is read, not KV, because it is the truth the write path notifies after.
  */
-
-/**
- * `present`: the key was missing; wait until it holds a value that If-None-Match does not match.
- * `change`: wait until the value's ETag stops matching, or the key is deleted or expires.
- */
-export type WaitMode = 'present' | 'change';
-
-export interface WaitRequest {
-  shopId: string;
-  /** The client's address: its waits are counted against MAX_CACHE_WAITERS_PER_CLIENT. */
-  client: string;
-  key: string;
-  mode: WaitMode;
-  /** The request's If-None-Match (`change` mode). */
-  ifNoneMatch: string | null;
-  timeoutMs: number;
-}
-
-/** The value's JSON when the wait ended (null: missing); `read` is false when the object never read it. */
-export interface WaitOutcome {
-  json: string | null;
-  read: boolean;
-}
-
-/** The client already holds its share of waits: retry after this many seconds (when its first ends). */
-export interface WaitRefused {
-  busySeconds: number;
-}
 
 interface Waiter {
   request: WaitRequest;

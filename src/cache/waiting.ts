@@ -1,7 +1,7 @@
 import { MAX_CACHE_WAIT_SECONDS, MAX_CACHE_WAITERS_PER_CLIENT } from '../env';
 import { AppError } from '../http/errors';
 import { describeError, log } from '../log';
-import type { WaitMode, WaitOutcome, WaitRefused } from './waiters';
+import type { WaitMode, WaitOutcome, WaitRefused } from './wait-types';
 
 /**
  * The Worker's side of waiting cache reads: `?wait=N` parsing, handing a read to the shop's

@@ -1,6 +1,7 @@
 import { DELIVERY_ERROR_MAX_CHARS, DELIVERY_MAX_RETRIES } from '../env';
 import type { RandomSource } from './schedule';
 import { retryDelaySeconds } from './schedule';
+import type { Refusal } from './request';
 import type { SendResult } from './send';
 import type { AttemptOutcome } from './store';
 
@@ -12,13 +13,6 @@ import type { AttemptOutcome } from './store';
 /** What happens to a subscription whose delivery failed for good (var FAILED_SUBSCRIPTION_ACTION). */
 export function failedSubscriptionAction(env: Env): 'removed' | 'disabled' {
   return env.FAILED_SUBSCRIPTION_ACTION === 'disable' ? 'disabled' : 'removed';
-}
-
-/** Why an attempt ends its delivery without a request, and whether the subscription is to blame. */
-export interface Refusal {
-  reason: string;
-  /** false for a fault of one event's data (a payload that cannot be built): the subscription stays. */
-  blamesSubscription: boolean;
 }
 
 /**

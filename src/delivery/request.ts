@@ -3,13 +3,19 @@ import { errorText } from '../log';
 import { sendTimeAddressProblem } from './guard';
 import { buildPayloadFromJson } from './payload';
 import { shopifyHmac, standardWebhookSignature } from './signatures';
-import type { Refusal } from './policy';
 import type { DeliveryWork } from './store';
 
 /** A delivery's request, signed and ready to POST. */
 export interface DeliveryRequest {
   headers: Record<string, string>;
   body: Uint8Array;
+}
+
+/** Why an attempt ends its delivery without a request, and whether the subscription is to blame. */
+export interface Refusal {
+  reason: string;
+  /** false for a fault of one event's data (a payload that cannot be built): the subscription stays. */
+  blamesSubscription: boolean;
 }
 
 /**
