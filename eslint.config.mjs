@@ -10,13 +10,13 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const FEATURES = [
-  'admin',
   'cache',
   'delivery',
   'events',
   'ingress',
   'limits',
   'openapi',
+  'operator',
   'shopify',
   'subscriptions',
   'tasks',

@@ -1,7 +1,7 @@
 import { Router } from 'itty-router';
 import { EDGEHOOK_ERRORS, errorBoundary } from './http/boundary';
 import type { RouteRequest } from './http/route';
-import { adminApiRouter } from './routers/admin-api';
+import { shopifyAdminApiRouter } from './routers/shopify-admin-api';
 import { apiV1Router } from './routers/api-v1';
 import { cacheRouter } from './routers/cache';
 import { ingressRouter } from './routers/ingress';
@@ -25,4 +25,4 @@ router
   .all('/cache/*', cacheRouter.fetch)
   .all('/shopify/*', shopifyInboundRouter.fetch)
   .all('/api/v1/*', apiV1Router.fetch)
-  .all('/admin/api/*', adminApiRouter.fetch);
+  .all('/admin/api/*', shopifyAdminApiRouter.fetch);

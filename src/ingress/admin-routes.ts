@@ -44,7 +44,7 @@ export async function patchWebhook(request: RouteRequest, env: Env, app: AppReco
   return jsonResponse({ webhook: webhookToApi(webhook, requestOrigin(request)) });
 }
 
-export async function deleteWebhookRoute(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
+export async function deleteIngressWebhookRoute(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   await removeWebhook(env, app.shopId, request.params['id']!);
   return noContent();
 }

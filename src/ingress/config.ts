@@ -3,7 +3,7 @@ import { readThrough } from '../edge-config/read-through';
 import { CONFIG_MEMO_TTL_MS, CONFIG_NEGATIVE_MEMO_TTL_MS } from '../env';
 import { webhookKvKey } from '../kv-keys';
 import { TtlMemo } from '../memo';
-import { clearCorsPolicyMemo } from '../shops/config';
+import { clearCorsPolicyMemo } from '../shops/cors-policy-read-through';
 import type { DataMode } from './data';
 import { findWebhook, type WebhookRecord } from './store';
 

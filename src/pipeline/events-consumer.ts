@@ -1,7 +1,7 @@
 import { consumeCacheCopies } from '../cache/copies';
 import { EVENTS_RETRY_BASE_DELAY_SECONDS, EVENTS_RETRY_MAX_DELAY_SECONDS } from '../env';
 import { describeError, log } from '../log';
-import { parseQueueMessage } from '../queue/messages';
+import { parseEventsQueueMessage } from '../queue/messages';
 import { nowIso } from '../time';
 import { recordUnreadableMessage } from './events-dead-letter';
 import { lookupStatements, type BatchLookups } from './lookups';
@@ -39,7 +39,7 @@ export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env)
   const taskRuns: { message: Message<unknown>; runId: string }[] = [];
   const copies: { message: Message<unknown>; ref: { shopId: string; key: string } }[] = [];
   for (const message of batch.messages) {
-    const body = parseQueueMessage(message.body);
+    const body = parseEventsQueueMessage(message.body);
     if (body === null) {
       await recordUnreadableMessage(env, batch.queue, message, 'unknown message shape');
       continue;

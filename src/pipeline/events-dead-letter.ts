@@ -1,6 +1,6 @@
 import { DEAD_LETTER_BODY_MAX_CHARS } from '../env';
 import { describeError, errorText, log } from '../log';
-import { parseQueueMessage } from '../queue/messages';
+import { parseEventsQueueMessage } from '../queue/messages';
 import { nowIso } from '../time';
 import { failAbandonedTaskRun } from '../tasks/runs-store';
 import { insertDeadLetter, recordDeadEvent } from '../events/store';
@@ -14,7 +14,7 @@ import { insertDeadLetter, recordDeadEvent } from '../events/store';
 export async function consumeEventsDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const reason = `gave up after the events queue's retries (source queue ${batch.queue})`;
   for (const message of batch.messages) {
-    const body = parseQueueMessage(message.body);
+    const body = parseEventsQueueMessage(message.body);
     if (body === null) {
       await recordUnreadableMessage(env, batch.queue, message, 'unknown message shape');
       continue;

@@ -2,7 +2,7 @@ import * as v from 'valibot';
 
 /**
  * Every queue message body edgehook sends, as one discriminated union on `kind`. Producers send
- * them with contentType "v8"; consumers validate with `parseQueueMessage` before use, since a
+ * them with contentType "v8"; consumers validate with `parseEventsQueueMessage` before use, since a
  * queue may hold messages written by an older deployment.
  */
 
@@ -48,7 +48,7 @@ export type DeliveryMessage = v.InferOutput<typeof deliveryMessageSchema>;
 export type QueueMessage = EventsMessage | DeliveryMessage;
 
 /** An events-queue message if its body has a known shape, else null (poison: recorded, never retried). */
-export function parseQueueMessage(body: unknown): EventsMessage | null {
+export function parseEventsQueueMessage(body: unknown): EventsMessage | null {
   const result = v.safeParse(eventsMessageSchema, body);
   return result.success ? result.output : null;
 }

@@ -10,7 +10,7 @@ import {
   postApp,
   postShop,
   postSigningSecret,
-} from '../admin/routes';
+} from '../operator/routes';
 import {
   deleteCacheEndpointRoute,
   deleteCacheKey,
@@ -33,7 +33,7 @@ import { getEvent, getEvents } from '../events/routes';
 import { EDGEHOOK_ERRORS, errorBoundary } from '../http/boundary';
 import type { RouteHandler, RouteRequest } from '../http/route';
 import {
-  deleteWebhookRoute,
+  deleteIngressWebhookRoute,
   getCors,
   getWebhook,
   getWebhooks,
@@ -108,7 +108,7 @@ mount('/app/signing-secrets/:id', { DELETE: app(deleteSigningSecret) });
 
 // Webhooks (ingress URLs) and the shop's CORS origins.
 mount('/webhooks', { GET: app(getWebhooks), POST: app(postWebhook) });
-mount('/webhooks/:id', { GET: app(getWebhook), PATCH: app(patchWebhook), DELETE: app(deleteWebhookRoute) });
+mount('/webhooks/:id', { GET: app(getWebhook), PATCH: app(patchWebhook), DELETE: app(deleteIngressWebhookRoute) });
 mount('/cors', { GET: app(getCors), PUT: app(putCors) });
 
 // Events, their task runs, and deliveries to subscribers.

@@ -5,7 +5,7 @@ import { normalizeOrigin, type CorsPolicy } from '../http/cors';
 import { notFound, validationFailed } from '../http/errors';
 import { corsKvKey } from '../kv-keys';
 import { nowIso } from '../time';
-import { rememberCorsPolicy } from './config';
+import { rememberCorsPolicy } from './cors-policy-read-through';
 import { effectiveCorsPolicy, loadCorsPolicy } from './cors-policy';
 import { listCorsOrigins, replaceCorsOrigins } from './cors-store';
 

@@ -4,7 +4,7 @@ import { AppError, serviceUnavailable } from '../http/errors';
 import { noContent } from '../http/json';
 import type { RouteRequest } from '../http/route';
 import { describeError, log } from '../log';
-import { findCorsPolicy } from './config';
+import { findCorsPolicy } from './cors-policy-read-through';
 import { clientAddress } from '../edge-config/miss-budget';
 
 /**

@@ -148,7 +148,11 @@ export async function updateWebhookRoute(request: RouteRequest, env: Env, app: A
   return jsonResponse({ webhook: serializeWebhook(updated, app.apiVersion) });
 }
 
-export async function deleteWebhookRoute(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
+export async function deleteWebhookSubscriptionRoute(
+  request: RouteRequest,
+  env: Env,
+  app: AppRecord,
+): Promise<Response> {
   const deleted = await markSubscriptionDeleted(env.DB, app.id, pathId(request), nowIso());
   if (!deleted) throw shopifyNotFound();
   return jsonResponse({});

@@ -9,7 +9,7 @@ import { shopifyNotFound, shopifyUnauthorized } from '../subscriptions/resource'
 import {
   countWebhooksRoute,
   createWebhookRoute,
-  deleteWebhookRoute,
+  deleteWebhookSubscriptionRoute,
   getWebhookRoute,
   listWebhooksRoute,
   updateWebhookRoute,
@@ -27,20 +27,20 @@ import { applyResponseHeaders, mountResource, orNotFound } from './stages';
 
 export const API_VERSION_HEADER = 'X-Shopify-API-Version';
 
-export type AdminApiRequest = RouteRequest & {
+export type ShopifyAdminApiRequest = RouteRequest & {
   /** The version served, or null when the path's version is malformed. */
   apiVersion?: ApiVersion | null;
   shopifyApp?: AppRecord | null;
 };
 type ShopifyHandler = (request: RouteRequest, env: Env, app: AppRecord) => Promise<Response>;
 
-function withApiVersion(request: AdminApiRequest): undefined {
+function withApiVersion(request: ShopifyAdminApiRequest): undefined {
   const segment = new URL(request.url).pathname.split('/')[3] ?? '';
   request.apiVersion = servedApiVersion(segment);
   return undefined;
 }
 
-async function withShopifyApp(request: AdminApiRequest, env: Env): Promise<undefined> {
+async function withShopifyApp(request: ShopifyAdminApiRequest, env: Env): Promise<undefined> {
   const token = request.headers.get('x-shopify-access-token')?.trim();
   request.shopifyApp = token ? await findAppByToken(env, token) : null;
   return undefined;
@@ -49,7 +49,7 @@ async function withShopifyApp(request: AdminApiRequest, env: Env): Promise<undef
 /** A route for an app: a malformed version → 404, a missing or unknown token → 401. */
 const authenticated =
   (handler: ShopifyHandler): RouteHandler =>
-  (request: AdminApiRequest, env) => {
+  (request: ShopifyAdminApiRequest, env) => {
     if (!request.apiVersion) throw shopifyNotFound();
     if (!request.shopifyApp) throw shopifyUnauthorized();
     return handler(request, env, request.shopifyApp);
@@ -62,12 +62,12 @@ const rest = (handler: ShopifyHandler): RouteHandler =>
     return handler(request, env, app);
   });
 
-function setApiVersionHeader(response: Response, request: AdminApiRequest): Response {
+function setApiVersionHeader(response: Response, request: ShopifyAdminApiRequest): Response {
   response.headers.set(API_VERSION_HEADER, request.apiVersion ?? OLDEST_SUPPORTED_API_VERSION);
   return response;
 }
 
-export const adminApiRouter = Router<AdminApiRequest, [Env, ExecutionContext]>({
+export const shopifyAdminApiRouter = Router<ShopifyAdminApiRequest, [Env, ExecutionContext]>({
   base: '/admin/api',
   before: [withApiVersion, withShopifyApp],
   catch: errorBoundary(SHOPIFY_ERRORS),
@@ -75,14 +75,14 @@ export const adminApiRouter = Router<AdminApiRequest, [Env, ExecutionContext]>({
 });
 
 // count.json is mounted before :id.json, which would otherwise match it with id "count".
-mountResource(adminApiRouter, '/:version/webhooks.json', {
+mountResource(shopifyAdminApiRouter, '/:version/webhooks.json', {
   GET: rest(listWebhooksRoute),
   POST: rest(createWebhookRoute),
 });
-mountResource(adminApiRouter, '/:version/webhooks/count.json', { GET: rest(countWebhooksRoute) });
-mountResource(adminApiRouter, '/:version/webhooks/:id.json', {
+mountResource(shopifyAdminApiRouter, '/:version/webhooks/count.json', { GET: rest(countWebhooksRoute) });
+mountResource(shopifyAdminApiRouter, '/:version/webhooks/:id.json', {
   GET: rest(getWebhookRoute),
   PUT: rest(updateWebhookRoute),
-  DELETE: rest(deleteWebhookRoute),
+  DELETE: rest(deleteWebhookSubscriptionRoute),
 });
-mountResource(adminApiRouter, '/:version/graphql.json', { POST: authenticated(graphqlRoute) });
+mountResource(shopifyAdminApiRouter, '/:version/graphql.json', { POST: authenticated(graphqlRoute) });
