@@ -1,6 +1,6 @@
 import { DEFAULT_PAGE_LIMIT, MAX_ADMIN_BODY_BYTES, MAX_PAGE_LIMIT } from '../env';
 import { requestBodySchema } from './json-schema';
-import { API_OPERATIONS, type OperationDescription, type ValueKind } from './operations';
+import type { OperationDescription, ValueKind } from './operation-types';
 
 /** The API's own version, shown in `info.version` (package.json's). */
 const API_DOCUMENT_VERSION = '0.1.0';
@@ -176,9 +176,9 @@ function operationId(method: string, ittyPath: string): string {
 }
 
 /** The whole document. `origin` becomes the one server, so "try it" tools call this Worker. */
-export function buildOpenApiDocument(origin: string): Json {
+export function buildOpenApiDocument(origin: string, operations: Record<string, OperationDescription>): Json {
   const paths: Record<string, Json> = {};
-  for (const [key, op] of Object.entries(API_OPERATIONS)) {
+  for (const [key, op] of Object.entries(operations)) {
     const [method, ittyPath] = key.split(' ') as [string, string];
     (paths[openApiPath(ittyPath)] ??= {})[method.toLowerCase()] = operation(method, ittyPath, op);
   }
@@ -195,7 +195,7 @@ export function buildOpenApiDocument(origin: string): Json {
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     servers: [{ url: origin }],
-    tags: [...new Set(Object.values(API_OPERATIONS).map((op) => op.tag))].map((name) => ({ name })),
+    tags: [...new Set(Object.values(operations).map((op) => op.tag))].map((name) => ({ name })),
     paths,
     components: {
       schemas: { Error: ERROR_SCHEMA },

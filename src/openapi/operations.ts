@@ -1,4 +1,55 @@
-import type * as v from 'valibot';
+import type { OperationDescription, QueryFilter } from './operation-types';
+import {
+  deleteSigningSecret,
+  getApps,
+  getOwnShop,
+  getShop,
+  getShops,
+  getSigningSecrets,
+  patchShop,
+  postApp,
+  postShop,
+  postSigningSecret,
+} from '../operator/routes';
+import {
+  deleteCacheEndpointRoute,
+  deleteCacheKey,
+  getCacheEndpointRoute,
+  getCacheEndpoints,
+  getCacheKey,
+  postCacheEndpoint,
+  putCacheKey,
+} from '../cache/routes';
+import {
+  getDeliveries,
+  getDelivery,
+  getDeliveryLimit,
+  getDestinations,
+  postDeliveryRetry,
+  putDeliveryLimit,
+  postSubscriptionReplay,
+} from '../delivery/routes';
+import { getEvent, getEvents } from '../events/routes';
+import {
+  deleteIngressWebhookRoute,
+  getCors,
+  getWebhook,
+  getWebhooks,
+  patchWebhook,
+  postWebhook,
+  putCors,
+} from '../ingress/admin-routes';
+import { getOpenApiDocument } from './routes';
+import {
+  deleteTaskRoute,
+  getEventTaskRuns,
+  getTask,
+  getTasks,
+  patchTask,
+  postTask,
+  previewTask,
+  setTaskEnabled,
+} from '../tasks/routes';
 import { createAppSchema, createShopSchema, updateShopSchema } from '../shops/shops';
 import { putCacheSchema } from '../cache/routes';
 import { createCacheEndpointSchema } from '../cache/endpoints';
@@ -9,44 +60,13 @@ import { createWebhookSchema, updateWebhookSchema } from '../ingress/webhooks';
 import { createTaskSchema, previewSchema, updateTaskSchema } from '../tasks/tasks';
 
 /**
- * The route-description table: what the OpenAPI document says about each mounted `/api/v1` route
- * that the validators cannot say (summary, auth, paging, filters, the response's top-level keys).
- * Request bodies are the routes' own valibot schemas, converted when the document is built. A test
- * compares these keys with the router's routes, so a route cannot be added without a line here.
+ * The `/api/v1` route table, the one list of the management API's routes: each row's key is the
+ * method and path (itty syntax), and the row holds the token it takes, its handler, and what the
+ * OpenAPI document says that the validators cannot (summary, paging, filters, the response's
+ * top-level keys). `routers/api-v1.ts` mounts every row and `document.ts` describes every row, so a
+ * route cannot be served undescribed nor described unserved. Request bodies are the routes' own
+ * valibot schemas, converted when the document is built.
  */
-
-/** Which bearer token a route takes (src/shops/auth.ts): the other kind is a 403. */
-export type Auth = 'operator' | 'app' | 'none';
-
-/** A query parameter of a list's filters, described as JSON Schema. */
-export interface QueryFilter {
-  name: string;
-  description: string;
-  schema: Record<string, unknown>;
-}
-
-/** The kind of a top-level response value; `json` is any JSON value. */
-export type ValueKind = 'object' | 'array' | 'string' | 'string | null' | 'integer' | 'json';
-
-export interface OperationDescription {
-  summary: string;
-  tag: string;
-  auth: Auth;
-  /** The valibot schema the handler passes to `parseBody`. */
-  body?: v.GenericSchema;
-  /** The body may be empty (preview renders the stored task then). */
-  bodyOptional?: boolean;
-  /** A paged list: the name of its array; `limit`, `cursor` and `next_cursor` apply. */
-  list?: string;
-  filters?: QueryFilter[];
-  /** Status of success and the top-level keys of its JSON body (none for 204). */
-  status: 200 | 201 | 202 | 204;
-  returns?: Record<string, ValueKind>;
-  /** Error statuses particular to this route (the usual ones are added from auth, params, body). */
-  errors?: { status: number; description: string }[];
-  /** Path parameters that are not plain strings. */
-  pathTypes?: Record<string, 'integer'>;
-}
 
 const timestamp = (name: string, what: string): QueryFilter => ({
   name,
@@ -61,6 +81,7 @@ const cacheCopyFailed = { status: 503, description: 'The KV copy could not be wr
 /** Keys are `METHOD path` exactly as mounted in the router (itty-router syntax). */
 export const API_OPERATIONS: Record<string, OperationDescription> = {
   'GET /api/v1/openapi.json': {
+    handler: (request) => getOpenApiDocument(request, API_OPERATIONS),
     summary: 'This document: the management API in OpenAPI 3.1',
     tag: 'Meta',
     auth: 'none',
@@ -68,6 +89,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
   },
 
   'GET /api/v1/shops': {
+    handler: getShops,
     summary: 'List shops, oldest first',
     tag: 'Shops',
     auth: 'operator',
@@ -75,6 +97,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     list: 'shops',
   },
   'POST /api/v1/shops': {
+    handler: postShop,
     summary: 'Create a shop',
     tag: 'Shops',
     auth: 'operator',
@@ -84,6 +107,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     errors: [conflict('A shop with this myshopify_domain exists.')],
   },
   'GET /api/v1/shops/:shopId': {
+    handler: getShop,
     summary: 'Show a shop',
     tag: 'Shops',
     auth: 'operator',
@@ -91,6 +115,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { shop: 'object' },
   },
   'PATCH /api/v1/shops/:shopId': {
+    handler: patchShop,
     summary: 'Change a shop (primary domain, CORS allow-all, Shopify client secret: write-only)',
     tag: 'Shops',
     auth: 'operator',
@@ -99,6 +124,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { shop: 'object' },
   },
   'GET /api/v1/shops/:shopId/apps': {
+    handler: getApps,
     summary: "List a shop's apps",
     tag: 'Apps',
     auth: 'operator',
@@ -106,6 +132,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     list: 'apps',
   },
   'POST /api/v1/shops/:shopId/apps': {
+    handler: postApp,
     summary: 'Create an app; its access token and signing secret are shown only in this answer',
     tag: 'Apps',
     auth: 'operator',
@@ -115,6 +142,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
   },
 
   'GET /api/v1/shop': {
+    handler: getOwnShop,
     summary: "The calling app's shop and the app",
     tag: 'Apps',
     auth: 'app',
@@ -122,6 +150,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { shop: 'object', app: 'object' },
   },
   'GET /api/v1/app/signing-secrets': {
+    handler: getSigningSecrets,
     summary: "The app's signing secrets, newest first, without their values",
     tag: 'Signing secrets',
     auth: 'app',
@@ -129,6 +158,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { signing_secrets: 'array' },
   },
   'POST /api/v1/app/signing-secrets': {
+    handler: postSigningSecret,
     summary: 'Add a signing secret (shown once); older ones stay active',
     tag: 'Signing secrets',
     auth: 'app',
@@ -136,6 +166,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { signing_secret: 'object', secret: 'string' },
   },
   'DELETE /api/v1/app/signing-secrets/:id': {
+    handler: deleteSigningSecret,
     summary: 'Retire a signing secret',
     tag: 'Signing secrets',
     auth: 'app',
@@ -144,6 +175,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
   },
 
   'GET /api/v1/webhooks': {
+    handler: getWebhooks,
     summary: "List the shop's webhooks, oldest first",
     tag: 'Webhooks',
     auth: 'app',
@@ -151,6 +183,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     list: 'webhooks',
   },
   'POST /api/v1/webhooks': {
+    handler: postWebhook,
     summary: 'Create a webhook; the answer carries its public URL',
     tag: 'Webhooks',
     auth: 'app',
@@ -159,6 +192,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { webhook: 'object' },
   },
   'GET /api/v1/webhooks/:id': {
+    handler: getWebhook,
     summary: 'Show a webhook',
     tag: 'Webhooks',
     auth: 'app',
@@ -166,6 +200,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { webhook: 'object' },
   },
   'PATCH /api/v1/webhooks/:id': {
+    handler: patchWebhook,
     summary: 'Change a webhook',
     tag: 'Webhooks',
     auth: 'app',
@@ -173,8 +208,15 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     status: 200,
     returns: { webhook: 'object' },
   },
-  'DELETE /api/v1/webhooks/:id': { summary: 'Delete a webhook', tag: 'Webhooks', auth: 'app', status: 204 },
+  'DELETE /api/v1/webhooks/:id': {
+    handler: deleteIngressWebhookRoute,
+    summary: 'Delete a webhook',
+    tag: 'Webhooks',
+    auth: 'app',
+    status: 204,
+  },
   'GET /api/v1/cors': {
+    handler: getCors,
     summary: "The shop's CORS settings and the policy they produce",
     tag: 'CORS',
     auth: 'app',
@@ -182,6 +224,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { cors: 'object' },
   },
   'PUT /api/v1/cors': {
+    handler: putCors,
     summary: 'Change the allow-all flag and/or replace the additional origins',
     tag: 'CORS',
     auth: 'app',
@@ -191,6 +234,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
   },
 
   'GET /api/v1/events': {
+    handler: getEvents,
     summary: "List the shop's events, newest first",
     tag: 'Events',
     auth: 'app',
@@ -210,6 +254,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     ],
   },
   'GET /api/v1/events/:id': {
+    handler: getEvent,
     summary: 'Show an event with its data',
     tag: 'Events',
     auth: 'app',
@@ -217,6 +262,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { event: 'object' },
   },
   'GET /api/v1/events/:id/task_runs': {
+    handler: getEventTaskRuns,
     summary: "The event's task runs, each with its action runs",
     tag: 'Tasks',
     auth: 'app',
@@ -225,6 +271,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
   },
 
   'GET /api/v1/deliveries': {
+    handler: getDeliveries,
     summary: "List the app's deliveries, newest first",
     tag: 'Deliveries',
     auth: 'app',
@@ -247,6 +294,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     ],
   },
   'GET /api/v1/deliveries/:id': {
+    handler: getDelivery,
     summary: 'Show a delivery with every attempt',
     tag: 'Deliveries',
     auth: 'app',
@@ -254,6 +302,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { delivery: 'object' },
   },
   'POST /api/v1/deliveries/:id/retry': {
+    handler: postDeliveryRetry,
     summary: 'One more attempt now, whatever its state',
     tag: 'Deliveries',
     auth: 'app',
@@ -261,6 +310,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { delivery_id: 'string', attempt: 'integer' },
   },
   'GET /api/v1/subscriptions/:id/delivery_limit': {
+    handler: getDeliveryLimit,
     summary: "A subscription's own limit on deliveries per second to its destination (null: the deployment's)",
     tag: 'Deliveries',
     auth: 'app',
@@ -269,6 +319,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     pathTypes: { id: 'integer' },
   },
   'PUT /api/v1/subscriptions/:id/delivery_limit': {
+    handler: putDeliveryLimit,
     summary: 'Set (or, with null, remove) a subscription’s limit on deliveries per second to its destination',
     tag: 'Deliveries',
     auth: 'app',
@@ -278,6 +329,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     pathTypes: { id: 'integer' },
   },
   'GET /api/v1/destinations': {
+    handler: getDestinations,
     summary: "List the app's destinations (hosts it delivers to) with rate limit and circuit breaker",
     tag: 'Deliveries',
     auth: 'app',
@@ -292,6 +344,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     ],
   },
   'POST /api/v1/subscriptions/:id/replay': {
+    handler: postSubscriptionReplay,
     summary: 'Attempt again every failed delivery of a subscription since a time',
     tag: 'Deliveries',
     auth: 'app',
@@ -302,6 +355,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
   },
 
   'GET /api/v1/tasks': {
+    handler: getTasks,
     summary: "List the shop's tasks, oldest first",
     tag: 'Tasks',
     auth: 'app',
@@ -309,6 +363,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     list: 'tasks',
   },
   'POST /api/v1/tasks': {
+    handler: postTask,
     summary: 'Create a task (subscriptions and the Liquid script are checked: 422 names the line)',
     tag: 'Tasks',
     auth: 'app',
@@ -317,6 +372,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { task: 'object' },
   },
   'GET /api/v1/tasks/:id': {
+    handler: getTask,
     summary: 'Show a task',
     tag: 'Tasks',
     auth: 'app',
@@ -324,6 +380,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { task: 'object' },
   },
   'PATCH /api/v1/tasks/:id': {
+    handler: patchTask,
     summary: 'Change a task (re-validated as a whole)',
     tag: 'Tasks',
     auth: 'app',
@@ -331,8 +388,15 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     status: 200,
     returns: { task: 'object' },
   },
-  'DELETE /api/v1/tasks/:id': { summary: 'Delete a task', tag: 'Tasks', auth: 'app', status: 204 },
+  'DELETE /api/v1/tasks/:id': {
+    handler: deleteTaskRoute,
+    summary: 'Delete a task',
+    tag: 'Tasks',
+    auth: 'app',
+    status: 204,
+  },
   'POST /api/v1/tasks/:id/enable': {
+    handler: setTaskEnabled(true),
     summary: 'Switch a task on',
     tag: 'Tasks',
     auth: 'app',
@@ -340,6 +404,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { task: 'object' },
   },
   'POST /api/v1/tasks/:id/disable': {
+    handler: setTaskEnabled(false),
     summary: 'Switch a task off',
     tag: 'Tasks',
     auth: 'app',
@@ -347,6 +412,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { task: 'object' },
   },
   'POST /api/v1/tasks/:id/preview': {
+    handler: previewTask,
     summary: 'Render the task (or the given script/options) against a sample event; performs and stores nothing',
     tag: 'Tasks',
     auth: 'app',
@@ -357,6 +423,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
   },
 
   'GET /api/v1/cache_endpoints': {
+    handler: getCacheEndpoints,
     summary: "List the shop's cache endpoints",
     tag: 'Cache',
     auth: 'app',
@@ -364,6 +431,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     list: 'cache_endpoints',
   },
   'POST /api/v1/cache_endpoints': {
+    handler: postCacheEndpoint,
     summary: 'Create a public read URL (/cache/{token}) for one cache key',
     tag: 'Cache',
     auth: 'app',
@@ -372,6 +440,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { cache_endpoint: 'object' },
   },
   'GET /api/v1/cache_endpoints/:token': {
+    handler: getCacheEndpointRoute,
     summary: 'Show a cache endpoint',
     tag: 'Cache',
     auth: 'app',
@@ -379,12 +448,14 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { cache_endpoint: 'object' },
   },
   'DELETE /api/v1/cache_endpoints/:token': {
+    handler: deleteCacheEndpointRoute,
     summary: 'Delete a cache endpoint',
     tag: 'Cache',
     auth: 'app',
     status: 204,
   },
   'GET /api/v1/cache/:key+': {
+    handler: getCacheKey,
     summary: 'Read a cache key (the key may contain /)',
     tag: 'Cache',
     auth: 'app',
@@ -392,6 +463,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { key: 'string', value: 'json', expires_at: 'string | null' },
   },
   'PUT /api/v1/cache/:key+': {
+    handler: putCacheKey,
     summary: 'Set a cache key (the key may contain /)',
     tag: 'Cache',
     auth: 'app',
@@ -401,6 +473,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     errors: [cacheCopyFailed],
   },
   'DELETE /api/v1/cache/:key+': {
+    handler: deleteCacheKey,
     summary: 'Delete a cache key (the key may contain /)',
     tag: 'Cache',
     auth: 'app',

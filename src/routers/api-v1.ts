@@ -1,60 +1,10 @@
 import { Router } from 'itty-router';
-import {
-  deleteSigningSecret,
-  getApps,
-  getOwnShop,
-  getShop,
-  getShops,
-  getSigningSecrets,
-  patchShop,
-  postApp,
-  postShop,
-  postSigningSecret,
-} from '../operator/routes';
-import {
-  deleteCacheEndpointRoute,
-  deleteCacheKey,
-  getCacheEndpointRoute,
-  getCacheEndpoints,
-  getCacheKey,
-  postCacheEndpoint,
-  putCacheKey,
-} from '../cache/routes';
-import {
-  getDeliveries,
-  getDelivery,
-  getDeliveryLimit,
-  getDestinations,
-  postDeliveryRetry,
-  putDeliveryLimit,
-  postSubscriptionReplay,
-} from '../delivery/routes';
-import { getEvent, getEvents } from '../events/routes';
 import { EDGEHOOK_ERRORS, errorBoundary } from '../http/boundary';
 import type { RouteHandler, RouteRequest } from '../http/route';
-import {
-  deleteIngressWebhookRoute,
-  getCors,
-  getWebhook,
-  getWebhooks,
-  patchWebhook,
-  postWebhook,
-  putCors,
-} from '../ingress/admin-routes';
-import { getOpenApiDocument } from '../openapi/routes';
+import { API_OPERATIONS } from '../openapi/operations';
 import { bearerToken, requireApp, requireOperator, resolvePrincipal, type Principal } from '../shops/auth';
 import type { AppRecord } from '../shops/store';
-import {
-  deleteTaskRoute,
-  getEventTaskRuns,
-  getTask,
-  getTasks,
-  patchTask,
-  postTask,
-  previewTask,
-  setTaskEnabled,
-} from '../tasks/routes';
-import { applyResponseHeaders, edgehookNotFound, mountResource, orNotFound } from './stages';
+import { applyResponseHeaders, edgehookNotFound, mountResource, orNotFound, type Method } from './stages';
 
 /**
  * The management API, `/api/v1`. Its `before` stage resolves the bearer token once into a
@@ -85,51 +35,23 @@ const app =
   (request: ApiRequest, env) =>
     handler(request, env, requireApp(request.principal ?? null));
 
+const API_BASE_PATH = '/api/v1';
+
 export const apiV1Router = Router<ApiRequest, [Env, ExecutionContext]>({
-  base: '/api/v1',
+  base: API_BASE_PATH,
   before: [withPrincipal],
   catch: errorBoundary(EDGEHOOK_ERRORS),
   finally: [orNotFound(edgehookNotFound), applyResponseHeaders],
 });
 
-const mount = (path: string, handlers: Parameters<typeof mountResource>[2]) =>
-  mountResource(apiV1Router, path, handlers);
-
-// The API's own description: public, like any API reference (it holds no data).
-mount('/openapi.json', { GET: getOpenApiDocument });
-
-// Shops and apps: the operator manages them; an app reads its own shop.
-mount('/shops', { GET: operator(getShops), POST: operator(postShop) });
-mount('/shops/:shopId', { GET: operator(getShop), PATCH: operator(patchShop) });
-mount('/shops/:shopId/apps', { GET: operator(getApps), POST: operator(postApp) });
-mount('/shop', { GET: app(getOwnShop) });
-mount('/app/signing-secrets', { GET: app(getSigningSecrets), POST: app(postSigningSecret) });
-mount('/app/signing-secrets/:id', { DELETE: app(deleteSigningSecret) });
-
-// Webhooks (ingress URLs) and the shop's CORS origins.
-mount('/webhooks', { GET: app(getWebhooks), POST: app(postWebhook) });
-mount('/webhooks/:id', { GET: app(getWebhook), PATCH: app(patchWebhook), DELETE: app(deleteIngressWebhookRoute) });
-mount('/cors', { GET: app(getCors), PUT: app(putCors) });
-
-// Events, their task runs, and deliveries to subscribers.
-mount('/events', { GET: app(getEvents) });
-mount('/events/:id', { GET: app(getEvent) });
-mount('/events/:id/task_runs', { GET: app(getEventTaskRuns) });
-mount('/deliveries', { GET: app(getDeliveries) });
-mount('/deliveries/:id', { GET: app(getDelivery) });
-mount('/deliveries/:id/retry', { POST: app(postDeliveryRetry) });
-mount('/subscriptions/:id/replay', { POST: app(postSubscriptionReplay) });
-mount('/subscriptions/:id/delivery_limit', { GET: app(getDeliveryLimit), PUT: app(putDeliveryLimit) });
-mount('/destinations', { GET: app(getDestinations) });
-
-// Tasks.
-mount('/tasks', { GET: app(getTasks), POST: app(postTask) });
-mount('/tasks/:id', { GET: app(getTask), PATCH: app(patchTask), DELETE: app(deleteTaskRoute) });
-mount('/tasks/:id/enable', { POST: app(setTaskEnabled(true)) });
-mount('/tasks/:id/disable', { POST: app(setTaskEnabled(false)) });
-mount('/tasks/:id/preview', { POST: app(previewTask) });
-
-// The cache and its public endpoints.
-mount('/cache_endpoints', { GET: app(getCacheEndpoints), POST: app(postCacheEndpoint) });
-mount('/cache_endpoints/:token', { GET: app(getCacheEndpointRoute), DELETE: app(deleteCacheEndpointRoute) });
-mount('/cache/:key+', { GET: app(getCacheKey), PUT: app(putCacheKey), DELETE: app(deleteCacheKey) });
+// One route table (src/openapi/operations.ts) mounts every route and generates the OpenAPI
+// document, so the two cannot drift. Each row's token check wraps its handler here.
+const resources = new Map<string, Partial<Record<Method, RouteHandler>>>();
+for (const [key, op] of Object.entries(API_OPERATIONS)) {
+  const [method, path] = key.split(' ') as [Method, string];
+  const handler = op.auth === 'operator' ? operator(op.handler) : op.auth === 'app' ? app(op.handler) : op.handler;
+  const resource = resources.get(path) ?? {};
+  resource[method] = handler;
+  resources.set(path, resource);
+}
+for (const [path, handlers] of resources) mountResource(apiV1Router, path.slice(API_BASE_PATH.length), handlers);

@@ -1,7 +1,6 @@
-import { Router } from 'itty-router';
+import { Router, type RouteEntry } from 'itty-router';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PAGE_LIMIT, MAX_TASK_SCRIPT_CHARS } from '../../src/env';
-import { mountedApiRoutes } from '../../src/openapi/mounted';
 import { API_OPERATIONS } from '../../src/openapi/operations';
 import { apiV1Router } from '../../src/routers/api-v1';
 import { ADMIN_TOKEN, BASE, call, createShopWithApp, jsonInit } from '../helpers';
@@ -33,6 +32,21 @@ const operations = (): [string, string, Json][] =>
 
 /** A concrete URL path for an OpenAPI path template (ids that exist nowhere). */
 const concrete = (path: string) => path.replace(/\{[^}]+\}/g, (p) => (p === '{id}' ? '999999' : 'missing'));
+
+/**
+ * The management API's routes as mounted (`METHOD path`, itty syntax), read from routers' route
+ * tables: what the router really serves, to compare with the route table it was mounted from.
+ * Catch-all entries (`ALL`, the 405 answers) are not operations.
+ */
+function mountedApiRoutes(...routeTables: readonly (readonly RouteEntry[])[]): string[] {
+  const routes = new Set<string>();
+  for (const table of routeTables) {
+    for (const [method, , , path] of table) {
+      if (method !== 'ALL' && path?.startsWith('/api/v1/')) routes.add(`${method} ${path}`);
+    }
+  }
+  return [...routes].sort();
+}
 
 describe('GET /api/v1/openapi.json', () => {
   it('is an OpenAPI 3.1 document, public, whose server is the origin it was asked on', () => {
