@@ -1,6 +1,11 @@
 import { performAction } from './actions/perform';
 import { readCacheEntry } from '../cache/cache';
-import { ACTION_RETRY_DELAYS_SECONDS, MAX_ACTION_ATTEMPTS, MAX_EVENT_DEPTH } from '../env';
+import {
+  ACTION_RETRY_DELAYS_SECONDS,
+  MAX_ACTION_ATTEMPTS,
+  MAX_EVENT_DEPTH,
+  SHOPIFY_ACTION_MAX_THROTTLED_ATTEMPTS,
+} from '../env';
 import { loadEventAncestors, loadEvents } from '../events/store';
 import { describeError, log } from '../log';
 import { sendEventMessages } from '../queue/producer';
@@ -118,9 +123,13 @@ export async function performActions(
     const nowMs = Date.now();
     const now = new Date(nowMs).toISOString();
     let attempt: ActionAttempt;
+    // A throttled action waits as long as the upstream says, and gets more attempts than a failing one.
+    const throttledWait = outcome.ok ? undefined : outcome.retryAfterSeconds;
+    const maxAttempts = throttledWait === undefined ? MAX_ACTION_ATTEMPTS : SHOPIFY_ACTION_MAX_THROTTLED_ATTEMPTS;
     if (outcome.ok) attempt = { status: 'succeeded', result: outcome.result };
-    else if (outcome.transient && attempts < MAX_ACTION_ATTEMPTS) {
-      const delay = ACTION_RETRY_DELAYS_SECONDS[attempts - 1]!;
+    else if (outcome.transient && attempts < maxAttempts) {
+      const delay =
+        throttledWait ?? ACTION_RETRY_DELAYS_SECONDS[Math.min(attempts, ACTION_RETRY_DELAYS_SECONDS.length) - 1]!;
       const retryAt = new Date(nowMs + delay * 1000).toISOString();
       attempt = { status: 'scheduled', error: outcome.error, nextAttemptAt: retryAt };
       await runTogether(env.DB, [
@@ -132,7 +141,7 @@ export async function performActions(
         throw new Error(`task run ${run.id} could not be scheduled for its retry`);
       }
       return;
-    } else attempt = { status: 'failed', error: outcome.error };
+    } else attempt = { status: 'failed', error: outcome.error, result: outcome.result };
     outcomes.set(action.id, attempt.status);
 
     const statements = [recordActionAttemptStatement(env.DB, action.id, attempt, startedAt, now)];

@@ -330,7 +330,8 @@ export async function listActionRuns(db: D1Database, taskRunIds: readonly string
 /** How an attempt at an action ended. */
 export type ActionAttempt =
   | { status: 'succeeded'; result: unknown }
-  | { status: 'failed'; error: string }
+  /** `result`: what the upstream answered, when a failed action has one (a `shopify` answer). */
+  | { status: 'failed'; error: string; result?: unknown }
   | { status: 'scheduled'; error: string; nextAttemptAt: string };
 
 export function recordActionAttemptStatement(
@@ -350,7 +351,9 @@ export function recordActionAttemptStatement(
     .bind(
       id,
       attempt.status,
-      attempt.status === 'succeeded' ? JSON.stringify(attempt.result ?? null) : null,
+      attempt.status === 'succeeded' || (attempt.status === 'failed' && attempt.result !== undefined)
+        ? JSON.stringify(attempt.result ?? null)
+        : null,
       attempt.status === 'succeeded' ? null : attempt.error,
       attempt.status === 'scheduled' ? attempt.nextAttemptAt : null,
       startedAt,

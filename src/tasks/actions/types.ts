@@ -13,8 +13,12 @@ export interface ActionContext {
 
 export type ActionOutcome =
   | { ok: true; result: unknown }
-  /** `transient`: worth retrying later (network, 5xx, storage briefly down). */
-  | { ok: false; error: string; transient: boolean };
+  /**
+   * `transient`: worth retrying later (network, 5xx, storage briefly down). `retryAfterSeconds`:
+   * the upstream said when (a throttled `shopify` action), instead of the usual backoff.
+   * `result`: what the upstream answered, kept on the action run even though it failed.
+   */
+  | { ok: false; error: string; transient: boolean; retryAfterSeconds?: number; result?: unknown };
 
 export const succeeded = (result: unknown): ActionOutcome => ({ ok: true, result });
 export const failed = (error: string): ActionOutcome => ({ ok: false, error, transient: false });
