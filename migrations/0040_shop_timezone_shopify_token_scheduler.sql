@@ -7,15 +7,17 @@ ALTER TABLE shops ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';
 -- SECRETS_KEY like the other secrets; write-only through the API.
 ALTER TABLE shops ADD COLUMN shopify_access_token_ciphertext TEXT;
 
--- Owner: tasks (scheduler). One row per (shop, scheduler topic) some enabled task subscribed to:
+-- Owner: tasks (scheduler). One row per (shop, scheduler topic) some enabled task subscribes to:
 -- the last period emitted (sub-daily: the period's UTC start, ISO 8601; daily: the local date
--- YYYY-MM-DD) and when the next one is due (UTC, ISO 8601). The cron advances a row with a
--- compare-and-set on last_period, after the period's events (deterministic ids) are on the queue.
+-- YYYY-MM-DD), when the next one is due (UTC, ISO 8601) and the time zone that was computed in.
+-- The cron advances a row with a compare-and-set on last_period, after the period's events
+-- (deterministic ids) are on the queue.
 CREATE TABLE scheduler_periods (
   shop_id     TEXT NOT NULL REFERENCES shops (id) ON DELETE CASCADE,
   topic       TEXT NOT NULL,                    -- edgehook/scheduler/<period>
   last_period TEXT NOT NULL,
   next_due_at TEXT NOT NULL,
+  timezone    TEXT NOT NULL,
   updated_at  TEXT NOT NULL,
   PRIMARY KEY (shop_id, topic)
 );

@@ -221,6 +221,13 @@ export const SHOPIFY_THROTTLE_MIN_RETRY_SECONDS = 1;
 export const SHOPIFY_THROTTLE_MAX_RETRY_SECONDS = 600;
 /** Characters of Shopify's error messages kept in an action run's error. */
 export const SHOPIFY_ACTION_ERROR_MAX_CHARS = 2_000;
+/** (shop, scheduler topic) pairs the cron looks at per run; the rest wait a minute (late, not lost). */
+export const SCHEDULER_PAIRS_PER_RUN = 200;
+/**
+ * Missed periods of one pair the scheduler still emits, late, after the cron could not run (the
+ * most recent ones): a day of `hourly`, four hours of `10min`. Older ones are logged as skipped.
+ */
+export const SCHEDULER_MAX_CATCH_UP_PERIODS = 24;
 
 // ── Cache ─────────────────────────────────────────────────────────────────────────────────────
 /** Longest cache key. */

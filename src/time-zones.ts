@@ -38,9 +38,13 @@ export function isTimeZone(name: string): boolean {
   }
 }
 
-/** The runtime's spelling of a known zone (`europe/paris` → `Europe/Paris`). */
+/**
+ * A known zone in the runtime's letter case (`europe/paris` → `Europe/Paris`). A name the runtime
+ * maps to an older alias (ICU resolves `Asia/Kolkata` to `Asia/Calcutta`) is kept as given.
+ */
 export function canonicalTimeZone(name: string): string {
-  return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+  const resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+  return resolved.toLowerCase() === name.toLowerCase() ? resolved : name;
 }
 
 interface WallClock {
