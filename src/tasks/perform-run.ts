@@ -80,7 +80,8 @@ export async function eventDepth(env: Env, eventId: string): Promise<number> {
 /**
  * Performs the actions not yet finished, in order. A transient failure with attempts left
  * reschedules the run (the remaining actions wait behind it, keeping the order); after the last
- * action the run is finished in the same transaction as that action's record.
+ * action the run is finished in the same transaction as that action's record. `memo` shares
+ * lookups (a shop's Shopify credentials) between the runs of one consumer invocation.
  */
 export async function performActions(
   env: Env,
@@ -88,6 +89,7 @@ export async function performActions(
   actions: readonly ActionRunRecord[],
   logs: unknown[],
   depthOf: () => Promise<number>,
+  memo: Map<string, Promise<unknown>> = new Map(),
 ): Promise<void> {
   let depth: number | undefined;
   const pending = actions.filter((a) => a.status === 'scheduled' || a.status === 'running');
@@ -117,6 +119,7 @@ export async function performActions(
       eventId: run.eventId,
       depth: depth ?? 0,
       action: { runId: run.id, position: action.position },
+      memo,
     };
     const outcome = await performAction(ctx, action.type as ActionType, action.options);
     const attempts = action.attempts + 1;

@@ -11,7 +11,15 @@ import { errorText } from '../../log';
 import { findShopifyAdminCredentials } from '../../shops/store';
 import { shopifyGraphqlUrl } from './shopify-url';
 import { throttleDelaySeconds, type ShopifyCost } from './shopify-throttle';
-import { asObject, failed, failedTransiently, succeeded, type ActionContext, type ActionOutcome } from './types';
+import {
+  asObject,
+  failed,
+  failedTransiently,
+  memoized,
+  succeeded,
+  type ActionContext,
+  type ActionOutcome,
+} from './types';
 
 /**
  * `shopify` action: one GraphQL Admin API request with the shop's access token. Options are the
@@ -55,12 +63,12 @@ export function planShopifyRequest(
 export async function performShopify(ctx: ActionContext, options: unknown): Promise<ActionOutcome> {
   const plan = planShopifyRequest(options);
   if (!plan.ok) return failed(plan.error);
-  const credentials = await findShopifyAdminCredentials(ctx.env.DB, ctx.shopId);
-  if (credentials?.ciphertext == null) {
+  const credentials = await memoized(ctx, `shopify-credentials:${ctx.shopId}`, () => readCredentials(ctx));
+  if (credentials === null) {
     return failed('no Shopify Admin API access token is set for this shop (PUT /api/v1/shop/shopify_access_token)');
   }
-  const token = await decryptSecret(ctx.env.SECRETS_KEY, credentials.ciphertext);
-  const url = shopifyGraphqlUrl(ctx.env, credentials.myshopifyDomain);
+  const { token, myshopifyDomain } = credentials;
+  const url = shopifyGraphqlUrl(ctx.env, myshopifyDomain);
   let response: Response;
   try {
     response = await fetch(url, {
@@ -109,6 +117,16 @@ export async function performShopify(ctx: ActionContext, options: unknown): Prom
     return { ...failed(clip(`shopify userErrors: ${userErrors.join('; ')}`)), result };
   }
   return succeeded(result);
+}
+
+/** The shop's domain and decrypted token, or null when no token is set. */
+async function readCredentials(ctx: ActionContext): Promise<{ myshopifyDomain: string; token: string } | null> {
+  const stored = await findShopifyAdminCredentials(ctx.env.DB, ctx.shopId);
+  if (stored?.ciphertext == null) return null;
+  return {
+    myshopifyDomain: stored.myshopifyDomain,
+    token: await decryptSecret(ctx.env.SECRETS_KEY, stored.ciphertext),
+  };
 }
 
 const throttled = (retryAfterSeconds: number, error: string): ActionOutcome => ({
