@@ -205,7 +205,7 @@ export const HTTP_ACTION_TIMEOUT_MS = 10_000;
  * the rest is cancelled unread, and the result says `truncated: true`.
  */
 export const HTTP_ACTION_MAX_BODY_BYTES = 262_144;
-/** Longest GraphQL document a `shopify` action may send (Shopify refuses longer queries too). */
+/** Longest GraphQL document (whitespace not counted) a `shopify` action may send, as Shopify's own limit. */
 export const SHOPIFY_ACTION_MAX_QUERY_CHARS = 50_000;
 /** Timeout of one `shopify` action request. */
 export const SHOPIFY_ACTION_TIMEOUT_MS = 10_000;

@@ -221,17 +221,20 @@ describe('shopify action against the stand-in', () => {
     await setShopifyAccessToken(shop.shopId, SHOPIFY_TOKEN);
     await scriptStandIn(shop.domain, SHOPIFY_TOKEN, []);
     const ctx = { env: standInEnv().testEnv, shopId: shop.shopId, eventId: 'e', depth: 0 };
-    const long = `{ shop { name } }${' '.repeat(SHOPIFY_ACTION_MAX_QUERY_CHARS)}`;
+    // Shopify's limit counts the query without whitespace: padding with spaces is fine, more text is not.
+    const padded = `{ shop { name } }${' '.repeat(SHOPIFY_ACTION_MAX_QUERY_CHARS)}`;
+    const long = `{ shop { name } }#${'x'.repeat(SHOPIFY_ACTION_MAX_QUERY_CHARS)}`;
     expect(await performAction(ctx, 'shopify', long)).toEqual({
       ok: false,
       transient: false,
-      error: `shopify query is ${long.length} characters; the limit is ${SHOPIFY_ACTION_MAX_QUERY_CHARS}`,
+      error: `shopify query is ${long.replace(/\s+/g, '').length} characters without whitespace; the limit is ${SHOPIFY_ACTION_MAX_QUERY_CHARS}`,
     });
     for (const [options, message] of [
       [null, /query string or \{query, variables\}/],
       [{ query: '' }, /non-empty GraphQL string/],
       [{ query: '{ a }', variables: [1] }, /variables must be an object/],
       [{ query: '{ a }', path: '/x' }, /do not take path/],
+      [['update', ['customer', 1], { tags: 'x' }], /REST options .* are not supported/],
     ] as const) {
       expect(await performAction(ctx, 'shopify', options)).toMatchObject({
         ok: false,
@@ -240,6 +243,8 @@ describe('shopify action against the stand-in', () => {
       });
     }
     expect(await standInRequests(shop.domain)).toEqual([]);
+    await scriptStandIn(shop.domain, SHOPIFY_TOKEN, [{ status: 200, body: { data: { shop: { name: 'x' } } } }]);
+    expect(await performAction(ctx, 'shopify', padded)).toMatchObject({ ok: true });
   });
 
   it('fails with a clear message when the shop has no access token', async () => {

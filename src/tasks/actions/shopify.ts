@@ -38,6 +38,9 @@ export interface ShopifyRequest {
 export function planShopifyRequest(
   options: unknown,
 ): { ok: true; request: ShopifyRequest } | { ok: false; error: string } {
+  if (Array.isArray(options)) {
+    return { ok: false, error: 'shopify REST options ([operation, …]) are not supported; send a GraphQL query' };
+  }
   const object = typeof options === 'string' ? { query: options } : asObject(options);
   if (!object) return { ok: false, error: 'shopify options must be a GraphQL query string or {query, variables}' };
   const { query, variables, ...extra } = object;
@@ -47,10 +50,12 @@ export function planShopifyRequest(
   if (typeof query !== 'string' || query.trim() === '') {
     return { ok: false, error: 'shopify query must be a non-empty GraphQL string' };
   }
-  if (query.length > SHOPIFY_ACTION_MAX_QUERY_CHARS) {
+  // Shopify counts the query without its whitespace.
+  const length = query.replace(/\s+/g, '').length;
+  if (length > SHOPIFY_ACTION_MAX_QUERY_CHARS) {
     return {
       ok: false,
-      error: `shopify query is ${query.length} characters; the limit is ${SHOPIFY_ACTION_MAX_QUERY_CHARS}`,
+      error: `shopify query is ${length} characters without whitespace; the limit is ${SHOPIFY_ACTION_MAX_QUERY_CHARS}`,
     };
   }
   const vars = variables === undefined || variables === null ? null : asObject(variables);
