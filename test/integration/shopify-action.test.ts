@@ -113,6 +113,32 @@ describe('shopify action against the stand-in', () => {
     });
   });
 
+  it("runs docs/api.md's metafield read-back recipe as written", async () => {
+    // The task script of "Worked example: the result in a customer metafield", verbatim.
+    const recipe =
+      '{% assign total = event.data.price | times: event.data.qty %}\n{% assign owner = "gid://shopify/Customer/" | append: event.data.customer_id %}\n{% capture value %}{"total":{{ total }}}{% endcapture %}\n{% action "shopify" %}{"query": "mutation($m: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $m) { userErrors { field message } } }", "variables": {"m": [{"ownerId": {{ owner | json }}, "namespace": "edgehook", "key": "quote", "type": "json", "value": {{ value | json }}}]}}{% endaction %}';
+    const shop = await shopWithTask(recipe);
+    const event = { ...shop.event, dataJson: JSON.stringify({ price: 12, qty: 3, customer_id: 7 }) };
+    await scriptStandIn(shop.domain, SHOPIFY_TOKEN, [
+      { status: 200, body: { data: { metafieldsSet: { userErrors: [] } }, extensions: cost(10, 10) } },
+    ]);
+    await consume(standInEnv().testEnv, [eventMessage(event)]);
+    const [run] = await taskRunsOf(shop.token, event.id);
+    expect(run).toMatchObject({ status: 'succeeded' });
+    const [request] = await standInRequests(shop.domain);
+    expect(JSON.parse(request!.body).variables).toEqual({
+      m: [
+        {
+          ownerId: 'gid://shopify/Customer/7',
+          namespace: 'edgehook',
+          key: 'quote',
+          type: 'json',
+          value: '{"total":36}',
+        },
+      ],
+    });
+  });
+
   it("fails the action with userErrors' messages, keeping Shopify's answer", async () => {
     const shop = await shopWithTask(
       `{% action "shopify" %}mutation { metafieldsSet(metafields: []) { userErrors { field message } } }{% endaction %}`,
