@@ -17,12 +17,15 @@ import {
   recordActionAttemptStatement,
   rescheduleTaskRunStatement,
   runTogether,
+  runTransaction,
   setTaskRunWake,
   type ActionAttempt,
   type ActionRunRecord,
   type TaskRunRecord,
 } from './runs-store';
 import { parseExactJson } from '../json/exact';
+import { sendFollowUps } from './follow-ups';
+import { runFollowUpsStatement } from './follow-ups-store';
 
 /**
  * Performing a rendered run: its actions in order, retries rescheduled on the queue, and what a
@@ -55,6 +58,20 @@ export async function scheduleOnQueue(env: Env, runs: readonly TaskRunRecord[], 
     log.error('delayed task runs neither queued nor left to the sweep', describeError(err));
     return runs.map((r) => r.eventId);
   }
+}
+
+/** Ends a run `failed` (before any action), with its `edgehook/errors/task` event in the same transaction. */
+export async function failRunWithFollowUps(
+  env: Env,
+  runId: string,
+  outcome: { logs: unknown[]; errors: unknown[]; error: string },
+): Promise<void> {
+  const now = nowIso();
+  const results = await runTransaction(env.DB, [
+    finishTaskRunStatement(env.DB, runId, { status: 'failed', ...outcome }, now),
+    runFollowUpsStatement(env.DB, [], [runId], now),
+  ]);
+  await sendFollowUps(env, results.at(-1));
 }
 
 /** `cache["key"]` in scripts: the live value from D1 (the truth), memoised for the render. */
@@ -109,7 +126,11 @@ export async function performActions(
     );
   };
   // A crash after the last action's record but before the run's: only the finish is missing.
-  if (pending.length === 0) return runTogether(env.DB, [finish(nowIso())]);
+  if (pending.length === 0) {
+    const now = nowIso();
+    const results = await runTransaction(env.DB, [finish(now), runFollowUpsStatement(env.DB, [], [run.id], now)]);
+    return sendFollowUps(env, results.at(-1));
+  }
   for (const [i, action] of pending.entries()) {
     if (action.type === 'event' && depth === undefined) depth = await depthOf();
     const startedAt = nowIso();
@@ -147,8 +168,11 @@ export async function performActions(
     } else attempt = { status: 'failed', error: outcome.error, result: outcome.result };
     outcomes.set(action.id, attempt.status);
 
+    const last = i === pending.length - 1;
     const statements = [recordActionAttemptStatement(env.DB, action.id, attempt, startedAt, now)];
-    if (i === pending.length - 1) statements.push(finish(now));
-    await runTogether(env.DB, statements);
+    if (last) statements.push(finish(now));
+    // The action's follow-ups (and the run's error event, when it ends failed) in the same transaction.
+    statements.push(runFollowUpsStatement(env.DB, [action.id], last ? [run.id] : [], now));
+    await sendFollowUps(env, (await runTransaction(env.DB, statements)).at(-1));
   }
 }

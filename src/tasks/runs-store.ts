@@ -367,14 +367,16 @@ export async function runTogether(db: D1Database, statements: D1PreparedStatemen
 }
 
 /** Fails a run the queue gave up on, unless it finished meanwhile. */
-export async function failAbandonedTaskRun(db: D1Database, id: string, error: string, now: string): Promise<void> {
-  await db
+/** Fails a run the queue gave up on; true when it was still unfinished (false: nothing changed). */
+export async function failAbandonedTaskRun(db: D1Database, id: string, error: string, now: string): Promise<boolean> {
+  const result = await db
     .prepare(
       `UPDATE task_runs SET status = 'failed', error = ?2, finished_at = ?3, updated_at = ?3
        WHERE id = ?1 AND status IN ('scheduled', 'running')`,
     )
     .bind(id, error, now)
     .run();
+  return result.meta.changes > 0;
 }
 
 // ── set-based recording (a consumer batch's runs in one transaction) ─────────────────────────

@@ -1,4 +1,5 @@
 import { MAX_TASK_DELAY_SECONDS } from '../env';
+import { FOLLOW_UP_TOPICS } from './follow-ups-store';
 import { SCHEDULER_TOPICS } from './scheduler-periods';
 
 /** One parsed subscription line: a topic and how long after the event the run is due. */
@@ -10,7 +11,7 @@ export interface Subscription {
 /** `user/…/…` or `shopify/…/…`: the topics events can have (spec/ingress.md, shopify). */
 const TOPIC = /^(user|shopify)\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 /** Topics of the events edgehook itself makes for tasks: exactly these, nothing else under `edgehook/`. */
-export const EDGEHOOK_TOPICS: readonly string[] = [...SCHEDULER_TOPICS];
+export const EDGEHOOK_TOPICS: readonly string[] = [...SCHEDULER_TOPICS, ...FOLLOW_UP_TOPICS];
 const DELAY = /^\+(\d{1,9})\.(second|minute|hour|day|week)s?$/;
 const UNIT_SECONDS = { second: 1, minute: 60, hour: 3_600, day: 86_400, week: 604_800 } as const;
 

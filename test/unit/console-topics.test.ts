@@ -12,7 +12,18 @@ describe("console task editor's edgehook topics", () => {
   });
 
   it('gives each a sample event data with the fields of the real event', () => {
-    for (const topic of EDGEHOOK_TOPICS) {
+    // The follow-up topics' fields, as test/integration/follow-ups.test.ts sees them on real events.
+    const ids = ['task_run_id', 'task_id', 'task_name', 'event_id', 'event_topic'];
+    const followUps: Record<string, string[]> = {
+      'edgehook/actions/perform': ['action', ...ids],
+      'edgehook/errors/action': ['action', ...ids],
+      'edgehook/errors/task': ['task_run', ...ids],
+      'edgehook/errors/event': ['event', 'event_id', 'event_topic'],
+    };
+    for (const [topic, keys] of Object.entries(followUps)) {
+      expect(Object.keys(sampleData(topic)!).sort(), topic).toEqual([...keys].sort());
+    }
+    for (const topic of EDGEHOOK_TOPICS.filter((t) => !(t in followUps))) {
       const period = schedulerPeriodOf(topic)!;
       const data = sampleData(topic)!;
       const keys = ['period', 'scheduled_at', 'timezone', ...(period === 'daily' ? ['date'] : [])];
