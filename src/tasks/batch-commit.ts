@@ -178,8 +178,11 @@ async function failForItsOwnData(db: D1Database, plan: RunPlan, err: unknown): P
   if (!PERMANENT_D1_ERROR.test(errorText(err))) return false;
   const error = `The run's results could not be stored: ${errorText(err)}`;
   try {
+    const now = nowIso();
     await runTransaction(db, [
-      finishTaskRunStatement(db, plan.run.id, { status: 'failed', logs: [], errors: [], error }, nowIso()),
+      finishTaskRunStatement(db, plan.run.id, { status: 'failed', logs: [], errors: [], error }, now),
+      // Its `edgehook/errors/task` event, if any, waits for the cron sweep (rare path).
+      runFollowUpsStatement(db, [], [plan.run.id], now),
     ]);
   } catch (e) {
     log.error('failed task run could not be recorded either', { runId: plan.run.id, ...describeError(e) });
