@@ -346,6 +346,42 @@ describe('the access token', () => {
   });
 });
 
+describe('the access token in logs and answers', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('never appears in a log line or an API answer, whatever the action meets', async () => {
+    const lines: string[] = [];
+    for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' ')));
+    }
+    const secret = 'shpat_never_logged_0123456789';
+    const created = await call(
+      '/api/v1/shops',
+      jsonInit('POST', ADMIN_TOKEN, {
+        myshopify_domain: `tok-${Date.now()}.myshopify.com`,
+        shopify_access_token: secret,
+      }),
+    );
+    expect(created.status).toBe(201);
+    const createdText = await created.text();
+    const shop = (JSON.parse(createdText) as { shop: { id: string; shopify_access_token_set: boolean } }).shop;
+    expect(shop.shopify_access_token_set).toBe(true);
+    const domain = (JSON.parse(createdText) as { shop: { myshopify_domain: string } }).shop.myshopify_domain;
+    const ctx = (baseUrl: string) => ({ env: standInEnv(baseUrl).testEnv, shopId: shop.id, eventId: 'e', depth: 0 });
+    await scriptStandIn(domain, 'shpat_other', []);
+    const outcomes = [
+      await performAction(ctx(STAND_IN_BASE_URL), 'shopify', '{ shop { name } }'), // 401
+      await performAction(ctx('http://127.0.0.1:1/{shop}'), 'shopify', '{ shop { name } }'), // refused connection
+    ];
+    await scriptStandIn(domain, secret, [{ status: 200, body: throttledAnswer(100, 0) }]);
+    outcomes.push(await performAction(ctx(STAND_IN_BASE_URL), 'shopify', '{ shop { name } }'));
+    expect(outcomes.map((o) => o.ok)).toEqual([false, false, false]);
+    const shown = await (await call(`/api/v1/shops/${shop.id}`, jsonInit('GET', ADMIN_TOKEN))).text();
+    const everything = [createdText, shown, JSON.stringify(outcomes), ...lines].join('\n');
+    expect(everything).not.toContain(secret);
+  });
+});
+
 describe('preview', () => {
   it('shows the planned shopify action in all three forms and never calls Shopify', async () => {
     const shop = await createShopWithApp();
