@@ -248,6 +248,10 @@ describe('the shop time zone', () => {
       expect(res.status, String(bad)).toBe(422);
       expect(JSON.stringify(await res.json())).toContain('timezone');
     }
+    // Tasks read it as shop.iana_timezone (Mechanic's name).
+    const taskId = await createTask(shop.token, { script: '{% log shop.iana_timezone %}' });
+    const preview = await call(`/api/v1/tasks/${taskId}/preview`, jsonInit('POST', shop.token, {}));
+    expect((await preview.json<{ preview: { logs: unknown[] } }>()).preview.logs).toEqual(['Europe/Paris']);
     const created = await call(
       '/api/v1/shops',
       jsonInit('POST', ADMIN_TOKEN, { myshopify_domain: `tz-${Date.now()}.myshopify.com`, timezone: 'Asia/Kolkata' }),
