@@ -219,6 +219,8 @@ export const SHOPIFY_429_DEFAULT_RETRY_SECONDS = 2;
 /** Shortest and longest wait before a throttled `shopify` action is tried again. */
 export const SHOPIFY_THROTTLE_MIN_RETRY_SECONDS = 1;
 export const SHOPIFY_THROTTLE_MAX_RETRY_SECONDS = 600;
+/** Largest `shopify` answer (serialized) an action run keeps whole; a larger one is kept without `data`. */
+export const SHOPIFY_ACTION_MAX_RESULT_CHARS = 262_144;
 /** Characters of Shopify's error messages kept in an action run's error. */
 export const SHOPIFY_ACTION_ERROR_MAX_CHARS = 2_000;
 /** (shop, scheduler topic) pairs the cron looks at per run; the rest wait a minute (late, not lost). */

@@ -273,6 +273,26 @@ describe('shopify action against the stand-in', () => {
     expect(await performAction(ctx, 'shopify', padded)).toMatchObject({ ok: true });
   });
 
+  it('keeps an answer too large for its record without its data, still judging its userErrors', async () => {
+    const shop = await shopWithTask('{% action "shopify", "{ customers(first: 250) { nodes { id note } } }" %}');
+    const nodes = Array.from({ length: 250 }, (_, i) => ({
+      id: `gid://shopify/Customer/${i}`,
+      note: 'x'.repeat(2_000),
+    }));
+    await scriptStandIn(shop.domain, SHOPIFY_TOKEN, [
+      { status: 200, body: { data: { customers: { nodes } }, extensions: cost(252, 252) } },
+    ]);
+    await consume(standInEnv().testEnv, [eventMessage(shop.event)]);
+    const [run] = await taskRunsOf(shop.token, shop.event.id);
+    expect(run).toMatchObject({ status: 'succeeded' });
+    expect(run!.action_runs[0]!.result).toEqual({
+      data: null,
+      data_omitted: expect.stringMatching(/^the answer was \d+ characters; data is kept up to 262144$/),
+      errors: null,
+      extensions: cost(252, 252),
+    });
+  });
+
   it('fails with a clear message when the shop has no access token', async () => {
     const shop = await createShopWithApp();
     const ctx = { env: standInEnv().testEnv, shopId: shop.shopId, eventId: 'e', depth: 0 };

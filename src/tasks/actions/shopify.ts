@@ -4,6 +4,7 @@ import {
   SHOPIFY_429_DEFAULT_RETRY_SECONDS,
   SHOPIFY_ACTION_ERROR_MAX_CHARS,
   SHOPIFY_ACTION_MAX_QUERY_CHARS,
+  SHOPIFY_ACTION_MAX_RESULT_CHARS,
   SHOPIFY_ACTION_TIMEOUT_MS,
 } from '../../env';
 import { parseExactJson } from '../../json/exact';
@@ -110,14 +111,18 @@ export async function performShopify(ctx: ActionContext, options: unknown): Prom
     const detail = body === null ? text.slice(0, 200) : messagesOf(body['errors']).join('; ');
     return failed(clip(`shopify answered ${response.status}${detail ? `: ${detail}` : ''}`));
   }
-  const result = { data: body['data'] ?? null, errors: body['errors'] ?? null, extensions: body['extensions'] ?? null };
+  const result = recordable({
+    data: body['data'] ?? null,
+    errors: body['errors'] ?? null,
+    extensions: body['extensions'] ?? null,
+  });
   const errors = Array.isArray(body['errors']) ? body['errors'] : body['errors'] ? [body['errors']] : [];
   if (errors.some(isThrottledError)) {
     const cost = asObject(asObject(body['extensions'])?.['cost']) as ShopifyCost | null;
     return throttled(throttleDelaySeconds(cost), 'shopify throttled the query (THROTTLED)');
   }
   if (errors.length > 0) return { ...failed(clip(`shopify errors: ${messagesOf(errors).join('; ')}`)), result };
-  const userErrors = collectUserErrors(result.data);
+  const userErrors = collectUserErrors(body['data']);
   if (userErrors.length > 0) {
     return { ...failed(clip(`shopify userErrors: ${userErrors.join('; ')}`)), result };
   }
@@ -131,6 +136,20 @@ async function readCredentials(ctx: ActionContext): Promise<{ myshopifyDomain: s
   return {
     myshopifyDomain: stored.myshopifyDomain,
     token: await decryptSecret(ctx.env.SECRETS_KEY, stored.ciphertext),
+  };
+}
+
+/**
+ * The answer as the action run keeps it: whole up to SHOPIFY_ACTION_MAX_RESULT_CHARS, else without
+ * `data` (a D1 row cannot hold a page of thousands of nodes, and the run must still be recorded).
+ */
+function recordable(result: { data: unknown; errors: unknown; extensions: unknown }): Record<string, unknown> {
+  const size = JSON.stringify(result).length;
+  if (size <= SHOPIFY_ACTION_MAX_RESULT_CHARS) return result;
+  return {
+    ...result,
+    data: null,
+    data_omitted: `the answer was ${size} characters; data is kept up to ${SHOPIFY_ACTION_MAX_RESULT_CHARS}`,
   };
 }
 
