@@ -2,15 +2,13 @@ import { decryptSecret } from '../../crypto';
 import {
   EDGEHOOK_VERSION,
   SHOPIFY_429_DEFAULT_RETRY_SECONDS,
-  SHOPIFY_ACTION_ERROR_MAX_CHARS,
   SHOPIFY_ACTION_MAX_QUERY_CHARS,
-  SHOPIFY_ACTION_MAX_RESULT_CHARS,
   SHOPIFY_ACTION_TIMEOUT_MS,
 } from '../../env';
-import { parseExactJson } from '../../json/exact';
 import { errorText } from '../../log';
 import { findShopifyAdminCredentials } from '../../shops/store';
 import { shopifyGraphqlUrl } from './shopify-url';
+import { clip, collectUserErrors, isThrottledError, messagesOf, parseBody, recordable } from './shopify-answer';
 import { throttleDelaySeconds, type ShopifyCost } from './shopify-throttle';
 import {
   asObject,
@@ -139,71 +137,9 @@ async function readCredentials(ctx: ActionContext): Promise<{ myshopifyDomain: s
   };
 }
 
-/**
- * The answer as the action run keeps it: whole up to SHOPIFY_ACTION_MAX_RESULT_CHARS, else without
- * `data` (a D1 row cannot hold a page of thousands of nodes, and the run must still be recorded).
- */
-function recordable(result: { data: unknown; errors: unknown; extensions: unknown }): Record<string, unknown> {
-  const size = JSON.stringify(result).length;
-  if (size <= SHOPIFY_ACTION_MAX_RESULT_CHARS) return result;
-  return {
-    ...result,
-    data: null,
-    data_omitted: `the answer was ${size} characters; data is kept up to ${SHOPIFY_ACTION_MAX_RESULT_CHARS}`,
-  };
-}
-
 const throttled = (retryAfterSeconds: number, error: string): ActionOutcome => ({
   ok: false,
   error,
   transient: true,
   retryAfterSeconds,
 });
-
-function parseBody(text: string): Record<string, unknown> | null {
-  try {
-    return asObject(parseExactJson(text));
-  } catch {
-    return null;
-  }
-}
-
-const isThrottledError = (e: unknown): boolean => asObject(asObject(e)?.['extensions'])?.['code'] === 'THROTTLED';
-
-/** Messages of Shopify's `errors`: a string, an array of `{message}`, or an object of arrays (REST style). */
-function messagesOf(errors: unknown): string[] {
-  if (typeof errors === 'string') return [errors];
-  if (Array.isArray(errors)) {
-    return errors.map((e) => {
-      const message = asObject(e)?.['message'];
-      return typeof message === 'string' ? message : JSON.stringify(e);
-    });
-  }
-  const object = asObject(errors);
-  return object ? Object.entries(object).map(([k, v]) => `${k}: ${JSON.stringify(v)}`) : [];
-}
-
-/** Every `userErrors` entry anywhere in `data`, as `field: message`. */
-function collectUserErrors(data: unknown): string[] {
-  const out: string[] = [];
-  const visit = (value: unknown): void => {
-    if (Array.isArray(value)) return value.forEach(visit);
-    const object = asObject(value);
-    if (!object) return;
-    for (const [key, child] of Object.entries(object)) {
-      if (key === 'userErrors' && Array.isArray(child)) {
-        for (const e of child) {
-          const entry = asObject(e);
-          const field = Array.isArray(entry?.['field']) ? (entry['field'] as unknown[]).join('.') : null;
-          const message = typeof entry?.['message'] === 'string' ? entry['message'] : JSON.stringify(e);
-          out.push(field ? `${field}: ${message}` : message);
-        }
-      } else visit(child);
-    }
-  };
-  visit(data);
-  return out;
-}
-
-const clip = (text: string) =>
-  text.length > SHOPIFY_ACTION_ERROR_MAX_CHARS ? `${text.slice(0, SHOPIFY_ACTION_ERROR_MAX_CHARS)}…` : text;
