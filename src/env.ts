@@ -223,6 +223,11 @@ export const SHOPIFY_THROTTLE_MAX_RETRY_SECONDS = 600;
 export const SHOPIFY_ACTION_MAX_RESULT_CHARS = 262_144;
 /** Characters of Shopify's error messages kept in an action run's error. */
 export const SHOPIFY_ACTION_ERROR_MAX_CHARS = 2_000;
+/**
+ * Longest action options or result (serialized) copied into a follow-up event's data; a longer one
+ * is replaced by its length, so the event fits a D1 row however large the action was.
+ */
+export const FOLLOW_UP_MAX_VALUE_CHARS = 262_144;
 /** (shop, scheduler topic) pairs the cron looks at per run; the rest wait a minute (late, not lost). */
 export const SCHEDULER_PAIRS_PER_RUN = 200;
 /**

@@ -1,3 +1,5 @@
+import { FOLLOW_UP_MAX_VALUE_CHARS } from '../env';
+
 /**
  * Every SQL statement of follow-up and error events (`edgehook/actions/perform`,
  * `edgehook/errors/…`). Each inserts the events as `pending` rows, only for shops with an enabled
@@ -20,12 +22,21 @@ export const FOLLOW_UP_TOPICS: readonly string[] = [
 const SQL_UUID = `lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2)
   || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))`;
 
-/** True for an event topic whose runs make no follow-ups. */
+/** True for an event topic whose runs make no follow-ups (NULL when the event is gone: reported). */
 const FOLLOW_UP_EVENT = `(e.topic LIKE 'edgehook/actions/%' OR e.topic LIKE 'edgehook/errors/%')`;
 
 const SUBSCRIBED = (shop: string, topic: string) =>
   `EXISTS (SELECT 1 FROM task_subscriptions ts JOIN tasks t ON t.id = ts.task_id AND t.enabled = 1
            WHERE ts.shop_id = ${shop} AND ts.topic = ${topic})`;
+
+/**
+ * A stored JSON column as a value of the event's data, or `{"omitted_chars": n}` when longer than
+ * FOLLOW_UP_MAX_VALUE_CHARS, so an event stays far below a D1 row's size whatever the action held.
+ * (The subscription check comes first in each WHERE, so nothing is built for a shop that does not listen.)
+ */
+const bounded = (column: string) =>
+  `CASE WHEN length(${column}) > ${FOLLOW_UP_MAX_VALUE_CHARS} THEN json_object('omitted_chars', length(${column}))
+        ELSE json(${column}) END`;
 
 const RUN_FIELDS = `'task_run_id', r.id, 'task_id', r.task_id,
   'task_name', (SELECT name FROM tasks WHERE id = r.task_id), 'event_id', r.event_id, 'event_topic', e.topic`;
@@ -47,16 +58,17 @@ export function runFollowUpsStatement(
        SELECT ${SQL_UUID}, x.shop_id, x.topic, x.data, 'task', NULL, NULL, x.event_id, ?3, 'pending', NULL
        FROM (
          SELECT r.shop_id, r.event_id, k.topic,
-                json_object('action', json_object('id', a.id, 'type', a.type, 'options', json(a.options),
+                json_object('action', json_object('id', a.id, 'type', a.type, 'options', ${bounded('a.options')},
                               'meta', json(a.meta), 'status', a.status, 'attempts', a.attempts,
-                              'result', json(a.result), 'error', a.error, 'started_at', a.started_at,
+                              'result', ${bounded('a.result')}, 'error', a.error, 'started_at', a.started_at,
                               'finished_at', a.finished_at), ${RUN_FIELDS}) AS data
          FROM action_runs a
          JOIN task_runs r ON r.id = a.task_run_id
-         JOIN events e ON e.id = r.event_id AND NOT ${FOLLOW_UP_EVENT}
+         LEFT JOIN events e ON e.id = r.event_id
          JOIN (SELECT '${ACTIONS_PERFORM_TOPIC}' AS topic UNION ALL SELECT '${ACTION_ERROR_TOPIC}') k
            ON k.topic = '${ACTIONS_PERFORM_TOPIC}' OR a.status = 'failed'
          WHERE a.id IN (SELECT value FROM json_each(?1)) AND a.status IN ('succeeded', 'failed')
+           AND NOT coalesce(${FOLLOW_UP_EVENT}, 0) AND ${SUBSCRIBED('r.shop_id', 'k.topic')}
          UNION ALL
          SELECT r.shop_id, r.event_id, '${TASK_ERROR_TOPIC}',
                 json_object('task_run', json_object('id', r.id, 'status', r.status, 'error', r.error,
@@ -64,10 +76,10 @@ export function runFollowUpsStatement(
                               'run_at', r.run_at, 'started_at', r.started_at, 'finished_at', r.finished_at),
                             ${RUN_FIELDS})
          FROM task_runs r
-         JOIN events e ON e.id = r.event_id AND NOT ${FOLLOW_UP_EVENT}
+         LEFT JOIN events e ON e.id = r.event_id
          WHERE r.id IN (SELECT value FROM json_each(?2)) AND r.status = 'failed'
+           AND NOT coalesce(${FOLLOW_UP_EVENT}, 0) AND ${SUBSCRIBED('r.shop_id', `'${TASK_ERROR_TOPIC}'`)}
        ) x
-       WHERE ${SUBSCRIBED('x.shop_id', 'x.topic')}
        RETURNING id`,
     )
     .bind(JSON.stringify(actionRunIds), JSON.stringify(failedTaskRunIds), now);

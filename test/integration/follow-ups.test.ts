@@ -124,6 +124,21 @@ describe('edgehook/actions/perform', () => {
     expect(await eventsOf(shop.shopId, 'edgehook/')).toHaveLength(3);
   });
 
+  it('replaces options or results too long to copy by their length', async () => {
+    const shop = await shopWith('{% action "echo", event.data.big %}', ['edgehook/actions/perform']);
+    const big = 'x'.repeat(300_000);
+    const event = { ...shop.event, dataJson: JSON.stringify({ big }) };
+    const { testEnv } = recordingEnv();
+    await consume(testEnv, [eventMessage(event)]);
+    const [follow] = await eventsOf(shop.shopId, 'edgehook/actions/perform');
+    expect(follow!.data.action).toMatchObject({
+      type: 'echo',
+      status: 'succeeded',
+      options: { omitted_chars: big.length + 2 },
+      result: { omitted_chars: big.length + 2 },
+    });
+  });
+
   it('costs nothing for a shop whose tasks do not subscribe (or only disabled ones do)', async () => {
     const shop = await shopWith('{% action "echo", 1 %}{% action "echo", __error: "x" %}{% error "no" %}', []);
     const disabled = await createTask(shop.token, {
