@@ -403,13 +403,14 @@ describe('the access token in logs and answers', () => {
 });
 
 describe('preview', () => {
-  it('shows the planned shopify action in all three forms and never calls Shopify', async () => {
+  it('shows the planned shopify action in every form and never calls Shopify', async () => {
     const shop = await createShopWithApp();
     await setShopifyAccessToken(shop.shopId, SHOPIFY_TOKEN);
     await scriptStandIn(shop.domain, SHOPIFY_TOKEN, []);
     const id = await createTask(shop.token, { script: '{% action "echo", 1 %}' });
     const script = [
       '{% action "shopify", "{ shop { name } }" %}',
+      '{% assign q = "{ shop { id } }" %}{% action "shopify", query: q, variables: event.data %}',
       '{% action "shopify" %}{"query": "query($id: ID!) { customer(id: $id) { id } }", "variables": {"id": "gid://shopify/Customer/1"}}{% endaction %}',
       '{% action "shopify" %}\n  mutation { tagsAdd(id: "gid://shopify/Customer/{{ event.data.id }}", tags: ["vip"]) { userErrors { message } } }\n{% endaction %}',
     ].join('');
@@ -422,6 +423,7 @@ describe('preview', () => {
     expect(preview.ok).toBe(true);
     expect(preview.actions).toEqual([
       { type: 'shopify', options: '{ shop { name } }', meta: null },
+      { type: 'shopify', options: { query: '{ shop { id } }', variables: { id: 5 } }, meta: null },
       {
         type: 'shopify',
         options: {
