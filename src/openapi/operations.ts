@@ -1,5 +1,5 @@
 import type * as v from 'valibot';
-import { createAppSchema, createShopSchema, updateShopSchema } from '../shops/shops';
+import { createAppSchema, createShopSchema, shopifyAccessTokenSchema, updateShopSchema } from '../shops/shops';
 import { putCacheSchema } from '../cache/routes';
 import { createCacheEndpointSchema } from '../cache/endpoints';
 import { deliveryLimitSchema, replaySchema, STATUSES as DELIVERY_STATUSES } from '../delivery/routes';
@@ -91,7 +91,8 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     returns: { shop: 'object' },
   },
   'PATCH /api/v1/shops/:shopId': {
-    summary: 'Change a shop (primary domain, CORS allow-all, Shopify client secret: write-only)',
+    summary:
+      'Change a shop (primary domain, CORS allow-all, time zone; Shopify client secret and Admin API access token: write-only)',
     tag: 'Shops',
     auth: 'operator',
     body: updateShopSchema,
@@ -120,6 +121,19 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     auth: 'app',
     status: 200,
     returns: { shop: 'object', app: 'object' },
+  },
+  'PUT /api/v1/shop/shopify_access_token': {
+    summary: "Set the shop's Shopify Admin API access token for the shopify action (write-only)",
+    tag: 'Apps',
+    auth: 'app',
+    body: shopifyAccessTokenSchema,
+    status: 204,
+  },
+  'DELETE /api/v1/shop/shopify_access_token': {
+    summary: "Remove the shop's Shopify Admin API access token",
+    tag: 'Apps',
+    auth: 'app',
+    status: 204,
   },
   'GET /api/v1/app/signing-secrets': {
     summary: "The app's signing secrets, newest first, without their values",

@@ -1,5 +1,6 @@
 import { Router } from 'itty-router';
 import {
+  deleteShopifyAccessToken,
   deleteSigningSecret,
   getApps,
   getOwnShop,
@@ -10,6 +11,7 @@ import {
   postApp,
   postShop,
   postSigningSecret,
+  putShopifyAccessToken,
 } from '../admin/routes';
 import {
   deleteCacheEndpointRoute,
@@ -103,6 +105,7 @@ mount('/shops', { GET: operator(getShops), POST: operator(postShop) });
 mount('/shops/:shopId', { GET: operator(getShop), PATCH: operator(patchShop) });
 mount('/shops/:shopId/apps', { GET: operator(getApps), POST: operator(postApp) });
 mount('/shop', { GET: app(getOwnShop) });
+mount('/shop/shopify_access_token', { PUT: app(putShopifyAccessToken), DELETE: app(deleteShopifyAccessToken) });
 mount('/app/signing-secrets', { GET: app(getSigningSecrets), POST: app(postSigningSecret) });
 mount('/app/signing-secrets/:id', { DELETE: app(deleteSigningSecret) });
 

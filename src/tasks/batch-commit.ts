@@ -8,6 +8,8 @@ import { describeError, errorText, log } from '../log';
 import type { EventEnvelope } from '../queue/messages';
 import { sendEventMessagesSettled } from '../queue/producer';
 import { nowIso } from '../time';
+import { sendFollowUps } from './follow-ups';
+import { runFollowUpsStatement } from './follow-ups-store';
 import {
   finishTaskRunStatement,
   insertActionRunsStatement,
@@ -94,7 +96,18 @@ export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed
         group.flatMap((p) => (p.rendered ? [p.rendered] : [])),
         nowIso(),
       ),
+      // Follow-up and error events of what this transaction finished (tasks/follow-ups.ts).
+      runFollowUpsStatement(
+        env.DB,
+        group.flatMap((p) => [
+          ...p.rows.filter((r) => r.status !== 'scheduled').map((r) => r.id),
+          ...p.cacheOps.flatMap((op) => (op.counterRow ? [op.counterRow.id] : [])),
+        ]),
+        group.flatMap((p) => (p.finish || p.rendered?.total != null ? [p.run.id] : [])),
+        nowIso(),
+      ),
     ];
+    const followUps = statements.length - 1;
     if (touched.length > 0) {
       statements.push(
         liveCacheEntriesStatement(
@@ -105,6 +118,7 @@ export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed
       );
     }
     const results = await runTransaction(env.DB, statements);
+    await sendFollowUps(env, results[followUps]);
     const entries = touched.length > 0 ? liveCacheEntriesOf(results.at(-1)!) : [];
     const byId = new Map(entries.map((e) => [`${e.shopId}\n${e.key}`, e]));
     for (const ref of touched) {
@@ -164,8 +178,11 @@ async function failForItsOwnData(db: D1Database, plan: RunPlan, err: unknown): P
   if (!PERMANENT_D1_ERROR.test(errorText(err))) return false;
   const error = `The run's results could not be stored: ${errorText(err)}`;
   try {
+    const now = nowIso();
     await runTransaction(db, [
-      finishTaskRunStatement(db, plan.run.id, { status: 'failed', logs: [], errors: [], error }, nowIso()),
+      finishTaskRunStatement(db, plan.run.id, { status: 'failed', logs: [], errors: [], error }, now),
+      // Its `edgehook/errors/task` event, if any, waits for the cron sweep (rare path).
+      runFollowUpsStatement(db, [], [plan.run.id], now),
     ]);
   } catch (e) {
     log.error('failed task run could not be recorded either', { runId: plan.run.id, ...describeError(e) });
@@ -234,9 +251,9 @@ function renderedStatements(db: D1Database, runs: readonly RenderedRun[], now: s
 
 /**
  * Statements a group's transaction holds besides its runs' own: the bulk insert of known action
- * runs, the bulk rendering records, the read of the keys written.
+ * runs, the bulk rendering records, the follow-up events, the read of the keys written.
  */
-const GROUP_FIXED_STATEMENTS = 3;
+const GROUP_FIXED_STATEMENTS = 4;
 
 /** Consecutive runs grouped so each group's transaction stays within D1_BATCH_MAX_STATEMENTS. */
 function groupsOfStatements(plans: readonly RunPlan[]): RunPlan[][] {

@@ -239,12 +239,13 @@ async function continueRemainders(env: Env, plans: readonly RunPlan[], failed: S
     for (const p of plans) failed.add(p.run.eventId);
     return;
   }
+  const memo = new Map<string, Promise<unknown>>();
   await mapWithConcurrency(plans, TASK_RUN_CONCURRENCY, async ({ run, remainder }) => {
     const own = actions.filter((a) => a.taskRunId === run.id);
     const known = remainder?.depth;
     const depthOf = known === undefined ? () => eventDepth(env, run.eventId) : async () => known;
     try {
-      await performActions(env, run, own, remainder?.logs ?? [], depthOf);
+      await performActions(env, run, own, remainder?.logs ?? [], depthOf, memo);
     } catch (err) {
       log.error('task run could not be recorded; retrying its event', { runId: run.id, ...describeError(err) });
       failed.add(run.eventId);

@@ -7,7 +7,7 @@ import { loadEventAncestors, loadEvents } from '../events/store';
 import { describeError, log } from '../log';
 import { nowIso } from '../time';
 import { runDueRunsTogether, type DueRun } from './batch';
-import { cacheReader, eventDepth, performActions, scheduleOnQueue } from './perform-run';
+import { cacheReader, eventDepth, failRunWithFollowUps, performActions, scheduleOnQueue } from './perform-run';
 import { renderTask } from './engine';
 import { eventVariable, renderScope, shopVariable } from './scope';
 import { findTask, listSubscribedTasks, type SubscribedTask, type TaskRecord } from './store';
@@ -128,7 +128,7 @@ async function advanceTaskRun(env: Env, run: TaskRunRecord, known: Known): Promi
   }
   const task = known.task ?? (await findTask(env.DB, run.taskId));
   const fail = (error: string, logs: unknown[] = [], errors: unknown[] = []) =>
-    finishTaskRun(env.DB, run.id, { status: 'failed', logs, errors, error }, nowIso());
+    failRunWithFollowUps(env, run.id, { logs, errors, error });
   if (task === null) return fail('The task was deleted before this run.');
   if (!task.enabled) return fail('The task was disabled before this run was due.');
   const event = known.event ?? (await loadEvents(env.DB, [run.eventId]))[0];

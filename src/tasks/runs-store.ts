@@ -330,7 +330,8 @@ export async function listActionRuns(db: D1Database, taskRunIds: readonly string
 /** How an attempt at an action ended. */
 export type ActionAttempt =
   | { status: 'succeeded'; result: unknown }
-  | { status: 'failed'; error: string }
+  /** `result`: what the upstream answered, when a failed action has one (a `shopify` answer). */
+  | { status: 'failed'; error: string; result?: unknown }
   | { status: 'scheduled'; error: string; nextAttemptAt: string };
 
 export function recordActionAttemptStatement(
@@ -350,7 +351,9 @@ export function recordActionAttemptStatement(
     .bind(
       id,
       attempt.status,
-      attempt.status === 'succeeded' ? JSON.stringify(attempt.result ?? null) : null,
+      attempt.status === 'succeeded' || (attempt.status === 'failed' && attempt.result !== undefined)
+        ? JSON.stringify(attempt.result ?? null)
+        : null,
       attempt.status === 'succeeded' ? null : attempt.error,
       attempt.status === 'scheduled' ? attempt.nextAttemptAt : null,
       startedAt,
@@ -364,14 +367,16 @@ export async function runTogether(db: D1Database, statements: D1PreparedStatemen
 }
 
 /** Fails a run the queue gave up on, unless it finished meanwhile. */
-export async function failAbandonedTaskRun(db: D1Database, id: string, error: string, now: string): Promise<void> {
-  await db
+/** Fails a run the queue gave up on; true when it was still unfinished (false: nothing changed). */
+export async function failAbandonedTaskRun(db: D1Database, id: string, error: string, now: string): Promise<boolean> {
+  const result = await db
     .prepare(
       `UPDATE task_runs SET status = 'failed', error = ?2, finished_at = ?3, updated_at = ?3
        WHERE id = ?1 AND status IN ('scheduled', 'running')`,
     )
     .bind(id, error, now)
     .run();
+  return result.meta.changes > 0;
 }
 
 // ── set-based recording (a consumer batch's runs in one transaction) ─────────────────────────
