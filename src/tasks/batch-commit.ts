@@ -73,10 +73,15 @@ export async function sendChildren(env: Env, plans: RunPlan[]): Promise<void> {
  * runs in transactions of at most D1_BATCH_MAX_STATEMENTS statements (one for a batch of 100
  * one-action runs). A transaction that fails is retried run by run, so one bad run cannot hold
  * back the rest; runs that still fail have their events retried. Right after the commit,
- * `afterCacheCommit` copies the cache keys written to KV. Returns the plans committed.
+ * `afterCacheCommit` copies the cache keys written to KV. Returns the plans committed and the
+ * event ids of runs that could not be recorded (their messages are retried).
  */
-export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed: Set<string>): Promise<RunPlan[]> {
+export async function commitRunPlans(
+  env: Env,
+  plans: readonly RunPlan[],
+): Promise<{ committed: RunPlan[]; failed: string[] }> {
   const committed: RunPlan[] = [];
+  const failed: string[] = [];
   const live = new Map<string, { ref: CacheKeyRef; entry: CacheEntryRecord | null }>();
   const commit = async (group: RunPlan[]) => {
     const touched = group.flatMap((p) => p.touched);
@@ -137,7 +142,7 @@ export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed
           runId: group[0]!.run.id,
           ...describeError(err),
         });
-        failed.add(group[0]!.run.eventId);
+        failed.push(group[0]!.run.eventId);
         continue;
       }
       log.warn('batch of task runs could not be recorded; recording them one by one', {
@@ -150,7 +155,7 @@ export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed
         } catch (e) {
           if (await failForItsOwnData(env.DB, plan, e)) continue;
           log.error('task run could not be recorded; retrying its event', { runId: plan.run.id, ...describeError(e) });
-          failed.add(plan.run.eventId);
+          failed.push(plan.run.eventId);
         }
       }
     }
@@ -161,7 +166,7 @@ export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed
     values.map((v) => v.ref),
     values.flatMap((v) => (v.entry ? [v.entry] : [])),
   );
-  return committed;
+  return { committed, failed };
 }
 
 /**
