@@ -85,6 +85,10 @@ export const DEFAULT_SHOPIFY_WEBHOOK_MAX_AGE_HOURS = 48;
 export const MAX_ADMIN_BODY_BYTES = 262_144;
 /** Longest Shopify client secret accepted for inbound webhooks. */
 export const MAX_SHOPIFY_SECRET_CHARS = 255;
+/** Longest Shopify Admin API access token accepted for the `shopify` action. */
+export const MAX_SHOPIFY_ACCESS_TOKEN_CHARS = 255;
+/** Longest IANA time zone name accepted for a shop (the longest in tzdata is 32). */
+export const MAX_TIMEZONE_CHARS = 64;
 /** Default and largest page size for management API lists. */
 export const DEFAULT_PAGE_LIMIT = 50;
 export const MAX_PAGE_LIMIT = 250;
@@ -201,6 +205,36 @@ export const HTTP_ACTION_TIMEOUT_MS = 10_000;
  * the rest is cancelled unread, and the result says `truncated: true`.
  */
 export const HTTP_ACTION_MAX_BODY_BYTES = 262_144;
+/** Longest GraphQL document (whitespace not counted) a `shopify` action may send, as Shopify's own limit. */
+export const SHOPIFY_ACTION_MAX_QUERY_CHARS = 50_000;
+/** Timeout of one `shopify` action request. */
+export const SHOPIFY_ACTION_TIMEOUT_MS = 10_000;
+/**
+ * Attempts a `shopify` action gets in all when Shopify keeps throttling it (`THROTTLED`, 429):
+ * each waits as long as the cost bucket needs, so these are cheap for Shopify and for the queue.
+ */
+export const SHOPIFY_ACTION_MAX_THROTTLED_ATTEMPTS = 12;
+/** Wait after a `429` without `Retry-After` (Shopify's REST answer says 2.0). */
+export const SHOPIFY_429_DEFAULT_RETRY_SECONDS = 2;
+/** Shortest and longest wait before a throttled `shopify` action is tried again. */
+export const SHOPIFY_THROTTLE_MIN_RETRY_SECONDS = 1;
+export const SHOPIFY_THROTTLE_MAX_RETRY_SECONDS = 600;
+/** Largest `shopify` answer (serialized) an action run keeps whole; a larger one is kept without `data`. */
+export const SHOPIFY_ACTION_MAX_RESULT_CHARS = 262_144;
+/** Characters of Shopify's error messages kept in an action run's error. */
+export const SHOPIFY_ACTION_ERROR_MAX_CHARS = 2_000;
+/**
+ * Longest action options or result (serialized) copied into a follow-up event's data; a longer one
+ * is replaced by its length, so the event fits a D1 row however large the action was.
+ */
+export const FOLLOW_UP_MAX_VALUE_CHARS = 262_144;
+/** (shop, scheduler topic) pairs the cron looks at per run; the rest wait a minute (late, not lost). */
+export const SCHEDULER_PAIRS_PER_RUN = 200;
+/**
+ * Missed periods of one pair the scheduler still emits, late, after the cron could not run (the
+ * most recent ones): a day of `hourly`, four hours of `10min`. Older ones are logged as skipped.
+ */
+export const SCHEDULER_MAX_CATCH_UP_PERIODS = 24;
 
 // ── Cache ─────────────────────────────────────────────────────────────────────────────────────
 /** Longest cache key. */

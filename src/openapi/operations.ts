@@ -1,5 +1,6 @@
 import type { OperationDescription, QueryFilter } from './operation-types';
 import {
+  deleteShopifyAccessToken,
   deleteSigningSecret,
   getApps,
   getOwnShop,
@@ -10,6 +11,7 @@ import {
   postApp,
   postShop,
   postSigningSecret,
+  putShopifyAccessToken,
 } from '../operator/routes';
 import {
   deleteCacheEndpointRoute,
@@ -50,7 +52,7 @@ import {
   previewTask,
   setTaskEnabled,
 } from '../tasks/routes';
-import { createAppSchema, createShopSchema, updateShopSchema } from '../shops/shops';
+import { createAppSchema, createShopSchema, shopifyAccessTokenSchema, updateShopSchema } from '../shops/shops';
 import { putCacheSchema } from '../cache/routes';
 import { createCacheEndpointSchema } from '../cache/endpoints';
 import { deliveryLimitSchema, replaySchema, STATUSES as DELIVERY_STATUSES } from '../delivery/routes';
@@ -116,7 +118,8 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
   },
   'PATCH /api/v1/shops/:shopId': {
     handler: patchShop,
-    summary: 'Change a shop (primary domain, CORS allow-all, Shopify client secret: write-only)',
+    summary:
+      'Change a shop (primary domain, CORS allow-all, time zone; Shopify client secret and Admin API access token: write-only)',
     tag: 'Shops',
     auth: 'operator',
     body: updateShopSchema,
@@ -148,6 +151,21 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     auth: 'app',
     status: 200,
     returns: { shop: 'object', app: 'object' },
+  },
+  'PUT /api/v1/shop/shopify_access_token': {
+    handler: putShopifyAccessToken,
+    summary: "Set the shop's Shopify Admin API access token for the shopify action (write-only)",
+    tag: 'Apps',
+    auth: 'app',
+    body: shopifyAccessTokenSchema,
+    status: 204,
+  },
+  'DELETE /api/v1/shop/shopify_access_token': {
+    handler: deleteShopifyAccessToken,
+    summary: "Remove the shop's Shopify Admin API access token",
+    tag: 'Apps',
+    auth: 'app',
+    status: 204,
   },
   'GET /api/v1/app/signing-secrets': {
     handler: getSigningSecrets,

@@ -13,7 +13,9 @@ import {
   createShop,
   createShopSchema,
   requireShop,
+  shopifyAccessTokenSchema,
   shopToApi,
+  storeShopifyAccessToken,
   updateShopSchema,
 } from '../shops/shops';
 import { addSigningSecret, retireAppSigningSecret, signingSecretToApi } from '../shops/secrets';
@@ -58,6 +60,19 @@ export async function getApps(request: RouteRequest, env: Env): Promise<Response
 /** GET /api/v1/shop: the shop of the calling app. */
 export async function getOwnShop(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   return jsonResponse({ shop: shopToApi(await requireShop(env, app.shopId)), app: appToApi(app) });
+}
+
+/** PUT /api/v1/shop/shopify_access_token: the app sets its shop's Admin API access token (never read back). */
+export async function putShopifyAccessToken(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
+  const input = parseBody(shopifyAccessTokenSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
+  await storeShopifyAccessToken(env, app.shopId, input.access_token);
+  return noContent();
+}
+
+/** DELETE /api/v1/shop/shopify_access_token: removes it; `shopify` actions then fail until a new one is set. */
+export async function deleteShopifyAccessToken(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
+  await storeShopifyAccessToken(env, app.shopId, null);
+  return noContent();
 }
 
 /** POST /api/v1/app/signing-secrets: a new signing secret, shown once; older ones stay active. */

@@ -3,7 +3,8 @@ import { describeError, errorText, log } from '../log';
 import { parseEventsQueueMessage } from '../queue/messages';
 import { nowIso } from '../time';
 import { failAbandonedTaskRun } from '../tasks/runs-store';
-import { insertDeadLetter, recordDeadEvent } from '../events/store';
+import { reportAbandonedRun, reportDeadEvent } from '../tasks/follow-ups';
+import { insertDeadLetter, receiveItemId, recordDeadEvent } from '../events/store';
 
 /**
  * The events dead-letter consumer: what the events consumer could not store or process after its
@@ -32,27 +33,49 @@ export async function consumeEventsDeadLetters(batch: MessageBatch<unknown>, env
     try {
       await recordDeadEvent(env.DB, item, reason, nowIso());
       log.error('event dead-lettered', { messageId: message.id, kind: body.kind });
-      message.ack();
     } catch (err) {
       log.error('could not record dead event; keeping the message body', {
         messageId: message.id,
         ...describeError(err),
       });
       await recordUnreadableMessage(env, batch.queue, message, errorText(err));
+      continue;
     }
+    await reportThenAck(message, () => reportDeadEvent(env, receiveItemId(item), nowIso()));
+  }
+}
+
+/**
+ * Records the `edgehook/errors/…` event of what died, then acks; when D1 refuses, the message is
+ * retried (recording the death again changes nothing, and the report keeps one event).
+ */
+async function reportThenAck(message: Message<unknown>, report: () => Promise<void>): Promise<void> {
+  try {
+    await report();
+    message.ack();
+  } catch (err) {
+    log.error('could not record the error event of a dead message; retrying', {
+      messageId: message.id,
+      ...describeError(err),
+    });
+    message.retry();
   }
 }
 
 /** A task-run message the queue gave up on: the run is marked failed with the reason. */
 async function recordDeadTaskRun(env: Env, message: Message<unknown>, runId: string, reason: string): Promise<void> {
+  let failedNow: boolean;
   try {
-    await failAbandonedTaskRun(env.DB, runId, reason, nowIso());
+    failedNow = await failAbandonedTaskRun(env.DB, runId, reason, nowIso());
     log.error('task run dead-lettered', { messageId: message.id, runId });
-    message.ack();
   } catch (err) {
     log.error('could not record dead task run; retrying', { runId, ...describeError(err) });
     message.retry();
+    return;
   }
+  // A run that had already ended (a duplicate message died) reported its end then.
+  if (!failedNow) return message.ack();
+  await reportThenAck(message, () => reportAbandonedRun(env, runId, nowIso()));
 }
 
 /**

@@ -26,7 +26,7 @@ export const pairKey = (shopId: string, topic: string): string => `${shopId}\n${
 /** The lookup statements for events, and how to read their results. */
 export function lookupStatements(
   db: D1Database,
-  events: readonly EventEnvelope[],
+  events: readonly Pick<EventEnvelope, 'shopId' | 'topic'>[],
 ): { statements: D1PreparedStatement[]; read: (results: D1Result[]) => BatchLookups } {
   const covered = new Set<string>();
   const taskPairs: [string, string][] = [];
@@ -67,4 +67,13 @@ export function coversAll(
   events: readonly { shopId: string; topic: string }[],
 ): lookups is BatchLookups {
   return lookups !== undefined && events.every((e) => lookups.covered.has(pairKey(e.shopId, e.topic)));
+}
+
+/** The lookups of events, read on their own in one D1 round trip. */
+export async function readLookups(
+  db: D1Database,
+  events: readonly Pick<EventEnvelope, 'shopId' | 'topic'>[],
+): Promise<BatchLookups> {
+  const { statements, read } = lookupStatements(db, events);
+  return read(statements.length === 0 ? [] : await db.batch(statements));
 }

@@ -3,6 +3,7 @@ import { deleteExpiredCache } from './cache-sweep';
 import { describeError, log } from '../log';
 import { pruneActionRuns, pruneDeliveries, pruneTaskRuns } from './retention';
 import { sweepDueTaskRuns } from './task-runs-sweep';
+import { emitSchedulerEvents } from '../tasks/scheduler';
 
 /**
  * The cron job (every minute). Each task runs on its own, so one failing never skips the others;
@@ -13,6 +14,7 @@ export async function runMaintenance(env: Env, now: number): Promise<void> {
     sweepPendingEvents: () => sweepPendingEvents(env),
     deleteExpiredEvents: () => deleteExpiredEvents(env, now),
     sweepDueTaskRuns: () => sweepDueTaskRuns(env, now),
+    emitSchedulerEvents: () => emitSchedulerEvents(env, now),
     deleteExpiredCache: () => deleteExpiredCache(env, now),
     pruneActionRuns: () => pruneActionRuns(env, now),
     pruneTaskRuns: () => pruneTaskRuns(env, now),

@@ -1,6 +1,6 @@
 import { fanOutDeliveries } from '../delivery/fanout';
 import { runTasksForEvents } from '../tasks/runner';
-import { coversAll, type BatchLookups } from './lookups';
+import { coversAll, readLookups, type BatchLookups } from './lookups';
 import type { EventRecord } from '../events/model';
 
 /**
@@ -15,13 +15,14 @@ export async function processEvents(
   events: readonly EventRecord[],
   lookups?: BatchLookups,
 ): Promise<Set<string>> {
-  const known = coversAll(lookups, events) ? lookups : undefined;
+  // What the consumer read with the batch's persist, or (its one-by-one fallback) one read now.
+  const known = coversAll(lookups, events) ? lookups : await readLookups(env.DB, events);
   const failed = await runTasksForEvents(env, events, known);
   // Throws when D1 or the deliveries queue fails; the consumer then retries the batch.
   await fanOutDeliveries(
     env,
     events.filter((e) => !failed.has(e.id)),
-    known && { targets: known.targets, filters: known.filters },
+    known,
   );
   return failed;
 }

@@ -9,12 +9,14 @@ import {
 } from './api-versions';
 import { encryptSecret } from '../crypto';
 import { newSigningSecret } from './signing-secrets';
-import { MAX_SHOPIFY_SECRET_CHARS } from '../env';
+import { MAX_SHOPIFY_ACCESS_TOKEN_CHARS, MAX_SHOPIFY_SECRET_CHARS, MAX_TIMEZONE_CHARS } from '../env';
+import { canonicalTimeZone, isTimeZone } from '../time-zones';
 import { nowIso } from '../time';
 import {
   findShop,
   insertApp,
   insertShop,
+  setShopifyAccessToken,
   setShopifySecret,
   updateShop,
   type AppRecord,
@@ -31,10 +33,29 @@ const hostname = v.pipe(
   v.regex(HOSTNAME, 'must be a host name such as shop.example.com'),
 );
 
+/** An IANA time zone name (`Europe/Paris`), checked against the runtime's own zone database. */
+const timezone = v.pipe(
+  v.string('must be a string'),
+  v.trim(),
+  v.maxLength(MAX_TIMEZONE_CHARS, `is too long (at most ${MAX_TIMEZONE_CHARS} characters)`),
+  v.check(isTimeZone, 'must be an IANA time zone such as Europe/Paris or UTC'),
+  v.transform(canonicalTimeZone),
+);
+
+/** A Shopify Admin API access token (shpat_…); stored encrypted, never read back. */
+const shopifyAccessToken = v.pipe(
+  v.string('must be a string'),
+  v.minLength(1, "can't be blank"),
+  v.maxLength(MAX_SHOPIFY_ACCESS_TOKEN_CHARS, `is too long (at most ${MAX_SHOPIFY_ACCESS_TOKEN_CHARS} characters)`),
+  v.regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+);
+
 export const createShopSchema = v.strictObject({
   myshopify_domain: v.pipe(hostname, v.regex(/\.myshopify\.com$/, 'must end in .myshopify.com')),
   primary_domain: v.optional(v.nullable(hostname), null),
   cors_allow_all: v.optional(v.boolean('must be true or false'), false),
+  timezone: v.optional(timezone, 'UTC'),
+  shopify_access_token: v.optional(v.nullable(shopifyAccessToken), null),
 });
 
 export const updateShopSchema = v.strictObject({
@@ -50,7 +71,13 @@ export const updateShopSchema = v.strictObject({
       ),
     ),
   ),
+  timezone: v.optional(timezone),
+  /** The shop's Admin API access token for the `shopify` action; null removes it. Never read back. */
+  shopify_access_token: v.optional(v.nullable(shopifyAccessToken)),
 });
+
+/** PUT /api/v1/shop/shopify_access_token: an app sets its shop's Admin API access token. */
+export const shopifyAccessTokenSchema = v.strictObject({ access_token: shopifyAccessToken });
 
 export const createAppSchema = v.strictObject({
   name: v.pipe(
@@ -78,11 +105,17 @@ export async function createShop(env: Env, input: v.InferOutput<typeof createSho
     primaryDomain: input.primary_domain,
     corsAllowAll: input.cors_allow_all,
     shopifySecretSet: false,
+    shopifyAccessTokenSet: false,
+    timezone: input.timezone,
     createdAt: now,
     updatedAt: now,
   };
   if (!(await insertShop(env.DB, shop))) {
     throw conflict(`A shop with myshopify_domain ${shop.myshopifyDomain} already exists.`);
+  }
+  if (input.shopify_access_token !== null) {
+    await storeShopifyAccessToken(env, shop.id, input.shopify_access_token, now);
+    shop.shopifyAccessTokenSet = true;
   }
   await publishCorsPolicy(env, shop.id);
   return shop;
@@ -99,6 +132,7 @@ export async function changeShop(
     ...shop,
     primaryDomain: input.primary_domain === undefined ? shop.primaryDomain : input.primary_domain,
     corsAllowAll: input.cors_allow_all ?? shop.corsAllowAll,
+    timezone: input.timezone ?? shop.timezone,
     updatedAt: nowIso(),
   };
   if (!(await updateShop(env.DB, updated))) throw notFound('Shop');
@@ -112,8 +146,23 @@ export async function changeShop(
     );
     updated.shopifySecretSet = secret !== null;
   }
+  if (input.shopify_access_token !== undefined) {
+    await storeShopifyAccessToken(env, shop.id, input.shopify_access_token, updated.updatedAt);
+    updated.shopifyAccessTokenSet = input.shopify_access_token !== null;
+  }
   await publishCorsPolicy(env, shop.id);
   return updated;
+}
+
+/** Stores (null: removes) the shop's Admin API access token, encrypted; 404 when the shop is gone. */
+export async function storeShopifyAccessToken(
+  env: Env,
+  shopId: string,
+  token: string | null,
+  now: string = nowIso(),
+): Promise<void> {
+  const ciphertext = token && (await encryptSecret(env.SECRETS_KEY, token));
+  if (!(await setShopifyAccessToken(env.DB, shopId, ciphertext, now))) throw notFound('Shop');
 }
 
 export async function requireShop(env: Env, shopId: string): Promise<ShopRecord> {
@@ -156,6 +205,8 @@ export const shopToApi = (shop: ShopRecord) => ({
   primary_domain: shop.primaryDomain,
   cors_allow_all: shop.corsAllowAll,
   shopify_client_secret_set: shop.shopifySecretSet,
+  shopify_access_token_set: shop.shopifyAccessTokenSet,
+  timezone: shop.timezone,
   created_at: shop.createdAt,
   updated_at: shop.updatedAt,
 });

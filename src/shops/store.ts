@@ -10,6 +10,10 @@ export interface ShopRecord {
   corsAllowAll: boolean;
   /** Whether a Shopify client secret is set for inbound webhooks (the value is never read out). */
   shopifySecretSet: boolean;
+  /** Whether a Shopify Admin API access token is set for the `shopify` action (never read out). */
+  shopifyAccessTokenSet: boolean;
+  /** IANA time zone (`UTC` unless set): where the scheduler's `daily` midnight is. */
+  timezone: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -29,6 +33,8 @@ interface ShopRow {
   primary_domain: string | null;
   cors_allow_all: number;
   shopify_secret_set: number;
+  shopify_access_token_set: number;
+  timezone: string;
   created_at: string;
   updated_at: string;
 }
@@ -42,8 +48,9 @@ interface AppRow {
   updated_at: string;
 }
 
-const SHOP_COLUMNS = 'id, myshopify_domain, primary_domain, cors_allow_all, created_at, updated_at';
-const SHOP_SELECT = `${SHOP_COLUMNS}, shopify_secret_ciphertext IS NOT NULL AS shopify_secret_set`;
+const SHOP_COLUMNS = 'id, myshopify_domain, primary_domain, cors_allow_all, created_at, updated_at, timezone';
+const SHOP_SELECT = `${SHOP_COLUMNS}, shopify_secret_ciphertext IS NOT NULL AS shopify_secret_set,
+  shopify_access_token_ciphertext IS NOT NULL AS shopify_access_token_set`;
 const APP_COLUMNS = 'id, shop_id, name, api_version, created_at, updated_at';
 
 const toShop = (row: ShopRow): ShopRecord => ({
@@ -52,6 +59,8 @@ const toShop = (row: ShopRow): ShopRecord => ({
   primaryDomain: row.primary_domain,
   corsAllowAll: row.cors_allow_all === 1,
   shopifySecretSet: row.shopify_secret_set === 1,
+  shopifyAccessTokenSet: row.shopify_access_token_set === 1,
+  timezone: row.timezone,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -69,10 +78,18 @@ const toApp = (row: AppRow): AppRecord => ({
 export async function insertShop(db: D1Database, shop: ShopRecord): Promise<boolean> {
   const row = await db
     .prepare(
-      `INSERT INTO shops (${SHOP_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+      `INSERT INTO shops (${SHOP_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
        ON CONFLICT (myshopify_domain) DO NOTHING RETURNING id`,
     )
-    .bind(shop.id, shop.myshopifyDomain, shop.primaryDomain, shop.corsAllowAll ? 1 : 0, shop.createdAt, shop.updatedAt)
+    .bind(
+      shop.id,
+      shop.myshopifyDomain,
+      shop.primaryDomain,
+      shop.corsAllowAll ? 1 : 0,
+      shop.createdAt,
+      shop.updatedAt,
+      shop.timezone,
+    )
     .first<{ id: string }>();
   return row !== null;
 }
@@ -107,8 +124,8 @@ export async function listShops(db: D1Database, limit: number, cursor: Cursor | 
 /** Writes a shop's mutable fields; false when it does not exist. */
 export async function updateShop(db: D1Database, shop: ShopRecord): Promise<boolean> {
   const result = await db
-    .prepare(`UPDATE shops SET primary_domain = ?2, cors_allow_all = ?3, updated_at = ?4 WHERE id = ?1`)
-    .bind(shop.id, shop.primaryDomain, shop.corsAllowAll ? 1 : 0, shop.updatedAt)
+    .prepare(`UPDATE shops SET primary_domain = ?2, cors_allow_all = ?3, updated_at = ?4, timezone = ?5 WHERE id = ?1`)
+    .bind(shop.id, shop.primaryDomain, shop.corsAllowAll ? 1 : 0, shop.updatedAt, shop.timezone)
     .run();
   return result.meta.changes > 0;
 }
@@ -272,4 +289,32 @@ export async function findShopifySecretByDomain(
     .bind(domain)
     .first<{ id: string; shopify_secret_ciphertext: string | null }>();
   return row && { shopId: row.id, ciphertext: row.shopify_secret_ciphertext };
+}
+
+// ── Shopify Admin API access tokens (the `shopify` action) ───────────────────────────────────
+
+/** Sets (or, with null, removes) the shop's encrypted Shopify Admin API access token. */
+export async function setShopifyAccessToken(
+  db: D1Database,
+  shopId: string,
+  ciphertext: string | null,
+  now: string,
+): Promise<boolean> {
+  const result = await db
+    .prepare(`UPDATE shops SET shopify_access_token_ciphertext = ?2, updated_at = ?3 WHERE id = ?1`)
+    .bind(shopId, ciphertext, now)
+    .run();
+  return result.meta.changes > 0;
+}
+
+/** The shop's myshopify domain and encrypted Admin API access token (null when unset), or null. */
+export async function findShopifyAdminCredentials(
+  db: D1Database,
+  shopId: string,
+): Promise<{ myshopifyDomain: string; ciphertext: string | null } | null> {
+  const row = await db
+    .prepare(`SELECT myshopify_domain, shopify_access_token_ciphertext FROM shops WHERE id = ?1`)
+    .bind(shopId)
+    .first<{ myshopify_domain: string; shopify_access_token_ciphertext: string | null }>();
+  return row && { myshopifyDomain: row.myshopify_domain, ciphertext: row.shopify_access_token_ciphertext };
 }

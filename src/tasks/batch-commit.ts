@@ -8,6 +8,8 @@ import { describeError, errorText, log } from '../log';
 import type { EventEnvelope } from '../queue/messages';
 import { sendEventMessagesSettled } from '../queue/producer';
 import { nowIso } from '../time';
+import { sendFollowUps } from './follow-ups';
+import { runFollowUpsStatement } from './follow-ups-store';
 import {
   finishTaskRunStatement,
   insertActionRunsStatement,
@@ -71,10 +73,15 @@ export async function sendChildren(env: Env, plans: RunPlan[]): Promise<void> {
  * runs in transactions of at most D1_BATCH_MAX_STATEMENTS statements (one for a batch of 100
  * one-action runs). A transaction that fails is retried run by run, so one bad run cannot hold
  * back the rest; runs that still fail have their events retried. Right after the commit,
- * `afterCacheCommit` copies the cache keys written to KV. Returns the plans committed.
+ * `afterCacheCommit` copies the cache keys written to KV. Returns the plans committed and the
+ * event ids of runs that could not be recorded (their messages are retried).
  */
-export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed: Set<string>): Promise<RunPlan[]> {
+export async function commitRunPlans(
+  env: Env,
+  plans: readonly RunPlan[],
+): Promise<{ committed: RunPlan[]; failed: string[] }> {
   const committed: RunPlan[] = [];
+  const failed: string[] = [];
   const live = new Map<string, { ref: CacheKeyRef; entry: CacheEntryRecord | null }>();
   const commit = async (group: RunPlan[]) => {
     const touched = group.flatMap((p) => p.touched);
@@ -94,7 +101,18 @@ export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed
         group.flatMap((p) => (p.rendered ? [p.rendered] : [])),
         nowIso(),
       ),
+      // Follow-up and error events of what this transaction finished (tasks/follow-ups.ts).
+      runFollowUpsStatement(
+        env.DB,
+        group.flatMap((p) => [
+          ...p.rows.filter((r) => r.status !== 'scheduled').map((r) => r.id),
+          ...p.cacheOps.flatMap((op) => (op.counterRow ? [op.counterRow.id] : [])),
+        ]),
+        group.flatMap((p) => (p.finish || p.rendered?.total != null ? [p.run.id] : [])),
+        nowIso(),
+      ),
     ];
+    const followUps = statements.length - 1;
     if (touched.length > 0) {
       statements.push(
         liveCacheEntriesStatement(
@@ -105,6 +123,7 @@ export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed
       );
     }
     const results = await runTransaction(env.DB, statements);
+    await sendFollowUps(env, results[followUps]);
     const entries = touched.length > 0 ? liveCacheEntriesOf(results.at(-1)!) : [];
     const byId = new Map(entries.map((e) => [`${e.shopId}\n${e.key}`, e]));
     for (const ref of touched) {
@@ -123,7 +142,7 @@ export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed
           runId: group[0]!.run.id,
           ...describeError(err),
         });
-        failed.add(group[0]!.run.eventId);
+        failed.push(group[0]!.run.eventId);
         continue;
       }
       log.warn('batch of task runs could not be recorded; recording them one by one', {
@@ -136,7 +155,7 @@ export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed
         } catch (e) {
           if (await failForItsOwnData(env.DB, plan, e)) continue;
           log.error('task run could not be recorded; retrying its event', { runId: plan.run.id, ...describeError(e) });
-          failed.add(plan.run.eventId);
+          failed.push(plan.run.eventId);
         }
       }
     }
@@ -147,7 +166,7 @@ export async function commitRunPlans(env: Env, plans: readonly RunPlan[], failed
     values.map((v) => v.ref),
     values.flatMap((v) => (v.entry ? [v.entry] : [])),
   );
-  return committed;
+  return { committed, failed };
 }
 
 /**
@@ -164,8 +183,11 @@ async function failForItsOwnData(db: D1Database, plan: RunPlan, err: unknown): P
   if (!PERMANENT_D1_ERROR.test(errorText(err))) return false;
   const error = `The run's results could not be stored: ${errorText(err)}`;
   try {
+    const now = nowIso();
     await runTransaction(db, [
-      finishTaskRunStatement(db, plan.run.id, { status: 'failed', logs: [], errors: [], error }, nowIso()),
+      finishTaskRunStatement(db, plan.run.id, { status: 'failed', logs: [], errors: [], error }, now),
+      // Its `edgehook/errors/task` event, if any, waits for the cron sweep (rare path).
+      runFollowUpsStatement(db, [], [plan.run.id], now),
     ]);
   } catch (e) {
     log.error('failed task run could not be recorded either', { runId: plan.run.id, ...describeError(e) });
@@ -234,9 +256,9 @@ function renderedStatements(db: D1Database, runs: readonly RenderedRun[], now: s
 
 /**
  * Statements a group's transaction holds besides its runs' own: the bulk insert of known action
- * runs, the bulk rendering records, the read of the keys written.
+ * runs, the bulk rendering records, the follow-up events, the read of the keys written.
  */
-const GROUP_FIXED_STATEMENTS = 3;
+const GROUP_FIXED_STATEMENTS = 4;
 
 /** Consecutive runs grouped so each group's transaction stays within D1_BATCH_MAX_STATEMENTS. */
 function groupsOfStatements(plans: readonly RunPlan[]): RunPlan[][] {

@@ -18,7 +18,7 @@ import { type TaskRecord } from './store';
 import { finishTaskRunStatement, listActionRuns, type TaskRunRecord } from './runs-store';
 
 /**
- * Set-based task runs for one consumer batch (issue 13): every due run is rendered, then the
+ * The run engine (issue 13, and issue 21's "one run engine"): every due run is rendered, then the
  * leading actions that touch only D1 and the queue (`cache`, `echo`, `event`) of all runs are
  * performed and recorded in one D1 transaction, so a batch costs a fixed number of D1 round trips
  * however many runs it holds. What follows a run's first `http` action (or an `event` too large
@@ -34,18 +34,20 @@ export interface DueRun {
 }
 
 /**
- * Runs the due runs of a batch. Adds to `failed` the event ids whose runs could not be recorded
- * (their messages are retried; runs are idempotent on event and task).
+ * Runs due runs: the one engine for every run, whether a consumer batch's hundred or a `task-run`
+ * message's one (a plan of one). Returns the event ids whose runs could not be recorded (their
+ * messages are retried; runs are idempotent on event and task). `knownShops` saves the read of
+ * shops the caller already holds.
  */
-export async function runDueRunsTogether(
+export async function runDueRuns(
   env: Env,
   due: readonly DueRun[],
-  failed: Set<string>,
-  knownShops?: readonly ShopRecord[],
-): Promise<void> {
-  if (due.length === 0) return;
+  knownShops: readonly ShopRecord[] = [],
+): Promise<string[]> {
+  if (due.length === 0) return [];
+  const failed: string[] = [];
   const shopIds = [...new Set(due.map((d) => d.run.shopId))];
-  const known = knownShops && shopIds.every((id) => knownShops.some((s) => s.id === id));
+  const known = shopIds.every((id) => knownShops.some((s) => s.id === id));
   const shops = new Map((known ? knownShops : await findShops(env.DB, shopIds)).map((s) => [s.id, s]));
   const rendered: Rendered[] = [];
   await mapWithConcurrency(due, TASK_RUN_CONCURRENCY, async (d) => {
@@ -53,18 +55,18 @@ export async function runDueRunsTogether(
       rendered.push(await render(env, d, shops.get(d.run.shopId) ?? null));
     } catch (err) {
       log.error('task run could not be rendered; retrying its event', { runId: d.run.id, ...describeError(err) });
-      failed.add(d.run.eventId);
+      failed.push(d.run.eventId);
     }
   });
   const depths = await depthsFor(env, rendered);
   const plans = rendered.map((r) => planRunAlone(env.DB, r, depths));
   await sendChildren(env, plans);
-  const committed = await commitRunPlans(env, plans, failed);
-  await continueRemainders(
+  const { committed, failed: unrecorded } = await commitRunPlans(env, plans);
+  const unperformed = await continueRemainders(
     env,
     committed.filter((p) => p.remainder !== null),
-    failed,
   );
+  return [...failed, ...unrecorded, ...unperformed];
 }
 
 interface Rendered {
@@ -225,9 +227,12 @@ function planRun(db: D1Database, { due, outcome }: Rendered, depths: Map<string,
   return plan;
 }
 
-/** Performs what remains of runs after their first `http` action, one action at a time per run. */
-async function continueRemainders(env: Env, plans: readonly RunPlan[], failed: Set<string>): Promise<void> {
-  if (plans.length === 0) return;
+/**
+ * Performs what remains of runs after their first `http` action, one action at a time per run.
+ * Returns the event ids of runs whose progress could not be recorded.
+ */
+async function continueRemainders(env: Env, plans: readonly RunPlan[]): Promise<string[]> {
+  if (plans.length === 0) return [];
   let actions: Awaited<ReturnType<typeof listActionRuns>>;
   try {
     actions = await listActionRuns(
@@ -236,18 +241,20 @@ async function continueRemainders(env: Env, plans: readonly RunPlan[], failed: S
     );
   } catch (err) {
     log.error('action runs could not be read; retrying their events', describeError(err));
-    for (const p of plans) failed.add(p.run.eventId);
-    return;
+    return plans.map((p) => p.run.eventId);
   }
+  const failed: string[] = [];
+  const memo = new Map<string, Promise<unknown>>();
   await mapWithConcurrency(plans, TASK_RUN_CONCURRENCY, async ({ run, remainder }) => {
     const own = actions.filter((a) => a.taskRunId === run.id);
     const known = remainder?.depth;
     const depthOf = known === undefined ? () => eventDepth(env, run.eventId) : async () => known;
     try {
-      await performActions(env, run, own, remainder?.logs ?? [], depthOf);
+      await performActions(env, run, own, remainder?.logs ?? [], depthOf, memo);
     } catch (err) {
       log.error('task run could not be recorded; retrying its event', { runId: run.id, ...describeError(err) });
-      failed.add(run.eventId);
+      failed.push(run.eventId);
     }
   });
+  return failed;
 }

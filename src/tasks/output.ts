@@ -6,7 +6,7 @@ import { parseExactJson } from '../json/exact';
  * (docs/contracts.md, "Output and tags"): `{"action": {type, options, meta?}}`, `{"log": any}`, `{"error": any}`.
  */
 
-export const ACTION_TYPES = ['cache', 'event', 'http', 'echo'] as const;
+export const ACTION_TYPES = ['cache', 'event', 'http', 'shopify', 'echo'] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
 /** One action a run asked for, before it is performed. */

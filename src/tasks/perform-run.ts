@@ -1,6 +1,11 @@
 import { performAction } from './actions/perform';
 import { readCacheEntry } from '../cache/cache';
-import { ACTION_RETRY_DELAYS_SECONDS, MAX_ACTION_ATTEMPTS, MAX_EVENT_DEPTH } from '../env';
+import {
+  ACTION_RETRY_DELAYS_SECONDS,
+  MAX_ACTION_ATTEMPTS,
+  MAX_EVENT_DEPTH,
+  SHOPIFY_ACTION_MAX_THROTTLED_ATTEMPTS,
+} from '../env';
 import { loadEventAncestors, loadEvents } from '../events/store';
 import { describeError, log } from '../log';
 import { sendEventMessages } from '../queue/producer';
@@ -12,12 +17,15 @@ import {
   recordActionAttemptStatement,
   rescheduleTaskRunStatement,
   runTogether,
+  runTransaction,
   setTaskRunWake,
   type ActionAttempt,
   type ActionRunRecord,
   type TaskRunRecord,
 } from './runs-store';
 import { parseExactJson } from '../json/exact';
+import { sendFollowUps } from './follow-ups';
+import { runFollowUpsStatement } from './follow-ups-store';
 
 /**
  * Performing a rendered run: its actions in order, retries rescheduled on the queue, and what a
@@ -52,6 +60,20 @@ export async function scheduleOnQueue(env: Env, runs: readonly TaskRunRecord[], 
   }
 }
 
+/** Ends a run `failed` (before any action), with its `edgehook/errors/task` event in the same transaction. */
+export async function failRunWithFollowUps(
+  env: Env,
+  runId: string,
+  outcome: { logs: unknown[]; errors: unknown[]; error: string },
+): Promise<void> {
+  const now = nowIso();
+  const results = await runTransaction(env.DB, [
+    finishTaskRunStatement(env.DB, runId, { status: 'failed', ...outcome }, now),
+    runFollowUpsStatement(env.DB, [], [runId], now),
+  ]);
+  await sendFollowUps(env, results.at(-1));
+}
+
 /** `cache["key"]` in scripts: the live value from D1 (the truth), memoised for the render. */
 export function cacheReader(env: Env, shopId: string): CacheReader {
   const seen = new Map<string, Promise<unknown>>();
@@ -75,7 +97,8 @@ export async function eventDepth(env: Env, eventId: string): Promise<number> {
 /**
  * Performs the actions not yet finished, in order. A transient failure with attempts left
  * reschedules the run (the remaining actions wait behind it, keeping the order); after the last
- * action the run is finished in the same transaction as that action's record.
+ * action the run is finished in the same transaction as that action's record. `memo` shares
+ * lookups (a shop's Shopify credentials) between the runs of one consumer invocation.
  */
 export async function performActions(
   env: Env,
@@ -83,6 +106,7 @@ export async function performActions(
   actions: readonly ActionRunRecord[],
   logs: unknown[],
   depthOf: () => Promise<number>,
+  memo: Map<string, Promise<unknown>> = new Map(),
 ): Promise<void> {
   let depth: number | undefined;
   const pending = actions.filter((a) => a.status === 'scheduled' || a.status === 'running');
@@ -102,7 +126,11 @@ export async function performActions(
     );
   };
   // A crash after the last action's record but before the run's: only the finish is missing.
-  if (pending.length === 0) return runTogether(env.DB, [finish(nowIso())]);
+  if (pending.length === 0) {
+    const now = nowIso();
+    const results = await runTransaction(env.DB, [finish(now), runFollowUpsStatement(env.DB, [], [run.id], now)]);
+    return sendFollowUps(env, results.at(-1));
+  }
   for (const [i, action] of pending.entries()) {
     if (action.type === 'event' && depth === undefined) depth = await depthOf();
     const startedAt = nowIso();
@@ -112,15 +140,20 @@ export async function performActions(
       eventId: run.eventId,
       depth: depth ?? 0,
       action: { runId: run.id, position: action.position },
+      memo,
     };
     const outcome = await performAction(ctx, action.type as ActionType, action.options);
     const attempts = action.attempts + 1;
     const nowMs = Date.now();
     const now = new Date(nowMs).toISOString();
     let attempt: ActionAttempt;
+    // A throttled action waits as long as the upstream says, and gets more attempts than a failing one.
+    const throttledWait = outcome.ok ? undefined : outcome.retryAfterSeconds;
+    const maxAttempts = throttledWait === undefined ? MAX_ACTION_ATTEMPTS : SHOPIFY_ACTION_MAX_THROTTLED_ATTEMPTS;
     if (outcome.ok) attempt = { status: 'succeeded', result: outcome.result };
-    else if (outcome.transient && attempts < MAX_ACTION_ATTEMPTS) {
-      const delay = ACTION_RETRY_DELAYS_SECONDS[attempts - 1]!;
+    else if (outcome.transient && attempts < maxAttempts) {
+      const delay =
+        throttledWait ?? ACTION_RETRY_DELAYS_SECONDS[Math.min(attempts, ACTION_RETRY_DELAYS_SECONDS.length) - 1]!;
       const retryAt = new Date(nowMs + delay * 1000).toISOString();
       attempt = { status: 'scheduled', error: outcome.error, nextAttemptAt: retryAt };
       await runTogether(env.DB, [
@@ -132,11 +165,14 @@ export async function performActions(
         throw new Error(`task run ${run.id} could not be scheduled for its retry`);
       }
       return;
-    } else attempt = { status: 'failed', error: outcome.error };
+    } else attempt = { status: 'failed', error: outcome.error, result: outcome.result };
     outcomes.set(action.id, attempt.status);
 
+    const last = i === pending.length - 1;
     const statements = [recordActionAttemptStatement(env.DB, action.id, attempt, startedAt, now)];
-    if (i === pending.length - 1) statements.push(finish(now));
-    await runTogether(env.DB, statements);
+    if (last) statements.push(finish(now));
+    // The action's follow-ups (and the run's error event, when it ends failed) in the same transaction.
+    statements.push(runFollowUpsStatement(env.DB, [action.id], last ? [run.id] : [], now));
+    await sendFollowUps(env, (await runTransaction(env.DB, statements)).at(-1));
   }
 }

@@ -1,39 +1,23 @@
 import { timeOrderedId } from '../ids';
 import { mapWithConcurrency } from '../concurrency';
-import { findShop, type ShopRecord } from '../shops/store';
-import { MAX_EVENT_DEPTH, MAX_QUEUE_DELAY_SECONDS, TASK_RUN_CONCURRENCY } from '../env';
+import { type ShopRecord } from '../shops/store';
+import { MAX_QUEUE_DELAY_SECONDS, TASK_RUN_CONCURRENCY } from '../env';
 import type { EventRecord } from '../events/model';
-import { loadEventAncestors, loadEvents } from '../events/store';
+import { loadEvents } from '../events/store';
 import { describeError, log } from '../log';
 import { nowIso } from '../time';
-import { runDueRunsTogether, type DueRun } from './batch';
-import { cacheReader, eventDepth, performActions, scheduleOnQueue } from './perform-run';
-import { renderTask } from './engine';
-import { eventVariable, renderScope, shopVariable } from './scope';
-import { findTask, listSubscribedTasks, type SubscribedTask, type TaskRecord } from './store';
-import {
-  claimTaskRun,
-  createTaskRuns,
-  finishTaskRun,
-  listActionRuns,
-  recordRendering,
-  type NewTaskRun,
-  type TaskRunRecord,
-} from './runs-store';
+import { runDueRuns, type DueRun } from './batch';
+import { eventDepth, failRunWithFollowUps, performActions, scheduleOnQueue } from './perform-run';
+import { findTask, type SubscribedTask, type TaskRecord } from './store';
+import { claimTaskRun, createTaskRuns, listActionRuns, type NewTaskRun, type TaskRunRecord } from './runs-store';
 
 /**
- * The task runner (spec/tasks-and-cache.md "Tasks", "Runs"). Every enabled task of an event's shop
- * subscribed to its topic gets one run per subscription; a run renders the script, records the
- * actions it asked for, then performs them in order. Whatever a script or an action does is
- * recorded on the run; only storage failures are thrown, so the queue retries the message.
+ * The task runner: which runs exist and when they are due. Every enabled task of an event's shop
+ * subscribed to its topic gets one run per subscription (docs/api.md, "Runs"); a run due now is
+ * handed to the one run engine (`runDueRuns`, tasks/batch.ts), a whole consumer batch at once or a
+ * `task-run` message's run as a plan of one. Whatever a script or an action does is recorded on
+ * the run; only storage failures come back, so the queue retries the message.
  */
-
-/** Known records, so a run started by the consumer does not read them again. */
-interface Known {
-  event?: EventRecord;
-  task?: TaskRecord;
-  shops: Map<string, Promise<ShopRecord | null>>;
-}
 
 /**
  * Creates and runs the task runs of a batch of events. Returns the ids of events whose runs could
@@ -42,11 +26,10 @@ interface Known {
 export async function runTasksForEvents(
   env: Env,
   events: readonly EventRecord[],
-  known?: { subscribed: readonly SubscribedTask[]; shops: readonly ShopRecord[] },
+  known: { subscribed: readonly SubscribedTask[]; shops: readonly ShopRecord[] },
 ): Promise<Set<string>> {
   const failed = new Set<string>();
-  // The consumer may have read them already, with the batch's persist.
-  const subscribed = known?.subscribed ?? (await listSubscribedTasks(env.DB, shopTopicPairs(events)));
+  const { subscribed } = known;
   if (subscribed.length === 0) return failed;
 
   const nowMs = Date.now();
@@ -80,7 +63,6 @@ export async function runTasksForEvents(
     return failed;
   }
 
-  const shops = new Map<string, Promise<ShopRecord | null>>();
   const due = runs.filter((r) => r.status === 'running');
   const later = runs.filter((r) => r.status === 'scheduled' && r.wake === 'queue');
   const fresh: DueRun[] = [];
@@ -91,16 +73,15 @@ export async function runTasksForEvents(
     else resumed.push(run);
   }
   try {
-    await runDueRunsTogether(env, fresh, failed, known?.shops);
+    for (const id of await runDueRuns(env, fresh, known.shops)) failed.add(id);
   } catch (err) {
     log.error('task runs could not be performed; retrying their events', describeError(err));
     for (const d of fresh) failed.add(d.run.eventId);
   }
   // A redelivered event whose run was already rendered resumes where it stopped.
   await mapWithConcurrency(resumed, TASK_RUN_CONCURRENCY, async (run) => {
-    const known = byRun.get(`${run.eventId}|${run.taskId}|${run.delaySeconds}`);
     try {
-      await advanceTaskRun(env, run, { ...known, shops });
+      await advanceTaskRun(env, run, known.shops);
     } catch (err) {
       log.error('task run could not be recorded; retrying its event', { runId: run.id, ...describeError(err) });
       failed.add(run.eventId);
@@ -117,51 +98,26 @@ export async function runTasksForEvents(
 export async function runDueTaskRun(env: Env, runId: string, redelivered: boolean): Promise<void> {
   const run = await claimTaskRun(env.DB, runId, nowIso(), redelivered);
   if (run === null) return;
-  await advanceTaskRun(env, run, { shops: new Map() });
+  await advanceTaskRun(env, run);
 }
 
-/** Renders a claimed run (unless it already was) and performs its remaining actions in order. */
-async function advanceTaskRun(env: Env, run: TaskRunRecord, known: Known): Promise<void> {
+/**
+ * Advances a claimed run: one already rendered performs its remaining actions in order; one not
+ * yet rendered goes through the run engine as a plan of one, once its task and event are found.
+ * Throws when the run's progress could not be recorded.
+ */
+async function advanceTaskRun(env: Env, run: TaskRunRecord, shops?: readonly ShopRecord[]): Promise<void> {
   if (run.renderedAt !== null) {
     const actions = await listActionRuns(env.DB, [run.id]);
     return performActions(env, run, actions, run.logs, () => eventDepth(env, run.eventId));
   }
-  const task = known.task ?? (await findTask(env.DB, run.taskId));
-  const fail = (error: string, logs: unknown[] = [], errors: unknown[] = []) =>
-    finishTaskRun(env.DB, run.id, { status: 'failed', logs, errors, error }, nowIso());
+  const fail = (error: string) => failRunWithFollowUps(env, run.id, { logs: [], errors: [], error });
+  const task = await findTask(env.DB, run.taskId);
   if (task === null) return fail('The task was deleted before this run.');
   if (!task.enabled) return fail('The task was disabled before this run was due.');
-  const event = known.event ?? (await loadEvents(env.DB, [run.eventId]))[0];
+  const [event] = await loadEvents(env.DB, [run.eventId]);
   if (event === undefined) return fail('The event no longer exists.');
-
-  // Ancestors cost a query; a script that never names `parent` cannot see them (a false positive
-  // only costs that query). The `event` action finds the depth itself when it needs it.
-  const needsAncestors = event.parentId !== null && /\bparent\b/.test(task.script);
-  const ancestors = needsAncestors ? await loadEventAncestors(env.DB, event.parentId!, MAX_EVENT_DEPTH) : [];
-  let shop = known.shops.get(run.shopId);
-  if (shop === undefined) known.shops.set(run.shopId, (shop = findShop(env.DB, run.shopId)));
-  const scope = renderScope(task, eventVariable(event, ancestors), shopVariable(await shop, run.shopId));
-  const outcome = await renderTask(task.script, scope, cacheReader(env, run.shopId));
-  if (!outcome.ok) return fail(outcome.error);
-  if (outcome.errors.length > 0) {
-    return fail('The task rendered an error, so none of its actions were performed.', outcome.logs, outcome.errors);
+  if ((await runDueRuns(env, [{ run, event, task }], shops)).length > 0) {
+    throw new Error(`task run ${run.id} could not be recorded`);
   }
-  if (outcome.actions.length === 0) {
-    return finishTaskRun(
-      env.DB,
-      run.id,
-      { status: 'succeeded', logs: outcome.logs, errors: [], error: null },
-      nowIso(),
-    );
-  }
-  const actions = await recordRendering(env.DB, run.id, outcome.actions, outcome.logs, nowIso());
-  const depthOf =
-    needsAncestors || event.parentId === null ? async () => ancestors.length : () => eventDepth(env, event.id);
-  await performActions(env, run, actions, outcome.logs, depthOf);
-}
-
-/** The distinct (shop, topic) pairs of events. */
-function shopTopicPairs(events: readonly EventRecord[]): [string, string][] {
-  const pairs = new Map(events.map((e) => [`${e.shopId}\n${e.topic}`, [e.shopId, e.topic] as [string, string]]));
-  return [...pairs.values()];
 }

@@ -1,4 +1,3 @@
-import { timeOrderedId } from '../ids';
 import { parseExactJson } from '../json/exact';
 
 /** Every SQL statement on `task_runs` and `action_runs`. */
@@ -182,10 +181,6 @@ export function finishTaskRunStatement(
     .bind(id, finish.status, JSON.stringify(finish.logs), JSON.stringify(finish.errors), finish.error, now);
 }
 
-export async function finishTaskRun(db: D1Database, id: string, finish: TaskRunFinish, now: string): Promise<void> {
-  await finishTaskRunStatement(db, id, finish, now).run();
-}
-
 /** Puts a run back to `scheduled` until `runAt` (an action waits for its retry). */
 export function rescheduleTaskRunStatement(
   db: D1Database,
@@ -271,50 +266,6 @@ const toActionRun = (row: ActionRunRow): ActionRunRecord => ({
   createdAt: row.created_at,
 });
 
-/**
- * Records a rendering that produced actions: the action runs (scheduled) and the run's logs, in
- * one transaction, so a crash never leaves half the actions recorded.
- */
-export async function recordRendering(
-  db: D1Database,
-  runId: string,
-  actions: readonly { type: string; options: unknown; meta: unknown }[],
-  logs: unknown[],
-  now: string,
-): Promise<ActionRunRecord[]> {
-  const records: ActionRunRecord[] = actions.map((a, position) => ({
-    id: timeOrderedId(),
-    taskRunId: runId,
-    position,
-    type: a.type,
-    options: a.options,
-    meta: a.meta,
-    status: 'scheduled',
-    attempts: 0,
-    result: null,
-    error: null,
-    nextAttemptAt: null,
-    startedAt: null,
-    finishedAt: null,
-    createdAt: now,
-  }));
-  await db.batch([
-    db
-      .prepare(`UPDATE task_runs SET rendered_at = ?2, logs = ?3, updated_at = ?2 WHERE id = ?1`)
-      .bind(runId, now, JSON.stringify(logs)),
-    ...records.map((r) =>
-      db
-        .prepare(
-          `INSERT INTO action_runs (id, task_run_id, position, type, options, meta, status, attempts, created_at)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'scheduled', 0, ?7)
-           ON CONFLICT (task_run_id, position) DO NOTHING`,
-        )
-        .bind(...actionRunHead(r), now),
-    ),
-  ]);
-  return records;
-}
-
 export async function listActionRuns(db: D1Database, taskRunIds: readonly string[]): Promise<ActionRunRecord[]> {
   if (taskRunIds.length === 0) return [];
   const { results } = await db
@@ -330,7 +281,8 @@ export async function listActionRuns(db: D1Database, taskRunIds: readonly string
 /** How an attempt at an action ended. */
 export type ActionAttempt =
   | { status: 'succeeded'; result: unknown }
-  | { status: 'failed'; error: string }
+  /** `result`: what the upstream answered, when a failed action has one (a `shopify` answer). */
+  | { status: 'failed'; error: string; result?: unknown }
   | { status: 'scheduled'; error: string; nextAttemptAt: string };
 
 export function recordActionAttemptStatement(
@@ -350,7 +302,9 @@ export function recordActionAttemptStatement(
     .bind(
       id,
       attempt.status,
-      attempt.status === 'succeeded' ? JSON.stringify(attempt.result ?? null) : null,
+      attempt.status === 'succeeded' || (attempt.status === 'failed' && attempt.result !== undefined)
+        ? JSON.stringify(attempt.result ?? null)
+        : null,
       attempt.status === 'succeeded' ? null : attempt.error,
       attempt.status === 'scheduled' ? attempt.nextAttemptAt : null,
       startedAt,
@@ -364,14 +318,16 @@ export async function runTogether(db: D1Database, statements: D1PreparedStatemen
 }
 
 /** Fails a run the queue gave up on, unless it finished meanwhile. */
-export async function failAbandonedTaskRun(db: D1Database, id: string, error: string, now: string): Promise<void> {
-  await db
+/** Fails a run the queue gave up on; true when it was still unfinished (false: nothing changed). */
+export async function failAbandonedTaskRun(db: D1Database, id: string, error: string, now: string): Promise<boolean> {
+  const result = await db
     .prepare(
       `UPDATE task_runs SET status = 'failed', error = ?2, finished_at = ?3, updated_at = ?3
        WHERE id = ?1 AND status IN ('scheduled', 'running')`,
     )
     .bind(id, error, now)
     .run();
+  return result.meta.changes > 0;
 }
 
 // ── set-based recording (a consumer batch's runs in one transaction) ─────────────────────────

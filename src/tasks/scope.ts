@@ -26,6 +26,8 @@ export function shopVariable(shop: ShopRecord | null, shopId: string): Record<st
     myshopify_domain: shop?.myshopifyDomain ?? null,
     primary_domain: shop?.primaryDomain ?? null,
     domain: shop?.primaryDomain ?? shop?.myshopifyDomain ?? null,
+    // Mechanic's name for the shop's IANA zone, so `| date` in the shop's time reads the same.
+    iana_timezone: shop?.timezone ?? 'UTC',
   };
 }
 

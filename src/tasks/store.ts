@@ -135,16 +135,10 @@ export interface SubscribedTask {
   delaySeconds: number;
 }
 
-/** Enabled tasks subscribed to any of the (shop, topic) pairs, via task_subscriptions_shop_topic. */
-export async function listSubscribedTasks(
-  db: D1Database,
-  pairs: readonly (readonly [string, string])[],
-): Promise<SubscribedTask[]> {
-  if (pairs.length === 0) return [];
-  return subscribedTasksOf(await subscribedTasksStatement(db, pairs).all());
-}
-
-/** The statement of `listSubscribedTasks`, so a consumer can run it in a batch with others. */
+/**
+ * Enabled tasks subscribed to any of the (shop, topic) pairs, via task_subscriptions_shop_topic:
+ * a statement, so the consumer reads them in one batch with its other lookups.
+ */
 export function subscribedTasksStatement(
   db: D1Database,
   pairs: readonly (readonly [string, string])[],

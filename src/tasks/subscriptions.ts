@@ -1,4 +1,6 @@
 import { MAX_TASK_DELAY_SECONDS } from '../env';
+import { FOLLOW_UP_TOPICS } from './follow-ups-store';
+import { SCHEDULER_TOPICS } from './scheduler-periods';
 
 /** One parsed subscription line: a topic and how long after the event the run is due. */
 export interface Subscription {
@@ -8,6 +10,8 @@ export interface Subscription {
 
 /** `user/…/…` or `shopify/…/…`: the topics events can have (spec/ingress.md, shopify). */
 const TOPIC = /^(user|shopify)\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+/** Topics of the events edgehook itself makes for tasks: exactly these, nothing else under `edgehook/`. */
+export const EDGEHOOK_TOPICS: readonly string[] = [...SCHEDULER_TOPICS, ...FOLLOW_UP_TOPICS];
 const DELAY = /^\+(\d{1,9})\.(second|minute|hour|day|week)s?$/;
 const UNIT_SECONDS = { second: 1, minute: 60, hour: 3_600, day: 86_400, week: 604_800 } as const;
 
@@ -27,7 +31,12 @@ export function parseSubscriptions(
     const where = `line ${index + 1}`;
     const [topic = '', delay, ...extra] = line.split(/\s*(?=\+)/);
     if (extra.length > 0) return void problems.push(`${where}: only one +N.unit delay is allowed`);
-    if (!TOPIC.test(topic)) {
+    if (topic.startsWith('edgehook/') && !EDGEHOOK_TOPICS.includes(topic)) {
+      return void problems.push(
+        `${where}: "${topic}" is not an edgehook topic; they are ${EDGEHOOK_TOPICS.join(', ')}`,
+      );
+    }
+    if (!TOPIC.test(topic) && !EDGEHOOK_TOPICS.includes(topic)) {
       return void problems.push(`${where}: "${topic}" is not a topic like user/<subject>/<verb>`);
     }
     let delaySeconds = 0;

@@ -83,7 +83,8 @@ function parseBlock(token: TagToken, remainTokens: TopLevelToken[], parser: Pars
 /**
  * `{% action "type", a, b %}` (positional → array), `{% action "type", k: v %}` (mapped →
  * object), `{% action "type", x %}` (single → x), `{% action "type" %}{json}{% endaction %}`
- * (typed block: options are the JSON) and `{% action %}{"type", "options", "meta"?}{% endaction %}`.
+ * (typed block: options are the JSON; a `shopify` block may hold the GraphQL text instead) and
+ * `{% action %}{"type", "options", "meta"?}{% endaction %}`.
  */
 export class ActionTag extends Tag {
   private readonly args: Arg[];
@@ -104,7 +105,8 @@ export class ActionTag extends Tag {
     const type = typeArg ? yield evalToken(typeArg.value, ctx) : undefined;
     if (this.block !== null) {
       const text = (yield this.liquid.renderer.renderTemplates(this.block, ctx)) as string;
-      const parsed = parseBlockJson(text);
+      // Mechanic's `shopify` block holds the GraphQL document itself, not JSON.
+      const parsed = typeArg !== undefined && type === 'shopify' ? graphqlBlock(text) : parseBlockJson(text);
       if (typeArg === undefined) return write(emitter, { action: parsed });
       return write(emitter, { action: { type, options: parsed } });
     }
@@ -114,6 +116,15 @@ export class ActionTag extends Tag {
     else if (rest.length === 1) options = jsonSafe(yield evalToken(rest[0]!.value, ctx));
     else options = yield* evalPositional(rest, ctx);
     write(emitter, { action: { type, options } });
+  }
+}
+
+/** A `shopify` block: JSON options when the body is JSON, else the GraphQL text itself. */
+function graphqlBlock(text: string): unknown {
+  try {
+    return parseExactJson(text);
+  } catch {
+    return text.trim();
   }
 }
 

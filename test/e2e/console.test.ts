@@ -287,6 +287,46 @@ describe('console views with an app token', () => {
     await expect.poll(() => page.locator('#status').textContent()).toBe('0 failed deliveries sent again.');
   });
 
+  it("shows a subscription's name and filter, and previews a task on a scheduler topic with its sample data", async () => {
+    await go(page, '#/subscriptions', 'Subscriptions');
+    await page.getByLabel('Topic').fill(TOPIC);
+    await page.getByLabel('Address').fill(`${receiver.url}/filtered`);
+    await page.getByLabel('Filter').fill('name:Carol');
+    await page.getByRole('button', { name: 'Create subscription' }).click();
+    const row = page.getByRole('row', { name: new RegExp(`${receiver.url}/filtered`) });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('name:Carol');
+    // A name given through the GraphQL Admin API shows in the list too.
+    const id = (await row.getByRole('cell').first().textContent())?.trim();
+    const named = await fetch(`${worker.url}/admin/api/2026-04/graphql.json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-shopify-access-token': appToken },
+      body: JSON.stringify({
+        query: `mutation { webhookSubscriptionUpdate(id: "gid://shopify/WebhookSubscription/${id}", webhookSubscription: { name: "carol-only" }) { userErrors { message } } }`,
+      }),
+    });
+    expect(((await named.json()) as { data: unknown }).data).toEqual({
+      webhookSubscriptionUpdate: { userErrors: [] },
+    });
+    await go(page, '#/deliveries', 'Deliveries');
+    await go(page, '#/subscriptions', 'Subscriptions');
+    await expect
+      .poll(async () => page.getByRole('row', { name: new RegExp(`${receiver.url}/filtered`) }).textContent())
+      .toContain('carol-only');
+
+    await go(page, '#/tasks', 'Tasks');
+    await page.getByRole('link', { name: 'Greeter' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Task: Greeter' }).waitFor();
+    const options = await page
+      .locator('#preview-topics option')
+      .evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value));
+    expect(options).toEqual(expect.arrayContaining(['edgehook/scheduler/hourly', 'edgehook/errors/task']));
+    const topic = page.getByLabel('Event topic');
+    await topic.fill('edgehook/scheduler/hourly');
+    await topic.dispatchEvent('change');
+    await expect.poll(() => page.getByLabel('Event data (JSON)').inputValue()).toContain('period');
+  });
+
   it('creates a cache endpoint, sets its key and reads it now; deletes a webhook', async () => {
     await go(page, '#/cache', 'Cache');
     await page.getByRole('textbox', { name: 'Key' }).first().fill('console/greeting');

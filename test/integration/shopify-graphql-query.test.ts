@@ -74,6 +74,13 @@ async function countOf(query: string): Promise<number> {
   return body.data.webhookSubscriptionsCount.count;
 }
 
+describe('webhookSubscriptions(topics:)', () => {
+  it('takes a list longer than D1 binds values in one statement (here 150 entries)', async () => {
+    const topics = [...Array.from({ length: 149 }, () => 'PRODUCTS_UPDATE'), 'ORDERS_PAID'];
+    expect(await rowsOf({ topics })).toEqual([2, 4]);
+  });
+});
+
 describe('webhookSubscriptions(query:)', () => {
   it('filters by topic (as written or as enum), uri, format, created_at, id and name', async () => {
     expect(await rowsOf({ query: 'topic:orders/create' })).toEqual([1, 3, 5]);

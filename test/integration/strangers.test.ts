@@ -13,6 +13,11 @@ import { createTask } from '../task-helpers';
 const REQUESTS = 1_000;
 /** LOOKUP_MISS_RATE_LIMITER's limit in wrangler.toml: misses per kind, client and minute. */
 const MISS_BUDGET = 10;
+/**
+ * The most D1 reads a burst of a few seconds can make: the limiter counts in fixed 60 s windows,
+ * so a burst that straddles a window's end is allowed the budget of both.
+ */
+const BURST_BOUND = 2 * MISS_BUDGET;
 
 function counted(): { testEnv: Env; trips: D1Trips } {
   const trips: D1Trips = { roundTrips: 0, trips: [] };
@@ -23,7 +28,7 @@ function counted(): { testEnv: Env; trips: D1Trips } {
 const stranger = () => `203.0.113.${Math.floor(Math.random() * 250) + 1}`;
 
 describe('a stranger trying random ids', () => {
-  it(`${REQUESTS} POSTs to random webhook ids cost at most ${MISS_BUDGET} D1 reads`, async () => {
+  it(`${REQUESTS} POSTs to random webhook ids cost at most ${BURST_BOUND} D1 reads`, async () => {
     const { testEnv, trips } = counted();
     const ip = stranger();
     for (let i = 0; i < REQUESTS; i++) {
@@ -35,10 +40,10 @@ describe('a stranger trying random ids', () => {
       expect(res.status).toBe(204);
     }
     expect(trips.roundTrips).toBeGreaterThan(0);
-    expect(trips.roundTrips).toBeLessThanOrEqual(MISS_BUDGET);
+    expect(trips.roundTrips).toBeLessThanOrEqual(BURST_BOUND);
   }, 120_000);
 
-  it(`${REQUESTS} reads of random cache tokens, and of random keys at a real endpoint, cost at most ${MISS_BUDGET} D1 reads each`, async () => {
+  it(`${REQUESTS} reads of random cache tokens, and of random keys at a real endpoint, cost at most ${BURST_BOUND} D1 reads each`, async () => {
     const { token } = await createShopWithApp();
     const made = await call('/api/v1/cache_endpoints', jsonInit('POST', token, { key_prefix: 'r/' }));
     const endpoint = (await made.json<{ cache_endpoint: { token: string } }>()).cache_endpoint.token;
@@ -50,7 +55,7 @@ describe('a stranger trying random ids', () => {
       const res = await callWithEnv(tokens.testEnv, `/cache/${crypto.randomUUID()}/x`, { headers });
       expect(res.status).toBe(404);
     }
-    expect(tokens.trips.roundTrips).toBeLessThanOrEqual(MISS_BUDGET);
+    expect(tokens.trips.roundTrips).toBeLessThanOrEqual(BURST_BOUND);
 
     const keys = counted();
     const statuses = new Map<number, number>();
@@ -60,7 +65,7 @@ describe('a stranger trying random ids', () => {
     }
     // One token and one client: past CACHE_RATE_LIMITER's 600 a minute, 429s.
     expect(Object.fromEntries(statuses)).toEqual({ 404: 600, 429: REQUESTS - 600 });
-    expect(keys.trips.roundTrips).toBeLessThanOrEqual(MISS_BUDGET);
+    expect(keys.trips.roundTrips).toBeLessThanOrEqual(BURST_BOUND);
   }, 120_000);
 
   it('remembers an unknown token as absent in KV, so other isolates do not ask D1 again', async () => {

@@ -5,7 +5,10 @@
 //   POST /_script/<key>  {"responses": [{"status": 500}, {"delayMs": 6000}, {"bodyDelayMs": 6000}, …],
 //                         "then": {"status": 200},
 //                         "shopifySecret": "whsec_…", "standardSecrets": ["whsec_…"]}
-//   any  /r/<key>        answers with the next scripted response (default 200) and records the request
+//   any  /r/<key>[/…]    answers with the next scripted response (default 200) and records the request;
+//                         a response's `body` is sent as JSON. With the script's `accessToken` set it
+//                         is also a Shopify Admin API stand-in: a request without that
+//                         X-Shopify-Access-Token gets Shopify's 401, as the real API answers
 //   GET  /_requests/<key> the recorded requests, with verification results
 //   any  other path       echoes what it received as JSON (for the `http` action's tests);
 //                         `/status/<code>` answers with that status, `/slow` after 3 s,
@@ -22,6 +25,9 @@ interface ScriptedResponse {
   /** Sends the status and the first byte of the body at once, the rest this much later. */
   bodyDelayMs?: number;
   location?: string;
+  /** Sent as JSON (content-type application/json) in place of `ok`. */
+  body?: unknown;
+  headers?: Record<string, string>;
 }
 
 interface Script {
@@ -29,6 +35,7 @@ interface Script {
   then: ScriptedResponse;
   shopifySecret?: string;
   standardSecrets?: string[];
+  accessToken?: string;
 }
 
 export function startReceiver(): Promise<{ server: Server; port: number }> {
@@ -95,13 +102,20 @@ export function startReceiver(): Promise<{ server: Server; port: number }> {
     concurrent: number,
   ): Promise<void> {
     const script = scripts.get(key) ?? { responses: [], then: { status: 200 } };
-    const response = script.responses.shift() ?? script.then;
+    const wrongToken = script.accessToken !== undefined && req.headers['x-shopify-access-token'] !== script.accessToken;
+    const response: ScriptedResponse = wrongToken
+      ? {
+          status: 401,
+          body: { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' },
+        }
+      : (script.responses.shift() ?? script.then);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
       headers[name] = Array.isArray(value) ? value.join(', ') : (value ?? '');
     }
     const record: ReceivedRequest = {
       method: req.method ?? '',
+      path: new URL(req.url ?? '/', 'http://receiver').pathname,
       headers,
       body: raw.toString('utf8'),
       bodyBase64: raw.toString('base64'),
@@ -118,7 +132,12 @@ export function startReceiver(): Promise<{ server: Server; port: number }> {
     if (response.delayMs) await new Promise((resolve) => setTimeout(resolve, response.delayMs));
     const out: Record<string, string> = response.location ? { location: response.location } : {};
     if (res.destroyed) return;
-    res.writeHead(response.status ?? 200, out);
+    if (response.body !== undefined) {
+      res.writeHead(response.status ?? 200, { ...out, ...response.headers, 'content-type': 'application/json' });
+      res.end(JSON.stringify(response.body));
+      return;
+    }
+    res.writeHead(response.status ?? 200, { ...out, ...response.headers });
     if (response.bodyDelayMs) {
       res.write('o');
       await new Promise((resolve) => setTimeout(resolve, response.bodyDelayMs));

@@ -1,6 +1,7 @@
 /** A request the test receiver recorded (shared by the Node server and the Worker tests). */
 export interface ReceivedRequest {
   method: string;
+  path: string;
   headers: Record<string, string>;
   body: string;
   bodyBase64: string;

@@ -9,6 +9,8 @@ const shop: ShopRecord = {
   primaryDomain: 'shop.example.com',
   corsAllowAll: false,
   shopifySecretSet: false,
+  shopifyAccessTokenSet: false,
+  timezone: 'UTC',
   createdAt: '',
   updatedAt: '',
 };

@@ -3,6 +3,9 @@
 import { api, seg } from '../api';
 import { badge, field, h, jsonBlock, replace, table, when } from '../dom';
 import { act, alertBox, heading, parseJsonField, say, type ViewContext } from '../view';
+import { EDGEHOOK_TOPICS, sampleData } from './edgehook-topics';
+
+const SUBSCRIPTIONS_HINT = `One topic per line, optionally with a delay (+N.unit). Besides user/… and shopify/… topics: ${EDGEHOOK_TOPICS.join(', ')}.`;
 
 interface Task {
   id: string;
@@ -52,7 +55,7 @@ function createForm(): HTMLFormElement {
       {},
       h('legend', {}, 'New task'),
       field('Name', name),
-      field('Subscriptions', subscriptions, 'One topic per line, optionally with a delay: user/form/submit +5.minutes'),
+      field('Subscriptions', subscriptions, SUBSCRIPTIONS_HINT),
       h('div', { class: 'actions' }, submit),
     ),
   );
@@ -91,7 +94,7 @@ export async function taskView(ctx: ViewContext): Promise<void> {
     'form',
     { class: 'stack', 'aria-label': 'Edit task' },
     field('Name', name),
-    field('Subscriptions', subscriptions, 'One topic per line, optionally with a delay (+N.unit).'),
+    field('Subscriptions', subscriptions, SUBSCRIPTIONS_HINT),
     field('Script (Liquid)', script),
     field('Options (JSON object)', options),
     saved,
@@ -152,10 +155,17 @@ function previewPanel(id: string, task: Task, script: HTMLTextAreaElement, optio
       .split('\n')
       .map((l) => l.trim().split(/\s+/)[0])
       .find((t) => t) ?? 'user/preview/run';
-  const topic = h('input', { autocomplete: 'off', id: 'preview-topic' });
+  const topic = h('input', { autocomplete: 'off', id: 'preview-topic', list: 'preview-topics' });
   topic.value = firstTopic ?? '';
   const data = h('textarea', { rows: 5, spellcheck: 'false', id: 'preview-data' });
-  data.value = '{\n  "name": "Ada"\n}';
+  const sampleFor = (name: string) => JSON.stringify(sampleData(name) ?? { name: 'Ada' }, null, 2);
+  data.value = sampleFor(topic.value);
+  // An edgehook topic brings its sample data, unless the data was edited by hand.
+  let sample = data.value;
+  topic.addEventListener('change', () => {
+    if (data.value !== sample) return;
+    data.value = sample = sampleFor(topic.value.trim());
+  });
   const run = h('button', { type: 'submit' }, 'Preview');
   const out = h('div', { id: 'preview-result', 'aria-live': 'polite' });
   const form = h(
@@ -168,6 +178,7 @@ function previewPanel(id: string, task: Task, script: HTMLTextAreaElement, optio
       'Renders the script in the editor above; nothing is performed or stored. The cache is read for real.',
     ),
     field('Event topic', topic),
+    h('datalist', { id: 'preview-topics' }, ...EDGEHOOK_TOPICS.map((t) => h('option', { value: t }))),
     field('Event data (JSON)', data),
     h('div', { class: 'actions' }, run),
     out,

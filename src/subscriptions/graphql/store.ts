@@ -67,7 +67,8 @@ function conditionSql(c: QueryCondition, bind: (value: unknown) => string): stri
 /** The WHERE terms of the app's active rows with these filters (no positions). */
 function filterTerms(q: ConnectionFilter, bind: (value: unknown) => string): string[] {
   const terms = ['app_id = ?1', "status = 'active'"];
-  if (q.topics.length > 0) terms.push(`topic IN (${q.topics.map(bind).join(', ')})`);
+  // One bound JSON array however many topics are asked for (D1 binds at most 100 values).
+  if (q.topics.length > 0) terms.push(`topic IN (SELECT value FROM json_each(${bind(JSON.stringify(q.topics))}))`);
   if (q.address !== null) terms.push(`address = ${bind(q.address)}`);
   if (q.format !== null) terms.push(`format = ${bind(q.format)}`);
   if (q.query) terms.push(conditionSql(q.query, bind));

@@ -5,6 +5,7 @@ import { performCache } from './cache';
 import { performEcho } from './echo';
 import { performEvent } from './event';
 import { performHttp } from './http';
+import { performShopify } from './shopify';
 import { failedTransiently, type ActionContext, type ActionOutcome } from './types';
 
 /**
@@ -20,6 +21,8 @@ export async function performAction(ctx: ActionContext, type: ActionType, option
         return await performEvent(ctx, options);
       case 'http':
         return await performHttp(options, { allowInsecure: allowsInsecureAddresses(ctx.env) });
+      case 'shopify':
+        return await performShopify(ctx, options);
       case 'echo':
         return performEcho(options);
     }

@@ -1,0 +1,45 @@
+import { sha256Hex } from '../crypto';
+import { markEventsQueued } from '../events/store';
+import { describeError, log } from '../log';
+import { sendEventMessages } from '../queue/producer';
+import { deadEventFollowUpStatement, followUpIdsOf, runFollowUpsStatement } from './follow-ups-store';
+
+/**
+ * Follow-up and error events (`edgehook/actions/perform`, `edgehook/errors/task|action|event`):
+ * inserted `pending` in the transaction that records an outcome (follow-ups-store.ts), then put on
+ * the queue by id at once; when that send fails the cron sweep enqueues them, as it does for
+ * ingress's pending events. A shop without a subscribed enabled task gets no event and no send.
+ */
+
+/** Queues the follow-up events a transaction inserted; a refused send leaves them to the sweep. */
+export async function sendFollowUps(env: Env, result: D1Result<unknown> | undefined): Promise<void> {
+  const ids = followUpIdsOf(result);
+  if (ids.length === 0) return;
+  try {
+    await sendEventMessages(
+      env,
+      ids.map((eventId) => ({ body: { kind: 'event-ref', eventId } })),
+    );
+  } catch (err) {
+    log.warn('follow-up events not queued; the cron sweep will', { count: ids.length, ...describeError(err) });
+    return;
+  }
+  try {
+    // So the sweep does not queue them a second time (which would be harmless: ids are claimed once).
+    await markEventsQueued(env.DB, ids);
+  } catch (err) {
+    log.warn('follow-up events queued but not marked so', { count: ids.length, ...describeError(err) });
+  }
+}
+
+/** Records the `edgehook/errors/event` event of a dead event (once, whatever the retries). */
+export async function reportDeadEvent(env: Env, eventId: string, now: string): Promise<void> {
+  const hex = await sha256Hex(`edgehook-errors-event\n${eventId}`);
+  const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  await sendFollowUps(env, await deadEventFollowUpStatement(env.DB, id, eventId, now).run());
+}
+
+/** Records the `edgehook/errors/task` event of a run the queue gave up on (failed by then). */
+export async function reportAbandonedRun(env: Env, runId: string, now: string): Promise<void> {
+  await sendFollowUps(env, await runFollowUpsStatement(env.DB, [], [runId], now).run());
+}
