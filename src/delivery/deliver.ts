@@ -2,7 +2,7 @@ import { DELIVERY_CONCURRENCY } from '../env';
 import { mapWithConcurrency } from '../concurrency';
 import { describeError, log } from '../log';
 import { nowIso } from '../time';
-import { allowsInsecureAddresses } from '../subscriptions/address';
+import { allowsInsecureAddresses } from '../http/outbound-address';
 import { admitAttempts, destinationHost, type Hold } from './destinations';
 import { settleHeldAttempts } from './hold';
 import { attemptOutcome } from './policy';

@@ -5,18 +5,9 @@ import { sendDeliveryMessages } from '../queue/producer';
 import { deliveryFilter } from '../subscriptions/filter';
 import { addFilteredCounts, findSubscriptionFilters } from '../subscriptions/filter-store';
 import { nowIso } from '../time';
+import { subscriptionTopicFor } from '../topics';
 import { selectFields } from './payload';
 import { createDeliveries, findFanOutTargets, type FanOutTarget, type NewDelivery } from './store';
-
-/**
- * The subscription topic an event is delivered under: `user/*` topics as they are, `shopify/<t>`
- * (from inbound Shopify webhooks) under `<t>`; anything else has no subscribers.
- */
-export function subscriptionTopicFor(eventTopic: string): string | null {
-  if (eventTopic.startsWith('user/')) return eventTopic;
-  if (eventTopic.startsWith('shopify/')) return eventTopic.slice('shopify/'.length);
-  return null;
-}
 
 /** What fan-out reads about its subscriptions, when the caller has read it already. */
 export interface FanOutLookups {

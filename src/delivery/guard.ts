@@ -1,4 +1,4 @@
-import { isForbiddenHost } from '../subscriptions/address';
+import { isForbiddenHost } from '../http/outbound-address';
 
 /**
  * The address check at send time (the same rules as at creation, applied again because DNS-free

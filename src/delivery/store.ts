@@ -142,6 +142,13 @@ export function fanOutTargetsStatement(
     .bind(JSON.stringify(pairs));
 }
 
+/**
+ * SQL that is true when the shop has an active subscription on the topic: the condition of
+ * `fanOutTargetsStatement`, asked of one (shop, topic) given as SQL expressions.
+ */
+export const activeSubscriptionSql = (shopExpr: string, topicExpr: string): string =>
+  `EXISTS (SELECT 1 FROM subscriptions s WHERE s.status = 'active' AND s.shop_id = ${shopExpr} AND s.topic = ${topicExpr})`;
+
 /** Reads the rows of `fanOutTargetsStatement`'s result. */
 export function fanOutTargetsOf(result: D1Result<unknown>): FanOutTarget[] {
   const rows = result.results as Pick<

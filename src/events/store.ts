@@ -106,8 +106,7 @@ export async function receiveEvents(
  * as JSON rows of one bulk statement per ROWS_PARAM_MAX_CHARS, so the statement count does not grow
  * with the batch.
  *
- * `subscriptionTopicOf` (the topic an event's subscriptions are on, or null when it can have none)
- * turns on settling: of the inline events, the ones this call claims and that nothing acts on (no
+ * `settle` (see SettleRule) turns on settling: of the inline events, the ones this call claims and that nothing acts on (no
  * enabled task subscribed to their shop and topic, no active subscription on their subscription
  * topic) are marked `processed` in the same transaction, since processing them would do nothing else; their
  * status in the outcome is then `processed`. The transaction also runs the lookups, so the two
@@ -118,7 +117,7 @@ export async function receiveEventsWith(
   items: readonly ReceiveItem[],
   now: string,
   extra: readonly D1PreparedStatement[],
-  subscriptionTopicOf?: (eventTopic: string) => string | null,
+  settle?: SettleRule,
 ): Promise<{ outcome: Map<string, { claimed: boolean; status: EventStatus }>; extra: D1Result[] }> {
   const refs: string[] = [];
   const inline: EventEnvelope[] = [];
@@ -158,9 +157,7 @@ export async function receiveEventsWith(
     );
   }
   const claimStatements = statements.length;
-  if (subscriptionTopicOf !== undefined && inline.length > 0) {
-    statements.push(settleUnsubscribedStatement(db, inline, subscriptionTopicOf, now));
-  }
+  if (settle !== undefined && inline.length > 0) statements.push(settleStatement(db, inline, settle, now));
   const ids = items.map(receiveItemId);
   const statusQuery = db
     .prepare(`SELECT id, status FROM events WHERE id IN (SELECT value FROM json_each(?1))`)
@@ -177,31 +174,31 @@ export async function receiveEventsWith(
 }
 
 /**
- * Marks `processed` the events claimed at `now` that no enabled task and no active subscription
- * acts on. The conditions are those of `subscribedTasksStatement` (tasks/store.ts) and
- * `fanOutTargetsStatement` (delivery/store.ts), asked per event instead of listed.
+ * How to tell the events nothing acts on: the topic an event's subscriptions are on (null when it
+ * can have none), and the SQL condition, over an event's shop, topic and subscription topic (as
+ * SQL expressions), that something does act on it. The pipeline asks that question
+ * (pipeline/lookups.ts); this store only applies the answer.
  */
-function settleUnsubscribedStatement(
+export interface SettleRule {
+  subscriptionTopicOf: (eventTopic: string) => string | null;
+  actedOnSql: (shopExpr: string, topicExpr: string, subscriptionTopicExpr: string) => string;
+}
+
+/** Marks `processed` the events claimed at `now` that, by `rule`, nothing acts on. */
+function settleStatement(
   db: D1Database,
   events: readonly EventEnvelope[],
-  subscriptionTopicOf: (eventTopic: string) => string | null,
+  rule: SettleRule,
   now: string,
 ): D1PreparedStatement {
+  const field = (i: number) => `json_extract(c.value, '$[${i}]')`;
   return db
     .prepare(
       `UPDATE events SET status = 'processed', processed_at = ?2
        WHERE status = 'received' AND received_at = ?2 AND id IN (
-         SELECT json_extract(c.value, '$[0]') FROM json_each(?1) c
-         WHERE NOT EXISTS (
-             SELECT 1 FROM task_subscriptions s JOIN tasks t ON t.id = s.task_id
-             WHERE t.enabled = 1 AND s.shop_id = json_extract(c.value, '$[1]')
-               AND s.topic = json_extract(c.value, '$[2]'))
-           AND NOT EXISTS (
-             SELECT 1 FROM subscriptions s
-             WHERE s.status = 'active' AND s.shop_id = json_extract(c.value, '$[1]')
-               AND s.topic = json_extract(c.value, '$[3]')))`,
+         SELECT ${field(0)} FROM json_each(?1) c WHERE NOT ${rule.actedOnSql(field(1), field(2), field(3))})`,
     )
-    .bind(JSON.stringify(events.map((e) => [e.id, e.shopId, e.topic, subscriptionTopicOf(e.topic)])), now);
+    .bind(JSON.stringify(events.map((e) => [e.id, e.shopId, e.topic, rule.subscriptionTopicOf(e.topic)])), now);
 }
 
 /** Full rows of the given events (any shop). */

@@ -3,11 +3,9 @@ import * as v from 'valibot';
 import { notFound } from '../http/errors';
 import { webhookKvKey } from '../kv-keys';
 import { nowIso } from '../time';
+import { USER_TOPIC_PATTERN } from '../topics';
 import { rememberWebhookConfig, webhookConfigOf } from './config';
 import { deleteWebhook, findShopWebhook, insertWebhook, updateWebhook, type WebhookRecord } from './store';
-
-/** `user/<subject>/<verb>`; each part letters, digits, `_`, `-`, `.` (docs/contracts.md, "Webhooks"). */
-export const USER_TOPIC_PATTERN = /^user\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
 const name = v.pipe(
   v.string('must be a string'),

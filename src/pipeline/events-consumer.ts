@@ -4,11 +4,10 @@ import { describeError, log } from '../log';
 import { parseEventsQueueMessage } from '../queue/messages';
 import { nowIso } from '../time';
 import { recordUnreadableMessage } from './events-dead-letter';
-import { lookupStatements, type BatchLookups } from './lookups';
+import { lookupStatements, SETTLE_UNSUBSCRIBED, type BatchLookups } from './lookups';
 import type { EventRecord } from '../events/model';
 import { runDueTaskRun } from '../tasks/runner';
 import { processEvents } from './process';
-import { subscriptionTopicFor } from '../delivery/fanout';
 import {
   loadEvents,
   markEventsProcessed,
@@ -137,7 +136,7 @@ async function receiveIsolatingFailures(
       work.map((w) => w.item),
       now,
       lookups.statements,
-      subscriptionTopicFor,
+      SETTLE_UNSUBSCRIBED,
     );
     return { received: work.map((w) => ({ work: w, ...lookup(outcome, w) })), lookups: lookups.read(extra) };
   } catch (err) {

@@ -1,9 +1,15 @@
 import { findShopsStatement, shopsOf, type ShopRecord } from '../shops/store';
-import { subscriptionTopicFor } from '../delivery/fanout';
-import { fanOutTargetsOf, fanOutTargetsStatement, type FanOutTarget } from '../delivery/store';
+import { subscriptionTopicFor } from '../topics';
+import { activeSubscriptionSql, fanOutTargetsOf, fanOutTargetsStatement, type FanOutTarget } from '../delivery/store';
+import type { SettleRule } from '../events/store';
 import type { EventEnvelope } from '../queue/messages';
 import { subscriptionFiltersOf, subscriptionFiltersStatement } from '../subscriptions/filter-store';
-import { subscribedTasksOf, subscribedTasksStatement, type SubscribedTask } from '../tasks/store';
+import {
+  enabledTaskSubscribedSql,
+  subscribedTasksOf,
+  subscribedTasksStatement,
+  type SubscribedTask,
+} from '../tasks/store';
 
 /**
  * What processing a batch's events needs to look up — the tasks subscribed to their (shop, topic)
@@ -60,6 +66,16 @@ export function lookupStatements(
     }),
   };
 }
+
+/**
+ * The cross-table question of settling (events/store.ts): does an enabled task subscribe to the
+ * event, or an active subscription receive it? Each table's condition comes from its own store.
+ */
+export const SETTLE_UNSUBSCRIBED: SettleRule = {
+  subscriptionTopicOf: subscriptionTopicFor,
+  actedOnSql: (shop, topic, subscriptionTopic) =>
+    `(${enabledTaskSubscribedSql(shop, topic)} OR ${activeSubscriptionSql(shop, subscriptionTopic)})`,
+};
 
 /** True when the lookups answer for every one of these events. */
 export function coversAll(

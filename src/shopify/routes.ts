@@ -1,6 +1,7 @@
 import { findShopifySecretByDomain } from '../shops/store';
 import { decryptSecret, hmacSha256Base64, sha256Hex, timingSafeEqualStrings } from '../crypto';
 import { decodeUtf8 } from '../encoding';
+import { SHOPIFY_EVENT_PREFIX, SHOPIFY_TOPIC_PATTERN } from '../topics';
 import { DEFAULT_SHOPIFY_WEBHOOK_MAX_AGE_HOURS, MAX_BODY_BYTES } from '../env';
 import { enqueueEvent, newEventEnvelope } from '../events/producer';
 import { readBodyBytes } from '../http/body';
@@ -18,7 +19,6 @@ import type { RouteRequest } from '../http/route';
  */
 
 export const SHOPIFY_INBOUND_ALLOW = 'POST';
-const TOPIC = /^[a-z0-9_]+(\/[a-z0-9_]+)+$/;
 
 const unauthorizedWebhook = () =>
   new AppError(401, 'invalid_signature', 'Unknown shop or invalid X-Shopify-Hmac-Sha256 signature.');
@@ -34,7 +34,7 @@ export async function receiveShopifyWebhook(request: RouteRequest, env: Env): Pr
   if (!(await timingSafeEqualStrings(expected, signature))) throw unauthorizedWebhook();
 
   const topic = request.headers.get('x-shopify-topic')?.trim() ?? '';
-  if (!TOPIC.test(topic)) throw badRequest('X-Shopify-Topic must be a topic such as orders/create.');
+  if (!SHOPIFY_TOPIC_PATTERN.test(topic)) throw badRequest('X-Shopify-Topic must be a topic such as orders/create.');
   const text = decodeUtf8(body);
   if (text === null || !isJson(text)) throw badRequest('The body must be JSON.');
 
@@ -44,7 +44,7 @@ export async function receiveShopifyWebhook(request: RouteRequest, env: Env): Pr
   const event = newEventEnvelope({
     id: dedupeKey ? await eventIdFor(shop.shopId, dedupeKey) : undefined,
     shopId: shop.shopId,
-    topic: `shopify/${topic}`,
+    topic: `${SHOPIFY_EVENT_PREFIX}${topic}`,
     // Stored as sent: deliveries without a fields filter carry Shopify's bytes, and no number is
     // ever rounded through a double (docs/contracts.md, "Ids and numbers").
     data: undefined,

@@ -6,7 +6,7 @@ import {
   MAX_WEBHOOK_LIST_LIMIT,
 } from '../env';
 import { decodeUtf8 } from '../encoding';
-import { addressProblem, type AddressRules } from './address';
+import { addressProblem, type AddressRules } from '../http/outbound-address';
 import { parseSearch, SearchSyntaxError } from './search/parse';
 import type { SubscriptionFilter, SubscriptionFormat, SubscriptionRecord, SubscriptionWrite } from './store';
 import { invalidTopicMessage, isAllowedTopic } from './topics';

@@ -6,7 +6,7 @@ import { AppError } from '../http/errors';
 import { jsonResponse } from '../http/json';
 import type { RouteRequest } from '../http/route';
 import { nowIso } from '../time';
-import { allowsInsecureAddresses, type AddressRules } from './address';
+import { allowsInsecureAddresses, type AddressRules } from '../http/outbound-address';
 import {
   missingWebhookRoot,
   pageFilter,

@@ -1,4 +1,4 @@
-import { USER_TOPIC_PATTERN } from '../ingress/webhooks';
+import { USER_TOPIC_PATTERN } from '../topics';
 
 /**
  * Topics a subscription may name (docs/contracts.md, "Topics allowed"): Shopify's list, plus

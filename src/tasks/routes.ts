@@ -15,7 +15,7 @@ import { runsToApi } from './runs-api';
 import { renderScope, shopVariable } from './scope';
 import { listShopTasks } from './store';
 import { listActionRuns, listEventTaskRuns } from './runs-store';
-import { parseSubscriptions } from './subscriptions';
+import { parseSubscriptions } from './task-subscriptions';
 import {
   changeTask,
   createTask,

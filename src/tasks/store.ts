@@ -1,6 +1,6 @@
 import { selectPageAfter } from '../page-store';
 import type { Cursor } from '../http/pagination';
-import type { Subscription } from './subscriptions';
+import type { Subscription } from './task-subscriptions';
 
 /** Every SQL statement on `tasks` and `task_subscriptions` (runs and action runs: runs-store.ts). */
 
@@ -153,6 +153,14 @@ export function subscribedTasksStatement(
     )
     .bind(JSON.stringify(pairs));
 }
+
+/**
+ * SQL that is true when an enabled task of the shop is subscribed to the topic: the condition of
+ * `subscribedTasksStatement`, asked of one (shop, topic) given as SQL expressions.
+ */
+export const enabledTaskSubscribedSql = (shopExpr: string, topicExpr: string): string =>
+  `EXISTS (SELECT 1 FROM task_subscriptions s JOIN tasks t ON t.id = s.task_id
+           WHERE t.enabled = 1 AND s.shop_id = ${shopExpr} AND s.topic = ${topicExpr})`;
 
 /** Reads the rows of `subscribedTasksStatement`'s result. */
 export function subscribedTasksOf(result: D1Result<unknown>): SubscribedTask[] {

@@ -4,7 +4,7 @@ import { notFound, validationFailed } from '../http/errors';
 import { nowIso } from '../time';
 import { checkScript } from './engine';
 import { deleteTask, findShopTask, insertTask, updateTask, type TaskRecord } from './store';
-import { parseSubscriptions, type Subscription } from './subscriptions';
+import { parseSubscriptions, type Subscription } from './task-subscriptions';
 import { ExactNumber, parseExactJson } from '../json/exact';
 
 /** Tasks of a shop: validation and changes. */

@@ -200,16 +200,13 @@ const TEXT_FILE =
   /\.(?:ts|mts|mjs|cjs|js|json|jsonc|md|toml|sql|css|html|ya?ml|txt|example)$|(?:^|\/)_headers$|^\.ci\//;
 
 /**
- * References that stay although they name no file here, each with why. The migrations are
- * history: an applied migration is never edited, so their header comments keep their words. The
- * two src/tasks/ lines belong to files another change is rewriting (issue 21, points 1 and 3);
- * they are fixed there, and this list must then shrink (a stale entry fails the test below).
+ * References that stay although they name no file here. The migrations are history: an applied
+ * migration is never edited, so their header comments keep their words (a stale entry fails the
+ * test below, so this list can only shrink).
  */
 export const KNOWN_REFERENCES = [
   'migrations/0002_tasks_cache.sql:1: spec/tasks-and-cache.md',
   'migrations/0006_cache_endpoint_prefix.sql:1: spec/tasks-and-cache.md',
-  'src/tasks/actions/cache.ts:15: spec/tasks-and-cache.md',
-  'src/tasks/subscriptions.ts:11: spec/ingress.md',
 ];
 
 /** The file holding this check's own examples of broken references. */

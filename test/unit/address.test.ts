@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressProblem, type AddressRules } from '../../src/subscriptions/address';
+import { addressProblem, type AddressRules } from '../../src/http/outbound-address';
 
 const strict: AddressRules = { shopDomains: ['shop-a.myshopify.com', 'shop-a.example'], allowInsecure: false };
 const insecure: AddressRules = { ...strict, allowInsecure: true };

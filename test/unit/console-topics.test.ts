@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EDGEHOOK_TOPICS, sampleData } from '../../console/src/views/edgehook-topics';
 import { periodAt, schedulerPeriodOf } from '../../src/tasks/scheduler-periods';
-import { EDGEHOOK_TOPICS as ACCEPTED } from '../../src/tasks/subscriptions';
+import { EDGEHOOK_TOPICS as ACCEPTED } from '../../src/tasks/task-subscriptions';
 
 // The console's task editor lists the edgehook topics tasks may subscribe to and previews them
 // with sample data shaped like the events the scheduler emits.

@@ -4,7 +4,7 @@ import { parseCacheCommand } from '../../src/tasks/actions/cache';
 import { AppError } from '../../src/http/errors';
 import { validateWebhookWrite, parseListRequest, webhookRoot } from '../../src/subscriptions/resource';
 import { OutputError, parseRenderedOutput } from '../../src/tasks/output';
-import { parseSubscriptions } from '../../src/tasks/subscriptions';
+import { parseSubscriptions } from '../../src/tasks/task-subscriptions';
 
 // Property-based tests for the parsers behind tasks, actions and the Shopify resource: any input
 // gets a value or the documented error, never an unexpected exception past the error boundary.

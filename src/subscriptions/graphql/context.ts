@@ -1,6 +1,6 @@
 import type { FieldNode } from 'graphql';
 import type { AppRecord } from '../../shops/store';
-import type { AddressRules } from '../address';
+import type { AddressRules } from '../../http/outbound-address';
 import type { ThrottleStatus } from './cost';
 
 /** What every GraphQL field of one request sees. */

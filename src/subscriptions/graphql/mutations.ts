@@ -1,5 +1,5 @@
 import { AppError } from '../../http/errors';
-import { addressProblem, type AddressRules } from '../address';
+import { addressProblem, type AddressRules } from '../../http/outbound-address';
 import { BLANK, INVALID, NAME_TAKEN, TAKEN, validateWebhookWrite } from '../resource';
 import {
   insertSubscription,

@@ -8,7 +8,7 @@ import type { RouteRequest } from '../../http/route';
 import type { AppRecord } from '../../shops/store';
 import { refundGraphqlCost, spendGraphqlCost } from '../../limits/limits';
 import { nowIso } from '../../time';
-import type { AddressRules } from '../address';
+import type { AddressRules } from '../../http/outbound-address';
 import { shopifyError } from '../../http/shopify-errors';
 import { addressRules } from '../routes';
 import { runGraphql, type GraphqlRequest } from './execute';

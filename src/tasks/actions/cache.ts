@@ -12,7 +12,7 @@ import { asObject, failed, failedTransiently, succeeded, type ActionContext, typ
 
 /**
  * `cache` action: positional `[cmd, key, …]` or verbose `{cmd: {key, value?, ttl?,
- * increment?/decrement?}}` (spec/tasks-and-cache.md "Actions").
+ * increment?/decrement?}}` (docs/contracts.md, "Actions").
  */
 
 export type CacheCommand =

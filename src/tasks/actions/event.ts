@@ -3,7 +3,7 @@ import { exceedsDepth } from '../../json/depth';
 import { enqueueEvent, newEventEnvelope } from '../../events/producer';
 import { AppError } from '../../http/errors';
 import { childEventId } from '../../ids';
-import { USER_TOPIC_PATTERN } from '../../ingress/webhooks';
+import { USER_TOPIC_PATTERN } from '../../topics';
 import type { EventEnvelope } from '../../queue/messages';
 import { asObject, failed, failedTransiently, succeeded, type ActionContext, type ActionOutcome } from './types';
 

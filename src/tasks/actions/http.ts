@@ -1,6 +1,6 @@
 import { HTTP_ACTION_MAX_BODY_BYTES, HTTP_ACTION_TIMEOUT_MS } from '../../env';
 import { errorText } from '../../log';
-import { isForbiddenHost } from '../../subscriptions/address';
+import { isForbiddenHost } from '../../http/outbound-address';
 import { asObject, failed, failedTransiently, succeeded, type ActionOutcome } from './types';
 
 /**

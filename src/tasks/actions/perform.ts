@@ -1,4 +1,4 @@
-import { allowsInsecureAddresses } from '../../subscriptions/address';
+import { allowsInsecureAddresses } from '../../http/outbound-address';
 import { describeError, log } from '../../log';
 import type { ActionType } from '../output';
 import { performCache } from './cache';

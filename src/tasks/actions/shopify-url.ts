@@ -1,5 +1,5 @@
 import { LATEST_STABLE_API_VERSION } from '../../shops/api-versions';
-import { allowsInsecureAddresses } from '../../subscriptions/address';
+import { allowsInsecureAddresses } from '../../http/outbound-address';
 
 /** The Admin API version every `shopify` action is sent with. */
 export const SHOPIFY_ACTION_API_VERSION = LATEST_STABLE_API_VERSION;

@@ -1,4 +1,5 @@
 import { MAX_TASK_DELAY_SECONDS } from '../env';
+import { EVENT_TOPIC_PATTERN } from '../topics';
 import { FOLLOW_UP_TOPICS } from './follow-ups-store';
 import { SCHEDULER_TOPICS } from './scheduler-periods';
 
@@ -8,8 +9,6 @@ export interface Subscription {
   delaySeconds: number;
 }
 
-/** `user/…/…` or `shopify/…/…`: the topics events can have (spec/ingress.md, shopify). */
-const TOPIC = /^(user|shopify)\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 /** Topics of the events edgehook itself makes for tasks: exactly these, nothing else under `edgehook/`. */
 export const EDGEHOOK_TOPICS: readonly string[] = [...SCHEDULER_TOPICS, ...FOLLOW_UP_TOPICS];
 const DELAY = /^\+(\d{1,9})\.(second|minute|hour|day|week)s?$/;
@@ -36,7 +35,7 @@ export function parseSubscriptions(
         `${where}: "${topic}" is not an edgehook topic; they are ${EDGEHOOK_TOPICS.join(', ')}`,
       );
     }
-    if (!TOPIC.test(topic) && !EDGEHOOK_TOPICS.includes(topic)) {
+    if (!EVENT_TOPIC_PATTERN.test(topic) && !EDGEHOOK_TOPICS.includes(topic)) {
       return void problems.push(`${where}: "${topic}" is not a topic like user/<subject>/<verb>`);
     }
     let delaySeconds = 0;
