@@ -48,8 +48,6 @@ export const idempotencyKeyReused = () =>
   );
 
 export interface IdempotentIds {
-  /** Names the (webhook, key) pair, whatever the body: where the first request is remembered. */
-  claimId: string;
   requestId: string;
   eventId: string;
 }
@@ -66,13 +64,8 @@ export async function requestFingerprint(queryString: string, body: Uint8Array):
 
 let derivationKey: { secret: string; key: Promise<CryptoKey> } | null = null;
 
-/** The ids every repeat of (webhook, key, fingerprint) gets, and the pair's claim id. */
-export async function idempotentIds(
-  secret: string,
-  webhookId: string,
-  key: string,
-  fingerprint: string,
-): Promise<IdempotentIds> {
+/** A UUID of version 8 (RFC 9562 §5.8: custom, here an HMAC under SECRETS_KEY) of `text`. */
+async function derive(secret: string, text: string): Promise<string> {
   if (derivationKey?.secret !== secret) {
     const material = new TextEncoder().encode(`edgehook idempotency v2\n${secret}`);
     derivationKey = {
@@ -80,14 +73,27 @@ export async function idempotentIds(
       key: crypto.subtle.importKey('raw', material, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']),
     };
   }
-  const cryptoKey = await derivationKey.key;
-  const derive = async (text: string) =>
-    // A UUID of version 8 (RFC 9562 §5.8: custom, here hash-based) from the digest's first 16 bytes.
-    formatUuid(new Uint8Array(await crypto.subtle.sign('HMAC', cryptoKey, new TextEncoder().encode(text))), 8);
-  const [claimId, requestId, eventId] = await Promise.all([
-    derive(`claim\n${webhookId}\n${key}`),
-    derive(`request\n${webhookId}\n${key}\n${fingerprint}`),
-    derive(`event\n${webhookId}\n${key}\n${fingerprint}`),
+  const digest = await crypto.subtle.sign('HMAC', await derivationKey.key, new TextEncoder().encode(text));
+  return formatUuid(new Uint8Array(digest), 8);
+}
+
+/**
+ * Names the (webhook, key) pair whatever the body: where the key's first request is remembered.
+ * Known before the body is read, so its record can be fetched while the body arrives.
+ */
+export const idempotencyClaimId = (secret: string, webhookId: string, key: string): Promise<string> =>
+  derive(secret, `claim\n${webhookId}\n${key}`);
+
+/** The ids every repeat of (webhook, key, fingerprint) gets. */
+export async function idempotentIds(
+  secret: string,
+  webhookId: string,
+  key: string,
+  fingerprint: string,
+): Promise<IdempotentIds> {
+  const [requestId, eventId] = await Promise.all([
+    derive(secret, `request\n${webhookId}\n${key}\n${fingerprint}`),
+    derive(secret, `event\n${webhookId}\n${key}\n${fingerprint}`),
   ]);
-  return { claimId, requestId, eventId };
+  return { requestId, eventId };
 }

@@ -9,6 +9,7 @@ import { findWebhookConfig, type WebhookConfig } from './config';
 import { buildEventData, rawQueryString } from './data';
 import {
   IDEMPOTENCY_KEY_TTL_SECONDS,
+  idempotencyClaimId,
   idempotencyKeyOf,
   idempotencyKeyReused,
   idempotentIds,
@@ -53,6 +54,11 @@ export async function receiveWebhookPost(request: IngressRequest, env: Env): Pro
 
   const clientIp = request.headers.get('cf-connecting-ip');
   const rateKey = `${webhookId ?? 'invalid'}:${clientIp ?? '-'}`;
+  // The key's record is read while the body arrives: it names (webhook, key), not the body.
+  const firstUse =
+    idempotencyKey === null || webhook === null || webhookId === null
+      ? null
+      : readIdempotencyClaim(env, webhookId, idempotencyKey);
   const [rate, body] = await Promise.allSettled([
     env.INGRESS_RATE_LIMITER.limit({ key: rateKey }),
     readBodyBytes(request, MAX_BODY_BYTES),
@@ -79,7 +85,7 @@ export async function receiveWebhookPost(request: IngressRequest, env: Env): Pro
   const requestId = ids?.requestId ?? request.requestId ?? crypto.randomUUID();
   if (ids !== null) request.responseHeaders = { ...request.responseHeaders, 'x-request-id': requestId };
   if (webhook === null || webhookId === null) return noContent();
-  const claim = ids === null ? null : await claimIdempotencyKey(env, ids);
+  const claim = ids === null || firstUse === null ? null : claimIdempotencyKey(env, await firstUse, ids);
 
   const data = await buildEventData(webhook.mode, {
     body: body.value,
@@ -104,23 +110,39 @@ export async function receiveWebhookPost(request: IngressRequest, env: Env): Pro
 }
 
 /**
- * Checks the key against the request it was first used for: another body is a 409. Returns the
- * write that remembers this request, when it is the first, to run beside the queue send. A KV
- * failure lets the request through: its ids are bound to its body, so it can never be given
- * another request's id; only the 409 is lost.
+ * The key's claim id and the event id its first request made (null: none yet; undefined: KV
+ * failed, and the request goes through — its ids are bound to its body, so it can never be given
+ * another request's id; only the 409 is lost).
  */
-async function claimIdempotencyKey(env: Env, ids: IdempotentIds): Promise<(() => Promise<void>) | null> {
-  let first: string | null;
+async function readIdempotencyClaim(
+  env: Env,
+  webhookId: string,
+  key: string,
+): Promise<{ claimId: string; first: string | null | undefined }> {
+  let claimId = '';
   try {
-    first = await findIdempotencyClaim(env, ids.claimId);
+    claimId = await idempotencyClaimId(env.SECRETS_KEY, webhookId, key);
+    return { claimId, first: await findIdempotencyClaim(env, claimId) };
   } catch (err) {
+    // Never rejects: it may be left unawaited when the request fails first (413, 429).
     log.warn('idempotency record unreadable; request allowed', describeError(err));
-    return null;
+    return { claimId, first: undefined };
   }
-  if (first === ids.eventId) return null;
+}
+
+/**
+ * Checks the key against the request it was first used for: another body is a 409. Returns the
+ * write that remembers this request, when it is the first, to run beside the queue send.
+ */
+function claimIdempotencyKey(
+  env: Env,
+  { claimId, first }: { claimId: string; first: string | null | undefined },
+  ids: IdempotentIds,
+): (() => Promise<void>) | null {
+  if (first === undefined || first === ids.eventId) return null;
   if (first !== null) throw idempotencyKeyReused();
   return () =>
-    recordIdempotencyClaim(env, ids.claimId, ids.eventId, IDEMPOTENCY_KEY_TTL_SECONDS).catch((err: unknown) =>
+    recordIdempotencyClaim(env, claimId, ids.eventId, IDEMPOTENCY_KEY_TTL_SECONDS).catch((err: unknown) =>
       log.warn('idempotency record not written', describeError(err)),
     );
 }
