@@ -13,6 +13,7 @@ import {
   receivedBy,
   receiverAddress,
   recordingDeliveriesEnv,
+  storeProcessedEvent,
   subscriptionRow,
 } from '../delivery-helpers';
 import { instrumentedDb } from '../faults';
@@ -27,30 +28,9 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** Stores an event row directly (as the events consumer would) and returns its record. */
-async function storedEvent(shopId: string, data: unknown, topic = TOPIC): Promise<EventRecord> {
-  const event: EventRecord = {
-    id: crypto.randomUUID(),
-    shopId,
-    topic,
-    dataJson: JSON.stringify(data),
-    source: 'webhook',
-    webhookId: null,
-    webhookRequestId: null,
-    parentId: null,
-    createdAt: new Date().toISOString(),
-    status: 'processed',
-    error: null,
-    receivedAt: null,
-    processedAt: null,
-  };
-  await env.DB.prepare(
-    `INSERT INTO events (id, shop_id, topic, data, source, status, created_at) VALUES (?1, ?2, ?3, ?4, 'webhook', 'processed', ?5)`,
-  )
-    .bind(event.id, shopId, topic, event.dataJson, event.createdAt)
-    .run();
-  return event;
-}
+/** Stores an event row directly (as the events consumer would), on this file's topic by default. */
+const storedEvent = (shopId: string, data: unknown, topic = TOPIC): Promise<EventRecord> =>
+  storeProcessedEvent(shopId, data, topic);
 
 /** Hands every recorded deliveries message to the consumer, as the queue would; returns settlements. */
 async function deliverRecorded(testEnv: Env, sent: { body: unknown }[]) {

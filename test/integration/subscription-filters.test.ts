@@ -1,8 +1,12 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import { fanOutDeliveries } from '../../src/delivery/fanout';
-import type { EventRecord } from '../../src/events/model';
-import { deliveriesOfSubscription, receiverAddress, recordingDeliveriesEnv } from '../delivery-helpers';
+import {
+  deliveriesOfSubscription,
+  receiverAddress,
+  recordingDeliveriesEnv,
+  storeProcessedEvent,
+} from '../delivery-helpers';
 import { ADMIN_TOKEN, call, callWithEnv, createShopWithApp, createWebhook, jsonInit, postWebhook } from '../helpers';
 
 // Issue 24: a subscription's `filter` (Shopify's search syntax on the payload), `name`,
@@ -178,31 +182,6 @@ describe('filter over REST', () => {
   });
 });
 
-/** An event row as the events consumer stores it. */
-async function storedEvent(shopId: string, data: unknown): Promise<EventRecord> {
-  const event: EventRecord = {
-    id: crypto.randomUUID(),
-    shopId,
-    topic: TOPIC,
-    dataJson: JSON.stringify(data),
-    source: 'webhook',
-    webhookId: null,
-    webhookRequestId: null,
-    parentId: null,
-    createdAt: new Date().toISOString(),
-    status: 'processed',
-    error: null,
-    receivedAt: null,
-    processedAt: null,
-  };
-  await env.DB.prepare(
-    `INSERT INTO events (id, shop_id, topic, data, source, status, created_at) VALUES (?1, ?2, ?3, ?4, 'webhook', 'processed', ?5)`,
-  )
-    .bind(event.id, shopId, TOPIC, event.dataJson, event.createdAt)
-    .run();
-  return event;
-}
-
 describe('filters at fan-out', () => {
   it('makes only the deliveries whose payload the filter accepts, and counts the others', async () => {
     const shop = await createShopWithApp();
@@ -225,9 +204,13 @@ describe('filters at fan-out', () => {
     });
     const { env: testEnv } = recordingDeliveriesEnv();
     const events = [
-      await storedEvent(shop.shopId, { qty: 3, secret: 1, line_items: [{ sku: 'X' }, { sku: 'abc-1' }] }),
-      await storedEvent(shop.shopId, { qty: 1, line_items: [{ sku: 'ABC-2' }] }),
-      await storedEvent(shop.shopId, { qty: 5, line_items: [] }),
+      await storeProcessedEvent(
+        shop.shopId,
+        { qty: 3, secret: 1, line_items: [{ sku: 'X' }, { sku: 'abc-1' }] },
+        TOPIC,
+      ),
+      await storeProcessedEvent(shop.shopId, { qty: 1, line_items: [{ sku: 'ABC-2' }] }, TOPIC),
+      await storeProcessedEvent(shop.shopId, { qty: 5, line_items: [] }, TOPIC),
     ];
     await fanOutDeliveries(testEnv, events);
 
