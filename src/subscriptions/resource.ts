@@ -140,7 +140,7 @@ export async function validateWebhookWrite(
     const value = input['topic'];
     if (isBlank(value)) fail('topic', BLANK);
     else if (typeof value !== 'string' || !isAllowedTopic(value.trim()))
-      fail('topic', invalidTopicMessage(String(value)));
+      fail('topic', invalidTopicMessage(textOf(value)));
     else topic = value.trim();
   }
 
@@ -394,4 +394,13 @@ export function pageOfRows(
     next: hasNext ? encodePageInfo({ filter, direction: 'next', anchor: last }) : null,
     previous: hasPrevious ? encodePageInfo({ filter, direction: 'previous', anchor: first }) : null,
   };
+}
+
+/** A value from a JSON body as text for a message: as `String` shows it, or as JSON when an object's own `toString` is not callable. */
+function textOf(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return JSON.stringify(value);
+  }
 }

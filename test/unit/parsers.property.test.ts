@@ -212,7 +212,8 @@ describe('Shopify resource parameters (property-based)', () => {
           expect([400, 422]).toContain((err as AppError).status);
         }
       }),
-      { numRuns: RUNS },
+      // A counterexample fast-check once found: a topic whose own `toString` is not callable.
+      { numRuns: RUNS, examples: [[{ webhook: { topic: { toString: false } } }]] },
     );
   });
 });
