@@ -1,3 +1,4 @@
+import { shardCount } from '../shards';
 import * as v from 'valibot';
 import { conflict, notFound } from '../http/errors';
 import { publishCorsPolicy } from './cors-settings';
@@ -99,7 +100,7 @@ export const createAppSchema = v.strictObject({
 /** Creates a shop and publishes its CORS policy; 409 when the myshopify domain is taken. */
 export async function createShop(env: Env, input: v.InferOutput<typeof createShopSchema>): Promise<ShopRecord> {
   const now = nowIso();
-  const shop: ShopRecord = {
+  const fields = {
     id: crypto.randomUUID(),
     myshopifyDomain: input.myshopify_domain,
     primaryDomain: input.primary_domain,
@@ -110,9 +111,9 @@ export async function createShop(env: Env, input: v.InferOutput<typeof createSho
     createdAt: now,
     updatedAt: now,
   };
-  if (!(await insertShop(env.DB, shop))) {
-    throw conflict(`A shop with myshopify_domain ${shop.myshopifyDomain} already exists.`);
-  }
+  const shard = await insertShop(env.DB, fields, shardCount(env));
+  if (shard === null) throw conflict(`A shop with myshopify_domain ${fields.myshopifyDomain} already exists.`);
+  const shop: ShopRecord = { ...fields, shard, paused: false };
   if (input.shopify_access_token !== null) {
     await storeShopifyAccessToken(env, shop.id, input.shopify_access_token, now);
     shop.shopifyAccessTokenSet = true;
@@ -180,12 +181,13 @@ export async function createApp(
   shopId: string,
   input: v.InferOutput<typeof createAppSchema>,
 ): Promise<{ app: AppRecord; accessToken: string; signingSecret: string }> {
-  await requireShop(env, shopId);
+  const shop = await requireShop(env, shopId);
   const now = nowIso();
   const accessToken = newAccessToken();
   const app: AppRecord = {
     id: crypto.randomUUID(),
     shopId,
+    shard: shop.shard,
     name: input.name,
     apiVersion: input.api_version,
     createdAt: now,
@@ -207,6 +209,7 @@ export const shopToApi = (shop: ShopRecord) => ({
   shopify_client_secret_set: shop.shopifySecretSet,
   shopify_access_token_set: shop.shopifyAccessTokenSet,
   timezone: shop.timezone,
+  shard: shop.shard,
   created_at: shop.createdAt,
   updated_at: shop.updatedAt,
 });

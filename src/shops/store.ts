@@ -14,6 +14,10 @@ export interface ShopRecord {
   shopifyAccessTokenSet: boolean;
   /** IANA time zone (`UTC` unless set): where the scheduler's `daily` midnight is. */
   timezone: string;
+  /** The shard holding the shop's per-shop tables (0 = DB, n = SHARD_n); set at creation, changed by a move. */
+  shard: number;
+  /** True while a move has paused the processing of the shop's events and deliveries. */
+  paused: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -21,6 +25,8 @@ export interface ShopRecord {
 export interface AppRecord {
   id: string;
   shopId: string;
+  /** Its shop's shard. */
+  shard: number;
   name: string;
   apiVersion: string;
   createdAt: string;
@@ -35,6 +41,8 @@ interface ShopRow {
   shopify_secret_set: number;
   shopify_access_token_set: number;
   timezone: string;
+  shard: number;
+  paused: number;
   created_at: string;
   updated_at: string;
 }
@@ -42,6 +50,7 @@ interface ShopRow {
 interface AppRow {
   id: string;
   shop_id: string;
+  shard: number;
   name: string;
   api_version: string;
   created_at: string;
@@ -50,8 +59,10 @@ interface AppRow {
 
 const SHOP_COLUMNS = 'id, myshopify_domain, primary_domain, cors_allow_all, created_at, updated_at, timezone';
 const SHOP_SELECT = `${SHOP_COLUMNS}, shopify_secret_ciphertext IS NOT NULL AS shopify_secret_set,
-  shopify_access_token_ciphertext IS NOT NULL AS shopify_access_token_set`;
+  shopify_access_token_ciphertext IS NOT NULL AS shopify_access_token_set, shard,
+  EXISTS (SELECT 1 FROM shop_moves m WHERE m.shop_id = shops.id AND m.phase IN ('draining', 'copying')) AS paused`;
 const APP_COLUMNS = 'id, shop_id, name, api_version, created_at, updated_at';
+const APP_SELECT = `${APP_COLUMNS}, (SELECT shard FROM shops WHERE shops.id = apps.shop_id) AS shard`;
 
 const toShop = (row: ShopRow): ShopRecord => ({
   id: row.id,
@@ -61,6 +72,8 @@ const toShop = (row: ShopRow): ShopRecord => ({
   shopifySecretSet: row.shopify_secret_set === 1,
   shopifyAccessTokenSet: row.shopify_access_token_set === 1,
   timezone: row.timezone,
+  shard: row.shard,
+  paused: row.paused === 1,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -68,18 +81,30 @@ const toShop = (row: ShopRow): ShopRecord => ({
 const toApp = (row: AppRow): AppRecord => ({
   id: row.id,
   shopId: row.shop_id,
+  shard: row.shard ?? 0,
   name: row.name,
   apiVersion: row.api_version,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
 
-/** Inserts a shop; false when its myshopify domain is already taken. */
-export async function insertShop(db: D1Database, shop: ShopRecord): Promise<boolean> {
+/**
+ * Inserts a shop on the shard (of 0 … shardCount − 1) holding the fewest shops, the lowest on a tie,
+ * chosen in the insert itself so two shops created at once are counted; returns the chosen shard,
+ * or null when the myshopify domain is already taken.
+ */
+export async function insertShop(
+  db: D1Database,
+  shop: Omit<ShopRecord, 'shard' | 'paused'>,
+  shardCount: number,
+): Promise<number | null> {
   const row = await db
     .prepare(
-      `INSERT INTO shops (${SHOP_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-       ON CONFLICT (myshopify_domain) DO NOTHING RETURNING id`,
+      `INSERT INTO shops (${SHOP_COLUMNS}, shard)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
+               (SELECT n.value FROM json_each(?8) n
+                ORDER BY (SELECT COUNT(*) FROM shops WHERE shard = n.value), n.value LIMIT 1))
+       ON CONFLICT (myshopify_domain) DO NOTHING RETURNING shard`,
     )
     .bind(
       shop.id,
@@ -89,9 +114,10 @@ export async function insertShop(db: D1Database, shop: ShopRecord): Promise<bool
       shop.createdAt,
       shop.updatedAt,
       shop.timezone,
+      JSON.stringify(Array.from({ length: shardCount }, (_, n) => n)),
     )
-    .first<{ id: string }>();
-  return row !== null;
+    .first<{ shard: number }>();
+  return row?.shard ?? null;
 }
 
 export async function findShop(db: D1Database, shopId: string): Promise<ShopRecord | null> {
@@ -154,13 +180,13 @@ export async function listApps(
   limit: number,
   cursor: Cursor | null,
 ): Promise<AppRecord[]> {
-  const rows = await selectPageAfter<AppRow>(db, { table: 'apps', columns: APP_COLUMNS, shopId, limit, cursor });
+  const rows = await selectPageAfter<AppRow>(db, { table: 'apps', columns: APP_SELECT, shopId, limit, cursor });
   return rows.map(toApp);
 }
 
 /** The app whose access token hashes to `tokenHash`, or null. */
 export async function findAppByTokenHash(db: D1Database, tokenHash: string): Promise<AppRecord | null> {
-  const row = await db.prepare(`SELECT ${APP_COLUMNS} FROM apps WHERE token_hash = ?1`).bind(tokenHash).first<AppRow>();
+  const row = await db.prepare(`SELECT ${APP_SELECT} FROM apps WHERE token_hash = ?1`).bind(tokenHash).first<AppRow>();
   return row && toApp(row);
 }
 

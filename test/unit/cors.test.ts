@@ -11,6 +11,8 @@ const shop: ShopRecord = {
   shopifySecretSet: false,
   shopifyAccessTokenSet: false,
   timezone: 'UTC',
+  shard: 0,
+  paused: false,
   createdAt: '',
   updatedAt: '',
 };

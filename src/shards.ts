@@ -1,0 +1,83 @@
+import type { DeliveryMessage, EventsMessage } from './queue/messages';
+
+/**
+ * Shards and queue groups (docs/capacity.md). A shop's per-shop tables live in one D1 database,
+ * its shard: shard 0 is `DB` (which also holds every configuration table), shard n ≥ 1 is bound as
+ * `SHARD_n`. Shard s sends its events and deliveries to queue group s mod M: group 0 is `EVENTS` /
+ * `DELIVERIES`, group g ≥ 1 is `EVENTS_g` / `DELIVERIES_g`. Bindings are numbered consecutively;
+ * the counts are what wrangler.toml binds, so adding one is configuration plus `npm run deploy`.
+ */
+
+/** Upper bound on shards or queue groups looked for (a deployment binds far fewer). */
+const BINDINGS_MAX = 64;
+
+type Bindings = Record<string, unknown>;
+
+const counted = new WeakMap<object, { shards: D1Database[]; events: Queue[]; deliveries: Queue[] }>();
+
+function bindingsOf(env: Env): { shards: D1Database[]; events: Queue[]; deliveries: Queue[] } {
+  const known = counted.get(env);
+  if (known) return known;
+  const all = env as unknown as Bindings;
+  const numbered = <T>(first: T, prefix: string): T[] => {
+    const list = [first];
+    for (let n = 1; n < BINDINGS_MAX && all[`${prefix}${n}`] !== undefined; n++) list.push(all[`${prefix}${n}`] as T);
+    return list;
+  };
+  const found = {
+    shards: numbered(env.DB, 'SHARD_'),
+    events: numbered(env.EVENTS as Queue, 'EVENTS_'),
+    deliveries: numbered(env.DELIVERIES as Queue, 'DELIVERIES_'),
+  };
+  counted.set(env, found);
+  return found;
+}
+
+/** How many shards this deployment binds (≥ 1). */
+export const shardCount = (env: Env): number => bindingsOf(env).shards.length;
+
+/** How many queue groups this deployment binds (≥ 1). */
+export const queueGroupCount = (env: Env): number => bindingsOf(env).events.length;
+
+/** Every shard's database, in shard order. */
+export const allShards = (env: Env): readonly D1Database[] => bindingsOf(env).shards;
+
+/** The database of shard `shard`; a shard that is not bound is a configuration error. */
+export function shardDb(env: Env, shard: number): D1Database {
+  const db = bindingsOf(env).shards[shard];
+  if (db === undefined) throw new Error(`shard ${shard} is not bound (expected binding SHARD_${shard})`);
+  return db;
+}
+
+/** The queue group of a shard. */
+export const queueGroupOf = (env: Env, shard: number): number => shard % queueGroupCount(env);
+
+/** The events queue of a shard's group. */
+export const eventsQueueFor = (env: Env, shard: number): Queue<EventsMessage> =>
+  bindingsOf(env).events[queueGroupOf(env, shard)] as Queue<EventsMessage>;
+
+/** The deliveries queue of a shard's group. */
+export const deliveriesQueueFor = (env: Env, shard: number): Queue<DeliveryMessage> =>
+  bindingsOf(env).deliveries[queueGroupOf(env, shard)] as Queue<DeliveryMessage>;
+
+/** Runs fn on every shard, at most `concurrency` at a time, and returns the results in shard order. */
+export async function eachShard<T>(
+  env: Env,
+  fn: (db: D1Database, shard: number) => Promise<T>,
+  concurrency = SHARD_FAN_OUT_CONCURRENCY,
+): Promise<T[]> {
+  const shards = allShards(env);
+  const results: T[] = new Array(shards.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < shards.length) {
+      const shard = next++;
+      results[shard] = await fn(shards[shard]!, shard);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, shards.length) }, worker));
+  return results;
+}
+
+/** Shards an operator view or a cron job reads at once (a Worker has 6 connections at a time). */
+export const SHARD_FAN_OUT_CONCURRENCY = 4;
