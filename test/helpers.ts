@@ -1,6 +1,6 @@
 import { placeShop, rowsOnAllShards } from './shards';
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import { env, exports } from 'cloudflare:workers';
+import { exports } from 'cloudflare:workers';
 import { expect, vi } from 'vitest';
 import worker from '../src/index';
 
