@@ -294,6 +294,45 @@ describe('npm run deploy', () => {
   });
 });
 
+describe('npm run db:migrate:remote', () => {
+  const MIGRATE_REMOTE = 'scripts/migrate.mjs';
+
+  it('migrates every database of wrangler.toml, each found by name in the account, and leaves no config behind', () => {
+    const behind = fakeAccount({
+      databases: [
+        { uuid: 'db-0', name: 'edgehook', applied: MIGRATIONS.slice(0, 3) },
+        { uuid: 'db-1', name: 'edgehook-shard-1', applied: [] },
+      ],
+    });
+    const run = behind.run(MIGRATE_REMOTE, '--remote');
+    expect(run.status, run.output).toBe(0);
+    expect(run.calls).toEqual([['d1', 'list', '--json'], ...MIGRATE_ALL]);
+    expect(behind.read().databases.map((d) => [d.name, d.applied])).toEqual([
+      ['edgehook', MIGRATIONS],
+      ['edgehook-shard-1', MIGRATIONS],
+    ]);
+    expect(run.output).toContain('D1 SHARD_1 ("edgehook-shard-1"), remote:');
+    expect(existsSync('wrangler.deploy.json')).toBe(false);
+  });
+
+  it('stops before migrating anything when a database is missing from the account, and says deploy creates it', () => {
+    const noShard = fakeAccount({ databases: [{ uuid: 'db-0', name: 'edgehook', applied: [] }] });
+    const run = noShard.run(MIGRATE_REMOTE, '--remote');
+    expect(run.status).toBe(1);
+    expect(run.calls).toEqual([['d1', 'list', '--json']]);
+    expect(run.output).toContain('the account has no D1 database "edgehook-shard-1" (SHARD_1)');
+    expect(run.output).toContain('`npm run deploy` creates it');
+    expect(noShard.read().databases[0]?.applied).toEqual([]);
+  });
+
+  it('refuses to guess between local and remote', () => {
+    const run = fakeAccount().run(MIGRATE_REMOTE);
+    expect(run.status).toBe(1);
+    expect(run.calls).toEqual([]);
+    expect(run.output).toContain('--local or --remote');
+  });
+});
+
 describe('reading wrangler output', () => {
   it('finds the JSON list after a stray notice on stdout', () => {
     expect(
