@@ -7,7 +7,17 @@ import { consumeEventsBatch } from '../../src/pipeline/events-consumer';
 import { sweepPendingEvents } from '../../src/pipeline/events-sweep';
 import type { QueueMessage } from '../../src/queue/messages';
 import { eachShard, inShard } from '../../src/shards';
-import { ADMIN_TOKEN, call, callWithEnv, createShopWithApp, createWebhook, jsonInit } from '../helpers';
+import {
+  ADMIN_TOKEN,
+  call,
+  callWithEnv,
+  createShopWithApp,
+  createWebhook,
+  jsonInit,
+  postWebhook,
+  waitForEvent,
+} from '../helpers';
+import { queueKind } from '../../src/pipeline/consumers';
 import { insertSubscription } from '../delivery-helpers';
 import { envelope, recordingBatch } from '../queue';
 import { shardOfShop } from '../shards';
@@ -155,6 +165,40 @@ describe('a shop on shard 1', () => {
     expect(await read.text()).toBe('12345678901234567890');
     const listed = await call('/api/v1/events', jsonInit('GET', shop.token));
     expect((await listed.json<{ events: unknown[] }>()).events).toHaveLength(1);
+  });
+});
+
+describe('through the real queues', () => {
+  it("a shard-1 shop's event goes through group 1's events queue and consumer to its result", async () => {
+    const shop = await createShopWithApp({ shard: 1 });
+    const topic = 'user/shard/real';
+    const webhook = await createWebhook(shop.token, { topic });
+    await createTask(shop.token, {
+      subscriptions: topic,
+      script: '{% action "cache", "set", "real:last", event.data.n %}',
+    });
+    const endpoint = await createCacheEndpoint(shop.token, 'real:last');
+    const res = await postWebhook(webhook, { headers: { 'content-type': 'application/json' }, body: '{"n":41.5}' });
+    expect(res.status).toBe(204);
+    const event = await waitForEvent(res.headers.get('x-request-id')!);
+    expect(await env.SHARD_1.prepare('SELECT status FROM events WHERE id = ?1').bind(event.id).first()).toEqual({
+      status: 'processed',
+    });
+    expect(await env.DB.prepare('SELECT id FROM events WHERE id = ?1').bind(event.id).first()).toBeNull();
+    const read = await call(`/cache/${endpoint.token}?wait=5`);
+    expect(await read.text()).toBe('41.5');
+  });
+
+  it('names each queue of every group for its consumer; an unknown queue is none', () => {
+    expect(
+      ['edgehook-events', 'edgehook-events-1', 'edgehook-events-12', 'edgehook-events-dlq'].map(queueKind),
+    ).toEqual(['events', 'events', 'events', 'eventsDeadLetter']);
+    expect(['edgehook-deliveries-3', 'edgehook-deliveries-dlq', 'edgehook-events-x', 'other'].map(queueKind)).toEqual([
+      'deliveries',
+      'deliveriesDeadLetter',
+      null,
+      null,
+    ]);
   });
 });
 
