@@ -54,6 +54,4 @@ export function envelope(shopId: string, overrides: Partial<EventEnvelope> = {})
 }
 
 export const eventMessage = (event: EventEnvelope): QueueMessage => ({ kind: 'event', event });
-/** A reference to a stored event; with its shop, so the consumer finds the shop's shard. */
-export const refMessage = (eventId: string, shopId?: string): QueueMessage =>
-  shopId === undefined ? { kind: 'event-ref', eventId } : { kind: 'event-ref', eventId, shopId };
+export const refMessage = (eventId: string): QueueMessage => ({ kind: 'event-ref', eventId });
