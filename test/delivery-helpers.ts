@@ -1,7 +1,9 @@
-import { rowsOnAllShards } from './shards';
+import { dbOfShop, rowsOnAllShards, shardOfShop } from './shards';
 import { env } from 'cloudflare:workers';
 import { inject } from 'vitest';
 import type { EventRecord } from '../src/events/model';
+import { fanOutDeliveries } from '../src/delivery/fanout';
+import { inShard } from '../src/shards';
 import type { ReceivedRequest } from './receiver/types';
 
 /** The test receiver (test/receiver/server.ts), a real HTTP server on 127.0.0.1. */
@@ -141,7 +143,7 @@ export async function hmacBase64(secret: string, body: Uint8Array | string): Pro
   return btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.sign('HMAC', key, bytes))));
 }
 
-/** Stores an event row directly (as the events consumer would) and returns its record. */
+/** Stores an event row directly on its shop's shard (as the events consumer would) and returns its record. */
 export async function storeProcessedEvent(shopId: string, data: unknown, topic: string): Promise<EventRecord> {
   const createdAt = new Date().toISOString();
   const event: EventRecord = {
@@ -159,9 +161,11 @@ export async function storeProcessedEvent(shopId: string, data: unknown, topic: 
     receivedAt: null,
     processedAt: null,
   };
-  await env.DB.prepare(
-    `INSERT INTO events (id, shop_id, topic, data, source, status, created_at) VALUES (?1, ?2, ?3, ?4, 'webhook', 'processed', ?5)`,
-  )
+  const db = await dbOfShop(shopId);
+  await db
+    .prepare(
+      `INSERT INTO events (id, shop_id, topic, data, source, status, created_at) VALUES (?1, ?2, ?3, ?4, 'webhook', 'processed', ?5)`,
+    )
     .bind(event.id, shopId, topic, event.dataJson, createdAt)
     .run();
   return event;
@@ -172,4 +176,20 @@ export function nestedData(depth: number): unknown {
   let data: unknown = 1;
   for (let i = 0; i < depth; i++) data = { a: data };
   return data;
+}
+
+/**
+ * Fans out processed events as the events consumer does: each shop's events on its shop's shard
+ * (where the deliveries are recorded), through that shard's queue group. Returns how many
+ * deliveries were made.
+ */
+export async function fanOutOnShards(testEnv: Env, events: readonly EventRecord[]): Promise<number> {
+  const byShard = new Map<number, EventRecord[]>();
+  for (const event of events) {
+    const shard = await shardOfShop(event.shopId);
+    byShard.set(shard, [...(byShard.get(shard) ?? []), event]);
+  }
+  let made = 0;
+  for (const [shard, group] of byShard) made += await fanOutDeliveries(inShard(testEnv, shard), group);
+  return made;
 }

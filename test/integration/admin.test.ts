@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/crypto';
 import { corsKvKey, webhookKvKey } from '../../src/kv-keys';
+import { shardOfShop } from '../shards';
 import { ADMIN_TOKEN, call, createShopWithApp, createWebhook, jsonInit, postWebhook, waitForEvent } from '../helpers';
 
 const errorOf = async (res: Response) =>
@@ -218,6 +219,7 @@ describe('app routes: webhooks', () => {
       topic: 'user/quote.v2/request-sent_1',
       mode: 'auto',
       enabled: true,
+      shard: await shardOfShop(shopId),
     });
   });
 

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { clearCacheEndpointMemo } from '../../src/cache/endpoints';
 import { cacheEndpointKvKey, cacheEntryKvKey } from '../../src/kv-keys';
 import { call, createShopWithApp, jsonInit } from '../helpers';
+import { shardOfShop } from '../shards';
 
 /** docs/contracts.md, "Cache endpoints": prefix endpoints (issue 12, point 1). */
 
@@ -115,6 +116,7 @@ describe('GET|HEAD /cache/{token}/{suffix}', () => {
   });
 
   it('reads D1 when KV has no copy of the value or of the endpoint', async () => {
+    const shard = await shardOfShop(shop.shopId);
     await putKey('quote/kv-miss', 'from d1');
     await env.KV.delete(cacheEntryKvKey(shop.shopId, 'quote/kv-miss'));
     await env.KV.delete(cacheEndpointKvKey(prefix.token));
@@ -127,6 +129,7 @@ describe('GET|HEAD /cache/{token}/{suffix}', () => {
         shopId: shop.shopId,
         key: 'quote/',
         kind: 'prefix',
+        shard,
       });
   });
 

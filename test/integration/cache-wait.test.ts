@@ -10,7 +10,8 @@ let shop: { shopId: string; token: string; domain: string };
 let token: string;
 
 beforeAll(async () => {
-  shop = await createShopWithApp();
+  // On shard 0: the tests below write and count the shop's values through `env.DB`.
+  shop = await createShopWithApp({ shard: 0 });
   token = await prefixEndpoint('w/');
 });
 

@@ -5,6 +5,7 @@ import { MAX_CACHE_TTL_SECONDS } from '../../src/env';
 import { cacheEndpointKvKey, cacheEntryKvKey } from '../../src/kv-keys';
 import { runMaintenance } from '../../src/pipeline/maintenance';
 import { call, createShopWithApp, jsonInit } from '../helpers';
+import { dbOfShop, shardOfShop } from '../shards';
 import { createCacheEndpoint } from '../task-helpers';
 
 let shop: { shopId: string; token: string; domain: string };
@@ -129,9 +130,11 @@ describe('GET /cache/{token}', () => {
   it('never serves an expired entry, even when KV still holds its copy', async () => {
     const ep = await createCacheEndpoint(shop.token, 'expired');
     const past = new Date(Date.now() - 1_000).toISOString();
-    await env.DB.prepare(
-      `INSERT INTO cache_entries (shop_id, key, value, expires_at, updated_at) VALUES (?1, 'expired', '"old"', ?2, ?2)`,
-    )
+    const db = await dbOfShop(shop.shopId);
+    await db
+      .prepare(
+        `INSERT INTO cache_entries (shop_id, key, value, expires_at, updated_at) VALUES (?1, 'expired', '"old"', ?2, ?2)`,
+      )
       .bind(shop.shopId, past)
       .run();
     await env.KV.put(cacheEntryKvKey(shop.shopId, 'expired'), '"old"', {
@@ -147,16 +150,17 @@ describe('GET /cache/{token}', () => {
 
   it('the cron job deletes expired entries from D1 and keeps live ones', async () => {
     const past = new Date(Date.now() - 1_000).toISOString();
-    await env.DB.prepare(
-      `INSERT INTO cache_entries (shop_id, key, value, expires_at, updated_at) VALUES (?1, 'swept', '1', ?2, ?2)`,
-    )
+    const db = await dbOfShop(shop.shopId);
+    await db
+      .prepare(
+        `INSERT INTO cache_entries (shop_id, key, value, expires_at, updated_at) VALUES (?1, 'swept', '1', ?2, ?2)`,
+      )
       .bind(shop.shopId, past)
       .run();
     await putKey('kept-by-sweep', { value: 1, ttl: 60 });
     await runMaintenance(env, Date.now());
-    const rows = await env.DB.prepare(
-      `SELECT key FROM cache_entries WHERE shop_id = ?1 AND key IN ('swept', 'kept-by-sweep')`,
-    )
+    const rows = await db
+      .prepare(`SELECT key FROM cache_entries WHERE shop_id = ?1 AND key IN ('swept', 'kept-by-sweep')`)
       .bind(shop.shopId)
       .all<{ key: string }>();
     expect(rows.results.map((r) => r.key)).toEqual(['kept-by-sweep']);
@@ -164,6 +168,7 @@ describe('GET /cache/{token}', () => {
 
   it('reads D1 when KV has no copy (value and endpoint), and repairs KV', async () => {
     const ep = await createCacheEndpoint(shop.token, 'kv-miss');
+    const shard = await shardOfShop(shop.shopId);
     await putKey('kv-miss', { value: 'from d1' });
     await env.KV.delete(cacheEntryKvKey(shop.shopId, 'kv-miss'));
     await env.KV.delete(cacheEndpointKvKey(ep.token));
@@ -174,7 +179,7 @@ describe('GET /cache/{token}', () => {
     await expect.poll(() => env.KV.get(cacheEntryKvKey(shop.shopId, 'kv-miss'))).toBe('"from d1"');
     await expect
       .poll(() => env.KV.get(cacheEndpointKvKey(ep.token), 'json'))
-      .toEqual({ shopId: shop.shopId, key: 'kv-miss', kind: 'key' });
+      .toEqual({ shopId: shop.shopId, key: 'kv-miss', kind: 'key', shard });
   });
 
   it('serves the KV copy when it is live', async () => {

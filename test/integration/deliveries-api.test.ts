@@ -1,12 +1,17 @@
-import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { consumeDeliveriesBatch } from '../../src/pipeline/deliveries-consumer';
-import { fanOutDeliveries } from '../../src/delivery/fanout';
 import { QUEUE_NAMES } from '../../src/env';
 import type { EventRecord } from '../../src/events/model';
 import { insertEvent } from '../../src/events/store';
-import { insertSubscription, receivedBy, receiverAddress, recordingDeliveriesEnv } from '../delivery-helpers';
+import {
+  fanOutOnShards,
+  insertSubscription,
+  receivedBy,
+  receiverAddress,
+  recordingDeliveriesEnv,
+} from '../delivery-helpers';
 import { call, createShopWithApp, jsonInit } from '../helpers';
+import { dbOfShop } from '../shards';
 import { envelope, recordingBatch } from '../queue';
 import { setEventStatus, setSubscriptionStatus } from '../fixtures';
 
@@ -16,7 +21,7 @@ const TOPIC = 'user/quote/request';
 
 async function event(shopId: string, createdAt = new Date().toISOString()): Promise<EventRecord> {
   const stored = envelope(shopId, { topic: TOPIC, dataJson: '{"n":1}', webhookRequestId: null, createdAt });
-  await insertEvent(env.DB, stored, 'pending');
+  await insertEvent(await dbOfShop(shopId), stored, 'pending');
   await setEventStatus(stored.id, 'processed');
   return { ...stored, status: 'processed', error: null, receivedAt: null, processedAt: null };
 }
@@ -45,12 +50,12 @@ async function scenario() {
   });
   const rec = recordingDeliveriesEnv({ FAILED_SUBSCRIPTION_ACTION: 'disable' });
   const events = [await event(shop.shopId), await event(shop.shopId)];
-  await fanOutDeliveries(rec.env, events);
+  await fanOutOnShards(rec.env, events);
   await runAll(rec.env, rec.sent);
   // The subscription is now disabled; put it back so the third event fans out too.
   await setSubscriptionStatus(subscriptionId, 'active');
   const third = await event(shop.shopId);
-  await fanOutDeliveries(rec.env, [third]);
+  await fanOutOnShards(rec.env, [third]);
   await runAll(rec.env, rec.sent);
   return { shop, subscriptionId, events: [...events, third], rec, receiverKey: failing.key };
 }
@@ -145,7 +150,9 @@ describe('deliveries API', () => {
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ delivery_id: failed.id, attempt: 2 });
     // The message went to the real deliveries queue; run the attempt as its consumer would.
-    const { batch } = recordingBatch(QUEUE_NAMES.deliveries, [{ kind: 'delivery', deliveryId: failed.id, attempt: 2 }]);
+    const { batch } = recordingBatch(QUEUE_NAMES.deliveries, [
+      { kind: 'delivery', deliveryId: failed.id, attempt: 2, shopId: s.shop.shopId },
+    ]);
     await consumeDeliveriesBatch(batch, s.rec.env);
     const { delivery } = await (
       await call(`/api/v1/deliveries/${failed.id}`, jsonInit('GET', s.shop.token))
@@ -166,7 +173,7 @@ describe('deliveries API', () => {
     expect(body.replayed).toBe(2);
     const { batch } = recordingBatch(
       QUEUE_NAMES.deliveries,
-      body.delivery_ids.map((deliveryId) => ({ kind: 'delivery', deliveryId, attempt: 2 })),
+      body.delivery_ids.map((deliveryId) => ({ kind: 'delivery', deliveryId, attempt: 2, shopId: s.shop.shopId })),
     );
     await consumeDeliveriesBatch(batch, s.rec.env);
     const failed = await (

@@ -1,11 +1,10 @@
-import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { consumeDeliveriesBatch } from '../../src/pipeline/deliveries-consumer';
-import { fanOutDeliveries } from '../../src/delivery/fanout';
 import { QUEUE_NAMES } from '../../src/env';
 import {
   attemptsOf,
   deliveriesOfSubscription,
+  fanOutOnShards,
   insertSubscription,
   receivedBy,
   receiverAddress,
@@ -14,6 +13,7 @@ import {
 } from '../delivery-helpers';
 import { call, createShopWithApp, jsonInit } from '../helpers';
 import { recordingBatch } from '../queue';
+import { dbOfShop } from '../shards';
 
 const TOPIC = 'user/order/submit';
 
@@ -49,7 +49,7 @@ describe('a rate limit per destination', () => {
     const events = await Promise.all(
       Array.from({ length: 30 }, (_, n) => storeProcessedEvent(shop.shopId, { n }, TOPIC)),
     );
-    await fanOutDeliveries(testEnv, events);
+    await fanOutOnShards(testEnv, events);
 
     // The queue, on the real clock: each message is handed over once its delay has passed.
     const queue = sent.splice(0).map((s) => ({ body: s.body, dueAt: Date.now() + (s.delaySeconds ?? 0) * 1000 }));
@@ -107,7 +107,7 @@ describe('a rate limit per destination', () => {
       Array.from({ length: 10 }, (_, n) => storeProcessedEvent(a.shopId, { n }, TOPIC)),
     );
     const bEvents = await Promise.all(Array.from({ length: 3 }, (_, n) => storeProcessedEvent(b.shopId, { n }, TOPIC)));
-    await fanOutDeliveries(testEnv, [...aEvents, ...bEvents]);
+    await fanOutOnShards(testEnv, [...aEvents, ...bEvents]);
     await consumeNow(testEnv, sent);
     expect(await receivedBy(aTarget.key)).toHaveLength(3);
     expect(await receivedBy(bTarget.key)).toHaveLength(3);
@@ -148,7 +148,7 @@ describe('a subscription’s own rate limit (PUT /api/v1/subscriptions/{id}/deli
     const events = await Promise.all(
       Array.from({ length: 6 }, (_, n) => storeProcessedEvent(shop.shopId, { n }, TOPIC)),
     );
-    await fanOutDeliveries(testEnv, events);
+    await fanOutOnShards(testEnv, events);
     await consumeNow(testEnv, sent);
     expect(await receivedBy(target.key)).toHaveLength(2);
     expect(sent.map((s) => s.delaySeconds)).toEqual([1, 1, 2, 2]);
@@ -182,7 +182,7 @@ describe('a circuit breaker per destination', () => {
     const first = await Promise.all(
       Array.from({ length: 10 }, (_, n) => storeProcessedEvent(shop.shopId, { n }, TOPIC)),
     );
-    await fanOutDeliveries(testEnv, first);
+    await fanOutOnShards(testEnv, first);
     await consumeNow(testEnv, sent);
     expect(await receivedBy(target.key)).toHaveLength(10);
 
@@ -197,7 +197,7 @@ describe('a circuit breaker per destination', () => {
     // and sent back to the queue as the same attempts, to come back at the probe time.
     const retries = sent.splice(0);
     expect(retries).toHaveLength(10);
-    await fanOutDeliveries(
+    await fanOutOnShards(
       testEnv,
       await Promise.all(Array.from({ length: 5 }, (_, n) => storeProcessedEvent(shop.shopId, { late: n }, TOPIC))),
     );
@@ -217,7 +217,10 @@ describe('a circuit breaker per destination', () => {
 
     // The probe time comes (moved here instead of waiting 30 s): one attempt goes, fails, and the
     // next probe is twice as far; everything else is held again.
-    await env.DB.prepare(`UPDATE delivery_destinations SET next_probe_at = ?2 WHERE host = ?1 AND app_id = ?3`)
+    await (
+      await dbOfShop(shop.shopId)
+    )
+      .prepare(`UPDATE delivery_destinations SET next_probe_at = ?2 WHERE host = ?1 AND app_id = ?3`)
       .bind(host, new Date(Date.now() - 1000).toISOString(), shop.appId)
       .run();
     await consumeNow(testEnv, sent);
@@ -229,7 +232,10 @@ describe('a circuit breaker per destination', () => {
     expect(secondProbe).toBeLessThanOrEqual(60_000);
 
     // The next probe succeeds: the destination resumes, and every held delivery is then delivered.
-    await env.DB.prepare(`UPDATE delivery_destinations SET next_probe_at = ?2 WHERE host = ?1 AND app_id = ?3`)
+    await (
+      await dbOfShop(shop.shopId)
+    )
+      .prepare(`UPDATE delivery_destinations SET next_probe_at = ?2 WHERE host = ?1 AND app_id = ?3`)
       .bind(host, new Date(Date.now() - 1000).toISOString(), shop.appId)
       .run();
     for (let round = 0; round < 4 && sent.length > 0; round++) await consumeNow(testEnv, sent);
@@ -266,12 +272,15 @@ describe('a circuit breaker per destination', () => {
     const events = await Promise.all(
       Array.from({ length: 12 }, (_, n) => storeProcessedEvent(shop.shopId, { n }, TOPIC)),
     );
-    await fanOutDeliveries(testEnv, events.slice(0, 10));
+    await fanOutOnShards(testEnv, events.slice(0, 10));
     await consumeNow(testEnv, sent); // 10 failures: paused
     sent.splice(0); // their retries are not needed here
-    await fanOutDeliveries(testEnv, events.slice(10));
+    await fanOutOnShards(testEnv, events.slice(10));
     const [old, young] = (await deliveriesOfSubscription(sub)).slice(10);
-    await env.DB.prepare(`UPDATE deliveries SET created_at = ?2 WHERE id = ?1`)
+    await (
+      await dbOfShop(shop.shopId)
+    )
+      .prepare(`UPDATE deliveries SET created_at = ?2 WHERE id = ?1`)
       .bind(old!.id, new Date(Date.now() - 49 * 3_600_000).toISOString())
       .run();
     const settled = await consumeNow(testEnv, sent);
@@ -281,7 +290,9 @@ describe('a circuit breaker per destination', () => {
     expect(rows.get(old!.id)).toMatchObject({ status: 'failed', attempts: 0 });
     expect(rows.get(old!.id)!.last_error).toMatch(/^held for more than 48 h while its destination .+ was paused/);
     expect(rows.get(young!.id)).toMatchObject({ status: 'pending', attempts: 0 });
-    expect(sent.map((s) => s.body)).toEqual([{ kind: 'delivery', deliveryId: young!.id, attempt: 1 }]);
+    expect(sent.map((s) => s.body)).toEqual([
+      { kind: 'delivery', deliveryId: young!.id, attempt: 1, shopId: shop.shopId },
+    ]);
   });
 
   it('answers 422 for a bad paused filter', async () => {

@@ -3,10 +3,10 @@ import { ApiVersion, LogSeverity, shopifyApi } from '@shopify/shopify-api';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { consumeDeliveriesBatch } from '../../src/pipeline/deliveries-consumer';
-import { fanOutDeliveries } from '../../src/delivery/fanout';
 import { QUEUE_NAMES } from '../../src/env';
 import {
   deliveriesOfSubscription,
+  fanOutOnShards,
   insertSubscription,
   receivedBy,
   receiverAddress,
@@ -32,7 +32,7 @@ describe('delivery headers as Shopify sends them (checked with shopify.webhooks.
     ];
     const event = await storeProcessedEvent(shop.shopId, { order: 1 }, TOPIC);
     const { env: testEnv, sent } = recordingDeliveriesEnv();
-    await fanOutDeliveries(testEnv, [event]);
+    await fanOutOnShards(testEnv, [event]);
     for (let round = 0; round < 2; round++) {
       const { batch } = recordingBatch(
         QUEUE_NAMES.deliveries,
@@ -76,7 +76,7 @@ describe("X-Shopify-Name (a subscription's name, Shopify 2026-04)", () => {
     await env.DB.prepare('UPDATE subscriptions SET name = ?1 WHERE id = ?2').bind('orders-to-erp', sub).run();
     const event = await storeProcessedEvent(shop.shopId, { order: 2 }, TOPIC);
     const { env: testEnv, sent } = recordingDeliveriesEnv();
-    await fanOutDeliveries(testEnv, [event]);
+    await fanOutOnShards(testEnv, [event]);
     await consumeDeliveriesBatch(
       recordingBatch(
         QUEUE_NAMES.deliveries,

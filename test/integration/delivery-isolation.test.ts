@@ -2,11 +2,12 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { consumeDeliveriesBatch } from '../../src/pipeline/deliveries-consumer';
 import { consumeDeliveriesDeadLetters } from '../../src/pipeline/deliveries-dead-letter';
-import { fanOutDeliveries } from '../../src/delivery/fanout';
 import { QUEUE_NAMES } from '../../src/env';
+import { shardDb } from '../../src/shards';
 import {
   attemptsOf,
   deliveriesOfSubscription,
+  fanOutOnShards,
   insertSubscription,
   nestedData,
   receivedBy,
@@ -18,8 +19,12 @@ import {
 import { countingDb } from '../faults';
 import { createShopWithApp } from '../helpers';
 import { recordingBatch } from '../queue';
+import { shardOfShop } from '../shards';
 
 const TOPIC = 'user/order/submit';
+
+/** The binding name of a shard's database (shard 0 is the primary, `DB`). */
+const shardBinding = (shard: number): string => (shard === 0 ? 'DB' : `SHARD_${shard}`);
 
 /** Shop B: one JSON subscription, 99 events → 99 deliveries. Shop A: one XML subscription, one 100-deep event. */
 async function neighbours() {
@@ -40,9 +45,13 @@ async function neighbours() {
   const recording = recordingDeliveriesEnv({ DELIVERY_RATE_LIMIT_PER_SECOND: '1000' });
   const bEvents = await Promise.all(Array.from({ length: 99 }, (_, n) => storeProcessedEvent(b.shopId, { n }, TOPIC)));
   const poison = await storeProcessedEvent(a.shopId, nestedData(100), TOPIC);
-  await fanOutDeliveries(recording.env, [...bEvents.slice(0, 50), poison, ...bEvents.slice(50)]);
+  // B and A are on different shards: each shop's deliveries are made on its own shard; A's message
+  // is then put back in the middle of the batch.
+  await fanOutOnShards(recording.env, [...bEvents.slice(0, 50), poison, ...bEvents.slice(50)]);
   const messages = recording.sent.splice(0).map((s) => s.body);
   expect(messages).toHaveLength(100);
+  const aMessage = messages.findIndex((m) => (m as { shopId?: string }).shopId === a.shopId);
+  messages.splice(50, 0, ...messages.splice(aMessage, 1));
   return { a, b, aTarget, bTarget, aSub, bSub, messages, ...recording };
 }
 
@@ -85,9 +94,15 @@ describe('one delivery whose own data cannot be sent fails alone', () => {
     const trips = { roundTrips: 0, trips: [] };
     // Recording A's attempt fails, as a storage error on one row would (the records are bound as
     // JSON objects `{"id":…}`; the load binds a plain list of ids, so loading still works).
-    const db = countingDb(trips, (arg) => typeof arg === 'string' && arg.includes(`"id":"${aRow!.id}"`));
+    // The fault is on A's shard, where its attempt is recorded.
+    const aShard = await shardOfShop(t.a.shopId);
+    const db = countingDb(
+      trips,
+      (arg) => typeof arg === 'string' && arg.includes(`"id":"${aRow!.id}"`),
+      shardDb(env, aShard),
+    );
     const { batch, settled } = recordingBatch(QUEUE_NAMES.deliveries, t.messages);
-    await consumeDeliveriesBatch(batch, { ...t.env, DB: db });
+    await consumeDeliveriesBatch(batch, { ...t.env, [shardBinding(aShard)]: db });
     const aIndex = t.messages.findIndex((m) => (m as { deliveryId: string }).deliveryId === aRow!.id);
     settled.forEach((s, i) => expect(s).toMatchObject(i === aIndex ? { retried: true } : { acked: true }));
     const bRows = await deliveriesOfSubscription(t.bSub);
@@ -101,9 +116,11 @@ describe('the deliveries dead-letter consumer', () => {
     const t = await neighbours();
     const [aRow] = await deliveriesOfSubscription(t.aSub);
     const trips = { roundTrips: 0, trips: [] };
-    const db = countingDb(trips, (arg) => arg === aRow!.id);
+    // The fault is on A's shard, where its delivery is marked.
+    const aShard = await shardOfShop(t.a.shopId);
+    const db = countingDb(trips, (arg) => arg === aRow!.id, shardDb(env, aShard));
     const { batch, settled } = recordingBatch(QUEUE_NAMES.deliveriesDeadLetter, t.messages);
-    await consumeDeliveriesDeadLetters(batch, { ...env, DB: db });
+    await consumeDeliveriesDeadLetters(batch, { ...env, [shardBinding(aShard)]: db });
 
     expect(settled.every((s) => s.acked && !s.retried)).toBe(true);
     const bRows = await deliveriesOfSubscription(t.bSub);

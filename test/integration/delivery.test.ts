@@ -2,12 +2,13 @@ import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { consumeDeliveriesBatch } from '../../src/pipeline/deliveries-consumer';
 import { consumeDeliveriesDeadLetters } from '../../src/pipeline/deliveries-dead-letter';
-import { fanOutDeliveries } from '../../src/delivery/fanout';
 import { QUEUE_NAMES } from '../../src/env';
+import { shardDb } from '../../src/shards';
 import type { EventRecord } from '../../src/events/model';
 import {
   attemptsOf,
   deliveriesOfSubscription,
+  fanOutOnShards,
   hmacBase64,
   insertSubscription,
   receivedBy,
@@ -16,9 +17,9 @@ import {
   storeProcessedEvent,
   subscriptionRow,
 } from '../delivery-helpers';
-import { instrumentedDb } from '../faults';
 import { createShopWithApp, createWebhook, jsonInit, call, postWebhook, ADMIN_TOKEN } from '../helpers';
 import { recordingBatch } from '../queue';
+import { shardOfShop } from '../shards';
 
 const TOPIC = 'user/order/submit';
 /** The largest number Math.random can return, near enough: full jitter then draws each delay's cap. */
@@ -152,7 +153,7 @@ describe('fan-out and the request (end to end through the Worker and the real qu
       fields: ['sku', 'qty'],
     });
     const { env: testEnv, sent } = recordingDeliveriesEnv();
-    await fanOutDeliveries(testEnv, [await storedEvent(shop.shopId, { sku: 'A-1', qty: 2, secret_note: 'x' })]);
+    await fanOutOnShards(testEnv, [await storedEvent(shop.shopId, { sku: 'A-1', qty: 2, secret_note: 'x' })]);
     await deliverRecorded(testEnv, sent);
     const [request] = await receivedBy(target.key);
     expect(request!.headers['content-type']).toBe('application/xml');
@@ -174,14 +175,14 @@ describe('fan-out and the request (end to end through the Worker and the real qu
     });
     const { env: testEnv, sent } = recordingDeliveriesEnv();
     const event = await storedEvent(shop.shopId, { n: 1 });
-    await fanOutDeliveries(testEnv, [event]);
-    await fanOutDeliveries(testEnv, [event]);
+    await fanOutOnShards(testEnv, [event]);
+    await fanOutOnShards(testEnv, [event]);
     const rows = await deliveriesOfSubscription(subscriptionId);
     expect(rows).toHaveLength(1);
     // The second run re-sends the unattempted delivery (its first send may have been lost) …
     expect(sent.map((s) => s.body)).toEqual([
-      { kind: 'delivery', deliveryId: rows[0]!.id, attempt: 1 },
-      { kind: 'delivery', deliveryId: rows[0]!.id, attempt: 1 },
+      { kind: 'delivery', deliveryId: rows[0]!.id, attempt: 1, shopId: shop.shopId },
+      { kind: 'delivery', deliveryId: rows[0]!.id, attempt: 1, shopId: shop.shopId },
     ]);
     // … and the consumer makes the attempt once.
     await deliverRecorded(testEnv, sent);
@@ -193,9 +194,10 @@ describe('fan-out and the request (end to end through the Worker and the real qu
     const target = await receiverAddress();
     await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address: target.address, topic: TOPIC });
     const down = { sendBatch: () => Promise.reject(new Error('simulated: queue unavailable')) } as unknown as Queue;
-    await expect(fanOutDeliveries({ ...env, DELIVERIES: down }, [await storedEvent(shop.shopId, {})])).rejects.toThrow(
-      'simulated',
-    );
+    // Every queue group's deliveries queue is down (the shop's shard sends to its group's).
+    const groups = Object.keys(env).filter((name) => /^DELIVERIES(_\d+)?$/.test(name));
+    const testEnv = { ...env, ...Object.fromEntries(groups.map((name) => [name, down])) };
+    await expect(fanOutOnShards(testEnv, [await storedEvent(shop.shopId, {})])).rejects.toThrow('simulated');
   });
 });
 
@@ -214,7 +216,7 @@ describe('retries, timeouts, 410 and removal', () => {
       ...sub,
     });
     const recording = recordingDeliveriesEnv();
-    await fanOutDeliveries(recording.env, [await storedEvent(shop.shopId, { n: 1 })]);
+    await fanOutOnShards(recording.env, [await storedEvent(shop.shopId, { n: 1 })]);
     const [delivery] = await deliveriesOfSubscription(subscriptionId);
     return { shop, target, subscriptionId, deliveryId: delivery!.id, ...recording };
   }
@@ -227,7 +229,7 @@ describe('retries, timeouts, 410 and removal', () => {
     expect(first[0]).toMatchObject({ acked: true });
     // The scheduled second attempt, 60 s later, with the same delivery id.
     expect(t.sent.slice(-1)).toEqual([
-      { body: { kind: 'delivery', deliveryId: t.deliveryId, attempt: 2 }, delaySeconds: 60 },
+      { body: { kind: 'delivery', deliveryId: t.deliveryId, attempt: 2, shopId: t.shop.shopId }, delaySeconds: 60 },
     ]);
     let [row] = await deliveriesOfSubscription(t.subscriptionId);
     expect(row).toMatchObject({ status: 'pending', attempts: 1, last_status_code: 500, last_error: 'HTTP 500' });
@@ -256,7 +258,7 @@ describe('retries, timeouts, 410 and removal', () => {
       await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address, topic: TOPIC });
     }
     const recording = recordingDeliveriesEnv();
-    await fanOutDeliveries(recording.env, events);
+    await fanOutOnShards(recording.env, events);
     // One batch at a time, as the queue hands them over: later batches find idle connections.
     for (const message of recording.sent.splice(0)) {
       expect(await deliverRecorded(recording.env, [message])).toMatchObject([{ acked: true }]);
@@ -313,7 +315,9 @@ describe('retries, timeouts, 410 and removal', () => {
     const delays: (number | undefined)[] = [];
     let pending = t.sent.splice(0);
     for (let attempt = 1; attempt <= 9; attempt++) {
-      expect(pending.map((p) => p.body)).toEqual([{ kind: 'delivery', deliveryId: t.deliveryId, attempt }]);
+      expect(pending.map((p) => p.body)).toEqual([
+        { kind: 'delivery', deliveryId: t.deliveryId, attempt, shopId: t.shop.shopId },
+      ]);
       await deliverRecorded(t.env, pending);
       pending = t.sent.splice(0);
       delays.push(...pending.map((p) => p.delaySeconds));
@@ -352,14 +356,19 @@ describe('retries, timeouts, 410 and removal', () => {
 
   it('retries the message when the outcome cannot be recorded (the attempt is repeated, not lost)', async () => {
     const t = await setup({});
-    const failingDb = instrumentedDb([], false);
-    const brokenBatch = new Proxy(failingDb, {
+    // The shop's shard, where the outcome is recorded, refuses batches.
+    const shard = await shardOfShop(t.shop.shopId);
+    const brokenBatch = new Proxy(shardDb(env, shard), {
       get(target, prop) {
         if (prop === 'batch') return () => Promise.reject(new Error('simulated: D1 unavailable'));
-        return Reflect.get(target, prop) as unknown;
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     });
-    const settled = await deliverRecorded({ ...t.env, DB: brokenBatch }, t.sent.slice());
+    const settled = await deliverRecorded(
+      { ...t.env, [shard === 0 ? 'DB' : `SHARD_${shard}`]: brokenBatch },
+      t.sent.slice(),
+    );
     expect(settled[0]).toMatchObject({ acked: false, retried: true, delaySeconds: 30 });
     expect((await deliveriesOfSubscription(t.subscriptionId))[0]).toMatchObject({ status: 'pending', attempts: 0 });
     await deliverRecorded(t.env, t.sent.slice(0, 1));
@@ -390,7 +399,7 @@ describe('the address guard at send time', () => {
     const shop = await createShopWithApp();
     const subscriptionId = await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address, topic: TOPIC });
     const { env: testEnv, sent } = recordingDeliveriesEnv({ ALLOW_INSECURE_ADDRESSES: insecure });
-    await fanOutDeliveries(testEnv, [await storedEvent(shop.shopId, {})]);
+    await fanOutOnShards(testEnv, [await storedEvent(shop.shopId, {})]);
     await deliverRecorded(testEnv, sent);
     const [row] = await deliveriesOfSubscription(subscriptionId);
     expect(row).toMatchObject({ status: 'failed', attempts: 1, last_status_code: null });
@@ -425,7 +434,7 @@ describe('signing secrets and rotation', () => {
     });
     await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address: target.address, topic: TOPIC });
     const { env: testEnv, sent } = recordingDeliveriesEnv();
-    await fanOutDeliveries(testEnv, [await storedEvent(shop.shopId, { n: 1 })]);
+    await fanOutOnShards(testEnv, [await storedEvent(shop.shopId, { n: 1 })]);
     await deliverRecorded(testEnv, sent);
     let [request] = await receivedBy(target.key);
     expect(request!.standardSignatureValid).toEqual([true, true]);
@@ -440,7 +449,7 @@ describe('signing secrets and rotation', () => {
     }>();
     const oldId = signing_secrets.at(-1)!.id;
     expect((await call(`/api/v1/app/signing-secrets/${oldId}`, jsonInit('DELETE', shop.token))).status).toBe(204);
-    await fanOutDeliveries(testEnv, [await storedEvent(shop.shopId, { n: 2 })]);
+    await fanOutOnShards(testEnv, [await storedEvent(shop.shopId, { n: 2 })]);
     await deliverRecorded(testEnv, sent);
     request = (await receivedBy(target.key))[1];
     expect(request!.standardSignatureValid).toEqual([false, true]);

@@ -20,7 +20,8 @@ async function runCron(): Promise<void> {
 
 describe('durability: 204 only once the event is durable', () => {
   it('stores the event in D1 as pending when the queue send fails; the cron sweep enqueues it', async () => {
-    const { token } = await createShopWithApp();
+    // On shard 0 (queue group 0): the instrumented env's EVENTS and DB are that shard's.
+    const { token } = await createShopWithApp({ shard: 0 });
     const id = await createWebhook(token);
     const calls = instrumentedEnv({ failQueue: true });
     const res = await callWithEnv(calls.env, `/webhooks/${id}`, post('kept'));
@@ -37,7 +38,8 @@ describe('durability: 204 only once the event is durable', () => {
   });
 
   it('does not touch D1 on the normal hot path (webhook and CORS policy come from KV)', async () => {
-    const { token, domain } = await createShopWithApp();
+    // On shard 0 (queue group 0): the instrumented env's EVENTS and DB are that shard's.
+    const { token, domain } = await createShopWithApp({ shard: 0 });
     const id = await createWebhook(token);
     clearConfigMemos();
     const calls = instrumentedEnv({ failDb: true });
@@ -90,7 +92,8 @@ describe('durability: 204 only once the event is durable', () => {
   });
 
   it('stores a large event in D1 first and queues only its id', async () => {
-    const { token } = await createShopWithApp();
+    // On shard 0 (queue group 0): the instrumented env's EVENTS and DB are that shard's.
+    const { shopId, token } = await createShopWithApp({ shard: 0 });
     const id = await createWebhook(token);
     const body = 'L'.repeat(MAX_INLINE_EVENT_CHARS + 10);
     const calls = instrumentedEnv();
@@ -98,13 +101,14 @@ describe('durability: 204 only once the event is durable', () => {
     expect(res.status).toBe(204);
     const requestId = res.headers.get('x-request-id')!;
     const [event] = await eventsForRequest(requestId);
-    expect(calls.queueSends).toEqual([{ kind: 'event-ref', eventId: event!.id }]);
+    expect(calls.queueSends).toEqual([{ kind: 'event-ref', eventId: event!.id, shopId }]);
     const processed = await waitForEvent(requestId);
     expect(JSON.parse(processed.data)).toBe(body);
   });
 
   it('leaves a large event pending when its reference cannot be queued; the sweep sends it', async () => {
-    const { token } = await createShopWithApp();
+    // On shard 0 (queue group 0): the instrumented env's EVENTS and DB are that shard's.
+    const { token } = await createShopWithApp({ shard: 0 });
     const id = await createWebhook(token);
     const calls = instrumentedEnv({ failQueue: true });
     const res = await callWithEnv(calls.env, `/webhooks/${id}`, post('P'.repeat(MAX_INLINE_EVENT_CHARS + 1)));
@@ -116,7 +120,8 @@ describe('durability: 204 only once the event is durable', () => {
   });
 
   it('answers 503 for a large event when D1 is down, even though the queue works', async () => {
-    const { token } = await createShopWithApp();
+    // On shard 0 (queue group 0): the instrumented env's EVENTS and DB are that shard's.
+    const { token } = await createShopWithApp({ shard: 0 });
     const id = await createWebhook(token);
     // Warm the memo so the webhook lookup itself does not need D1.
     expect((await callWithEnv(env, `/webhooks/${id}`, post('warm'))).status).toBe(204);

@@ -1,7 +1,7 @@
-import { env } from 'cloudflare:workers';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it, vi } from 'vitest';
 import { hmacBase64, receivedBy, receiverAddress } from '../delivery-helpers';
+import { dbOfShop } from '../shards';
 import { ADMIN_TOKEN, call, createShopWithApp, createWebhook, jsonInit, postWebhook, waitForEvent } from '../helpers';
 import { childrenOf, createTask, finishedRunsOf } from '../task-helpers';
 import type { ReceivedRequest } from '../receiver/types';
@@ -118,9 +118,10 @@ describe('an inbound Shopify webhook with ids above 2^53', () => {
     expect(xmlBody).toContain('<product-id type="integer">632910392</product-id>');
 
     // D1 holds the text as sent; the management API answers the digits.
-    const row = await env.DB.prepare(
-      "SELECT id, data FROM events WHERE shop_id = ?1 AND topic = 'shopify/orders/create'",
+    const row = await (
+      await dbOfShop(shop.shopId)
     )
+      .prepare("SELECT id, data FROM events WHERE shop_id = ?1 AND topic = 'shopify/orders/create'")
       .bind(shop.shopId)
       .first<{ id: string; data: string }>();
     expect(row!.data).toBe(SHOPIFY_ORDER);
@@ -154,7 +155,12 @@ describe('ingress JSON bodies with ids above 2^53', () => {
     const res = await postWebhook(webhookId, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(res.status).toBe(204);
     const stored = await waitForEvent(res.headers.get('x-request-id')!);
-    const row = await env.DB.prepare('SELECT data FROM events WHERE id = ?1').bind(stored.id).first<{ data: string }>();
+    const row = await (
+      await dbOfShop(shop.shopId)
+    )
+      .prepare('SELECT data FROM events WHERE id = ?1')
+      .bind(stored.id)
+      .first<{ data: string }>();
     expect(row!.data).toBe(body);
     const apiText = await (await call(`/api/v1/events/${stored.id}`, jsonInit('GET', shop.token))).text();
     expect(apiText).toContain(`"data":${body}`);
@@ -170,7 +176,12 @@ describe('ingress JSON bodies with ids above 2^53', () => {
     });
     expect(res.status).toBe(204);
     const stored = await waitForEvent(res.headers.get('x-request-id')!);
-    const row = await env.DB.prepare('SELECT data FROM events WHERE id = ?1').bind(stored.id).first<{ data: string }>();
+    const row = await (
+      await dbOfShop(shop.shopId)
+    )
+      .prepare('SELECT data FROM events WHERE id = ?1')
+      .bind(stored.id)
+      .first<{ data: string }>();
     expect(row!.data).toContain(`"body":{"id":${ORDER_ID}}`);
 
     const auto = await createWebhook(shop.token, { topic: 'user/order/bare' });
@@ -181,7 +192,10 @@ describe('ingress JSON bodies with ids above 2^53', () => {
     });
     expect(bare.status).toBe(204);
     const bareEvent = await waitForEvent(bare.headers.get('x-request-id')!);
-    const bareRow = await env.DB.prepare('SELECT data FROM events WHERE id = ?1')
+    const bareRow = await (
+      await dbOfShop(shop.shopId)
+    )
+      .prepare('SELECT data FROM events WHERE id = ?1')
       .bind(bareEvent.id)
       .first<{ data: string }>();
     expect(bareRow!.data).toBe(`{"_json":${ORDER_ID}}`);
@@ -197,7 +211,12 @@ describe('hostile number-bearing JSON', () => {
     const res = await postWebhook(webhookId, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(res.status).toBe(204);
     const stored = await waitForEvent(res.headers.get('x-request-id')!);
-    const row = await env.DB.prepare('SELECT data FROM events WHERE id = ?1').bind(stored.id).first<{ data: string }>();
+    const row = await (
+      await dbOfShop(shop.shopId)
+    )
+      .prepare('SELECT data FROM events WHERE id = ?1')
+      .bind(stored.id)
+      .first<{ data: string }>();
     // Unparsable bodies are kept as their text (docs/contracts.md, "Event data in auto mode" rule 1).
     expect(JSON.parse(row!.data)).toBe(body);
   });

@@ -6,6 +6,7 @@ import { consumeEventsDeadLetters } from '../../src/pipeline/events-dead-letter'
 import type { EventEnvelope, QueueMessage } from '../../src/queue/messages';
 import { call, createShopWithApp, jsonInit } from '../helpers';
 import { envelope, eventMessage, recordingBatch } from '../queue';
+import { dbOfShop } from '../shards';
 import { createTask, taskRunsOf } from '../task-helpers';
 
 // Issue 23, points 3 and 4: edgehook/actions/perform and edgehook/errors/{task,action,event}.
@@ -25,7 +26,9 @@ function recordingEnv(): { testEnv: Env; sent: Sent[] } {
       for (const m of messages) sent.push({ body: m.body, delaySeconds: m.delaySeconds });
     },
   } as unknown as Queue;
-  return { testEnv: { ...env, EVENTS: queue } as Env, sent };
+  // Every queue group's events queue (a shop on shard 1 sends to EVENTS_1).
+  const groups = Object.keys(env).filter((name) => /^EVENTS(_\d+)?$/.test(name));
+  return { testEnv: { ...env, ...Object.fromEntries(groups.map((name) => [name, queue])) } as Env, sent };
 }
 
 async function consume(testEnv: Env, bodies: QueueMessage[]) {
@@ -43,9 +46,11 @@ interface StoredEvent {
 }
 
 async function eventsOf(shopId: string, topicPrefix: string): Promise<StoredEvent[]> {
-  const { results } = await env.DB.prepare(
-    `SELECT id, topic, data, parent_id, status FROM events WHERE shop_id = ?1 AND topic LIKE ?2 ORDER BY topic, id`,
-  )
+  const db = await dbOfShop(shopId);
+  const { results } = await db
+    .prepare(
+      `SELECT id, topic, data, parent_id, status FROM events WHERE shop_id = ?1 AND topic LIKE ?2 ORDER BY topic, id`,
+    )
     .bind(shopId, `${topicPrefix}%`)
     .all<Omit<StoredEvent, 'data'> & { data: string }>();
   return results.map((r) => ({ ...r, data: JSON.parse(r.data) as StoredEvent['data'] }));
@@ -114,7 +119,7 @@ describe('edgehook/actions/perform', () => {
     // The listener runs on each; its own (failing) actions make no further follow-ups: no loop.
     await consume(
       testEnv,
-      follow.map((e) => ({ kind: 'event-ref', eventId: e.id }) as QueueMessage),
+      follow.map((e) => ({ kind: 'event-ref', eventId: e.id, shopId: shop.shopId }) as QueueMessage),
     );
     for (const e of follow) {
       expect(await taskRunsOf(shop.token, e.id)).toEqual([
@@ -175,7 +180,7 @@ describe('edgehook/errors/*', () => {
     // The listener's own failing action and failed run report nothing (no loop).
     await consume(
       testEnv,
-      errors.map((e) => ({ kind: 'event-ref', eventId: e.id }) as QueueMessage),
+      errors.map((e) => ({ kind: 'event-ref', eventId: e.id, shopId: shop.shopId }) as QueueMessage),
     );
     expect(await eventsOf(shop.shopId, 'edgehook/errors/')).toHaveLength(2);
   });
@@ -222,7 +227,9 @@ describe('edgehook/errors/*', () => {
     expect(refsIn(sent)).toEqual([reports[0]!.id]);
 
     // An edgehook/errors/event event that dies itself is not reported again.
-    const { batch } = recordingBatch(QUEUE_NAMES.eventsDeadLetter, [{ kind: 'event-ref', eventId: reports[0]!.id }]);
+    const { batch } = recordingBatch(QUEUE_NAMES.eventsDeadLetter, [
+      { kind: 'event-ref', eventId: reports[0]!.id, shopId: shop.shopId },
+    ]);
     await consumeEventsDeadLetters(batch, testEnv);
     expect(await eventsOf(shop.shopId, 'edgehook/errors/event')).toHaveLength(1);
   });

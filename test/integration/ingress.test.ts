@@ -76,7 +76,8 @@ describe('POST /webhooks/{id} — docs/contracts.md, "Requests and answers"', ()
   });
 
   it('answers a disabled webhook like an unknown one, and creates no event', async () => {
-    const { token } = await createShopWithApp();
+    // On shard 0 (queue group 0): the instrumented env's EVENTS and DB are that shard's.
+    const { token } = await createShopWithApp({ shard: 0 });
     const id = await createWebhook(token, { enabled: false });
     const calls = instrumentedEnv();
     const res = await callWithEnv(calls.env, `/webhooks/${id}`, { method: 'POST', ...json({ a: 1 }) });
@@ -113,7 +114,8 @@ describe('POST /webhooks/{id} — docs/contracts.md, "Requests and answers"', ()
   );
 
   it('refuses a body over MAX_BODY_BYTES with 413 and a JSON error; no event', async () => {
-    const { token } = await createShopWithApp();
+    // On shard 0 (queue group 0): the instrumented env's EVENTS and DB are that shard's.
+    const { token } = await createShopWithApp({ shard: 0 });
     const id = await createWebhook(token);
     const calls = instrumentedEnv();
     const res = await callWithEnv(calls.env, `/webhooks/${id}`, {
@@ -127,7 +129,8 @@ describe('POST /webhooks/{id} — docs/contracts.md, "Requests and answers"', ()
   });
 
   it('refuses an oversized body sent without content-length (streamed) with 413', async () => {
-    const { token } = await createShopWithApp();
+    // On shard 0 (queue group 0): the instrumented env's EVENTS and DB are that shard's.
+    const { token } = await createShopWithApp({ shard: 0 });
     const id = await createWebhook(token);
     const chunk = new Uint8Array(64 * 1024).fill(0x61);
     let sent = 0;
@@ -156,7 +159,8 @@ describe('POST /webhooks/{id} — docs/contracts.md, "Requests and answers"', ()
   });
 
   it('limits the rate per webhook and client IP: 429 with Retry-After, no event', async () => {
-    const { token } = await createShopWithApp();
+    // On shard 0 (queue group 0): the instrumented env's EVENTS and DB are that shard's.
+    const { token } = await createShopWithApp({ shard: 0 });
     const id = await createWebhook(token);
     const calls = instrumentedEnv();
     const tight = { ...calls.env, INGRESS_RATE_LIMITER: env.TEST_TIGHT_RATE_LIMITER };
@@ -178,7 +182,8 @@ describe('POST /webhooks/{id} — docs/contracts.md, "Requests and answers"', ()
   });
 
   it('answers 503 with Retry-After when the queue and D1 both fail, and never 204', async () => {
-    const { token } = await createShopWithApp();
+    // On shard 0 (queue group 0): the instrumented env's EVENTS and DB are that shard's.
+    const { token } = await createShopWithApp({ shard: 0 });
     const id = await createWebhook(token);
     const calls = instrumentedEnv({ failQueue: true, failDb: true });
     const res = await callWithEnv(calls.env, `/webhooks/${id}`, { method: 'POST', ...json({ a: 1 }) });

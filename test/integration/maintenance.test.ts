@@ -47,7 +47,7 @@ describe('cron maintenance', () => {
     const pending = await storeWithStatus(Date.now(), 'pending');
     const calls = instrumentedEnv();
     await runMaintenance(calls.env, Date.now());
-    expect(calls.queueSends).toContainEqual({ kind: 'event-ref', eventId: pending });
+    expect(calls.queueSends).toContainEqual({ kind: 'event-ref', eventId: pending, shopId: SHOP });
     expect(['queued', 'received', 'processed']).toContain(await statusOf(pending));
   });
 

@@ -14,7 +14,8 @@ const receiver = `http://127.0.0.1:${inject('receiverPort')}`;
 let shop: { shopId: string; token: string };
 
 beforeAll(async () => {
-  shop = await createShopWithApp();
+  // On shard 0 (queue group 0): recordingEnv and the faults below replace that shard's EVENTS and DB.
+  shop = await createShopWithApp({ shard: 0 });
 });
 
 interface Sent {
@@ -193,7 +194,7 @@ describe('delayed subscriptions', () => {
     expect(run).toMatchObject({ status: 'scheduled', delay_seconds: 300, attempts: 0 });
     expect(Date.parse(run!.run_at) - Date.parse(event.createdAt)).toBe(300_000);
     expect(sent).toHaveLength(1);
-    expect(sent[0]!.body).toEqual({ kind: 'task-run', runId: run!.id });
+    expect(sent[0]!.body).toEqual({ kind: 'task-run', runId: run!.id, shopId: shop.shopId });
     expect(sent[0]!.delaySeconds).toBeGreaterThanOrEqual(299);
     expect(sent[0]!.delaySeconds).toBeLessThanOrEqual(300);
 
@@ -222,7 +223,7 @@ describe('delayed subscriptions', () => {
     await runMaintenance(testEnv, Date.now());
     expect(sent).toHaveLength(0);
     await runMaintenance(testEnv, Date.parse(event.createdAt) + 86_400_000 + 1_000);
-    expect(sent.map((s) => s.body)).toEqual([{ kind: 'task-run', runId: run!.id }]);
+    expect(sent.map((s) => s.body)).toEqual([{ kind: 'task-run', runId: run!.id, shopId: shop.shopId }]);
     await runMaintenance(testEnv, Date.parse(event.createdAt) + 86_400_000 + 61_000);
     expect(sent).toHaveLength(1);
     await consume(testEnv, [sent[0]!.body]);
@@ -246,7 +247,7 @@ describe('retention and delayed runs (issue 20, point 5)', () => {
     await runMaintenance(retained, created + 39 * day);
     expect(await stored()).not.toBeNull();
     await runMaintenance(retained, created + 40 * day + 1_000);
-    expect(sent.map((s) => s.body)).toEqual([{ kind: 'task-run', runId: expect.any(String) }]);
+    expect(sent.map((s) => s.body)).toEqual([{ kind: 'task-run', runId: expect.any(String), shopId: shop.shopId }]);
     await consume(testEnv, [sent[0]!.body]);
     expect((await taskRunsOf(shop.token, event.id))[0]).toMatchObject({ status: 'succeeded', logs: [1] });
     // Once no run waits for it, retention takes it at its next pass.
@@ -351,7 +352,7 @@ describe('queue unavailable for a delayed run', () => {
     expect(sent).toHaveLength(0);
     await runMaintenance(testEnv, Date.parse(event.createdAt) + 121_000);
     const [run] = await taskRunsOf(shop.token, event.id);
-    expect(sent.map((m) => m.body)).toEqual([{ kind: 'task-run', runId: run!.id }]);
+    expect(sent.map((m) => m.body)).toEqual([{ kind: 'task-run', runId: run!.id, shopId: shop.shopId }]);
     await consume(testEnv, [sent[0]!.body]);
     expect((await taskRunsOf(shop.token, event.id))[0]).toMatchObject({ status: 'succeeded', logs: ['swept'] });
   });
@@ -377,7 +378,7 @@ describe('transient action failures', () => {
       expect(Math.round((Date.parse(http!.next_attempt_at!) - Date.now()) / 1000)).toBeGreaterThan(delay - 3);
       expect(echo).toMatchObject({ status: 'scheduled', attempts: 0 });
       const message = sent.at(-1)!;
-      expect(message.body).toEqual({ kind: 'task-run', runId: run!.id });
+      expect(message.body).toEqual({ kind: 'task-run', runId: run!.id, shopId: shop.shopId });
       expect(message.delaySeconds).toBeGreaterThanOrEqual(delay - 1);
       expect(message.delaySeconds).toBeLessThanOrEqual(delay);
       expect((await consume(testEnv, [message.body]))[0]!.acked).toBe(true);

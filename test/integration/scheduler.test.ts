@@ -9,6 +9,7 @@ import { emitSchedulerEvents } from '../../src/tasks/scheduler';
 import { localDate, startOfLocalDay } from '../../src/time-zones';
 import { ADMIN_TOKEN, call, createShopWithApp, jsonInit } from '../helpers';
 import { recordingBatch } from '../queue';
+import { dbOfShop } from '../shards';
 import { createTask, taskRunsOf } from '../task-helpers';
 
 // The scheduler topics on a test clock: the cron's `now` is the only clock they read.
@@ -25,7 +26,9 @@ function recordingEnv(options: { failQueue?: boolean } = {}): { testEnv: Env; se
       for (const m of messages) sent.push(m.body);
     },
   } as unknown as Queue;
-  return { testEnv: { ...env, EVENTS: queue } as Env, sent };
+  // Every queue group's events queue (a shop on shard 1 sends to EVENTS_1).
+  const groups = Object.keys(env).filter((name) => /^EVENTS(_\d+)?$/.test(name));
+  return { testEnv: { ...env, ...Object.fromEntries(groups.map((name) => [name, queue])) } as Env, sent };
 }
 
 /** The scheduler events the cron sent for one shop, in order. */
@@ -142,7 +145,9 @@ describe('scheduler events from the cron', () => {
     const messages = events.map((event) => ({ kind: 'event', event }) as QueueMessage);
     await consumeEventsBatch(recordingBatch(QUEUE_NAMES.events, messages).batch, testEnv);
     await consumeEventsBatch(recordingBatch(QUEUE_NAMES.events, messages).batch, testEnv);
-    const stored = await env.DB.prepare('SELECT count(*) AS n FROM events WHERE shop_id = ?1 AND topic = ?2')
+    const db = await dbOfShop(shop.shopId);
+    const stored = await db
+      .prepare('SELECT count(*) AS n FROM events WHERE shop_id = ?1 AND topic = ?2')
       .bind(shop.shopId, topic)
       .first<{ n: number }>();
     expect(stored!.n).toBe(1);

@@ -36,7 +36,10 @@ function standInEnv(baseUrl = STAND_IN_BASE_URL): { testEnv: Env; sent: Sent[] }
       for (const m of messages) sent.push({ body: m.body, delaySeconds: m.delaySeconds });
     },
   } as unknown as Queue;
-  return { testEnv: { ...env, EVENTS: queue, SHOPIFY_ADMIN_BASE_URL: baseUrl } as Env, sent };
+  // Every queue group's events queue (a shop on shard 1 sends to EVENTS_1).
+  const groups = Object.keys(env).filter((name) => /^EVENTS(_\d+)?$/.test(name));
+  const queues = Object.fromEntries(groups.map((name) => [name, queue]));
+  return { testEnv: { ...env, ...queues, SHOPIFY_ADMIN_BASE_URL: baseUrl } as Env, sent };
 }
 
 async function consume(testEnv: Env, bodies: QueueMessage[]) {
@@ -202,7 +205,7 @@ describe('shopify action against the stand-in', () => {
       attempts: 1,
       error: 'shopify throttled the query (THROTTLED)',
     });
-    expect(sent).toEqual([{ body: { kind: 'task-run', runId: run!.id }, delaySeconds: 5 }]);
+    expect(sent).toEqual([{ body: { kind: 'task-run', runId: run!.id, shopId: shop.shopId }, delaySeconds: 5 }]);
 
     expect((await consume(testEnv, [sent[0]!.body]))[0]).toMatchObject({ acked: true });
     [run] = await taskRunsOf(shop.token, shop.event.id);
@@ -224,7 +227,7 @@ describe('shopify action against the stand-in', () => {
     await consume(testEnv, [eventMessage(shop.event)]);
     const [run] = await taskRunsOf(shop.token, shop.event.id);
     expect(run!.action_runs[0]).toMatchObject({ status: 'scheduled', error: 'shopify answered 429 Too Many Requests' });
-    expect(sent).toEqual([{ body: { kind: 'task-run', runId: run!.id }, delaySeconds: 2 }]);
+    expect(sent).toEqual([{ body: { kind: 'task-run', runId: run!.id, shopId: shop.shopId }, delaySeconds: 2 }]);
   });
 
   it("fails at once on a 401 (a wrong token), with Shopify's message", async () => {

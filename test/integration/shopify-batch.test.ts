@@ -18,7 +18,9 @@ import { createTask } from '../task-helpers';
 const TOKEN = 'shpat_batch_round_trips';
 
 async function tripsFor(script: string, n: number): Promise<{ trips: D1Trips; shop: { domain: string } }> {
-  const shop = await createShopWithApp();
+  // On shard 0, the primary: the counting D1 sees the batch's round trips to the configuration
+  // and to the shop's rows alike, for every batch compared.
+  const shop = await createShopWithApp({ shard: 0 });
   await setShopifyAccessToken(shop.shopId, TOKEN);
   await scriptStandIn(shop.domain, TOKEN, [], {
     status: 200,

@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import { hmacBase64 } from '../delivery-helpers';
 import { ADMIN_TOKEN, call, callWithEnv, createShopWithApp, jsonInit } from '../helpers';
+import { dbOfShop } from '../shards';
 
 // POST /shopify/webhooks (docs/contracts.md, "Inbound Shopify webhooks").
 
@@ -26,9 +27,9 @@ async function send(headers: Record<string, string>, body: string | Uint8Array) 
 }
 
 async function shopifyEvents(shopId: string) {
-  const { results } = await env.DB.prepare(
-    `SELECT id, topic, data, source, status FROM events WHERE shop_id = ?1 AND source = 'shopify'`,
-  )
+  const db = await dbOfShop(shopId);
+  const { results } = await db
+    .prepare(`SELECT id, topic, data, source, status FROM events WHERE shop_id = ?1 AND source = 'shopify'`)
     .bind(shopId)
     .all<{ id: string; topic: string; data: string; source: string; status: string }>();
   return results;

@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
-import { fanOutDeliveries } from '../../src/delivery/fanout';
 import {
   deliveriesOfSubscription,
+  fanOutOnShards,
   receiverAddress,
   recordingDeliveriesEnv,
   storeProcessedEvent,
@@ -212,7 +212,7 @@ describe('filters at fan-out', () => {
       await storeProcessedEvent(shop.shopId, { qty: 1, line_items: [{ sku: 'ABC-2' }] }, TOPIC),
       await storeProcessedEvent(shop.shopId, { qty: 5, line_items: [] }, TOPIC),
     ];
-    await fanOutDeliveries(testEnv, events);
+    await fanOutOnShards(testEnv, events);
 
     const idOf = (made: Json) => Number(made.webhookSubscription.legacyResourceId);
     expect((await deliveriesOfSubscription(idOf(filtered))).map((d) => d.event_id)).toEqual([events[0]!.id]);

@@ -7,10 +7,12 @@ import { cacheEntryKvKey } from '../../src/kv-keys';
 import { afterCacheCommit } from '../../src/cache/copies';
 import { findLiveCacheEntries } from '../../src/cache/store';
 import type { QueueMessage } from '../../src/queue/messages';
+import { inShard, shardDb } from '../../src/shards';
 import { countingDb } from '../faults';
 import { ADMIN_TOKEN, call, createShopWithApp, createWebhook, jsonInit, postWebhook } from '../helpers';
 import { hmacBase64, insertSubscription, nestedData, receivedBy, receiverAddress } from '../delivery-helpers';
 import { envelope, eventMessage, recordingBatch } from '../queue';
+import { dbOfShop, rowsOnAllShards, shardOfShop } from '../shards';
 import { childrenOf, createTask } from '../task-helpers';
 
 /**
@@ -29,10 +31,12 @@ interface RunRow {
 }
 
 async function runsOfShop(shopId: string): Promise<RunRow[]> {
-  const { results } = await env.DB.prepare(
-    `SELECT r.event_id, r.status, r.error, a.error AS action_error
-     FROM task_runs r LEFT JOIN action_runs a ON a.task_run_id = r.id WHERE r.shop_id = ?1`,
-  )
+  const db = await dbOfShop(shopId);
+  const { results } = await db
+    .prepare(
+      `SELECT r.event_id, r.status, r.error, a.error AS action_error
+       FROM task_runs r LEFT JOIN action_runs a ON a.task_run_id = r.id WHERE r.shop_id = ?1`,
+    )
     .bind(shopId)
     .all<RunRow>();
   return results;
@@ -119,15 +123,15 @@ describe('task-run messages: one poison run among 99 good ones', () => {
       envelope(a.shopId, { topic: 'user/later/submit' }),
     ];
     await consumeEventsBatch(recordingBatch(QUEUE_NAMES.events, events.map(eventMessage)).batch, env);
-    const { results } = await env.DB.prepare(
+    // A and B are on different shards: their runs are read from every shard.
+    const results = await rowsOnAllShards<{ id: string; shop_id: string }>(
       `SELECT id, shop_id FROM task_runs WHERE event_id IN (SELECT value FROM json_each(?1)) AND status = 'scheduled'`,
-    )
-      .bind(JSON.stringify(events.map((e) => e.id)))
-      .all<{ id: string; shop_id: string }>();
+      JSON.stringify(events.map((e) => e.id)),
+    );
     expect(results).toHaveLength(GOOD + 1);
     const { batch, settled } = recordingBatch(
       QUEUE_NAMES.events,
-      results.map((r): QueueMessage => ({ kind: 'task-run', runId: r.id })),
+      results.map((r): QueueMessage => ({ kind: 'task-run', runId: r.id, shopId: r.shop_id })),
     );
     await consumeEventsBatch(batch, env);
     expect(settled.filter((s) => s.retried)).toEqual([]);
@@ -147,7 +151,9 @@ describe('events dead-letter consumer: one unreadable message among 99 events', 
     const { batch, settled } = recordingBatch(QUEUE_NAMES.eventsDeadLetter, bodies);
     await consumeEventsDeadLetters(batch, env);
     expect(settled.every((s) => s.acked && !s.retried)).toBe(true);
-    const { results } = await env.DB.prepare(`SELECT status FROM events WHERE id IN (SELECT value FROM json_each(?1))`)
+    const db = await dbOfShop(b.shopId);
+    const { results } = await db
+      .prepare(`SELECT status FROM events WHERE id IN (SELECT value FROM json_each(?1))`)
       .bind(JSON.stringify(events.map((e) => e.id)))
       .all<{ status: string }>();
     expect(results).toHaveLength(GOOD);
@@ -188,7 +194,8 @@ describe('cache copies: one key KV refuses among 99', () => {
 
 describe('child events exactly once (issue 20, point 9)', () => {
   it('a run retried after its commit failed re-sends the same child ids; one child event is stored', async () => {
-    const { shopId, token } = await createShopWithApp();
+    // On shard 0 (queue group 0): the failing D1 and the recording EVENTS below are that shard's.
+    const { shopId, token } = await createShopWithApp({ shard: 0 });
     await createTask(token, {
       subscriptions: 'user/once/parent',
       script: '{% action "event", topic: "user/once/child", data: 1 %}{% action "cache", "set", "child-once", 1 %}',
@@ -231,7 +238,8 @@ describe("the KV copy is D1's latest value (issue 20, point 10)", () => {
     const b = await createShopWithApp();
     const put = (value: string) => call('/api/v1/cache/order', jsonInit('PUT', b.token, { value }));
     expect((await put('v1')).status).toBe(200);
-    const [older] = await findLiveCacheEntries(env.DB, [[b.shopId, 'order']], new Date().toISOString());
+    const shard = await shardOfShop(b.shopId);
+    const [older] = await findLiveCacheEntries(shardDb(env, shard), [[b.shopId, 'order']], new Date().toISOString());
     expect(older!.valueJson).toBe('"v1"');
     expect((await put('v2')).status).toBe(200);
     const kvKey = cacheEntryKvKey(b.shopId, 'order');
@@ -243,7 +251,11 @@ describe("the KV copy is D1's latest value (issue 20, point 10)", () => {
       sendBatch: async (messages: MessageSendRequest<QueueMessage>[]) => void sent.push(...messages.map((m) => m.body)),
       send: async (body: QueueMessage) => void sent.push(body),
     } as unknown as Queue;
-    await afterCacheCommit({ ...env, EVENTS: events }, [{ shopId: b.shopId, key: 'order' }], [older!]);
+    // The commit's follow-up runs on the shop's shard, as the cache write path runs it; every
+    // queue group's events queue records.
+    const groups = Object.keys(env).filter((name) => /^EVENTS(_\d+)?$/.test(name));
+    const recording = { ...env, ...Object.fromEntries(groups.map((name) => [name, events])) } as Env;
+    await afterCacheCommit(inShard(recording, shard), [{ shopId: b.shopId, key: 'order' }], [older!]);
     // Its read-back found D1 ahead of what it copied, so a re-copy from D1 is on its way.
     expect(sent).toEqual([{ kind: 'cache-copy', shopId: b.shopId, key: 'order' }]);
     const { batch, settled } = recordingBatch(QUEUE_NAMES.events, sent);
@@ -308,7 +320,9 @@ describe("a hostile shop beside an ordinary one, through the real queues (the is
     // A's deep deliveries failed on their own, readably; A's deep child events were refused at the action.
     await vi.waitFor(
       async () => {
-        const { results } = await env.DB.prepare(`SELECT status, last_error FROM deliveries WHERE shop_id = ?1`)
+        const db = await dbOfShop(a.shopId);
+        const { results } = await db
+          .prepare(`SELECT status, last_error FROM deliveries WHERE shop_id = ?1`)
           .bind(a.shopId)
           .all<{ status: string; last_error: string | null }>();
         expect(results).toHaveLength(20);
