@@ -61,6 +61,23 @@ export const QUEUE_NAMES = {
 export const EVENTS_RETRY_BASE_DELAY_SECONDS = 5;
 /** Ceiling of the events-queue retry delay. */
 export const EVENTS_RETRY_MAX_DELAY_SECONDS = 300;
+/**
+ * While a move pauses a shop's processing, its queue messages are sent again this many seconds
+ * later (a new message, not a retry: the move's pause never uses up a message's retries).
+ */
+export const PAUSED_SHOP_RESEND_DELAY_SECONDS = 15;
+/** Shop moves (shops/moves.ts): how long a paused shop's in-flight work gets to finish before the copy. */
+export const MOVE_DRAIN_SECONDS = 60;
+/** After the switch, how long writers holding the old map (an edge copy, an isolate's memo) get. */
+export const MOVE_SETTLE_SECONDS = 120;
+/** Rows read and written per statement of a move's copy or clean-up. */
+export const MOVE_CHUNK_ROWS = 100;
+/** Chunks one cron run copies or cleans per move (bounded work per run). */
+export const MOVE_CHUNKS_PER_RUN = 50;
+/** Unfinished moves one cron run advances. */
+export const MOVES_PER_RUN = 4;
+/** Retry-After of a management API write refused while a move copies the shop's rows. */
+export const MOVE_WRITE_RETRY_AFTER_SECONDS = 30;
 /** Pending events the cron sweep enqueues per run (a queue `sendBatch` takes at most 100). */
 export const SWEEP_BATCH_SIZE = 100;
 /** Rows deleted by retention per D1 call, so one call never holds D1 for long. */

@@ -14,8 +14,14 @@ const BINDINGS_MAX = 64;
 type Bindings = Record<string, unknown>;
 
 const counted = new WeakMap<object, { shards: D1Database[]; events: Queue[]; deliveries: Queue[] }>();
+/** Where a shard scope keeps the deployment's own Env. */
+const ROOT = Symbol('root env');
 
-function bindingsOf(env: Env): { shards: D1Database[]; events: Queue[]; deliveries: Queue[] } {
+/** The deployment's Env behind a shard scope (or env itself). */
+const rootOf = (env: Env): Env => (env as unknown as { [ROOT]?: Env })[ROOT] ?? env;
+
+function bindingsOf(scopedOrRoot: Env): { shards: D1Database[]; events: Queue[]; deliveries: Queue[] } {
+  const env = rootOf(scopedOrRoot);
   const known = counted.get(env);
   if (known) return known;
   const all = env as unknown as Bindings;
@@ -81,3 +87,32 @@ export async function eachShard<T>(
 
 /** Shards an operator view or a cron job reads at once (a Worker has 6 connections at a time). */
 export const SHARD_FAN_OUT_CONCURRENCY = 4;
+
+/**
+ * The Env seen by code working on one shop's rows: `DB` is the shop's shard and `EVENTS` /
+ * `DELIVERIES` are its queue group's, so the stores of per-shop tables (events, runs, deliveries,
+ * cache values) need no shard argument; every other binding is the deployment's. Configuration
+ * tables (shops, apps, tasks, subscriptions, …) are read through `primaryDb`, which is the
+ * deployment's `DB` in or out of a scope. Shard 0 in group 0 is the deployment's Env itself.
+ */
+export function inShard(env: Env, shard: number): Env {
+  const root = rootOf(env);
+  if (shard === 0) return root;
+  const scoped = Object.create(root) as Env;
+  Object.defineProperties(scoped, {
+    [ROOT]: { value: root },
+    DB: { value: shardDb(root, shard), enumerable: true },
+    EVENTS: { value: eventsQueueFor(root, shard), enumerable: true },
+    DELIVERIES: { value: deliveriesQueueFor(root, shard), enumerable: true },
+  });
+  return scoped;
+}
+
+/** The primary database (configuration tables), from the deployment's Env or a shard scope. */
+export const primaryDb = (env: Env): D1Database => rootOf(env).DB;
+
+/** The shard number a scope was made for (0 outside any scope). */
+export function shardOfScope(env: Env): number {
+  const root = rootOf(env);
+  return root === env ? 0 : allShards(root).indexOf(env.DB);
+}

@@ -1,3 +1,4 @@
+import { rowsOnAllShards } from './shards';
 import { env } from 'cloudflare:workers';
 import { inject } from 'vitest';
 import type { EventRecord } from '../src/events/model';
@@ -82,19 +83,23 @@ export interface DeliveryRow {
 }
 
 export async function deliveriesOfSubscription(subscriptionId: number): Promise<DeliveryRow[]> {
-  const { results } = await env.DB.prepare('SELECT * FROM deliveries WHERE subscription_id = ?1 ORDER BY created_at')
-    .bind(subscriptionId)
-    .all<DeliveryRow>();
-  return results;
+  const rows = await rowsOnAllShards<DeliveryRow & { created_at: string }>(
+    'SELECT * FROM deliveries WHERE subscription_id = ?1 ORDER BY created_at',
+    subscriptionId,
+  );
+  return rows.sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
 }
 
 export async function attemptsOf(
   deliveryId: string,
 ): Promise<{ attempt: number; status_code: number | null; duration_ms: number; error: string | null }[]> {
-  const { results } = await env.DB.prepare('SELECT * FROM delivery_attempts WHERE delivery_id = ?1 ORDER BY attempt')
-    .bind(deliveryId)
-    .all<{ attempt: number; status_code: number | null; duration_ms: number; error: string | null }>();
-  return results;
+  const rows = await rowsOnAllShards<{
+    attempt: number;
+    status_code: number | null;
+    duration_ms: number;
+    error: string | null;
+  }>('SELECT * FROM delivery_attempts WHERE delivery_id = ?1 ORDER BY attempt', deliveryId);
+  return rows.sort((a, b) => a.attempt - b.attempt);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { runOnAllShards } from './shards';
 import { env } from 'cloudflare:workers';
 
 /**
@@ -19,5 +20,5 @@ export async function setSubscriptionStatus(id: number, status: string): Promise
 
 /** Forces an event's status. */
 export async function setEventStatus(id: string, status: string): Promise<void> {
-  await env.DB.prepare('UPDATE events SET status = ?2 WHERE id = ?1').bind(id, status).run();
+  await runOnAllShards('UPDATE events SET status = ?2 WHERE id = ?1', id, status);
 }

@@ -1,5 +1,6 @@
+import { placeShop, rowsOnAllShards } from './shards';
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import { env, exports } from 'cloudflare:workers';
+import { exports } from 'cloudflare:workers';
 import { expect, vi } from 'vitest';
 import worker from '../src/index';
 
@@ -36,7 +37,7 @@ let shopCounter = 0;
 
 /** Creates a shop with an app through the management API; returns their ids and the app token. */
 export async function createShopWithApp(
-  overrides: { primary_domain?: string | null; cors_allow_all?: boolean; domain?: string } = {},
+  overrides: { primary_domain?: string | null; cors_allow_all?: boolean; domain?: string; shard?: number } = {},
 ): Promise<{ shopId: string; appId: string; token: string; domain: string; signingSecret: string }> {
   const domain = overrides.domain ?? `shop-${Date.now()}-${++shopCounter}.myshopify.com`;
   const shopRes = await call(
@@ -49,6 +50,7 @@ export async function createShopWithApp(
   );
   expect(shopRes.status).toBe(201);
   const { shop } = await shopRes.json<{ shop: { id: string } }>();
+  if (overrides.shard !== undefined) await placeShop(shop.id, overrides.shard);
   const appRes = await call(`/api/v1/shops/${shop.id}/apps`, jsonInit('POST', ADMIN_TOKEN, { name: 'test app' }));
   expect(appRes.status).toBe(201);
   const { app, access_token, signing_secret } = await appRes.json<{
@@ -83,10 +85,7 @@ export interface StoredEvent {
 
 /** Events stored for a webhook request id (read straight from D1). */
 export async function eventsForRequest(requestId: string): Promise<StoredEvent[]> {
-  const { results } = await env.DB.prepare('SELECT * FROM events WHERE webhook_request_id = ?1')
-    .bind(requestId)
-    .all<StoredEvent>();
-  return results;
+  return rowsOnAllShards<StoredEvent>('SELECT * FROM events WHERE webhook_request_id = ?1', requestId);
 }
 
 /** Waits until the queue consumer has stored (and processed) the event of a request. */

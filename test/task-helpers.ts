@@ -1,4 +1,4 @@
-import { env } from 'cloudflare:workers';
+import { rowsOnAllShards } from './shards';
 import { expect, vi } from 'vitest';
 import { call, jsonInit } from './helpers';
 
@@ -71,8 +71,8 @@ export async function finishedRunsOf(token: string, eventId: string, count: numb
 export async function childrenOf(
   parentId: string,
 ): Promise<{ id: string; topic: string; data: string; status: string }[]> {
-  const { results } = await env.DB.prepare('SELECT id, topic, data, status FROM events WHERE parent_id = ?1')
-    .bind(parentId)
-    .all<{ id: string; topic: string; data: string; status: string }>();
-  return results;
+  return rowsOnAllShards<{ id: string; topic: string; data: string; status: string }>(
+    'SELECT id, topic, data, status FROM events WHERE parent_id = ?1',
+    parentId,
+  );
 }

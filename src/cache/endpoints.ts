@@ -1,3 +1,5 @@
+import type { Cursor } from '../http/pagination';
+import { primaryDb } from '../shards';
 import { deleteConfigCopy, writeConfigCopy } from '../edge-config/store';
 import * as v from 'valibot';
 import { CONFIG_MEMO_TTL_MS, CONFIG_NEGATIVE_MEMO_TTL_MS, MAX_CACHE_KEY_CHARS } from '../env';
@@ -12,6 +14,7 @@ import {
   findCacheEndpoint,
   findShopCacheEndpoint,
   insertCacheEndpoint,
+  listShopCacheEndpoints,
   type CacheEndpointKind,
   type CacheEndpointRecord,
 } from './store';
@@ -24,6 +27,8 @@ import {
 /** The `ep:{token}` KV value; copies written before prefix endpoints have no `kind` (= `key`). */
 export interface CacheEndpointConfig {
   shopId: string;
+  /** The shop's shard, where a value missing from KV is read; absent in copies made before shards: 0. */
+  shard?: number;
   key: string;
   kind?: CacheEndpointKind;
 }
@@ -69,28 +74,62 @@ export function cacheKeyForRead(endpoint: CacheEndpointConfig, suffix: string | 
 
 const memo = new TtlMemo<CacheEndpointConfig | null>();
 
+const configOf = (endpoint: CacheEndpointRecord, shard: number): CacheEndpointConfig => ({
+  shopId: endpoint.shopId,
+  shard,
+  key: endpoint.key,
+  kind: endpoint.kind,
+});
+
+/** Saves the KV copy of an endpoint's config, then this isolate's memo. */
+async function publish(env: Env, endpoint: CacheEndpointRecord, shard: number): Promise<void> {
+  const config = configOf(endpoint, shard);
+  await writeConfigCopy(env, cacheEndpointKvKey(endpoint.token), config);
+  memo.set(endpoint.token, config, CONFIG_MEMO_TTL_MS);
+}
+
 export async function createCacheEndpoint(
   env: Env,
-  shopId: string,
+  shop: { id: string; shard: number },
   target: { kind: CacheEndpointKind; key: string },
 ): Promise<CacheEndpointRecord> {
   const now = nowIso();
-  const endpoint = { token: crypto.randomUUID(), shopId, ...target, createdAt: now, updatedAt: now };
-  await insertCacheEndpoint(env.DB, endpoint);
-  const config: CacheEndpointConfig = { shopId, key: target.key, kind: target.kind };
-  await writeConfigCopy(env, cacheEndpointKvKey(endpoint.token), config);
-  memo.set(endpoint.token, config, CONFIG_MEMO_TTL_MS);
+  const endpoint = { token: crypto.randomUUID(), shopId: shop.id, ...target, createdAt: now, updatedAt: now };
+  await insertCacheEndpoint(primaryDb(env), endpoint);
+  await publish(env, endpoint, shop.shard);
   return endpoint;
 }
 
+/** Writes the KV copies of a shop's endpoints again (a move changed its shard); returns how many. */
+export async function republishShopCacheEndpoints(env: Env, shopId: string, shard: number): Promise<number> {
+  let count = 0;
+  let cursor: Cursor | null = null;
+  for (;;) {
+    const page: CacheEndpointRecord[] = await listShopCacheEndpoints(
+      primaryDb(env),
+      shopId,
+      REPUBLISH_PAGE_SIZE,
+      cursor,
+    );
+    for (const endpoint of page) await publish(env, endpoint, shard);
+    count += page.length;
+    if (page.length < REPUBLISH_PAGE_SIZE) return count;
+    const last: CacheEndpointRecord = page.at(-1)!;
+    cursor = { createdAt: last.createdAt, id: last.token };
+  }
+}
+
+/** Endpoints read per page when their copies are written again. */
+const REPUBLISH_PAGE_SIZE = 100;
+
 export async function requireCacheEndpoint(env: Env, shopId: string, token: string): Promise<CacheEndpointRecord> {
-  const endpoint = await findShopCacheEndpoint(env.DB, shopId, token);
+  const endpoint = await findShopCacheEndpoint(primaryDb(env), shopId, token);
   if (endpoint === null) throw notFound('Cache endpoint');
   return endpoint;
 }
 
 export async function removeCacheEndpoint(env: Env, shopId: string, token: string): Promise<void> {
-  if (!(await deleteCacheEndpoint(env.DB, shopId, token))) throw notFound('Cache endpoint');
+  if (!(await deleteCacheEndpoint(primaryDb(env), shopId, token))) throw notFound('Cache endpoint');
   await deleteConfigCopy(env, cacheEndpointKvKey(token));
   memo.set(token, null, CONFIG_NEGATIVE_MEMO_TTL_MS);
 }
@@ -114,8 +153,8 @@ export function findCacheEndpointConfig(
     kvKey: cacheEndpointKvKey(token),
     isValid: isConfig,
     load: async () => {
-      const record = await findCacheEndpoint(env.DB, token);
-      return record && { shopId: record.shopId, key: record.key, kind: record.kind };
+      const found = await findCacheEndpoint(primaryDb(env), token);
+      return found && configOf(found.endpoint, found.shard);
     },
   });
 }
@@ -130,6 +169,7 @@ function isConfig(value: unknown): value is CacheEndpointConfig {
   const v = value as Record<string, unknown>;
   return (
     typeof v['shopId'] === 'string' &&
+    (v['shard'] === undefined || Number.isSafeInteger(v['shard'])) &&
     typeof v['key'] === 'string' &&
     (v['kind'] === undefined || v['kind'] === 'key' || v['kind'] === 'prefix')
   );

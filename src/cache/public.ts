@@ -1,3 +1,4 @@
+import { inShard } from '../shards';
 import { clientAddress } from '../edge-config/miss-budget';
 import { CACHE_RATE_LIMIT_PERIOD_SECONDS } from '../env';
 import { methodNotAllowed, tooManyRequests } from '../http/errors';
@@ -40,15 +41,17 @@ export async function readCacheEndpoint(
   const waitSeconds = cacheWaitSeconds(new URL(request.url));
   const key = endpoint && cacheKeyForRead(endpoint, request.params['suffix']);
   const ifNoneMatch = request.headers.get('if-none-match');
+  // The shop's shard holds the value when KV has no copy (and is where a wait reads it).
+  const shard = inShard(env, endpoint?.shard ?? 0);
   let json: string | null = null;
   if (endpoint === null || key === null) {
     // Nothing can ever be written here; wait anyway, so the answer matches a missing key's.
     if (waitSeconds !== null) await sleep(waitSeconds * 1000 - (Date.now() - startedAt));
   } else if (waitSeconds === null) {
-    json = await readCacheJsonForEndpoint(env, ctx, { shopId: endpoint.shopId, key, client: clientAddress(request) });
+    json = await readCacheJsonForEndpoint(shard, ctx, { shopId: endpoint.shopId, key, client: clientAddress(request) });
   } else {
     json = await readWaiting(
-      env,
+      shard,
       ctx,
       { shopId: endpoint.shopId, client: clientAddress(request), key, ifNoneMatch },
       waitSeconds * 1000 - (Date.now() - startedAt),

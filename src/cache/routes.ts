@@ -1,3 +1,5 @@
+import { shopEnv, writableShopEnv } from '../shops/scope';
+import { primaryDb } from '../shards';
 import type { AppRecord } from '../shops/store';
 import * as v from 'valibot';
 import { MAX_ADMIN_BODY_BYTES } from '../env';
@@ -31,13 +33,13 @@ import { parseExactJson, parseJsonKeepingIntegers } from '../json/exact';
 
 export async function postCacheEndpoint(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const input = parseBody(createCacheEndpointSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
-  const endpoint = await createCacheEndpoint(env, app.shopId, endpointTarget(input));
+  const endpoint = await createCacheEndpoint(env, { id: app.shopId, shard: app.shard }, endpointTarget(input));
   return jsonResponse({ cache_endpoint: cacheEndpointToApi(endpoint, requestOrigin(request)) }, 201);
 }
 
 export async function getCacheEndpoints(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const page = parsePageRequest(new URL(request.url).searchParams);
-  const rows = await listShopCacheEndpoints(env.DB, app.shopId, page.limit + 1, page.cursor);
+  const rows = await listShopCacheEndpoints(primaryDb(env), app.shopId, page.limit + 1, page.cursor);
   const { items, nextCursor } = pageOf(
     rows.map((r) => ({ ...r, id: r.token })),
     page.limit,
@@ -73,7 +75,7 @@ function keyOf(request: RouteRequest): string {
 
 export async function getCacheKey(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const key = keyOf(request);
-  const entry = await readCacheEntry(env, app.shopId, key);
+  const entry = await readCacheEntry(shopEnv(env, app), app.shopId, key);
   if (entry === null) throw notFound('Cache key');
   return jsonResponse({ key, value: parseExactJson(entry.valueJson), expires_at: entry.expiresAt });
 }
@@ -83,8 +85,9 @@ export async function putCacheKey(request: RouteRequest, env: Env, app: AppRecor
   const input = parseBody(putCacheSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES, parseJsonKeepingIntegers));
   try {
     const ttl = checkCacheTtl(input.ttl);
-    const value = await setCacheValue(env, app.shopId, key, input.value, ttl);
-    const entry = await readCacheEntry(env, app.shopId, key);
+    const shop = writableShopEnv(env, app);
+    const value = await setCacheValue(shop, app.shopId, key, input.value, ttl);
+    const entry = await readCacheEntry(shop, app.shopId, key);
     return jsonResponse({ key, value, expires_at: entry?.expiresAt ?? null });
   } catch (err) {
     throw cacheApiError(err);
@@ -95,7 +98,7 @@ export async function deleteCacheKey(request: RouteRequest, env: Env, app: AppRe
   const key = keyOf(request);
   let existed: boolean;
   try {
-    existed = await deleteCacheValue(env, app.shopId, key);
+    existed = await deleteCacheValue(writableShopEnv(env, app), app.shopId, key);
   } catch (err) {
     throw cacheApiError(err);
   }

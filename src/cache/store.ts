@@ -197,12 +197,19 @@ export async function insertCacheEndpoint(db: D1Database, endpoint: CacheEndpoin
 }
 
 /** An endpoint by token alone: the public read path when KV has no copy. */
-export async function findCacheEndpoint(db: D1Database, token: string): Promise<CacheEndpointRecord | null> {
+/** An endpoint by token alone, with its shop's shard: the public read's fallback when KV has no copy. */
+export async function findCacheEndpoint(
+  db: D1Database,
+  token: string,
+): Promise<{ endpoint: CacheEndpointRecord; shard: number } | null> {
   const row = await db
-    .prepare(`SELECT ${ENDPOINT_COLUMNS} FROM cache_endpoints WHERE token = ?1`)
+    .prepare(
+      `SELECT ${ENDPOINT_COLUMNS}, (SELECT shard FROM shops WHERE shops.id = cache_endpoints.shop_id) AS shard
+       FROM cache_endpoints WHERE token = ?1`,
+    )
     .bind(token)
-    .first<CacheEndpointRow>();
-  return row && toEndpoint(row);
+    .first<CacheEndpointRow & { shard: number | null }>();
+  return row && { endpoint: toEndpoint(row), shard: row.shard ?? 0 };
 }
 
 /** An endpoint of one shop; another shop's token reads as absent. */

@@ -12,6 +12,8 @@ export type WaitMode = 'present' | 'change';
 
 export interface WaitRequest {
   shopId: string;
+  /** The shop's shard, where the object reads the key. */
+  shard: number;
   /** The client's address: its waits are counted against MAX_CACHE_WAITERS_PER_CLIENT. */
   client: string;
   key: string;

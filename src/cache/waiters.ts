@@ -1,3 +1,4 @@
+import { inShard } from '../shards';
 import { DurableObject } from 'cloudflare:workers';
 import { MAX_CACHE_WAITERS_PER_CLIENT, MAX_CACHE_WAITERS_PER_SHOP } from '../env';
 import { readCacheEntry } from './cache';
@@ -67,7 +68,7 @@ export class CacheWaiters extends DurableObject<Env> {
       setTimeout(() => this.settle(waiter, { json: waiter.json, read: waiter.readSeq >= 0 }), request.timeoutMs),
     );
     try {
-      const { entry, seq } = await this.read(request.shopId, request.key);
+      const { entry, seq } = await this.read(request.shopId, request.key, request.shard);
       await this.apply(waiter, entry, seq);
     } catch (err) {
       // D1 unreachable: drop the waiter; the caller answers as without `wait`.
@@ -78,20 +79,24 @@ export class CacheWaiters extends DurableObject<Env> {
   }
 
   /** The write path committed these keys: re-read each once and wake the waiters it satisfies. */
-  async notify(shopId: string, keys: readonly string[]): Promise<void> {
+  async notify(shopId: string, keys: readonly string[], shard: number): Promise<void> {
     await Promise.all(
       keys.map(async (key) => {
         const waiting = this.waiters.get(key);
         if (!waiting || waiting.size === 0) return;
-        const { entry, seq } = await this.read(shopId, key);
+        const { entry, seq } = await this.read(shopId, key, shard);
         for (const waiter of [...waiting]) await this.apply(waiter, entry, seq);
       }),
     );
   }
 
-  private async read(shopId: string, key: string): Promise<{ entry: CacheEntryRecord | null; seq: number }> {
+  private async read(
+    shopId: string,
+    key: string,
+    shard: number,
+  ): Promise<{ entry: CacheEntryRecord | null; seq: number }> {
     const seq = ++this.readSeq;
-    return { entry: await readCacheEntry(this.env, shopId, key), seq };
+    return { entry: await readCacheEntry(inShard(this.env, shard), shopId, key), seq };
   }
 
   /** Applies a read to a waiter unless a newer read was applied already. */

@@ -1,3 +1,4 @@
+import { shardOfScope } from '../shards';
 import { MAX_CACHE_WAIT_SECONDS, MAX_CACHE_WAITERS_PER_CLIENT } from '../env';
 import { AppError } from '../http/errors';
 import { describeError, log } from '../log';
@@ -38,7 +39,7 @@ export async function waitForCacheKey(
 ): Promise<WaitOutcome | null> {
   let outcome: WaitOutcome | WaitRefused;
   try {
-    outcome = await waitersOf(env, request.shopId).wait({ ...request, timeoutMs });
+    outcome = await waitersOf(env, request.shopId).wait({ ...request, shard: shardOfScope(env), timeoutMs });
   } catch (err) {
     log.warn('cache wait failed; answering without waiting', { shopId: request.shopId, ...describeError(err) });
     return null;
@@ -62,7 +63,7 @@ export async function waitForCacheKey(
 export async function notifyCacheWaiters(env: Env, shopId: string, keys: readonly string[]): Promise<void> {
   if (keys.length === 0) return;
   try {
-    await waitersOf(env, shopId).notify(shopId, [...new Set(keys)]);
+    await waitersOf(env, shopId).notify(shopId, [...new Set(keys)], shardOfScope(env));
   } catch (err) {
     log.warn('cache waiters not notified', { shopId, keys: keys.length, ...describeError(err) });
   }

@@ -1,3 +1,4 @@
+import { primaryDb } from '../shards';
 import { DELIVERY_CONCURRENCY } from '../env';
 import { mapWithConcurrency } from '../concurrency';
 import { describeError, log } from '../log';
@@ -52,6 +53,7 @@ export async function deliverAttempts(
       (
         await loadDeliveryWork(
           env.DB,
+          primaryDb(env),
           attempts.map((a) => a.deliveryId),
         )
       ).map((w) => [w.delivery.id, w]),

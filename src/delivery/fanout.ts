@@ -1,3 +1,4 @@
+import { primaryDb } from '../shards';
 import { timeOrderedId } from '../ids';
 import type { EventRecord } from '../events/model';
 import { parseExactJson } from '../json/exact';
@@ -41,7 +42,7 @@ export async function fanOutDeliveries(
   const pairs = [...wanted.values()];
   const [targets, filters] = known
     ? [known.targets, known.filters]
-    : await Promise.all([findFanOutTargets(env.DB, pairs), findSubscriptionFilters(env.DB, pairs)]);
+    : await Promise.all([findFanOutTargets(primaryDb(env), pairs), findSubscriptionFilters(primaryDb(env), pairs)]);
   if (targets.length === 0) return 0;
 
   const now = nowIso();
@@ -65,7 +66,7 @@ export async function fanOutDeliveries(
       deliveries.push({ id: timeOrderedId(), target, eventId: event.id, now });
     }
   }
-  await addFilteredCounts(env.DB, filtered);
+  await addFilteredCounts(primaryDb(env), filtered);
   const unsent = await createDeliveries(
     env.DB,
     deliveries,
@@ -73,7 +74,7 @@ export async function fanOutDeliveries(
   );
   await enqueueDeliveryAttempts(
     env,
-    unsent.map((deliveryId) => ({ deliveryId, attempt: 1 })),
+    unsent.map(({ id, shopId }) => ({ deliveryId: id, shopId, attempt: 1 })),
   );
   return unsent.length;
 }
@@ -101,12 +102,12 @@ function parseFields(text: string): string[] {
 /** Sends one `deliveries` message per attempt (after its delay, if any), in batches the queue accepts. */
 export async function enqueueDeliveryAttempts(
   env: Env,
-  attempts: readonly { deliveryId: string; attempt: number; delaySeconds?: number }[],
+  attempts: readonly { deliveryId: string; shopId: string; attempt: number; delaySeconds?: number }[],
 ): Promise<void> {
   await sendDeliveryMessages(
     env,
-    attempts.map(({ deliveryId, attempt, delaySeconds }) => ({
-      body: { kind: 'delivery', deliveryId, attempt },
+    attempts.map(({ deliveryId, shopId, attempt, delaySeconds }) => ({
+      body: { kind: 'delivery', deliveryId, shopId, attempt },
       delaySeconds,
     })),
   );

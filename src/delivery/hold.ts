@@ -62,7 +62,12 @@ async function requeue(env: Env, held: readonly HeldAttempt[]): Promise<number[]
   try {
     await enqueueDeliveryAttempts(
       env,
-      held.map((h) => ({ deliveryId: h.item.delivery.id, attempt: h.attempt, delaySeconds: h.delaySeconds })),
+      held.map((h) => ({
+        deliveryId: h.item.delivery.id,
+        shopId: h.item.delivery.shopId,
+        attempt: h.attempt,
+        delaySeconds: h.delaySeconds,
+      })),
     );
   } catch (err) {
     log.error('could not hold deliveries in the queue; retrying their messages', {

@@ -1,3 +1,4 @@
+import { primaryDb } from '../shards';
 import { describeError, log } from '../log';
 import { nowIso } from '../time';
 import { breakerStatement, destinationHost } from './destinations';
@@ -59,7 +60,14 @@ async function scheduleAndRecord(env: Env, made: readonly MadeAttempt[]): Promis
     made.flatMap((m) =>
       m.retryDelaySeconds === null
         ? []
-        : [{ deliveryId: m.item.delivery.id, attempt: m.attempt + 1, delaySeconds: m.retryDelaySeconds }],
+        : [
+            {
+              deliveryId: m.item.delivery.id,
+              shopId: m.item.delivery.shopId,
+              attempt: m.attempt + 1,
+              delaySeconds: m.retryDelaySeconds,
+            },
+          ],
     ),
   );
   const now = nowIso();
@@ -84,6 +92,7 @@ async function scheduleAndRecord(env: Env, made: readonly MadeAttempt[]): Promis
   );
   await recordAttempts(
     env.DB,
+    primaryDb(env),
     made.map((m) => ({ delivery: m.item.delivery, outcome: m.outcome })),
     now,
     breakers === null ? [] : [breakers],

@@ -1,3 +1,5 @@
+import { primaryDb } from '../shards';
+import { shopEnv, writableShopEnv } from '../shops/scope';
 import type { AppRecord } from '../shops/store';
 import * as v from 'valibot';
 import { MAX_ADMIN_BODY_BYTES, MAX_DELIVERY_RATE_LIMIT_PER_SECOND } from '../env';
@@ -34,14 +36,14 @@ export async function getDeliveries(request: RouteRequest, env: Env, app: AppRec
   const params = new URL(request.url).searchParams;
   const page = parsePageRequest(params);
   const filters = parseDeliveryFilters(params);
-  const rows = await listAppDeliveries(env.DB, app.id, filters, page.limit + 1, page.cursor);
+  const rows = await listAppDeliveries(shopEnv(env, app).DB, app.id, filters, page.limit + 1, page.cursor);
   const { items, nextCursor } = pageOf(rows, page.limit);
   return jsonResponse({ deliveries: items.map(deliveryToApi), next_cursor: nextCursor });
 }
 
 /** GET /api/v1/deliveries/{id}: one delivery with every attempt. */
 export async function getDelivery(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
-  const found = await findAppDelivery(env.DB, app.id, request.params['id']!);
+  const found = await findAppDelivery(shopEnv(env, app).DB, app.id, request.params['id']!);
   if (found === null) throw notFound('Delivery');
   return jsonResponse({ delivery: { ...deliveryToApi(found.delivery), attempts: found.attempts.map(attemptToApi) } });
 }
@@ -49,9 +51,10 @@ export async function getDelivery(request: RouteRequest, env: Env, app: AppRecor
 /** POST /api/v1/deliveries/{id}/retry: one more attempt now, whatever its state. */
 export async function postDeliveryRetry(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const id = request.params['id']!;
-  const attempt = await reopenDelivery(env.DB, app.id, id, nowIso());
+  const shop = writableShopEnv(env, app);
+  const attempt = await reopenDelivery(shop.DB, app.id, id, nowIso());
   if (attempt === null) throw notFound('Delivery');
-  await enqueueDeliveryAttempts(env, [{ deliveryId: id, attempt }]);
+  await enqueueDeliveryAttempts(shop, [{ deliveryId: id, shopId: app.shopId, attempt }]);
   return jsonResponse({ delivery_id: id, attempt }, 202);
 }
 
@@ -65,7 +68,7 @@ export async function getDestinations(request: RouteRequest, env: Env, app: AppR
   const fields: Record<string, string[]> = {};
   const paused = queryChoice(params, 'paused', ['true', 'false'] as const, fields);
   if (Object.keys(fields).length > 0) throw validationFailed(fields);
-  const rows = await listAppDestinations(env.DB, app.id, paused === 'true', page.limit + 1, page.cursor);
+  const rows = await listAppDestinations(shopEnv(env, app).DB, app.id, paused === 'true', page.limit + 1, page.cursor);
   const { items, nextCursor } = pageOf(rows, page.limit);
   return jsonResponse({ destinations: items.map(destinationToApi), next_cursor: nextCursor });
 }
@@ -84,7 +87,7 @@ export const deliveryLimitSchema = v.strictObject({
 /** The subscription id of a `/subscriptions/{id}/…` route, if it is the app's; else 404. */
 async function appSubscriptionId(request: RouteRequest, env: Env, app: AppRecord): Promise<number> {
   const subscriptionId = Number(request.params['id']);
-  if (!Number.isSafeInteger(subscriptionId) || !(await isAppSubscription(env.DB, app.id, subscriptionId))) {
+  if (!Number.isSafeInteger(subscriptionId) || !(await isAppSubscription(primaryDb(env), app.id, subscriptionId))) {
     throw notFound('Subscription');
   }
   return subscriptionId;
@@ -93,7 +96,7 @@ async function appSubscriptionId(request: RouteRequest, env: Env, app: AppRecord
 /** GET /api/v1/subscriptions/{id}/delivery_limit: its own deliveries-per-second limit (null: the deployment's). */
 export async function getDeliveryLimit(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const subscriptionId = await appSubscriptionId(request, env, app);
-  const limit = await findSubscriptionRateLimit(env.DB, subscriptionId);
+  const limit = await findSubscriptionRateLimit(primaryDb(env), subscriptionId);
   return jsonResponse({ subscription_id: subscriptionId, max_deliveries_per_second: limit });
 }
 
@@ -105,7 +108,7 @@ export async function getDeliveryLimit(request: RouteRequest, env: Env, app: App
 export async function putDeliveryLimit(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const subscriptionId = await appSubscriptionId(request, env, app);
   const input = parseBody(deliveryLimitSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
-  await setSubscriptionRateLimit(env.DB, app.id, subscriptionId, input.max_deliveries_per_second, nowIso());
+  await setSubscriptionRateLimit(primaryDb(env), app.id, subscriptionId, input.max_deliveries_per_second, nowIso());
   return jsonResponse({ subscription_id: subscriptionId, max_deliveries_per_second: input.max_deliveries_per_second });
 }
 
@@ -118,10 +121,11 @@ export async function postSubscriptionReplay(request: RouteRequest, env: Env, ap
   const subscriptionId = await appSubscriptionId(request, env, app);
   const input = parseBody(replaySchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
   const since = new Date(input.since).toISOString();
-  const reopened = await reopenFailedDeliveries(env.DB, app.id, subscriptionId, since, nowIso());
+  const shop = writableShopEnv(env, app);
+  const reopened = await reopenFailedDeliveries(shop.DB, app.id, subscriptionId, since, nowIso());
   await enqueueDeliveryAttempts(
-    env,
-    reopened.map((r) => ({ deliveryId: r.id, attempt: r.attempt })),
+    shop,
+    reopened.map((r) => ({ deliveryId: r.id, shopId: app.shopId, attempt: r.attempt })),
   );
   return jsonResponse({ replayed: reopened.length, delivery_ids: reopened.map((r) => r.id) }, 202);
 }

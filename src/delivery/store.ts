@@ -183,7 +183,7 @@ export async function createDeliveries(
   db: D1Database,
   deliveries: readonly NewDelivery[],
   eventIds: readonly string[],
-): Promise<string[]> {
+): Promise<{ id: string; shopId: string }[]> {
   const rows = deliveries.map(({ id, target: t, eventId, now }) =>
     JSON.stringify([
       id,
@@ -217,12 +217,12 @@ export async function createDeliveries(
   );
   const unsent = db
     .prepare(
-      `SELECT id FROM deliveries
+      `SELECT id, shop_id FROM deliveries
        WHERE event_id IN (SELECT value FROM json_each(?1)) AND status = 'pending' AND attempts = 0`,
     )
     .bind(JSON.stringify(eventIds));
-  const results = await db.batch<{ id: string }>([...inserts, unsent]);
-  return results.at(-1)!.results.map((r) => r.id);
+  const results = await db.batch<{ id: string; shop_id: string }>([...inserts, unsent]);
+  return results.at(-1)!.results.map((r) => ({ id: r.id, shopId: r.shop_id }));
 }
 
 /** What one attempt needs: the delivery, its event's data and time, the shop's domain. */
@@ -237,8 +237,64 @@ export interface DeliveryWork {
   subscriptionName: string | null;
 }
 
-export async function loadDeliveryWork(db: D1Database, ids: readonly string[]): Promise<DeliveryWork[]> {
+/**
+ * The deliveries to attempt, with what their requests need: their events (on the shard) and their
+ * shops' domains and subscriptions' limits and names (on the primary). On shard 0, which is the
+ * primary, one query; on another shard, one query on each.
+ */
+export async function loadDeliveryWork(
+  shard: D1Database,
+  primary: D1Database,
+  ids: readonly string[],
+): Promise<DeliveryWork[]> {
   if (ids.length === 0) return [];
+  if (shard === primary) return loadDeliveryWorkJoined(shard, ids);
+  const { results } = await shard
+    .prepare(
+      `SELECT ${DELIVERY_COLUMNS.replace(/(\w+)/g, 'd.$1')}, e.data AS event_data, e.created_at AS event_created_at
+       FROM deliveries d JOIN events e ON e.id = d.event_id
+       WHERE d.id IN (SELECT value FROM json_each(?1))`,
+    )
+    .bind(JSON.stringify(ids))
+    .all<DeliveryRow & { event_data: string; event_created_at: string }>();
+  if (results.length === 0) return [];
+  const [shops, subscriptions] = await primary.batch<Record<string, unknown>>([
+    primary
+      .prepare(`SELECT id, myshopify_domain FROM shops WHERE id IN (SELECT value FROM json_each(?1))`)
+      .bind(JSON.stringify([...new Set(results.map((r) => r.shop_id))])),
+    primary
+      .prepare(
+        `SELECT sub.id, sub.name, l.max_deliveries_per_second AS rate_limit
+         FROM subscriptions sub LEFT JOIN delivery_subscription_limits l ON l.subscription_id = sub.id
+         WHERE sub.id IN (SELECT value FROM json_each(?1))`,
+      )
+      .bind(JSON.stringify([...new Set(results.map((r) => r.subscription_id))])),
+  ]);
+  const domains = new Map(
+    (shops!.results as { id: string; myshopify_domain: string }[]).map((r) => [r.id, r.myshopify_domain]),
+  );
+  const subs = new Map(
+    (subscriptions!.results as { id: number; name: string | null; rate_limit: number | null }[]).map((r) => [r.id, r]),
+  );
+  // A delivery whose shop is gone is not attempted (as the join on shard 0 leaves it out).
+  return results.flatMap((r) => {
+    const domain = domains.get(r.shop_id);
+    if (domain === undefined) return [];
+    const sub = subs.get(r.subscription_id);
+    return [
+      {
+        delivery: toDelivery(r),
+        eventDataJson: r.event_data,
+        eventCreatedAt: r.event_created_at,
+        shopDomain: domain,
+        rateLimitPerSecond: sub?.rate_limit ?? null,
+        subscriptionName: sub?.name ?? null,
+      },
+    ];
+  });
+}
+
+async function loadDeliveryWorkJoined(db: D1Database, ids: readonly string[]): Promise<DeliveryWork[]> {
   const { results } = await db
     .prepare(
       `SELECT ${DELIVERY_COLUMNS.replace(/(\w+)/g, 'd.$1')}, e.data AS event_data,
@@ -291,11 +347,13 @@ export interface AttemptOutcome {
  * statements (the destinations' breakers) commit in the same transaction.
  */
 export async function recordAttempts(
-  db: D1Database,
+  shard: D1Database,
+  primary: D1Database,
   items: readonly { delivery: DeliveryRecord; outcome: AttemptOutcome }[],
   now: string,
   alongside: readonly D1PreparedStatement[] = [],
 ): Promise<void> {
+  const db = shard;
   if (items.length === 0) return;
   const rows = JSON.stringify(
     items.map(({ delivery, outcome: { attempt: a, status, nextAttemptAt } }) => ({
@@ -336,9 +394,10 @@ export async function recordAttempts(
       )
       .bind(rows, now),
   ];
+  const subscriptionStatements: D1PreparedStatement[] = [];
   if (succeeded.length > 0) {
-    statements.push(
-      db
+    subscriptionStatements.push(
+      primary
         .prepare(
           `UPDATE subscriptions SET consecutive_failures = 0, last_success_at = ?2
            WHERE id IN (SELECT value FROM json_each(?1))`,
@@ -348,8 +407,8 @@ export async function recordAttempts(
   }
   for (const { delivery, outcome } of items) {
     if (outcome.status !== 'failed' || outcome.onFailure === null) continue;
-    statements.push(
-      db
+    subscriptionStatements.push(
+      primary
         .prepare(
           `UPDATE subscriptions
            SET consecutive_failures = consecutive_failures + 1,
@@ -362,7 +421,14 @@ export async function recordAttempts(
         .bind(delivery.subscriptionId, delivery.createdAt, outcome.onFailure, now),
     );
   }
-  await db.batch([...statements, ...alongside]);
+  if (shard === primary) {
+    await db.batch([...statements, ...subscriptionStatements, ...alongside]);
+    return;
+  }
+  // Two databases, two transactions: the subscriptions first, so an attempt whose rows the shard
+  // then fails to take is made again (the delivery is still pending) rather than left uncounted.
+  if (subscriptionStatements.length > 0) await primary.batch(subscriptionStatements);
+  await shard.batch([...statements, ...alongside]);
 }
 
 /**

@@ -85,7 +85,7 @@ export async function enqueueEvent(env: Env, event: EventEnvelope, delaySeconds 
     throw unavailable(event, err);
   }
   try {
-    await sendEventMessage(env, { kind: 'event-ref', eventId: event.id }, delaySeconds);
+    await sendEventMessage(env, { kind: 'event-ref', eventId: event.id, shopId: event.shopId }, delaySeconds);
     return 'queued';
   } catch (err) {
     log.warn('events queue send failed for a stored event; marking it pending', {

@@ -1,3 +1,4 @@
+import { shopEnv } from '../shops/scope';
 import type { AppRecord } from '../shops/store';
 import { notFound, validationFailed } from '../http/errors';
 import { jsonResponse } from '../http/json';
@@ -17,14 +18,14 @@ export async function getEvents(request: RouteRequest, env: Env, app: AppRecord)
   const page = parsePageRequest(params);
   const filters = parseEventFilters(params);
   const withData = params.get('include') === 'data';
-  const rows = await listShopEvents(env.DB, app.shopId, filters, page.limit + 1, page.cursor, withData);
+  const rows = await listShopEvents(shopEnv(env, app).DB, app.shopId, filters, page.limit + 1, page.cursor, withData);
   const { items, nextCursor } = pageOf(rows, page.limit);
   return jsonResponse({ events: items.map((e) => eventToApi(e, withData)), next_cursor: nextCursor });
 }
 
 /** GET /api/v1/events/{id}: one event with its data. */
 export async function getEvent(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
-  const event = await findShopEvent(env.DB, app.shopId, request.params['id']!);
+  const event = await findShopEvent(shopEnv(env, app).DB, app.shopId, request.params['id']!);
   if (event === null) throw notFound('Event');
   return jsonResponse({ event: eventToApi(event, true) });
 }

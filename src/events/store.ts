@@ -87,38 +87,34 @@ export type ReceiveItem = { event: EventEnvelope } | { eventId: string };
 export const receiveItemId = (item: ReceiveItem): string => ('event' in item ? item.event.id : item.eventId);
 
 /**
- * Persists items as `received` in one transaction. An event already stored as pending/queued moves
- * to received; one already received, processed or dead is left alone (idempotent on id).
- * Returns, per id, whether this call moved it to received, and its status afterwards (absent when
- * the id has no row, e.g. a reference to an event deleted by retention).
+ * Claims a batch's events: inline ones are inserted as `received` (or, stored earlier as `pending`
+ * or `queued`, moved to `received`), referenced ones moved to `received`; an event already
+ * `received` or beyond is not claimed again. Returns each event's claim and status after the call.
+ * Events travel as JSON rows of one bulk statement per ROWS_PARAM_MAX_CHARS, so the statement
+ * count does not grow with the batch.
+ *
+ * `options.settle` turns on settling: of the inline events, the ones this call claims and that
+ * nothing acts on are marked `processed` in the same transaction, since processing them would do
+ * nothing else; their status in the outcome is then `processed`. Nothing acting on an event is
+ * known either as ids (the consumer asked the configuration first) or as a SQL rule (on the
+ * database that holds the configuration, in this very transaction).
+ *
+ * `options.only` (a SQL condition over an event's shop id) claims only the events it holds for:
+ * the others are neither inserted nor claimed and are absent from the outcome unless already
+ * stored. `options.extra` are read-only statements run in the same round trip after the claim
+ * (the consumer's lookups); their results come back in order.
  */
 export async function receiveEvents(
   db: D1Database,
   items: readonly ReceiveItem[],
   now: string,
-): Promise<Map<string, { claimed: boolean; status: EventStatus }>> {
-  return (await receiveEventsWith(db, items, now, [])).outcome;
-}
-
-/**
- * `receiveEvents`, with `extra` read-only statements run in the same round trip after it (the
- * consumer's lookups of tasks and subscriptions); their results come back in order. Events travel
- * as JSON rows of one bulk statement per ROWS_PARAM_MAX_CHARS, so the statement count does not grow
- * with the batch.
- *
- * `settle` (see SettleRule) turns on settling: of the inline events, the ones this call claims and that nothing acts on (no
- * enabled task subscribed to their shop and topic, no active subscription on their subscription
- * topic) are marked `processed` in the same transaction, since processing them would do nothing else; their
- * status in the outcome is then `processed`. The transaction also runs the lookups, so the two
- * agree: an event left `received` here is one the lookups find a task or a subscription for.
- */
-export async function receiveEventsWith(
-  db: D1Database,
-  items: readonly ReceiveItem[],
-  now: string,
-  extra: readonly D1PreparedStatement[],
-  settle?: SettleRule,
+  options: {
+    settle?: SettleRule | ReadonlySet<string>;
+    only?: (shopExpr: string) => string;
+    extra?: readonly D1PreparedStatement[];
+  } = {},
 ): Promise<{ outcome: Map<string, { claimed: boolean; status: EventStatus }>; extra: D1Result[] }> {
+  const { settle, only, extra = [] } = options;
   const refs: string[] = [];
   const inline: EventEnvelope[] = [];
   const rows: string[] = [];
@@ -127,10 +123,10 @@ export async function receiveEventsWith(
       refs.push(item.eventId);
       continue;
     }
-    const e = item.event;
-    inline.push(e);
-    rows.push(JSON.stringify(envelopeValues(e)));
+    inline.push(item.event);
+    rows.push(JSON.stringify(envelopeValues(item.event)));
   }
+  const insertOnly = only ? `AND ${only("json_extract(value, '$[1]')")}` : '';
   const statements = chunkBySize(rows, (row) => row.length, ROWS_PARAM_MAX_CHARS).map((chunk) =>
     db
       .prepare(
@@ -139,7 +135,7 @@ export async function receiveEventsWith(
                 json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'),
                 json_extract(value, '$[6]'), json_extract(value, '$[7]'), json_extract(value, '$[8]'),
                 'received', ?2
-         FROM json_each(?1) WHERE true
+         FROM json_each(?1) WHERE true ${insertOnly}
          ON CONFLICT (id) DO UPDATE SET status = 'received', received_at = excluded.received_at
          WHERE events.status IN ('pending', 'queued')
          RETURNING id`,
@@ -151,7 +147,9 @@ export async function receiveEventsWith(
       db
         .prepare(
           `UPDATE events SET status = 'received', received_at = ?2
-           WHERE id IN (SELECT value FROM json_each(?1)) AND status IN ('pending', 'queued') RETURNING id`,
+           WHERE id IN (SELECT value FROM json_each(?1)) AND status IN ('pending', 'queued')
+             ${only ? `AND ${only('events.shop_id')}` : ''}
+           RETURNING id`,
         )
         .bind(JSON.stringify(refs), now),
     );
@@ -174,9 +172,9 @@ export async function receiveEventsWith(
 }
 
 /**
- * How to tell the events nothing acts on: the topic an event's subscriptions are on (null when it
- * can have none), and the SQL condition, over an event's shop, topic and subscription topic (as
- * SQL expressions), that something does act on it. The pipeline asks that question
+ * How to tell in SQL the events nothing acts on: the topic an event's subscriptions are on (null
+ * when it can have none), and the condition, over an event's shop, topic and subscription topic
+ * (as SQL expressions), that something does act on it. The pipeline asks that question
  * (pipeline/lookups.ts); this store only applies the answer.
  */
 export interface SettleRule {
@@ -184,21 +182,29 @@ export interface SettleRule {
   actedOnSql: (shopExpr: string, topicExpr: string, subscriptionTopicExpr: string) => string;
 }
 
-/** Marks `processed` the events claimed at `now` that, by `rule`, nothing acts on. */
+/** Marks `processed` the events claimed at `now` that nothing acts on (by ids, or by a SQL rule). */
 function settleStatement(
   db: D1Database,
   events: readonly EventEnvelope[],
-  rule: SettleRule,
+  settle: SettleRule | ReadonlySet<string>,
   now: string,
 ): D1PreparedStatement {
+  if (!('actedOnSql' in settle)) {
+    return db
+      .prepare(
+        `UPDATE events SET status = 'processed', processed_at = ?2
+         WHERE status = 'received' AND received_at = ?2 AND id IN (SELECT value FROM json_each(?1))`,
+      )
+      .bind(JSON.stringify(events.filter((e) => settle.has(e.id)).map((e) => e.id)), now);
+  }
   const field = (i: number) => `json_extract(c.value, '$[${i}]')`;
   return db
     .prepare(
       `UPDATE events SET status = 'processed', processed_at = ?2
        WHERE status = 'received' AND received_at = ?2 AND id IN (
-         SELECT ${field(0)} FROM json_each(?1) c WHERE NOT ${rule.actedOnSql(field(1), field(2), field(3))})`,
+         SELECT ${field(0)} FROM json_each(?1) c WHERE NOT ${settle.actedOnSql(field(1), field(2), field(3))})`,
     )
-    .bind(JSON.stringify(events.map((e) => [e.id, e.shopId, e.topic, rule.subscriptionTopicOf(e.topic)])), now);
+    .bind(JSON.stringify(events.map((e) => [e.id, e.shopId, e.topic, settle.subscriptionTopicOf(e.topic)])), now);
 }
 
 /** Full rows of the given events (any shop). */
@@ -224,12 +230,12 @@ export async function markEventsProcessed(db: D1Database, ids: readonly string[]
 }
 
 /** Ids of the oldest `pending` events, for the cron sweep. */
-export async function listPendingEventIds(db: D1Database, limit: number): Promise<string[]> {
+export async function listPendingEventIds(db: D1Database, limit: number): Promise<{ id: string; shopId: string }[]> {
   const { results } = await db
-    .prepare(`SELECT id FROM events WHERE status = 'pending' ORDER BY created_at LIMIT ?1`)
+    .prepare(`SELECT id, shop_id FROM events WHERE status = 'pending' ORDER BY created_at LIMIT ?1`)
     .bind(limit)
-    .all<{ id: string }>();
-  return results.map((row) => row.id);
+    .all<{ id: string; shop_id: string }>();
+  return results.map((row) => ({ id: row.id, shopId: row.shop_id }));
 }
 
 /** Marks swept events as queued (their reference messages were sent). */

@@ -1,3 +1,4 @@
+import { primaryDb } from '../shards';
 import type { AppRecord } from '../shops/store';
 import { MAX_ADMIN_BODY_BYTES } from '../env';
 import { readJsonBody } from '../http/body';
@@ -27,7 +28,7 @@ export async function postWebhook(request: RouteRequest, env: Env, app: AppRecor
 
 export async function getWebhooks(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const page = parsePageRequest(new URL(request.url).searchParams);
-  const rows = await listShopWebhooks(env.DB, app.shopId, page.limit + 1, page.cursor);
+  const rows = await listShopWebhooks(primaryDb(env), app.shopId, page.limit + 1, page.cursor);
   const { items, nextCursor } = pageOf(rows, page.limit);
   const origin = requestOrigin(request);
   return jsonResponse({ webhooks: items.map((w) => webhookToApi(w, origin)), next_cursor: nextCursor });

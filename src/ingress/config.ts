@@ -1,3 +1,4 @@
+import { primaryDb } from '../shards';
 import { mayLookUpMiss } from '../edge-config/miss-budget';
 import { readThrough } from '../edge-config/read-through';
 import { CONFIG_MEMO_TTL_MS, CONFIG_NEGATIVE_MEMO_TTL_MS } from '../env';
@@ -15,6 +16,8 @@ import { findWebhook, type WebhookRecord } from './store';
 /** What ingress needs of a webhook; the `wh:{id}` KV value. */
 export interface WebhookConfig {
   shopId: string;
+  /** The shop's shard (its events' queue group and fallback database); absent in copies made before shards: 0. */
+  shard?: number;
   topic: string;
   mode: DataMode;
   enabled: boolean;
@@ -22,9 +25,10 @@ export interface WebhookConfig {
 
 const webhookMemo = new TtlMemo<WebhookConfig | null>();
 
-export function webhookConfigOf(webhook: WebhookRecord): WebhookConfig {
+export function webhookConfigOf(webhook: WebhookRecord, shard: number): WebhookConfig {
   return {
     shopId: webhook.shopId,
+    shard,
     topic: webhook.topic,
     mode: webhook.dataMode,
     enabled: webhook.enabled,
@@ -50,8 +54,8 @@ export function findWebhookConfig(
     kvKey: webhookKvKey(webhookId),
     isValid: isWebhookConfig,
     load: async () => {
-      const record = await findWebhook(env.DB, webhookId);
-      return record && webhookConfigOf(record);
+      const found = await findWebhook(primaryDb(env), webhookId);
+      return found && webhookConfigOf(found.webhook, found.shard);
     },
   });
 }
@@ -72,6 +76,7 @@ function isWebhookConfig(value: unknown): value is WebhookConfig {
   const v = value as Record<string, unknown>;
   return (
     typeof v['shopId'] === 'string' &&
+    (v['shard'] === undefined || Number.isSafeInteger(v['shard'])) &&
     typeof v['topic'] === 'string' &&
     (v['mode'] === 'auto' || v['mode'] === 'full') &&
     typeof v['enabled'] === 'boolean'

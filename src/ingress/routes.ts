@@ -1,3 +1,4 @@
+import { inShard } from '../shards';
 import { INGRESS_RATE_LIMIT_PERIOD_SECONDS, MAX_BODY_BYTES } from '../env';
 import { enqueueEvent, newEventEnvelope } from '../events/producer';
 import { readBodyBytes } from '../http/body';
@@ -105,7 +106,8 @@ export async function receiveWebhookPost(request: IngressRequest, env: Env): Pro
     webhookRequestId: requestId,
     ...(ids ? { id: ids.eventId } : {}),
   });
-  await Promise.all([enqueueEvent(env, event), claim?.()]);
+  // The shop's shard names its queue group (and the database of the fallback write).
+  await Promise.all([enqueueEvent(inShard(env, webhook.shard ?? 0), event), claim?.()]);
   return noContent();
 }
 

@@ -55,10 +55,19 @@ export async function insertWebhook(db: D1Database, webhook: WebhookRecord): Pro
     .run();
 }
 
-/** A webhook by id alone: the ingress fallback when KV has no copy. */
-export async function findWebhook(db: D1Database, id: string): Promise<WebhookRecord | null> {
-  const row = await db.prepare(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE id = ?1`).bind(id).first<WebhookRow>();
-  return row && toWebhook(row);
+/** A webhook by id alone, with its shop's shard: the ingress fallback when KV has no copy. */
+export async function findWebhook(
+  db: D1Database,
+  id: string,
+): Promise<{ webhook: WebhookRecord; shard: number } | null> {
+  const row = await db
+    .prepare(
+      `SELECT ${WEBHOOK_COLUMNS}, (SELECT shard FROM shops WHERE shops.id = webhooks.shop_id) AS shard
+              FROM webhooks WHERE id = ?1`,
+    )
+    .bind(id)
+    .first<WebhookRow & { shard: number | null }>();
+  return row && { webhook: toWebhook(row), shard: row.shard ?? 0 };
 }
 
 /** A webhook of one shop; another shop's id reads as absent. */

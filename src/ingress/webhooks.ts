@@ -1,3 +1,6 @@
+import { findShop } from '../shops/store';
+import type { Cursor } from '../http/pagination';
+import { primaryDb } from '../shards';
 import { deleteConfigCopy, writeConfigCopy } from '../edge-config/store';
 import * as v from 'valibot';
 import { notFound } from '../http/errors';
@@ -5,7 +8,14 @@ import { webhookKvKey } from '../kv-keys';
 import { nowIso } from '../time';
 import { USER_TOPIC_PATTERN } from '../topics';
 import { rememberWebhookConfig, webhookConfigOf } from './config';
-import { deleteWebhook, findShopWebhook, insertWebhook, updateWebhook, type WebhookRecord } from './store';
+import {
+  deleteWebhook,
+  findShopWebhook,
+  insertWebhook,
+  listShopWebhooks,
+  updateWebhook,
+  type WebhookRecord,
+} from './store';
 
 const name = v.pipe(
   v.string('must be a string'),
@@ -36,10 +46,28 @@ export const updateWebhookSchema = v.strictObject({
 
 /** Saves to D1, then the KV copy, then this isolate's memo, so the change is live here at once. */
 async function publish(env: Env, webhook: WebhookRecord): Promise<void> {
-  const config = webhookConfigOf(webhook);
+  const shop = await findShop(primaryDb(env), webhook.shopId);
+  const config = webhookConfigOf(webhook, shop?.shard ?? 0);
   await writeConfigCopy(env, webhookKvKey(webhook.id), config);
   rememberWebhookConfig(webhook.id, config);
 }
+
+/** Writes the KV copies of a shop's webhooks again (a move changed its shard); returns how many. */
+export async function republishShopWebhooks(env: Env, shopId: string): Promise<number> {
+  let count = 0;
+  let cursor: Cursor | null = null;
+  for (;;) {
+    const page: WebhookRecord[] = await listShopWebhooks(primaryDb(env), shopId, REPUBLISH_PAGE_SIZE, cursor);
+    for (const webhook of page) await publish(env, webhook);
+    count += page.length;
+    if (page.length < REPUBLISH_PAGE_SIZE) return count;
+    const last: WebhookRecord = page.at(-1)!;
+    cursor = { createdAt: last.createdAt, id: last.id };
+  }
+}
+
+/** Webhooks read per page when their copies are written again. */
+const REPUBLISH_PAGE_SIZE = 100;
 
 export async function createWebhook(
   env: Env,
@@ -57,13 +85,13 @@ export async function createWebhook(
     createdAt: now,
     updatedAt: now,
   };
-  await insertWebhook(env.DB, webhook);
+  await insertWebhook(primaryDb(env), webhook);
   await publish(env, webhook);
   return webhook;
 }
 
 export async function requireWebhook(env: Env, shopId: string, id: string): Promise<WebhookRecord> {
-  const webhook = await findShopWebhook(env.DB, shopId, id);
+  const webhook = await findShopWebhook(primaryDb(env), shopId, id);
   if (webhook === null) throw notFound('Webhook');
   return webhook;
 }
@@ -83,13 +111,13 @@ export async function changeWebhook(
     enabled: input.enabled ?? current.enabled,
     updatedAt: nowIso(),
   };
-  await updateWebhook(env.DB, webhook);
+  await updateWebhook(primaryDb(env), webhook);
   await publish(env, webhook);
   return webhook;
 }
 
 export async function removeWebhook(env: Env, shopId: string, id: string): Promise<void> {
-  if (!(await deleteWebhook(env.DB, shopId, id))) throw notFound('Webhook');
+  if (!(await deleteWebhook(primaryDb(env), shopId, id))) throw notFound('Webhook');
   await deleteConfigCopy(env, webhookKvKey(id));
   rememberWebhookConfig(id, null);
 }

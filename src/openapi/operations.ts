@@ -1,3 +1,4 @@
+import { moveShopSchema } from '../operator/moves';
 import type { OperationDescription, QueryFilter } from './operation-types';
 import {
   deleteShopifyAccessToken,
@@ -10,6 +11,8 @@ import {
   patchShop,
   postApp,
   postShop,
+  postShopMove,
+  getShopMove,
   postSigningSecret,
   putShopifyAccessToken,
 } from '../operator/routes';
@@ -115,6 +118,26 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     auth: 'operator',
     status: 200,
     returns: { shop: 'object' },
+  },
+  'POST /api/v1/shops/:shopId/move': {
+    handler: postShopMove,
+    summary:
+      "Move a shop's per-shop rows to another shard (pauses its processing while they are copied; the cron advances the move)",
+    tag: 'Shops',
+    auth: 'operator',
+    body: moveShopSchema,
+    status: 202,
+    returns: { move: 'object' },
+    errors: [conflict('The shop is already being moved.')],
+  },
+  'GET /api/v1/shops/:shopId/moves/:moveId': {
+    handler: getShopMove,
+    summary: "A shop move's phase and progress",
+    tag: 'Shops',
+    auth: 'operator',
+    status: 200,
+    returns: { move: 'object' },
+    pathTypes: { moveId: 'integer' },
   },
   'PATCH /api/v1/shops/:shopId': {
     handler: patchShop,

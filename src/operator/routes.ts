@@ -1,3 +1,7 @@
+import { notFound } from '../http/errors';
+import { findMove } from './moves-store';
+import { moveShopSchema, moveToApi, startShopMove } from './moves';
+import { primaryDb } from '../shards';
 import type { AppRecord } from '../shops/store';
 import { MAX_ADMIN_BODY_BYTES } from '../env';
 import { readJsonBody } from '../http/body';
@@ -30,12 +34,25 @@ export async function postShop(request: RouteRequest, env: Env): Promise<Respons
 
 export async function getShops(request: RouteRequest, env: Env): Promise<Response> {
   const page = parsePageRequest(new URL(request.url).searchParams);
-  const { items, nextCursor } = pageOf(await listShops(env.DB, page.limit + 1, page.cursor), page.limit);
+  const { items, nextCursor } = pageOf(await listShops(primaryDb(env), page.limit + 1, page.cursor), page.limit);
   return jsonResponse({ shops: items.map(shopToApi), next_cursor: nextCursor });
 }
 
 export async function getShop(request: RouteRequest, env: Env): Promise<Response> {
   return jsonResponse({ shop: shopToApi(await requireShop(env, request.params['shopId']!)) });
+}
+
+/** POST /api/v1/shops/{id}/move `{shard}`: starts moving the shop; the cron advances it. */
+export async function postShopMove(request: RouteRequest, env: Env): Promise<Response> {
+  const input = parseBody(moveShopSchema, await readJsonBody(request, MAX_ADMIN_BODY_BYTES));
+  return jsonResponse({ move: moveToApi(await startShopMove(env, request.params['shopId']!, input)) }, 202);
+}
+
+/** GET /api/v1/shops/{id}/moves/{moveId}: a move's phase and progress. */
+export async function getShopMove(request: RouteRequest, env: Env): Promise<Response> {
+  const move = await findMove(primaryDb(env), request.params['shopId']!, Number(request.params['moveId']));
+  if (move === null) throw notFound('Move');
+  return jsonResponse({ move: moveToApi(move) });
 }
 
 export async function patchShop(request: RouteRequest, env: Env): Promise<Response> {
@@ -52,7 +69,7 @@ export async function postApp(request: RouteRequest, env: Env): Promise<Response
 export async function getApps(request: RouteRequest, env: Env): Promise<Response> {
   const shop = await requireShop(env, request.params['shopId']!);
   const page = parsePageRequest(new URL(request.url).searchParams);
-  const rows = await listApps(env.DB, shop.id, page.limit + 1, page.cursor);
+  const rows = await listApps(primaryDb(env), shop.id, page.limit + 1, page.cursor);
   const { items, nextCursor } = pageOf(rows, page.limit);
   return jsonResponse({ apps: items.map(appToApi), next_cursor: nextCursor });
 }
@@ -83,7 +100,7 @@ export async function postSigningSecret(request: RouteRequest, env: Env, app: Ap
 
 /** GET /api/v1/app/signing-secrets: the app's secrets, newest first, without their values. */
 export async function getSigningSecrets(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
-  return jsonResponse({ signing_secrets: (await listSigningSecrets(env.DB, app.id)).map(signingSecretToApi) });
+  return jsonResponse({ signing_secrets: (await listSigningSecrets(primaryDb(env), app.id)).map(signingSecretToApi) });
 }
 
 /** DELETE /api/v1/app/signing-secrets/{id}: retires a secret (never the last active one). */

@@ -1,28 +1,74 @@
-import { DELIVERY_RECORD_RETRY_DELAY_SECONDS } from '../env';
-import { parseDeliveryMessage } from '../queue/messages';
-import { deliverAttempts, type AttemptRef } from '../delivery/deliver';
+import { DELIVERY_RECORD_RETRY_DELAY_SECONDS, PAUSED_SHOP_RESEND_DELAY_SECONDS } from '../env';
+import { describeError, log } from '../log';
+import { parseDeliveryMessage, type DeliveryMessage } from '../queue/messages';
+import { sendDeliveryMessages } from '../queue/producer';
+import { inShard, primaryDb } from '../shards';
+import { deliverAttempts } from '../delivery/deliver';
 import { recordUnreadableMessage } from './events-dead-letter';
+import { groupByShard, readShopMap } from './placement';
+
+interface Parsed {
+  message: Message<unknown>;
+  body: DeliveryMessage;
+}
 
 /**
- * The deliveries consumer: parse each message (one attempt of one delivery), hand the batch's
- * attempts to delivery/ (which sends, schedules the next attempts and records everything), then
- * settle every message as it says: ack, or retry when its attempt could not be recorded.
+ * The deliveries consumer: parse each message (one attempt of one delivery), read the shops of the
+ * batch from the primary (their shards, and whether a move has paused them), hand each shard's
+ * attempts to delivery/ on that shard (which sends, schedules the next attempts and records
+ * everything), then settle every message as it says: ack, or retry when its attempt could not be
+ * recorded. A paused shop's messages are sent again a little later.
  */
 export async function consumeDeliveriesBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const messages: Message<unknown>[] = [];
-  const attempts: AttemptRef[] = [];
+  const parsed: Parsed[] = [];
   for (const message of batch.messages) {
     const body = parseDeliveryMessage(message.body);
     if (body === null) {
       await recordUnreadableMessage(env, batch.queue, message, 'unknown message shape');
       continue;
     }
-    messages.push(message);
-    attempts.push({ deliveryId: body.deliveryId, attempt: body.attempt });
+    parsed.push({ message, body });
   }
-  const settlements = await deliverAttempts(env, attempts);
-  messages.forEach((message, i) => {
-    if (settlements[i] === 'retry') message.retry({ delaySeconds: DELIVERY_RECORD_RETRY_DELAY_SECONDS });
-    else message.ack();
-  });
+  if (parsed.length === 0) return;
+  let shops: Awaited<ReturnType<typeof readShopMap>>;
+  try {
+    shops = await readShopMap(
+      primaryDb(env),
+      parsed.flatMap((p) => (p.body.shopId === undefined ? [] : [p.body.shopId])),
+    );
+  } catch (err) {
+    log.error('could not read the shops of a deliveries batch; retrying it', describeError(err));
+    for (const p of parsed) p.message.retry({ delaySeconds: DELIVERY_RECORD_RETRY_DELAY_SECONDS });
+    return;
+  }
+  const { byShard, paused } = groupByShard(shops, parsed, (p) => p.body.shopId);
+  await Promise.all([
+    resendLater(env, paused),
+    ...[...byShard].map(async ([shard, group]) => {
+      const settlements = await deliverAttempts(
+        inShard(env, shard),
+        group.map((p) => ({ deliveryId: p.body.deliveryId, attempt: p.body.attempt })),
+      );
+      group.forEach(({ message }, i) => {
+        if (settlements[i] === 'retry') message.retry({ delaySeconds: DELIVERY_RECORD_RETRY_DELAY_SECONDS });
+        else message.ack();
+      });
+    }),
+  ]);
+}
+
+/** A paused shop's attempts: sent again later as new messages (no retry used up), then acked. */
+async function resendLater(env: Env, paused: readonly Parsed[]): Promise<void> {
+  if (paused.length === 0) return;
+  try {
+    await sendDeliveryMessages(
+      env,
+      paused.map((p) => ({ body: p.body, delaySeconds: PAUSED_SHOP_RESEND_DELAY_SECONDS })),
+    );
+  } catch (err) {
+    log.warn('attempts of a paused shop could not be sent again; retrying them', describeError(err));
+    for (const p of paused) p.message.retry({ delaySeconds: DELIVERY_RECORD_RETRY_DELAY_SECONDS });
+    return;
+  }
+  for (const p of paused) p.message.ack();
 }

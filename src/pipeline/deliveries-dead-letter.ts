@@ -1,3 +1,5 @@
+import { inShard, primaryDb } from '../shards';
+import { placementOf, readShopMap } from './placement';
 import { recordUnreadableMessage } from './events-dead-letter';
 import { describeError, log } from '../log';
 import { parseDeliveryMessage } from '../queue/messages';
@@ -10,6 +12,10 @@ import { failDelivery } from '../delivery/store';
  * delivery stays `pending` forever. Unreadable messages go to `dead_letters`.
  */
 export async function consumeDeliveriesDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const shops = await readShopMap(
+    primaryDb(env),
+    batch.messages.flatMap((m) => parseDeliveryMessage(m.body)?.shopId ?? []),
+  );
   for (const message of batch.messages) {
     const body = parseDeliveryMessage(message.body);
     if (body === null) {
@@ -18,7 +24,7 @@ export async function consumeDeliveriesDeadLetters(batch: MessageBatch<unknown>,
     }
     try {
       await failDelivery(
-        env.DB,
+        inShard(env, placementOf(shops, body.shopId).shard).DB,
         body.deliveryId,
         `gave up after the deliveries queue's retries (attempt ${body.attempt})`,
         nowIso(),

@@ -1,21 +1,28 @@
 import { consumeCacheCopies } from '../cache/copies';
-import { EVENTS_RETRY_BASE_DELAY_SECONDS, EVENTS_RETRY_MAX_DELAY_SECONDS } from '../env';
+import {
+  EVENTS_RETRY_BASE_DELAY_SECONDS,
+  EVENTS_RETRY_MAX_DELAY_SECONDS,
+  PAUSED_SHOP_RESEND_DELAY_SECONDS,
+} from '../env';
 import { describeError, log } from '../log';
-import { parseEventsQueueMessage } from '../queue/messages';
+import { parseEventsQueueMessage, type EventsMessage } from '../queue/messages';
 import { nowIso } from '../time';
 import { recordUnreadableMessage } from './events-dead-letter';
-import { lookupStatements, SETTLE_UNSUBSCRIBED, type BatchLookups } from './lookups';
+import {
+  batchContextStatements,
+  SETTLE_UNSUBSCRIBED,
+  unactedEventIds,
+  type BatchContext,
+  type BatchLookups,
+} from './lookups';
+import { onShardZeroSql } from '../shops/store';
+import { placementOf } from './placement';
+import { inShard, primaryDb } from '../shards';
+import { sendEventMessages } from '../queue/producer';
 import type { EventRecord } from '../events/model';
 import { runDueTaskRun } from '../tasks/runner';
 import { processEvents } from './process';
-import {
-  loadEvents,
-  markEventsProcessed,
-  receiveEvents,
-  receiveEventsWith,
-  receiveItemId,
-  type ReceiveItem,
-} from '../events/store';
+import { loadEvents, markEventsProcessed, receiveEvents, receiveItemId, type ReceiveItem } from '../events/store';
 
 /** Redelivery delay for the n-th attempt (1-based): exponential, capped. */
 export function eventsRetryDelaySeconds(attempts: number): number {
@@ -25,43 +32,121 @@ export function eventsRetryDelaySeconds(attempts: number): number {
 interface Work {
   message: Message<unknown>;
   item: ReceiveItem;
+  /** The shop the message names (absent in a reference sent before shards). */
+  shopId: string | undefined;
+}
+
+interface ShardWork {
+  work: Work[];
+  /** The claim already made of these events (shard 0's, in the primary's round trip), or null. */
+  claimed: Map<string, { claimed: boolean; status: string }> | null;
+  taskRuns: { message: Message<unknown>; runId: string }[];
+  copies: { message: Message<unknown>; ref: { shopId: string; key: string } }[];
 }
 
 /**
- * The events consumer: persists the batch with one D1 batch (idempotent on event id), which also
- * marks processed at once the events no task or subscription acts on; processes the other events
- * it claimed, marks them processed, and settles every message explicitly. A batch of events
- * nothing acts on thus costs one D1 round trip.
+ * The events consumer. One primary round trip reads what the batch needs from the configuration
+ * (the tasks and subscriptions of its events, every message's shop); then each shard's messages
+ * are handled on that shard (`inShard`), the shards at once: events are persisted with one D1 batch
+ * (idempotent on event id) that also marks processed at once the events nothing acts on; the other
+ * events it claimed are processed and marked processed; every message is settled explicitly. A
+ * shop a move has paused gets its messages sent again a little later.
  */
 export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const work: Work[] = [];
-  const taskRuns: { message: Message<unknown>; runId: string }[] = [];
-  const copies: { message: Message<unknown>; ref: { shopId: string; key: string } }[] = [];
+  const other: { message: Message<unknown>; body: EventsMessage; shopId: string | undefined }[] = [];
   for (const message of batch.messages) {
     const body = parseEventsQueueMessage(message.body);
     if (body === null) {
       await recordUnreadableMessage(env, batch.queue, message, 'unknown message shape');
       continue;
     }
-    if (body.kind === 'task-run') {
-      taskRuns.push({ message, runId: body.runId });
+    if (body.kind === 'task-run' || body.kind === 'cache-copy') {
+      other.push({ message, body, shopId: body.shopId });
       continue;
     }
-    if (body.kind === 'cache-copy') {
-      copies.push({ message, ref: { shopId: body.shopId, key: body.key } });
-      continue;
-    }
-    work.push({
-      message,
-      item: body.kind === 'event' ? { event: body.event } : { eventId: body.eventId },
-    });
+    work.push(
+      body.kind === 'event'
+        ? { message, item: { event: body.event }, shopId: body.event.shopId }
+        : { message, item: { eventId: body.eventId }, shopId: body.shopId },
+    );
   }
+  dropRepeatsWithinBatch(work);
+  if (work.length === 0 && other.length === 0) return;
+
+  const inline = work.flatMap((w) => ('event' in w.item ? [w.item.event] : []));
+  const shopIds = [...work, ...other].flatMap((m) => (m.shopId === undefined ? [] : [m.shopId]));
+  // One primary round trip: the batch's context and, since the primary is shard 0, the claim of
+  // the events of shops on shard 0 (the SQL picks them; the others are claimed on their shard).
+  const primary = primaryDb(env);
+  const context = batchContextStatements(primary, inline, shopIds);
+  let read: BatchContext;
+  let onPrimary: Map<string, { claimed: boolean; status: string }> | null = null;
+  try {
+    if (work.length === 0) {
+      read = context.read(context.statements.length === 0 ? [] : await primary.batch(context.statements));
+    } else {
+      const claim = await receiveEvents(
+        primary,
+        work.map((w) => w.item),
+        nowIso(),
+        { settle: SETTLE_UNSUBSCRIBED, only: onShardZeroSql, extra: context.statements },
+      );
+      onPrimary = claim.outcome;
+      read = context.read(claim.extra);
+    }
+  } catch (err) {
+    log.warn('batch claim on the primary failed; reading its context alone', describeError(err));
+    try {
+      read = context.read(context.statements.length === 0 ? [] : await primary.batch(context.statements));
+    } catch (e) {
+      log.error('batch lookups failed; retrying the messages', { count: batch.messages.length, ...describeError(e) });
+      for (const m of [...work, ...other]) retry(m.message);
+      return;
+    }
+  }
+  const shards = new Map<number, ShardWork>();
+  const paused: { message: Message<unknown> }[] = [];
+  const shardOf = (shopId: string | undefined): ShardWork | null => {
+    const placement = placementOf(read.shops, shopId);
+    if (placement.paused) return null;
+    let group = shards.get(placement.shard);
+    if (!group) shards.set(placement.shard, (group = { work: [], taskRuns: [], copies: [], claimed: null }));
+    return group;
+  };
+  for (const w of work) {
+    const group = shardOf(w.shopId);
+    if (group) group.work.push(w);
+    else paused.push(w);
+  }
+  for (const o of other) {
+    const group = shardOf(o.shopId);
+    if (!group) paused.push(o);
+    else if (o.body.kind === 'task-run') group.taskRuns.push({ message: o.message, runId: o.body.runId });
+    else if (o.body.kind === 'cache-copy') group.copies.push({ message: o.message, ref: o.body });
+  }
+  // Shard 0's events were claimed above (unless that batch failed: then they are claimed alone).
+  const zero = shards.get(0);
+  if (zero && onPrimary) zero.claimed = onPrimary;
+  await Promise.all([
+    resendLater(env, paused),
+    ...[...shards].map(([shard, group]) => consumeShardWork(inShard(env, shard), group, read.lookups)),
+  ]);
+}
+
+/** One shard's share of a batch, on that shard. */
+async function consumeShardWork(
+  env: Env,
+  { work, taskRuns, copies, claimed }: ShardWork,
+  lookups: BatchLookups,
+): Promise<void> {
   await consumeCacheCopies(env, copies);
   for (const { message, runId } of taskRuns) await consumeTaskRunMessage(env, message, runId);
-  dropRepeatsWithinBatch(work);
   if (work.length === 0) return;
 
-  const { received, lookups } = await receiveIsolatingFailures(env.DB, work);
+  const received = claimed
+    ? work.map((w) => ({ work: w, ...lookup(claimed, w) }))
+    : await receiveIsolatingFailures(env.DB, work, lookups);
   const due = received.filter(
     ({ work: w, claimed, status }) =>
       // Claimed and not settled at once for want of tasks and subscriptions; or left `received` by
@@ -96,6 +181,28 @@ export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env)
 }
 
 /**
+ * Messages of a shop a move has paused: sent again PAUSED_SHOP_RESEND_DELAY_SECONDS later as new
+ * messages (the pause uses up none of their retries), then acked; retried if the send fails.
+ */
+async function resendLater(env: Env, paused: readonly { message: Message<unknown> }[]): Promise<void> {
+  if (paused.length === 0) return;
+  try {
+    await sendEventMessages(
+      env,
+      paused.map(({ message }) => ({
+        body: message.body as EventsMessage,
+        delaySeconds: PAUSED_SHOP_RESEND_DELAY_SECONDS,
+      })),
+    );
+  } catch (err) {
+    log.warn('messages of a paused shop could not be sent again; retrying them', describeError(err));
+    for (const { message } of paused) retry(message);
+    return;
+  }
+  for (const { message } of paused) message.ack();
+}
+
+/**
  * Messages for an event id already in this batch (ingress repeats with one Idempotency-Key) are
  * acked and removed: the D1 claim tells repeats apart only across batches, and the first body wins.
  */
@@ -119,26 +226,21 @@ interface Received {
 }
 
 /**
- * One D1 batch for everything, which also looks up the tasks and subscriptions of the events the
- * messages carry and settles the ones nothing acts on; if it fails, each item alone, so one bad row cannot hold back the rest. Items
+ * One D1 batch for the shard's events, which also settles the ones nothing acts on (by the
+ * batch's lookups); if it fails, each item alone, so one bad row cannot hold back the rest. Items
  * that still fail are retried with backoff and left out of the result.
  */
-async function receiveIsolatingFailures(
-  db: D1Database,
-  work: Work[],
-): Promise<{ received: Received[]; lookups?: BatchLookups }> {
+async function receiveIsolatingFailures(db: D1Database, work: Work[], lookups: BatchLookups): Promise<Received[]> {
   const now = nowIso();
   try {
     const inline = work.flatMap((w) => ('event' in w.item ? [w.item.event] : []));
-    const lookups = lookupStatements(db, inline);
-    const { outcome, extra } = await receiveEventsWith(
+    const { outcome } = await receiveEvents(
       db,
       work.map((w) => w.item),
       now,
-      lookups.statements,
-      SETTLE_UNSUBSCRIBED,
+      { settle: unactedEventIds(lookups, inline) },
     );
-    return { received: work.map((w) => ({ work: w, ...lookup(outcome, w) })), lookups: lookups.read(extra) };
+    return work.map((w) => ({ work: w, ...lookup(outcome, w) }));
   } catch (err) {
     log.warn('batch persist failed; persisting messages one by one', {
       count: work.length,
@@ -148,7 +250,7 @@ async function receiveIsolatingFailures(
   const received: Received[] = [];
   for (const w of work) {
     try {
-      const outcome = await receiveEvents(db, [w.item], now);
+      const { outcome } = await receiveEvents(db, [w.item], now);
       received.push({ work: w, ...lookup(outcome, w) });
     } catch (err) {
       log.error('event persist failed; retrying message', {
@@ -159,7 +261,7 @@ async function receiveIsolatingFailures(
       retry(w.message);
     }
   }
-  return { received };
+  return received;
 }
 
 function lookup(

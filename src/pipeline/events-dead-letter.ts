@@ -1,3 +1,5 @@
+import { inShard, primaryDb } from '../shards';
+import { placementOf, readShopMap } from './placement';
 import { DEAD_LETTER_BODY_MAX_CHARS } from '../env';
 import { describeError, errorText, log } from '../log';
 import { parseEventsQueueMessage } from '../queue/messages';
@@ -14,14 +16,24 @@ import { insertDeadLetter, receiveItemId, recordDeadEvent } from '../events/stor
  */
 export async function consumeEventsDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const reason = `gave up after the events queue's retries (source queue ${batch.queue})`;
+  const shops = await readShopMap(
+    primaryDb(env),
+    batch.messages.flatMap((m) => {
+      const body = parseEventsQueueMessage(m.body);
+      const shopId = body === null ? undefined : body.kind === 'event' ? body.event.shopId : body.shopId;
+      return shopId ?? [];
+    }),
+  );
   for (const message of batch.messages) {
     const body = parseEventsQueueMessage(message.body);
     if (body === null) {
       await recordUnreadableMessage(env, batch.queue, message, 'unknown message shape');
       continue;
     }
+    // The records of a message are made on its shop's shard (dead letters themselves on the primary).
+    const shard = inShard(env, placementOf(shops, body.kind === 'event' ? body.event.shopId : body.shopId).shard);
     if (body.kind === 'task-run') {
-      await recordDeadTaskRun(env, message, body.runId, reason);
+      await recordDeadTaskRun(shard, message, body.shopId ?? '', body.runId, reason);
       continue;
     }
     if (body.kind === 'cache-copy') {
@@ -31,7 +43,7 @@ export async function consumeEventsDeadLetters(batch: MessageBatch<unknown>, env
     }
     const item = body.kind === 'event' ? { event: body.event } : { eventId: body.eventId };
     try {
-      await recordDeadEvent(env.DB, item, reason, nowIso());
+      await recordDeadEvent(shard.DB, item, reason, nowIso());
       log.error('event dead-lettered', { messageId: message.id, kind: body.kind });
     } catch (err) {
       log.error('could not record dead event; keeping the message body', {
@@ -41,7 +53,8 @@ export async function consumeEventsDeadLetters(batch: MessageBatch<unknown>, env
       await recordUnreadableMessage(env, batch.queue, message, errorText(err));
       continue;
     }
-    await reportThenAck(message, () => reportDeadEvent(env, receiveItemId(item), nowIso()));
+    const shopId = body.kind === 'event' ? body.event.shopId : (body.shopId ?? '');
+    await reportThenAck(message, () => reportDeadEvent(shard, shopId, receiveItemId(item), nowIso()));
   }
 }
 
@@ -63,7 +76,13 @@ async function reportThenAck(message: Message<unknown>, report: () => Promise<vo
 }
 
 /** A task-run message the queue gave up on: the run is marked failed with the reason. */
-async function recordDeadTaskRun(env: Env, message: Message<unknown>, runId: string, reason: string): Promise<void> {
+async function recordDeadTaskRun(
+  env: Env,
+  message: Message<unknown>,
+  shopId: string,
+  runId: string,
+  reason: string,
+): Promise<void> {
   let failedNow: boolean;
   try {
     failedNow = await failAbandonedTaskRun(env.DB, runId, reason, nowIso());
@@ -75,7 +94,7 @@ async function recordDeadTaskRun(env: Env, message: Message<unknown>, runId: str
   }
   // A run that had already ended (a duplicate message died) reported its end then.
   if (!failedNow) return message.ack();
-  await reportThenAck(message, () => reportAbandonedRun(env, runId, nowIso()));
+  await reportThenAck(message, () => reportAbandonedRun(env, shopId, runId, nowIso()));
 }
 
 /**
@@ -89,7 +108,7 @@ export async function recordUnreadableMessage(
   error: string,
 ): Promise<void> {
   try {
-    await insertDeadLetter(env.DB, {
+    await insertDeadLetter(primaryDb(env), {
       queue,
       messageId: message.id,
       body: safeStringify(message.body).slice(0, DEAD_LETTER_BODY_MAX_CHARS),

@@ -9,12 +9,13 @@ import { deleteEventsCreatedBefore, listPendingEventIds, markEventsQueued } from
  * twice is harmless, since the consumer is idempotent on event id.
  */
 export async function sweepPendingEvents(env: Env): Promise<number> {
-  const ids = await listPendingEventIds(env.DB, SWEEP_BATCH_SIZE);
-  if (ids.length === 0) return 0;
+  const pending = await listPendingEventIds(env.DB, SWEEP_BATCH_SIZE);
+  if (pending.length === 0) return 0;
   await sendEventMessages(
     env,
-    ids.map((eventId) => ({ body: { kind: 'event-ref', eventId } })),
+    pending.map(({ id, shopId }) => ({ body: { kind: 'event-ref', eventId: id, shopId } })),
   );
+  const ids = pending.map((p) => p.id);
   await markEventsQueued(env.DB, ids);
   log.info('swept pending events onto the queue', { count: ids.length });
   return ids.length;

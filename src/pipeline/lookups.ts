@@ -68,8 +68,32 @@ export function lookupStatements(
 }
 
 /**
- * The cross-table question of settling (events/store.ts): does an enabled task subscribe to the
- * event, or an active subscription receive it? Each table's condition comes from its own store.
+ * The ids of the events nothing acts on: no enabled task subscribed to their shop and topic, no
+ * active subscription on their subscription topic (filters aside: a filtered-out event still
+ * counts toward the subscription's filtered count). The consumer settles them as it stores them.
+ */
+export function unactedEventIds(
+  lookups: BatchLookups,
+  events: readonly Pick<EventEnvelope, 'id' | 'shopId' | 'topic'>[],
+): Set<string> {
+  const acted = new Set<string>();
+  for (const s of lookups.subscribed) acted.add(pairKey(s.task.shopId, s.topic));
+  for (const t of lookups.targets) acted.add(pairKey(t.shopId, t.topic));
+  const ids = new Set<string>();
+  for (const e of events) {
+    if (!lookups.covered.has(pairKey(e.shopId, e.topic))) continue;
+    const subscriptionTopic = subscriptionTopicFor(e.topic);
+    if (acted.has(pairKey(e.shopId, e.topic))) continue;
+    if (subscriptionTopic !== null && acted.has(pairKey(e.shopId, subscriptionTopic))) continue;
+    ids.add(e.id);
+  }
+  return ids;
+}
+
+/**
+ * The settling question asked in SQL, on the database that holds the configuration (shard 0):
+ * does an enabled task subscribe to the event, or an active subscription receive it? Each table's
+ * condition comes from its own store.
  */
 export const SETTLE_UNSUBSCRIBED: SettleRule = {
   subscriptionTopicOf: subscriptionTopicFor,
@@ -85,11 +109,38 @@ export function coversAll(
   return lookups !== undefined && events.every((e) => lookups.covered.has(pairKey(e.shopId, e.topic)));
 }
 
-/** The lookups of events, read on their own in one D1 round trip. */
+/** The lookups of events, read from the primary on their own in one D1 round trip. */
 export async function readLookups(
-  db: D1Database,
+  primary: D1Database,
   events: readonly Pick<EventEnvelope, 'shopId' | 'topic'>[],
 ): Promise<BatchLookups> {
-  const { statements, read } = lookupStatements(db, events);
-  return read(statements.length === 0 ? [] : await db.batch(statements));
+  const { statements, read } = lookupStatements(primary, events);
+  return read(statements.length === 0 ? [] : await primary.batch(statements));
+}
+
+/** What a consumer batch needs from the primary: the lookups, and every message's shop. */
+export interface BatchContext {
+  lookups: BatchLookups;
+  shops: Map<string, ShopRecord>;
+}
+
+/**
+ * The statements of a batch's context (the lookups of its inline events, every message's shop),
+ * to run on the primary alone or after its own claim, and how to read their results.
+ */
+export function batchContextStatements(
+  primary: D1Database,
+  inline: readonly Pick<EventEnvelope, 'shopId' | 'topic'>[],
+  shopIds: Iterable<string>,
+): { statements: D1PreparedStatement[]; read: (results: D1Result[]) => BatchContext } {
+  const ids = [...new Set(shopIds)];
+  const lookups = lookupStatements(primary, inline);
+  const statements = ids.length === 0 ? lookups.statements : [...lookups.statements, findShopsStatement(primary, ids)];
+  return {
+    statements,
+    read: (results) => ({
+      lookups: lookups.read(results.slice(0, lookups.statements.length)),
+      shops: new Map((ids.length === 0 ? [] : shopsOf(results[lookups.statements.length]!)).map((s) => [s.id, s])),
+    }),
+  };
 }

@@ -1,3 +1,5 @@
+import { eachShard, inShard } from '../shards';
+import { advanceShopMoves } from '../operator/moves';
 import { deleteExpiredEvents, sweepPendingEvents } from './events-sweep';
 import { deleteExpiredCache } from './cache-sweep';
 import { describeError, log } from '../log';
@@ -10,22 +12,36 @@ import { emitSchedulerEvents } from '../tasks/scheduler';
  * each is bounded per run and picks up where it left off next minute.
  */
 export async function runMaintenance(env: Env, now: number): Promise<void> {
-  const jobs: Record<string, () => Promise<number>> = {
-    sweepPendingEvents: () => sweepPendingEvents(env),
-    deleteExpiredEvents: () => deleteExpiredEvents(env, now),
-    sweepDueTaskRuns: () => sweepDueTaskRuns(env, now),
+  // Jobs on the configuration (the primary) first: a move's next phase, the scheduler's events.
+  await runJobs({
+    advanceShopMoves: () => advanceShopMoves(env, now),
     emitSchedulerEvents: () => emitSchedulerEvents(env, now),
-    deleteExpiredCache: () => deleteExpiredCache(env, now),
-    pruneActionRuns: () => pruneActionRuns(env, now),
-    pruneTaskRuns: () => pruneTaskRuns(env, now),
-    pruneDeliveries: () => pruneDeliveries(env, now),
-  };
+  });
+  // Jobs on per-shop tables run on each shard, a few shards at a time.
+  await eachShard(env, (_, shard) => {
+    const scoped = inShard(env, shard);
+    return runJobs(
+      {
+        sweepPendingEvents: () => sweepPendingEvents(scoped),
+        deleteExpiredEvents: () => deleteExpiredEvents(scoped, now),
+        sweepDueTaskRuns: () => sweepDueTaskRuns(scoped, now),
+        deleteExpiredCache: () => deleteExpiredCache(scoped, now),
+        pruneActionRuns: () => pruneActionRuns(scoped, now),
+        pruneTaskRuns: () => pruneTaskRuns(scoped, now),
+        pruneDeliveries: () => pruneDeliveries(scoped, now),
+      },
+      shard,
+    );
+  });
+}
+
+async function runJobs(jobs: Record<string, () => Promise<number>>, shard?: number): Promise<void> {
   for (const [name, job] of Object.entries(jobs)) {
     try {
       const count = await job();
-      if (count > 0) log.info('maintenance job done', { job: name, count });
+      if (count > 0) log.info('maintenance job done', { job: name, count, shard });
     } catch (err) {
-      log.error('maintenance job failed', { job: name, ...describeError(err) });
+      log.error('maintenance job failed', { job: name, shard, ...describeError(err) });
     }
   }
 }

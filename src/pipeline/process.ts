@@ -1,3 +1,4 @@
+import { primaryDb } from '../shards';
 import { fanOutDeliveries } from '../delivery/fanout';
 import { runTasksForEvents } from '../tasks/runner';
 import { coversAll, readLookups, type BatchLookups } from './lookups';
@@ -16,7 +17,7 @@ export async function processEvents(
   lookups?: BatchLookups,
 ): Promise<Set<string>> {
   // What the consumer read with the batch's persist, or (its one-by-one fallback) one read now.
-  const known = coversAll(lookups, events) ? lookups : await readLookups(env.DB, events);
+  const known = coversAll(lookups, events) ? lookups : await readLookups(primaryDb(env), events);
   const failed = await runTasksForEvents(env, events, known);
   // Throws when D1 or the deliveries queue fails; the consumer then retries the batch.
   await fanOutDeliveries(

@@ -8,12 +8,16 @@ import { listCronDueTaskRunIds, setTaskRunWake } from '../tasks/runs-store';
  * are harmless, since a run is claimed atomically.
  */
 export async function sweepDueTaskRuns(env: Env, now: number): Promise<number> {
-  const ids = await listCronDueTaskRunIds(env.DB, new Date(now).toISOString(), TASK_RUN_SWEEP_BATCH_SIZE);
-  if (ids.length === 0) return 0;
+  const due = await listCronDueTaskRunIds(env.DB, new Date(now).toISOString(), TASK_RUN_SWEEP_BATCH_SIZE);
+  if (due.length === 0) return 0;
   await sendEventMessages(
     env,
-    ids.map((runId) => ({ body: { kind: 'task-run', runId } })),
+    due.map(({ id, shopId }) => ({ body: { kind: 'task-run', runId: id, shopId } })),
   );
-  await setTaskRunWake(env.DB, ids, 'queue');
-  return ids.length;
+  await setTaskRunWake(
+    env.DB,
+    due.map((r) => r.id),
+    'queue',
+  );
+  return due.length;
 }

@@ -24,10 +24,14 @@ export type EventEnvelope = v.InferOutput<typeof eventEnvelopeSchema>;
 const eventsMessageSchema = v.variant('kind', [
   /** A new event, small enough to travel in the message. */
   v.object({ kind: v.literal('event'), event: eventEnvelopeSchema }),
-  /** An event already stored in D1 (large, or swept from `pending`); only its id travels. */
-  v.object({ kind: v.literal('event-ref'), eventId: v.string() }),
+  /**
+   * An event already stored in D1 (large, or swept from `pending`); only its id travels, with its
+   * shop's id, which names the shard holding it (absent in messages of a deployment before shards:
+   * shard 0).
+   */
+  v.object({ kind: v.literal('event-ref'), eventId: v.string(), shopId: v.optional(v.string()) }),
   /** A task run that is due: a delayed subscription, or an action retry after a transient failure. */
-  v.object({ kind: v.literal('task-run'), runId: v.string() }),
+  v.object({ kind: v.literal('task-run'), runId: v.string(), shopId: v.optional(v.string()) }),
   /**
    * A cache entry's KV copy could not be written (KV allows one write per second per key): copy
    * D1's current value of this key to KV. Only shop and key travel, so a late copy never writes an
@@ -42,6 +46,8 @@ const deliveryMessageSchema = v.object({
   kind: v.literal('delivery'),
   deliveryId: v.string(),
   attempt: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  /** The delivery's shop, which names the shard holding it (absent before shards: shard 0). */
+  shopId: v.optional(v.string()),
 });
 export type DeliveryMessage = v.InferOutput<typeof deliveryMessageSchema>;
 

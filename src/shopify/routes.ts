@@ -1,3 +1,4 @@
+import { inShard, primaryDb } from '../shards';
 import { findShopifySecretByDomain } from '../shops/store';
 import { decryptSecret, hmacSha256Base64, sha256Hex, timingSafeEqualStrings } from '../crypto';
 import { decodeUtf8 } from '../encoding';
@@ -27,7 +28,7 @@ export async function receiveShopifyWebhook(request: RouteRequest, env: Env): Pr
   const body = await readBodyBytes(request, MAX_BODY_BYTES);
   const domain = request.headers.get('x-shopify-shop-domain')?.trim().toLowerCase() ?? '';
   const signature = request.headers.get('x-shopify-hmac-sha256') ?? '';
-  const shop = domain === '' ? null : await findShopifySecretByDomain(env.DB, domain);
+  const shop = domain === '' ? null : await findShopifySecretByDomain(primaryDb(env), domain);
   if (shop === null || shop.ciphertext === null || signature === '') throw unauthorizedWebhook();
   const secret = await decryptSecret(env.SECRETS_KEY, shop.ciphertext);
   const expected = await hmacSha256Base64(new TextEncoder().encode(secret), body);
@@ -51,7 +52,7 @@ export async function receiveShopifyWebhook(request: RouteRequest, env: Env): Pr
     dataJson: text,
     source: 'shopify',
   });
-  await enqueueEvent(env, event);
+  await enqueueEvent(inShard(env, shop.shard), event);
   return jsonResponse({ ok: true }, 200);
 }
 

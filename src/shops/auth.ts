@@ -1,3 +1,4 @@
+import { primaryDb } from '../shards';
 import { timingSafeEqualStrings } from '../crypto';
 import { forbidden, unauthorized } from '../http/errors';
 import { findAppByTokenHash, type AppRecord } from './store';
@@ -20,7 +21,7 @@ async function isOperatorToken(env: Env, token: string): Promise<boolean> {
 
 /** The app an access token belongs to, or null. */
 export async function findAppByToken(env: Env, token: string): Promise<AppRecord | null> {
-  return findAppByTokenHash(env.DB, await hashAccessToken(token));
+  return findAppByTokenHash(primaryDb(env), await hashAccessToken(token));
 }
 
 /** The principal a bearer token names, or null for a missing or unknown token. */

@@ -1,3 +1,4 @@
+import { primaryDb } from '../shards';
 import { readThrough } from '../edge-config/read-through';
 import { CONFIG_MEMO_TTL_MS } from '../env';
 import type { CorsPolicy } from '../http/cors';
@@ -21,7 +22,7 @@ export async function findCorsPolicy(env: Env, ctx: ExecutionContext, shopId: st
     id: shopId,
     kvKey: corsKvKey(shopId),
     isValid: isCorsPolicy,
-    load: async () => (await loadCorsPolicy(env.DB, shopId)) ?? NO_ORIGINS,
+    load: async () => (await loadCorsPolicy(primaryDb(env), shopId)) ?? NO_ORIGINS,
   });
   return policy ?? NO_ORIGINS;
 }

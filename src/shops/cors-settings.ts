@@ -1,3 +1,4 @@
+import { primaryDb } from '../shards';
 import { writeConfigCopy } from '../edge-config/store';
 import * as v from 'valibot';
 import { findShop, updateShop, type ShopRecord } from './store';
@@ -24,7 +25,7 @@ export const corsSettingsSchema = v.strictObject({
 
 /** Writes the shop's policy (as D1 now has it) to KV and this isolate's memo; after every change. */
 export async function publishCorsPolicy(env: Env, shopId: string): Promise<CorsPolicy | null> {
-  const policy = await loadCorsPolicy(env.DB, shopId);
+  const policy = await loadCorsPolicy(primaryDb(env), shopId);
   if (policy === null) return null;
   await writeConfigCopy(env, corsKvKey(shopId), policy);
   rememberCorsPolicy(shopId, policy);
@@ -33,7 +34,7 @@ export async function publishCorsPolicy(env: Env, shopId: string): Promise<CorsP
 
 /** A shop's CORS settings and the policy they produce, as the management API shows them. */
 export async function readCorsSettings(env: Env, shopId: string) {
-  const [shop, origins] = await Promise.all([shopOrNotFound(env, shopId), listCorsOrigins(env.DB, shopId)]);
+  const [shop, origins] = await Promise.all([shopOrNotFound(env, shopId), listCorsOrigins(primaryDb(env), shopId)]);
   const policy = effectiveCorsPolicy(shop, origins);
   return {
     allow_all: shop.corsAllowAll,
@@ -47,17 +48,17 @@ export async function changeCorsSettings(env: Env, shopId: string, input: v.Infe
   const shop = await shopOrNotFound(env, shopId);
   const now = nowIso();
   if (input.origins !== undefined) {
-    await replaceCorsOrigins(env.DB, shopId, normalizeOrigins(input.origins), now);
+    await replaceCorsOrigins(primaryDb(env), shopId, normalizeOrigins(input.origins), now);
   }
   if (input.allow_all !== undefined) {
-    await updateShop(env.DB, { ...shop, corsAllowAll: input.allow_all, updatedAt: now });
+    await updateShop(primaryDb(env), { ...shop, corsAllowAll: input.allow_all, updatedAt: now });
   }
   await publishCorsPolicy(env, shopId);
   return readCorsSettings(env, shopId);
 }
 
 async function shopOrNotFound(env: Env, shopId: string): Promise<ShopRecord> {
-  const shop = await findShop(env.DB, shopId);
+  const shop = await findShop(primaryDb(env), shopId);
   if (shop === null) throw notFound('Shop');
   return shop;
 }

@@ -1,3 +1,4 @@
+import { primaryDb } from '../shards';
 import { encryptSecret } from '../crypto';
 import { newSigningSecret } from './signing-secrets';
 import { conflict, notFound } from '../http/errors';
@@ -15,12 +16,18 @@ export async function addSigningSecret(
 ): Promise<{ record: SigningSecretRecord; secret: string }> {
   const secret = newSigningSecret();
   const record: SigningSecretRecord = { id: crypto.randomUUID(), appId, createdAt: nowIso(), retiredAt: null };
-  await insertSigningSecret(env.DB, appId, record.id, await encryptSecret(env.SECRETS_KEY, secret), record.createdAt);
+  await insertSigningSecret(
+    primaryDb(env),
+    appId,
+    record.id,
+    await encryptSecret(env.SECRETS_KEY, secret),
+    record.createdAt,
+  );
   return { record, secret };
 }
 
 export async function retireAppSigningSecret(env: Env, appId: string, id: string): Promise<void> {
-  const result = await retireSigningSecret(env.DB, appId, id, nowIso());
+  const result = await retireSigningSecret(primaryDb(env), appId, id, nowIso());
   if (result === 'not_found') throw notFound('Active signing secret');
   if (result === 'last') throw conflict('This is the app’s only active signing secret; add a new one first.');
 }

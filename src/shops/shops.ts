@@ -1,3 +1,4 @@
+import { primaryDb } from '../shards';
 import { shardCount } from '../shards';
 import * as v from 'valibot';
 import { conflict, notFound } from '../http/errors';
@@ -111,7 +112,7 @@ export async function createShop(env: Env, input: v.InferOutput<typeof createSho
     createdAt: now,
     updatedAt: now,
   };
-  const shard = await insertShop(env.DB, fields, shardCount(env));
+  const shard = await insertShop(primaryDb(env), fields, shardCount(env));
   if (shard === null) throw conflict(`A shop with myshopify_domain ${fields.myshopifyDomain} already exists.`);
   const shop: ShopRecord = { ...fields, shard, paused: false };
   if (input.shopify_access_token !== null) {
@@ -136,11 +137,11 @@ export async function changeShop(
     timezone: input.timezone ?? shop.timezone,
     updatedAt: nowIso(),
   };
-  if (!(await updateShop(env.DB, updated))) throw notFound('Shop');
+  if (!(await updateShop(primaryDb(env), updated))) throw notFound('Shop');
   if (input.shopify_client_secret !== undefined) {
     const secret = input.shopify_client_secret;
     await setShopifySecret(
-      env.DB,
+      primaryDb(env),
       shop.id,
       secret && (await encryptSecret(env.SECRETS_KEY, secret)),
       updated.updatedAt,
@@ -163,11 +164,11 @@ export async function storeShopifyAccessToken(
   now: string = nowIso(),
 ): Promise<void> {
   const ciphertext = token && (await encryptSecret(env.SECRETS_KEY, token));
-  if (!(await setShopifyAccessToken(env.DB, shopId, ciphertext, now))) throw notFound('Shop');
+  if (!(await setShopifyAccessToken(primaryDb(env), shopId, ciphertext, now))) throw notFound('Shop');
 }
 
 export async function requireShop(env: Env, shopId: string): Promise<ShopRecord> {
-  const shop = await findShop(env.DB, shopId);
+  const shop = await findShop(primaryDb(env), shopId);
   if (shop === null) throw notFound('Shop');
   return shop;
 }
@@ -188,13 +189,14 @@ export async function createApp(
     id: crypto.randomUUID(),
     shopId,
     shard: shop.shard,
+    paused: shop.paused,
     name: input.name,
     apiVersion: input.api_version,
     createdAt: now,
     updatedAt: now,
   };
   const signingSecret = newSigningSecret();
-  await insertApp(env.DB, app, await hashAccessToken(accessToken), {
+  await insertApp(primaryDb(env), app, await hashAccessToken(accessToken), {
     id: crypto.randomUUID(),
     ciphertext: await encryptSecret(env.SECRETS_KEY, signingSecret),
   });

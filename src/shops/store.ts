@@ -27,6 +27,8 @@ export interface AppRecord {
   shopId: string;
   /** Its shop's shard. */
   shard: number;
+  /** Whether a move has paused its shop (per-shop writes wait). */
+  paused: boolean;
   name: string;
   apiVersion: string;
   createdAt: string;
@@ -51,6 +53,7 @@ interface AppRow {
   id: string;
   shop_id: string;
   shard: number;
+  paused: number;
   name: string;
   api_version: string;
   created_at: string;
@@ -58,11 +61,22 @@ interface AppRow {
 }
 
 const SHOP_COLUMNS = 'id, myshopify_domain, primary_domain, cors_allow_all, created_at, updated_at, timezone';
+/** SQL true while a move has paused the shop whose id is `shopExpr`. */
+const pausedSql = (shopExpr: string) =>
+  `EXISTS (SELECT 1 FROM shop_moves m WHERE m.shop_id = ${shopExpr} AND m.phase IN ('draining', 'copying'))`;
+
+/**
+ * SQL true when the shop whose id is `shopExpr` keeps its rows in shard 0 (the primary) and no move
+ * has paused it; a shop that does not exist counts as on shard 0 (its last events stay there).
+ */
+export const onShardZeroSql = (shopExpr: string): string =>
+  `coalesce((SELECT shard FROM shops WHERE id = ${shopExpr}), 0) = 0 AND NOT ${pausedSql(shopExpr)}`;
+
 const SHOP_SELECT = `${SHOP_COLUMNS}, shopify_secret_ciphertext IS NOT NULL AS shopify_secret_set,
-  shopify_access_token_ciphertext IS NOT NULL AS shopify_access_token_set, shard,
-  EXISTS (SELECT 1 FROM shop_moves m WHERE m.shop_id = shops.id AND m.phase IN ('draining', 'copying')) AS paused`;
+  shopify_access_token_ciphertext IS NOT NULL AS shopify_access_token_set, shard, ${pausedSql('shops.id')} AS paused`;
 const APP_COLUMNS = 'id, shop_id, name, api_version, created_at, updated_at';
-const APP_SELECT = `${APP_COLUMNS}, (SELECT shard FROM shops WHERE shops.id = apps.shop_id) AS shard`;
+const APP_SELECT = `${APP_COLUMNS}, (SELECT shard FROM shops WHERE shops.id = apps.shop_id) AS shard,
+  ${pausedSql('apps.shop_id')} AS paused`;
 
 const toShop = (row: ShopRow): ShopRecord => ({
   id: row.id,
@@ -82,6 +96,7 @@ const toApp = (row: AppRow): AppRecord => ({
   id: row.id,
   shopId: row.shop_id,
   shard: row.shard ?? 0,
+  paused: row.paused === 1,
   name: row.name,
   apiVersion: row.api_version,
   createdAt: row.created_at,
@@ -309,12 +324,12 @@ export async function setShopifySecret(
 export async function findShopifySecretByDomain(
   db: D1Database,
   domain: string,
-): Promise<{ shopId: string; ciphertext: string | null } | null> {
+): Promise<{ shopId: string; shard: number; ciphertext: string | null } | null> {
   const row = await db
-    .prepare(`SELECT id, shopify_secret_ciphertext FROM shops WHERE myshopify_domain = ?1`)
+    .prepare(`SELECT id, shard, shopify_secret_ciphertext FROM shops WHERE myshopify_domain = ?1`)
     .bind(domain)
-    .first<{ id: string; shopify_secret_ciphertext: string | null }>();
-  return row && { shopId: row.id, ciphertext: row.shopify_secret_ciphertext };
+    .first<{ id: string; shard: number; shopify_secret_ciphertext: string | null }>();
+  return row && { shopId: row.id, shard: row.shard, ciphertext: row.shopify_secret_ciphertext };
 }
 
 // ── Shopify Admin API access tokens (the `shopify` action) ───────────────────────────────────

@@ -1,3 +1,4 @@
+import { primaryDb } from '../shards';
 import { findShop, type AppRecord } from '../shops/store';
 import { MAX_WEBHOOK_RESOURCE_BODY_BYTES } from '../env';
 import { decodeUtf8 } from '../encoding';
@@ -39,7 +40,7 @@ import {
 
 /** The address rules for an app's shop (its own domains are refused). */
 export async function addressRules(env: Env, app: AppRecord): Promise<AddressRules> {
-  const shop = await findShop(env.DB, app.shopId);
+  const shop = await findShop(primaryDb(env), app.shopId);
   const shopDomains = [shop?.myshopifyDomain, shop?.primaryDomain]
     .filter((d): d is string => typeof d === 'string' && d !== '')
     .map((d) => d.toLowerCase());
@@ -85,9 +86,9 @@ export async function createWebhookRoute(request: RouteRequest, env: Env, app: A
   const input = await readWebhookBody(request);
   const rules = await addressRules(env, app);
   const write = await validateWebhookWrite(input, null, rules, (topic, address) =>
-    isTaken(env.DB, app.id, topic, address, null),
+    isTaken(primaryDb(env), app.id, topic, address, null),
   );
-  const created = await insertSubscription(env.DB, { shopId: app.shopId, appId: app.id }, write, nowIso());
+  const created = await insertSubscription(primaryDb(env), { shopId: app.shopId, appId: app.id }, write, nowIso());
   if (created === null) throw shopifyValidationFailed({ address: [TAKEN] });
   return jsonResponse({ webhook: serializeWebhook(created, app.apiVersion) }, 201);
 }
@@ -96,7 +97,7 @@ export async function listWebhooksRoute(request: RouteRequest, env: Env, app: Ap
   const url = new URL(request.url);
   const list = parseListRequest(url.searchParams);
   const backwards = list.page?.direction === 'previous';
-  const rows = await listSubscriptions(env.DB, app.id, pageFilter(list), list.limit + 1, backwards);
+  const rows = await listSubscriptions(primaryDb(env), app.id, pageFilter(list), list.limit + 1, backwards);
   const page = pageOfRows(list, rows);
   const headers: Record<string, string> = {};
   const links: string[] = [];
@@ -119,11 +120,11 @@ export async function listWebhooksRoute(request: RouteRequest, env: Env, app: Ap
 
 export async function countWebhooksRoute(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const filter = parseAddressTopic(new URL(request.url).searchParams);
-  return jsonResponse({ count: await countSubscriptions(env.DB, app.id, filter) });
+  return jsonResponse({ count: await countSubscriptions(primaryDb(env), app.id, filter) });
 }
 
 export async function getWebhookRoute(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
-  const sub = await findActiveSubscription(env.DB, app.id, pathId(request));
+  const sub = await findActiveSubscription(primaryDb(env), app.id, pathId(request));
   if (sub === null) throw shopifyNotFound();
   const fields = parseFieldsParam(new URL(request.url).searchParams.get('fields'));
   return jsonResponse({ webhook: serializeWebhook(sub, app.apiVersion, fields) });
@@ -131,7 +132,7 @@ export async function getWebhookRoute(request: RouteRequest, env: Env, app: AppR
 
 export async function updateWebhookRoute(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const id = pathId(request);
-  const current = await findActiveSubscription(env.DB, app.id, id);
+  const current = await findActiveSubscription(primaryDb(env), app.id, id);
   if (current === null) throw shopifyNotFound();
   const input = await readWebhookBody(request);
   const rules = await addressRules(env, app);
@@ -139,10 +140,10 @@ export async function updateWebhookRoute(request: RouteRequest, env: Env, app: A
     input,
     current,
     rules,
-    (topic, address) => isTaken(env.DB, app.id, topic, address, id),
+    (topic, address) => isTaken(primaryDb(env), app.id, topic, address, id),
     id,
   );
-  const updated = await updateSubscription(env.DB, app.id, id, write, nowIso());
+  const updated = await updateSubscription(primaryDb(env), app.id, id, write, nowIso());
   if (updated === 'taken') throw shopifyValidationFailed({ address: [TAKEN] });
   if (updated === null) throw shopifyNotFound();
   return jsonResponse({ webhook: serializeWebhook(updated, app.apiVersion) });
@@ -153,7 +154,7 @@ export async function deleteWebhookSubscriptionRoute(
   env: Env,
   app: AppRecord,
 ): Promise<Response> {
-  const deleted = await markSubscriptionDeleted(env.DB, app.id, pathId(request), nowIso());
+  const deleted = await markSubscriptionDeleted(primaryDb(env), app.id, pathId(request), nowIso());
   if (!deleted) throw shopifyNotFound();
   return jsonResponse({});
 }

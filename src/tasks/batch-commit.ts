@@ -8,7 +8,7 @@ import { describeError, errorText, log } from '../log';
 import type { EventEnvelope } from '../queue/messages';
 import { sendEventMessagesSettled } from '../queue/producer';
 import { nowIso } from '../time';
-import { sendFollowUps } from './follow-ups';
+import { followUpContext, sendFollowUps } from './follow-ups';
 import { runFollowUpsStatement } from './follow-ups-store';
 import {
   finishTaskRunStatement,
@@ -85,6 +85,10 @@ export async function commitRunPlans(
   const live = new Map<string, { ref: CacheKeyRef; entry: CacheEntryRecord | null }>();
   const commit = async (group: RunPlan[]) => {
     const touched = group.flatMap((p) => p.touched);
+    const context = await followUpContext(
+      env,
+      group.map((p) => p.run.shopId),
+    );
     const statements = [
       ...cacheStatements(
         env.DB,
@@ -104,6 +108,7 @@ export async function commitRunPlans(
       // Follow-up and error events of what this transaction finished (tasks/follow-ups.ts).
       runFollowUpsStatement(
         env.DB,
+        context,
         group.flatMap((p) => [
           ...p.rows.filter((r) => r.status !== 'scheduled').map((r) => r.id),
           ...p.cacheOps.flatMap((op) => (op.counterRow ? [op.counterRow.id] : [])),
@@ -137,7 +142,7 @@ export async function commitRunPlans(
       await commit(group);
     } catch (err) {
       if (group.length === 1) {
-        if (await failForItsOwnData(env.DB, group[0]!, err)) continue;
+        if (await failForItsOwnData(env, group[0]!, err)) continue;
         log.error('task run could not be recorded; retrying its event', {
           runId: group[0]!.run.id,
           ...describeError(err),
@@ -153,7 +158,7 @@ export async function commitRunPlans(
         try {
           await commit([plan]);
         } catch (e) {
-          if (await failForItsOwnData(env.DB, plan, e)) continue;
+          if (await failForItsOwnData(env, plan, e)) continue;
           log.error('task run could not be recorded; retrying its event', { runId: plan.run.id, ...describeError(e) });
           failed.push(plan.run.eventId);
         }
@@ -179,15 +184,17 @@ const PERMANENT_D1_ERROR = /SQLITE_TOOBIG|SQLITE_CONSTRAINT|SQLITE_MISMATCH|too 
  * A run whose own records D1 refuses for good is finished as failed with the reason, alone, so
  * its event is not retried for nothing and no other run waits on it. True when that was recorded.
  */
-async function failForItsOwnData(db: D1Database, plan: RunPlan, err: unknown): Promise<boolean> {
+async function failForItsOwnData(env: Env, plan: RunPlan, err: unknown): Promise<boolean> {
   if (!PERMANENT_D1_ERROR.test(errorText(err))) return false;
+  const db = env.DB;
   const error = `The run's results could not be stored: ${errorText(err)}`;
   try {
     const now = nowIso();
+    const context = await followUpContext(env, [plan.run.shopId]);
     await runTransaction(db, [
       finishTaskRunStatement(db, plan.run.id, { status: 'failed', logs: [], errors: [], error }, now),
       // Its `edgehook/errors/task` event, if any, waits for the cron sweep (rare path).
-      runFollowUpsStatement(db, [], [plan.run.id], now),
+      runFollowUpsStatement(db, context, [], [plan.run.id], now),
     ]);
   } catch (e) {
     log.error('failed task run could not be recorded either', { runId: plan.run.id, ...describeError(e) });

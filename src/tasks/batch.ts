@@ -1,3 +1,4 @@
+import { primaryDb } from '../shards';
 import { timeOrderedId } from '../ids';
 import { performEcho } from './actions/echo';
 import { planCacheAction } from './actions/cache';
@@ -48,7 +49,7 @@ export async function runDueRuns(
   const failed: string[] = [];
   const shopIds = [...new Set(due.map((d) => d.run.shopId))];
   const known = shopIds.every((id) => knownShops.some((s) => s.id === id));
-  const shops = new Map((known ? knownShops : await findShops(env.DB, shopIds)).map((s) => [s.id, s]));
+  const shops = new Map((known ? knownShops : await findShops(primaryDb(env), shopIds)).map((s) => [s.id, s]));
   const rendered: Rendered[] = [];
   await mapWithConcurrency(due, TASK_RUN_CONCURRENCY, async (d) => {
     try {

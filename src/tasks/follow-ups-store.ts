@@ -25,9 +25,49 @@ const SQL_UUID = `lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' 
 /** True for an event topic whose runs make no follow-ups (NULL when the event is gone: reported). */
 const FOLLOW_UP_EVENT = `(e.topic LIKE 'edgehook/actions/%' OR e.topic LIKE 'edgehook/errors/%')`;
 
-const SUBSCRIBED = (shop: string, topic: string) =>
+/**
+ * What the statements need from the configuration tables: which shops have an enabled task
+ * subscribed to which follow-up topic, and the names of their tasks. On shard 0, which holds those
+ * tables, null: the statements read them in SQL. On another shard they are read from the primary
+ * first (`followUpContextStatements`) and bound as JSON (?4: `shop\ntopic` keys, ?5: [id, name]).
+ */
+export interface FollowUpContext {
+  subscribed: string[];
+  taskNames: [string, string][];
+}
+
+const SUBSCRIBED_SQL = (shop: string, topic: string) =>
   `EXISTS (SELECT 1 FROM task_subscriptions ts JOIN tasks t ON t.id = ts.task_id AND t.enabled = 1
            WHERE ts.shop_id = ${shop} AND ts.topic = ${topic})`;
+const SUBSCRIBED_JSON = (shop: string, topic: string) =>
+  `EXISTS (SELECT 1 FROM json_each(?4) WHERE value = ${shop} || char(10) || ${topic})`;
+const TASK_NAME_SQL = `(SELECT name FROM tasks WHERE id = r.task_id)`;
+const TASK_NAME_JSON = `(SELECT n.value ->> '$[1]' FROM json_each(?5) n WHERE n.value ->> '$[0]' = r.task_id)`;
+
+/** The primary's statements whose results `followUpContextOf` reads, for the given shops. */
+export function followUpContextStatements(primary: D1Database, shopIds: readonly string[]): D1PreparedStatement[] {
+  const shops = JSON.stringify([...new Set(shopIds)]);
+  return [
+    primary
+      .prepare(
+        `SELECT DISTINCT ts.shop_id, ts.topic FROM task_subscriptions ts JOIN tasks t ON t.id = ts.task_id AND t.enabled = 1
+         WHERE ts.shop_id IN (SELECT value FROM json_each(?1)) AND ts.topic IN (SELECT value FROM json_each(?2))`,
+      )
+      .bind(shops, JSON.stringify(FOLLOW_UP_TOPICS)),
+    primary.prepare(`SELECT id, name FROM tasks WHERE shop_id IN (SELECT value FROM json_each(?1))`).bind(shops),
+  ];
+}
+
+export function followUpContextOf([subscribed, names]: D1Result<unknown>[]): FollowUpContext {
+  return {
+    subscribed: (subscribed!.results as { shop_id: string; topic: string }[]).map((r) => `${r.shop_id}\n${r.topic}`),
+    taskNames: (names!.results as { id: string; name: string }[]).map((r) => [r.id, r.name]),
+  };
+}
+
+/** A statement's binds for the context: none on shard 0, the JSON on another shard. */
+const contextBinds = (context: FollowUpContext | null): string[] =>
+  context === null ? [] : [JSON.stringify(context.subscribed), JSON.stringify(context.taskNames)];
 
 /**
  * A stored JSON column as a value of the event's data, or `{"omitted_chars": n}` when longer than
@@ -38,8 +78,8 @@ const bounded = (column: string) =>
   `CASE WHEN length(${column}) > ${FOLLOW_UP_MAX_VALUE_CHARS} THEN json_object('omitted_chars', length(${column}))
         ELSE json(${column}) END`;
 
-const RUN_FIELDS = `'task_run_id', r.id, 'task_id', r.task_id,
-  'task_name', (SELECT name FROM tasks WHERE id = r.task_id), 'event_id', r.event_id, 'event_topic', e.topic`;
+const runFields = (taskName: string) => `'task_run_id', r.id, 'task_id', r.task_id,
+  'task_name', ${taskName}, 'event_id', r.event_id, 'event_topic', e.topic`;
 
 /**
  * Follow-ups of action runs that reached a final status and of task runs that failed, in the
@@ -47,10 +87,13 @@ const RUN_FIELDS = `'task_run_id', r.id, 'task_id', r.task_id,
  */
 export function runFollowUpsStatement(
   db: D1Database,
+  context: FollowUpContext | null,
   actionRunIds: readonly string[],
   failedTaskRunIds: readonly string[],
   now: string,
 ): D1PreparedStatement {
+  const SUBSCRIBED = context === null ? SUBSCRIBED_SQL : SUBSCRIBED_JSON;
+  const RUN_FIELDS = runFields(context === null ? TASK_NAME_SQL : TASK_NAME_JSON);
   return db
     .prepare(
       `INSERT INTO events (id, shop_id, topic, data, source, webhook_id, webhook_request_id, parent_id,
@@ -80,9 +123,9 @@ export function runFollowUpsStatement(
          WHERE r.id IN (SELECT value FROM json_each(?2)) AND r.status = 'failed'
            AND NOT coalesce(${FOLLOW_UP_EVENT}, 0) AND ${SUBSCRIBED('r.shop_id', `'${TASK_ERROR_TOPIC}'`)}
        ) x
-       RETURNING id`,
+       RETURNING id, shop_id`,
     )
-    .bind(JSON.stringify(actionRunIds), JSON.stringify(failedTaskRunIds), now);
+    .bind(JSON.stringify(actionRunIds), JSON.stringify(failedTaskRunIds), now, ...contextBinds(context));
 }
 
 /**
@@ -91,10 +134,12 @@ export function runFollowUpsStatement(
  */
 export function deadEventFollowUpStatement(
   db: D1Database,
+  context: FollowUpContext | null,
   id: string,
   eventId: string,
   now: string,
 ): D1PreparedStatement {
+  const SUBSCRIBED = context === null ? SUBSCRIBED_SQL : SUBSCRIBED_JSON;
   return db
     .prepare(
       `INSERT INTO events (id, shop_id, topic, data, source, webhook_id, webhook_request_id, parent_id,
@@ -109,11 +154,11 @@ export function deadEventFollowUpStatement(
        WHERE e.id = ?2 AND e.status = 'dead' AND NOT ${FOLLOW_UP_EVENT}
          AND ${SUBSCRIBED('e.shop_id', `'${EVENT_ERROR_TOPIC}'`)}
        ON CONFLICT (id) DO NOTHING
-       RETURNING id`,
+       RETURNING id, shop_id`,
     )
-    .bind(id, eventId, now);
+    .bind(id, eventId, now, ...contextBinds(context));
 }
 
 /** The ids a follow-up statement inserted. */
-export const followUpIdsOf = (result: D1Result<unknown> | undefined): string[] =>
-  ((result?.results ?? []) as { id: string }[]).map((r) => r.id);
+export const followUpIdsOf = (result: D1Result<unknown> | undefined): { id: string; shopId: string }[] =>
+  ((result?.results ?? []) as { id: string; shop_id: string }[]).map((r) => ({ id: r.id, shopId: r.shop_id }));

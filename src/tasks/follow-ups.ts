@@ -2,7 +2,15 @@ import { sha256Hex } from '../crypto';
 import { markEventsQueued } from '../events/store';
 import { describeError, log } from '../log';
 import { sendEventMessages } from '../queue/producer';
-import { deadEventFollowUpStatement, followUpIdsOf, runFollowUpsStatement } from './follow-ups-store';
+import { primaryDb } from '../shards';
+import {
+  deadEventFollowUpStatement,
+  followUpContextOf,
+  followUpContextStatements,
+  followUpIdsOf,
+  runFollowUpsStatement,
+  type FollowUpContext,
+} from './follow-ups-store';
 
 /**
  * Follow-up and error events (`edgehook/actions/perform`, `edgehook/errors/task|action|event`):
@@ -11,6 +19,16 @@ import { deadEventFollowUpStatement, followUpIdsOf, runFollowUpsStatement } from
  * ingress's pending events. A shop without a subscribed enabled task gets no event and no send.
  */
 
+/**
+ * What follow-up statements on this Env's shard need from the configuration: null on shard 0
+ * (they read it in SQL), else read from the primary for these shops in one round trip.
+ */
+export async function followUpContext(env: Env, shopIds: readonly string[]): Promise<FollowUpContext | null> {
+  const primary = primaryDb(env);
+  if (primary === env.DB) return null;
+  return followUpContextOf(await primary.batch(followUpContextStatements(primary, shopIds)));
+}
+
 /** Queues the follow-up events a transaction inserted; a refused send leaves them to the sweep. */
 export async function sendFollowUps(env: Env, result: D1Result<unknown> | undefined): Promise<void> {
   const ids = followUpIdsOf(result);
@@ -18,7 +36,7 @@ export async function sendFollowUps(env: Env, result: D1Result<unknown> | undefi
   try {
     await sendEventMessages(
       env,
-      ids.map((eventId) => ({ body: { kind: 'event-ref', eventId } })),
+      ids.map(({ id, shopId }) => ({ body: { kind: 'event-ref', eventId: id, shopId } })),
     );
   } catch (err) {
     log.warn('follow-up events not queued; the cron sweep will', { count: ids.length, ...describeError(err) });
@@ -26,20 +44,25 @@ export async function sendFollowUps(env: Env, result: D1Result<unknown> | undefi
   }
   try {
     // So the sweep does not queue them a second time (which would be harmless: ids are claimed once).
-    await markEventsQueued(env.DB, ids);
+    await markEventsQueued(
+      env.DB,
+      ids.map((i) => i.id),
+    );
   } catch (err) {
     log.warn('follow-up events queued but not marked so', { count: ids.length, ...describeError(err) });
   }
 }
 
 /** Records the `edgehook/errors/event` event of a dead event (once, whatever the retries). */
-export async function reportDeadEvent(env: Env, eventId: string, now: string): Promise<void> {
+export async function reportDeadEvent(env: Env, shopId: string, eventId: string, now: string): Promise<void> {
   const hex = await sha256Hex(`edgehook-errors-event\n${eventId}`);
   const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-  await sendFollowUps(env, await deadEventFollowUpStatement(env.DB, id, eventId, now).run());
+  const context = await followUpContext(env, [shopId]);
+  await sendFollowUps(env, await deadEventFollowUpStatement(env.DB, context, id, eventId, now).run());
 }
 
 /** Records the `edgehook/errors/task` event of a run the queue gave up on (failed by then). */
-export async function reportAbandonedRun(env: Env, runId: string, now: string): Promise<void> {
-  await sendFollowUps(env, await runFollowUpsStatement(env.DB, [], [runId], now).run());
+export async function reportAbandonedRun(env: Env, shopId: string, runId: string, now: string): Promise<void> {
+  const context = await followUpContext(env, [shopId]);
+  await sendFollowUps(env, await runFollowUpsStatement(env.DB, context, [], [runId], now).run());
 }

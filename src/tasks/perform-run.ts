@@ -24,7 +24,7 @@ import {
   type TaskRunRecord,
 } from './runs-store';
 import { parseExactJson } from '../json/exact';
-import { sendFollowUps } from './follow-ups';
+import { followUpContext, sendFollowUps } from './follow-ups';
 import { runFollowUpsStatement } from './follow-ups-store';
 
 /**
@@ -39,7 +39,7 @@ export async function scheduleOnQueue(env: Env, runs: readonly TaskRunRecord[], 
     await sendEventMessages(
       env,
       runs.map((r) => ({
-        body: { kind: 'task-run', runId: r.id },
+        body: { kind: 'task-run', runId: r.id, shopId: r.shopId },
         delaySeconds: Math.max(0, Math.ceil((Date.parse(r.runAt) - nowMs) / 1000)),
       })),
     );
@@ -63,13 +63,15 @@ export async function scheduleOnQueue(env: Env, runs: readonly TaskRunRecord[], 
 /** Ends a run `failed` (before any action), with its `edgehook/errors/task` event in the same transaction. */
 export async function failRunWithFollowUps(
   env: Env,
+  shopId: string,
   runId: string,
   outcome: { logs: unknown[]; errors: unknown[]; error: string },
 ): Promise<void> {
   const now = nowIso();
+  const context = await followUpContext(env, [shopId]);
   const results = await runTransaction(env.DB, [
     finishTaskRunStatement(env.DB, runId, { status: 'failed', ...outcome }, now),
-    runFollowUpsStatement(env.DB, [], [runId], now),
+    runFollowUpsStatement(env.DB, context, [], [runId], now),
   ]);
   await sendFollowUps(env, results.at(-1));
 }
@@ -128,7 +130,11 @@ export async function performActions(
   // A crash after the last action's record but before the run's: only the finish is missing.
   if (pending.length === 0) {
     const now = nowIso();
-    const results = await runTransaction(env.DB, [finish(now), runFollowUpsStatement(env.DB, [], [run.id], now)]);
+    const context = await followUpContext(env, [run.shopId]);
+    const results = await runTransaction(env.DB, [
+      finish(now),
+      runFollowUpsStatement(env.DB, context, [], [run.id], now),
+    ]);
     return sendFollowUps(env, results.at(-1));
   }
   for (const [i, action] of pending.entries()) {
@@ -172,7 +178,8 @@ export async function performActions(
     const statements = [recordActionAttemptStatement(env.DB, action.id, attempt, startedAt, now)];
     if (last) statements.push(finish(now));
     // The action's follow-ups (and the run's error event, when it ends failed) in the same transaction.
-    statements.push(runFollowUpsStatement(env.DB, [action.id], last ? [run.id] : [], now));
+    const context = await followUpContext(env, [run.shopId]);
+    statements.push(runFollowUpsStatement(env.DB, context, [action.id], last ? [run.id] : [], now));
     await sendFollowUps(env, (await runTransaction(env.DB, statements)).at(-1));
   }
 }

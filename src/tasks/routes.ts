@@ -1,3 +1,5 @@
+import { shopEnv } from '../shops/scope';
+import { primaryDb } from '../shards';
 import type { AppRecord } from '../shops/store';
 import type * as v from 'valibot';
 import { findShop } from '../shops/store';
@@ -40,7 +42,7 @@ export async function postTask(request: RouteRequest, env: Env, app: AppRecord):
 
 export async function getTasks(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const page = parsePageRequest(new URL(request.url).searchParams);
-  const rows = await listShopTasks(env.DB, app.shopId, page.limit + 1, page.cursor);
+  const rows = await listShopTasks(primaryDb(env), app.shopId, page.limit + 1, page.cursor);
   const { items, nextCursor } = pageOf(rows, page.limit);
   return jsonResponse({ tasks: items.map(taskToApi), next_cursor: nextCursor });
 }
@@ -95,10 +97,10 @@ export async function previewTask(request: RouteRequest, env: Env, app: AppRecor
   const scope = renderScope(
     { ...task, optionsJson: input.options ? JSON.stringify(input.options) : task.optionsJson },
     event,
-    shopVariable(await findShop(env.DB, app.shopId), app.shopId),
+    shopVariable(await findShop(primaryDb(env), app.shopId), app.shopId),
   );
   const outcome = await renderTask(input.script ?? task.script, scope, async (key) => {
-    const entry = await readCacheEntry(env, app.shopId, key);
+    const entry = await readCacheEntry(shopEnv(env, app), app.shopId, key);
     return entry ? parseExactJson(entry.valueJson) : undefined;
   });
   const preview = outcome.ok
@@ -109,11 +111,12 @@ export async function previewTask(request: RouteRequest, env: Env, app: AppRecor
 
 /** GET /api/v1/events/{id}/task_runs: the event's task runs, each with its action runs. */
 export async function getEventTaskRuns(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
-  const event = await findShopEvent(env.DB, app.shopId, request.params['id']!);
+  const shard = shopEnv(env, app).DB;
+  const event = await findShopEvent(shard, app.shopId, request.params['id']!);
   if (event === null) throw notFound('Event');
-  const runs = await listEventTaskRuns(env.DB, app.shopId, event.id);
+  const runs = await listEventTaskRuns(shard, app.shopId, event.id);
   const actions = await listActionRuns(
-    env.DB,
+    shard,
     runs.map((r) => r.id),
   );
   return jsonResponse({ task_runs: runsToApi(runs, actions) });

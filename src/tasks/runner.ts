@@ -1,3 +1,4 @@
+import { primaryDb } from '../shards';
 import { timeOrderedId } from '../ids';
 import { mapWithConcurrency } from '../concurrency';
 import { type ShopRecord } from '../shops/store';
@@ -111,8 +112,8 @@ async function advanceTaskRun(env: Env, run: TaskRunRecord, shops?: readonly Sho
     const actions = await listActionRuns(env.DB, [run.id]);
     return performActions(env, run, actions, run.logs, () => eventDepth(env, run.eventId));
   }
-  const fail = (error: string) => failRunWithFollowUps(env, run.id, { logs: [], errors: [], error });
-  const task = await findTask(env.DB, run.taskId);
+  const fail = (error: string) => failRunWithFollowUps(env, run.shopId, run.id, { logs: [], errors: [], error });
+  const task = await findTask(primaryDb(env), run.taskId);
   if (task === null) return fail('The task was deleted before this run.');
   if (!task.enabled) return fail('The task was disabled before this run was due.');
   const [event] = await loadEvents(env.DB, [run.eventId]);

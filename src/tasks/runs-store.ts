@@ -148,15 +148,19 @@ export async function setTaskRunWake(db: D1Database, ids: readonly string[], wak
 }
 
 /** Scheduled runs due by `now` that only the cron sweep will wake (task_runs_cron_due). */
-export async function listCronDueTaskRunIds(db: D1Database, now: string, limit: number): Promise<string[]> {
+export async function listCronDueTaskRunIds(
+  db: D1Database,
+  now: string,
+  limit: number,
+): Promise<{ id: string; shopId: string }[]> {
   const { results } = await db
     .prepare(
-      `SELECT id FROM task_runs WHERE status = 'scheduled' AND wake = 'cron' AND run_at <= ?1
+      `SELECT id, shop_id FROM task_runs WHERE status = 'scheduled' AND wake = 'cron' AND run_at <= ?1
        ORDER BY run_at LIMIT ?2`,
     )
     .bind(now, limit)
-    .all<{ id: string }>();
-  return results.map((r) => r.id);
+    .all<{ id: string; shop_id: string }>();
+  return results.map((r) => ({ id: r.id, shopId: r.shop_id }));
 }
 
 /** A run's end: status, logs and errors from rendering, and the reason when it failed. */

@@ -3,6 +3,8 @@
 /** A (shop, scheduler topic) pair some enabled task subscribes to, with its scheduler row if any. */
 export interface SchedulerPair {
   shopId: string;
+  /** The shop's shard (its events go to that shard's queue group). */
+  shard: number;
   topic: string;
   /** The shop's time zone now. */
   timezone: string;
@@ -14,6 +16,7 @@ export interface SchedulerPair {
 
 interface PairRow {
   shop_id: string;
+  shard: number;
   topic: string;
   timezone: string;
   last_period: string | null;
@@ -32,7 +35,7 @@ export async function listDueSchedulerPairs(
 ): Promise<SchedulerPair[]> {
   const { results } = await db
     .prepare(
-      `SELECT p.shop_id, p.topic, sh.timezone, sp.last_period, sp.timezone AS row_timezone
+      `SELECT p.shop_id, sh.shard, p.topic, sh.timezone, sp.last_period, sp.timezone AS row_timezone
        FROM (SELECT DISTINCT ts.shop_id, ts.topic FROM task_subscriptions ts
              JOIN tasks t ON t.id = ts.task_id AND t.enabled = 1
              WHERE ts.topic IN (SELECT value FROM json_each(?1))) p
@@ -46,6 +49,7 @@ export async function listDueSchedulerPairs(
     .all<PairRow>();
   return results.map((r) => ({
     shopId: r.shop_id,
+    shard: r.shard,
     topic: r.topic,
     timezone: r.timezone,
     lastPeriod: r.last_period,

@@ -1,3 +1,4 @@
+import { inShard, primaryDb } from '../shards';
 import { sha256Hex } from '../crypto';
 import { SCHEDULER_MAX_CATCH_UP_PERIODS, SCHEDULER_PAIRS_PER_RUN } from '../env';
 import { newEventEnvelope } from '../events/producer';
@@ -32,21 +33,32 @@ import {
  */
 export async function emitSchedulerEvents(env: Env, nowMs: number): Promise<number> {
   const now = new Date(nowMs).toISOString();
-  await deleteUnsubscribedSchedulerPeriods(env.DB);
-  const pairs = await listDueSchedulerPairs(env.DB, SCHEDULER_TOPICS, now, SCHEDULER_PAIRS_PER_RUN);
-  const planned: { advance: PeriodAdvance; events: EventEnvelope[] }[] = [];
+  await deleteUnsubscribedSchedulerPeriods(primaryDb(env));
+  const pairs = await listDueSchedulerPairs(primaryDb(env), SCHEDULER_TOPICS, now, SCHEDULER_PAIRS_PER_RUN);
+  const planned: { advance: PeriodAdvance; events: EventEnvelope[]; shard: number }[] = [];
   for (const pair of pairs) {
     const name = schedulerPeriodOf(pair.topic);
-    if (name !== null) planned.push(await planPair(pair, name, nowMs, now));
+    if (name !== null) planned.push({ ...(await planPair(pair, name, nowMs, now)), shard: pair.shard });
   }
-  const events = planned.flatMap((p, index) => p.events.map((event) => ({ event, index })));
-  const refused = await sendEventMessagesSettled(env, events, ({ event }) => ({ body: { kind: 'event', event } }));
+  const events = planned.flatMap((p, index) => p.events.map((event) => ({ event, index, shard: p.shard })));
+  // Each shop's events go to its shard's queue group.
+  const refused = (
+    await Promise.all(
+      [...new Set(events.map((e) => e.shard))].map((shard) =>
+        sendEventMessagesSettled(
+          inShard(env, shard),
+          events.filter((e) => e.shard === shard),
+          ({ event }) => ({ body: { kind: 'event', event } }),
+        ),
+      ),
+    )
+  ).flat();
   const unsent = new Set(refused.flatMap((r) => r.items.map((i) => i.index)));
   if (refused.length > 0) {
     log.warn('scheduler events not queued; their periods are emitted at the next run', { count: unsent.size });
   }
   await advanceSchedulerPeriods(
-    env.DB,
+    primaryDb(env),
     planned.filter((_, i) => !unsent.has(i)).map((p) => p.advance),
     now,
   );

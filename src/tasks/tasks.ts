@@ -1,3 +1,4 @@
+import { primaryDb } from '../shards';
 import * as v from 'valibot';
 import { MAX_TASK_OPTIONS_BYTES, MAX_TASK_SCRIPT_CHARS } from '../env';
 import { notFound, validationFailed } from '../http/errors';
@@ -101,12 +102,12 @@ export async function createTask(
     createdAt: now,
     updatedAt: now,
   };
-  await insertTask(env.DB, task, subs);
+  await insertTask(primaryDb(env), task, subs);
   return task;
 }
 
 export async function requireTask(env: Env, shopId: string, id: string): Promise<TaskRecord> {
-  const task = await findShopTask(env.DB, shopId, id);
+  const task = await findShopTask(primaryDb(env), shopId, id);
   if (task === null) throw notFound('Task');
   return task;
 }
@@ -128,12 +129,12 @@ export async function changeTask(
     updatedAt: nowIso(),
   };
   const subs = checkTaskContent(task.subscriptions, task.script);
-  await updateTask(env.DB, task, subs);
+  await updateTask(primaryDb(env), task, subs);
   return task;
 }
 
 export async function removeTask(env: Env, shopId: string, id: string): Promise<void> {
-  if (!(await deleteTask(env.DB, shopId, id))) throw notFound('Task');
+  if (!(await deleteTask(primaryDb(env), shopId, id))) throw notFound('Task');
 }
 
 /** The task as the management API shows it. */

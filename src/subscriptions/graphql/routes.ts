@@ -1,3 +1,4 @@
+import { primaryDb } from '../../shards';
 import { MAX_WEBHOOK_RESOURCE_BODY_BYTES } from '../../env';
 import { decodeUtf8 } from '../../encoding';
 import { listShopWebhookTopics } from '../../ingress/store';
@@ -61,13 +62,13 @@ async function readGraphqlRequest(request: Request): Promise<GraphqlRequest> {
 export async function graphqlRoute(request: RouteRequest, env: Env, app: AppRecord): Promise<Response> {
   const graphqlRequest = await readGraphqlRequest(request);
   const [webhookTopics, subscribedTopics] = await Promise.all([
-    listShopWebhookTopics(env.DB, app.shopId),
-    listSubscribedUserTopics(env.DB, app.id),
+    listShopWebhookTopics(primaryDb(env), app.shopId),
+    listSubscribedUserTopics(primaryDb(env), app.id),
   ]);
   const topics = topicEnumValues([...webhookTopics, ...subscribedTopics].filter((t) => t.startsWith('user/')));
   let rules: Promise<AddressRules> | undefined;
   const context: GraphqlContext = {
-    db: env.DB,
+    db: primaryDb(env),
     app,
     addressRules: () => (rules ??= addressRules(env, app)),
     topics,

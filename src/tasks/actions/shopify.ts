@@ -1,3 +1,4 @@
+import { primaryDb } from '../../shards';
 import { decryptSecret } from '../../crypto';
 import {
   EDGEHOOK_VERSION,
@@ -129,7 +130,7 @@ export async function performShopify(ctx: ActionContext, options: unknown): Prom
 
 /** The shop's domain and decrypted token, or null when no token is set. */
 async function readCredentials(ctx: ActionContext): Promise<{ myshopifyDomain: string; token: string } | null> {
-  const stored = await findShopifyAdminCredentials(ctx.env.DB, ctx.shopId);
+  const stored = await findShopifyAdminCredentials(primaryDb(ctx.env), ctx.shopId);
   if (stored?.ciphertext == null) return null;
   return {
     myshopifyDomain: stored.myshopifyDomain,
