@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { unstable_readConfig } from 'wrangler';
 import { distinctClientIps, flag, migrateEveryShard, percentile } from './lib.mjs';
 import { ensureDevVars, freePort, parseDevVars, startWranglerDev } from '../scripts/lib/local.mjs';
+import { onShutdown, stopEverythingOnExit } from '../scripts/lib/lifecycle.mjs';
 
 const EVENTS = Number(flag('events', process.env.BENCH_NEIGHBOURS_EVENTS ?? '20000'));
 const SAMPLES = Number(flag('samples', process.env.BENCH_NEIGHBOURS_SAMPLES ?? '200'));
@@ -37,6 +38,8 @@ const SLOW_MS = Number(flag('slow-ms', process.env.BENCH_NEIGHBOURS_SLOW_MS ?? '
 /** B's own-result reads: `?wait` per read, and the most one sample may take (then it counts as that). */
 const WAIT_SECONDS = 25;
 const SAMPLE_CAP_MS = 30_000;
+/** How much longer than its ?wait a read may take before it is abandoned. */
+const READ_GRACE_MS = 10_000;
 /** The loaded phase ends after SAMPLES samples or this long, whichever comes first. */
 const LOADED_BUDGET_MS = 100_000;
 /** B's warm-up samples before the idle measurement (KV copies, memos, the waiters' object). */
@@ -49,6 +52,14 @@ for (const [name, value] of Object.entries({ EVENTS, SAMPLES, CONCURRENCY })) {
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, not ${value}`);
 }
 if (GROUPS.some((m) => m !== 1 && m !== 2)) throw new Error('--groups takes 1, 2 or 1,2');
+
+// Stopped by a signal (Ctrl-C, a timeout): the Workers it started and its files go too.
+stopEverythingOnExit();
+/** @type {Set<string>} */
+const leftovers = new Set();
+onShutdown(() => {
+  for (const path of leftovers) rmSync(path, { recursive: true, force: true });
+});
 
 ensureDevVars();
 const adminToken = parseDevVars(readFileSync('.dev.vars', 'utf8'))['ADMIN_TOKEN'];
@@ -166,6 +177,7 @@ async function ownResult(shop, n) {
     const wait = Math.min(WAIT_SECONDS, Math.max(0.1, left / 1000)).toFixed(1);
     const read = await fetch(`${shop.prefixUrl}/${requestId}?wait=${wait}`, {
       headers: { 'cf-connecting-ip': nextBIp() },
+      signal: AbortSignal.timeout(Number(wait) * 1000 + READ_GRACE_MS),
     });
     const body = read.status === 200 ? await read.json() : (await read.arrayBuffer(), null);
     if (read.status === 200) {
@@ -201,6 +213,7 @@ async function run(groups) {
   const config = groups === 1 ? ONE_GROUP_CONFIG : 'wrangler.toml';
   if (groups === 1) writeOneGroupConfig();
   const stateDir = mkdtempSync(join(tmpdir(), `edgehook-bench-neighbours-${groups}-`));
+  leftovers.add(stateDir).add(ONE_GROUP_CONFIG);
   const receiver = await startSlowReceiver();
   const port = await freePort();
   const base = `http://localhost:${port}`;
@@ -211,7 +224,8 @@ async function run(groups) {
       port,
       persistDir: stateDir,
       config,
-      quiet: true,
+      // BENCH_NEIGHBOURS_VERBOSE=1 shows the Worker's logs (a set-up that never answers).
+      quiet: !process.env.BENCH_NEIGHBOURS_VERBOSE,
       inspector: false,
       vars: { ALLOW_INSECURE_ADDRESSES: 'true' },
     });
@@ -226,8 +240,14 @@ async function run(groups) {
       throw new Error(`shops not on shards 0 and 1 (A on ${a.shard}, B on ${b.shard}): the bench needs two shards`);
     }
 
-    await measureB(b, WARM_UP);
+    // Idle, B's results come within a second: one that never comes is a broken set-up, not a figure.
+    const warmUp = await measureB(b, WARM_UP);
     const idle = await measureB(b, SAMPLES);
+    if (warmUp.capped + idle.capped > 0) {
+      throw new Error(
+        `M=${groups}, idle: ${warmUp.capped + idle.capped} of B's results did not arrive within ${SAMPLE_CAP_MS / 1000} s (does shard 1's queue group process its events?)`,
+      );
+    }
     console.error(`M=${groups} idle: B p50 ${idle.p50.toFixed(0)} ms, p99 ${idle.p99.toFixed(0)} ms`);
 
     // A's flood and B's samples at once; B stops after SAMPLES samples or LOADED_BUDGET_MS.

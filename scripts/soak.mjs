@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { d1Bindings, flag, migrateEveryShard } from '../bench/lib.mjs';
 import { ensureDevVars, freePort, parseDevVars, startWranglerDev } from './lib/local.mjs';
+import { onShutdown, stopEverythingOnExit } from './lib/lifecycle.mjs';
 
 const EVENTS = Number(flag('events', process.env.SOAK_EVENTS ?? '10000'));
 if (!Number.isInteger(EVENTS) || EVENTS < 1) throw new Error(`--events must be a positive integer, not ${EVENTS}`);
@@ -172,6 +173,12 @@ async function createShop(base, n, receiverPort) {
 }
 
 const stateDir = mkdtempSync(join(tmpdir(), 'edgehook-soak-'));
+// Stopped by a signal (Ctrl-C, a timeout): wrangler dev, its state and the generated config go too.
+stopEverythingOnExit();
+onShutdown(() => {
+  rmSync(stateDir, { recursive: true, force: true });
+  rmSync(SOAK_CONFIG, { force: true });
+});
 const receiver = await startReceiver();
 const port = await freePort();
 const base = `http://localhost:${port}`;
