@@ -28,6 +28,9 @@ export default defineConfig(async () => {
                 // A limiter tight enough to reach in a test; handed to the Worker in place of
                 // INGRESS_RATE_LIMITER by the test that needs it.
                 ratelimits: { TEST_TIGHT_RATE_LIMITER: { simple: { limit: 2, period: 60 } } },
+                // A third database, for the tests that spread a batch over three shards (the
+                // Worker itself runs with wrangler.toml's two).
+                d1Databases: ['TEST_SHARD_2'],
                 queueConsumers: immediateConsumers(),
               },
             }),

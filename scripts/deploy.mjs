@@ -5,13 +5,15 @@
 // resources and secrets are never replaced. `--dry-run` reads the account and prints the plan.
 //
 // What is created how (docs/operations.md, "Deploy"):
-// - D1 `edgehook`: `wrangler d1 create` when missing. Not left to deploy-time provisioning because
-//   the migrations must reach the database before the code that needs them, and
-//   `d1 migrations apply --remote` needs the database's id.
+// - D1: every `[[d1_databases]]` of wrangler.toml (`edgehook`, the primary and shard 0, and each
+//   shard `edgehook-shard-N`): `wrangler d1 create` for each missing one, then the same migrations
+//   applied to each. Not left to deploy-time provisioning because the migrations must reach every
+//   database before the code that needs them, and `d1 migrations apply --remote` needs its id.
 // - KV: wrangler deploy's automatic provisioning (wrangler >= 4.45): the binding goes up without
 //   an id, wrangler creates `edgehook-kv` on the first deploy and keeps the Worker's binding after.
-// - Queues and dead-letter queues: `wrangler queues create` for each missing one (wrangler does
-//   not provision queues, and deploy fails on a missing one).
+// - Queues and dead-letter queues: every queue a producer, consumer or dead_letter_queue names (each
+//   queue group's events and deliveries queues, the shared dead-letter queues): `wrangler queues
+//   create` for each missing one (wrangler does not provision queues; deploy fails on a missing one).
 // - Durable Object migrations, when wrangler.toml has `[[migrations]]`: applied by wrangler deploy.
 // - ADMIN_TOKEN and SECRETS_KEY when the Worker lacks them: generated here and uploaded with the
 //   deployment (`--secrets-file`, which keeps every secret already set).
@@ -21,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { experimental_readRawConfig } from 'wrangler';
+import { d1Databases, DEPLOY_CONFIG, realId, writeDeployConfig } from './lib/databases.mjs';
 import {
   findWrangler,
   isWorkerNotFound,
@@ -33,8 +36,6 @@ import {
 } from './lib/wrangler-cli.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-/** The config deploy actually uses: wrangler.toml with the account's ids; rewritten each run, then removed. */
-const DEPLOY_CONFIG = 'wrangler.deploy.json';
 /** Secrets the Worker cannot run without, and how to make a fresh one. */
 const REQUIRED_SECRETS = {
   // 32 random bytes: an operator token nobody can guess; hex so it pastes anywhere.
@@ -44,8 +45,6 @@ const REQUIRED_SECRETS = {
 };
 /** `queues list` is paged by the API; more pages than this means something is wrong. */
 const MAX_QUEUE_LIST_PAGES = 100;
-/** The ids wrangler.toml ships with, which mean "not created yet". */
-const PLACEHOLDER_ID = /^0+(-0+)*$/;
 
 /**
  * @typedef {Awaited<ReturnType<typeof readWanted>>} Wanted
@@ -53,9 +52,6 @@ const PLACEHOLDER_ID = /^0+(-0+)*$/;
  * @typedef {ReturnType<typeof makePlan>} Plan
  * @typedef {keyof typeof REQUIRED_SECRETS} SecretName
  */
-
-/** An id set in the config by hand, or null for none or the shipped placeholder. */
-const realId = (/** @type {string | undefined} */ id) => (id && !PLACEHOLDER_ID.test(id) ? id : null);
 
 const dryRun = process.argv.includes('--dry-run');
 /** The source config, in the project root (`--config`, for tests and variants; default wrangler.toml). */
@@ -74,8 +70,7 @@ async function wranglerOk(args, echo = false) {
 /** What wrangler.toml asks for. */
 async function readWanted() {
   const { rawConfig } = await experimental_readRawConfig({ config: join(ROOT, sourceConfig) });
-  const database = rawConfig.d1_databases?.[0];
-  if (!database?.database_name) throw new Error(`${sourceConfig} has no D1 database with a database_name.`);
+  const databases = d1Databases(rawConfig, sourceConfig);
   /** @type {Set<string>} */
   const queues = new Set();
   for (const p of rawConfig.queues?.producers ?? []) queues.add(p.queue);
@@ -86,7 +81,7 @@ async function readWanted() {
   return {
     rawConfig,
     workerName: String(rawConfig.name),
-    database,
+    databases,
     queues: [...queues],
     durableObjectMigrations: (rawConfig.migrations ?? []).map((/** @type {{ tag: string }} */ m) => m.tag),
   };
@@ -122,10 +117,13 @@ async function readAccount(workerName) {
  * @param {Account} account
  */
 function makePlan(wanted, account) {
-  const configuredId = realId(wanted.database.database_id);
-  const existingDb = account.databases.find((db) => db.name === wanted.database.database_name);
   return {
-    database: { name: wanted.database.database_name, id: configuredId ?? existingDb?.uuid ?? null },
+    /** Every D1 database of the config, in its order, with its id when it exists (null: create it). */
+    databases: wanted.databases.map((db) => ({
+      binding: db.binding,
+      name: db.database_name,
+      id: realId(db.database_id) ?? account.databases.find((a) => a.name === db.database_name)?.uuid ?? null,
+    })),
     queuesToCreate: wanted.queues.filter((q) => !account.queues.has(q)),
     queuesPresent: wanted.queues.filter((q) => account.queues.has(q)),
     secretsToSet: /** @type {SecretName[]} */ (Object.keys(REQUIRED_SECRETS)).filter(
@@ -144,10 +142,8 @@ function printPlan(wanted, plan) {
   const line = (/** @type {boolean} */ done, /** @type {string} */ text) =>
     console.log(`  ${done ? '✓' : '+'} ${text}`);
   console.log(`${dryRun ? 'Plan (dry run: nothing is changed)' : 'Plan'} for Worker "${wanted.workerName}":`);
-  line(
-    plan.database.id !== null,
-    `D1 database "${plan.database.name}"${plan.database.id ? ` exists (${plan.database.id})` : ': create'}`,
-  );
+  for (const db of plan.databases)
+    line(db.id !== null, `D1 database "${db.name}" (${db.binding})${db.id ? ` exists (${db.id})` : ': create'}`);
   if (plan.kvId !== null) line(true, `KV namespace ${plan.kvId} (set in ${sourceConfig})`);
   else if (plan.workerExists) line(true, "KV namespace: the deployed Worker's, kept");
   else line(false, 'KV namespace: created by wrangler deploy (automatic provisioning)');
@@ -161,24 +157,9 @@ function printPlan(wanted, plan) {
   }
   for (const tag of wanted.durableObjectMigrations)
     line(false, `Durable Object migration "${tag}": applied by wrangler deploy if new`);
-  line(false, 'D1 migrations: apply those not yet applied (--remote)');
+  const bindings = plan.databases.map((db) => db.binding).join(', ');
+  line(false, `D1 migrations: apply those not yet applied to each of ${bindings} (--remote)`);
   line(false, `deploy the Worker${plan.workerExists ? '' : ' (first deploy)'}`);
-}
-
-/**
- * wrangler.toml as this account needs it: the database's id, KV left to provisioning.
- * @param {Wanted} wanted
- * @param {string} databaseId
- */
-function writeDeployConfig(wanted, databaseId) {
-  const config = structuredClone(wanted.rawConfig);
-  config.d1_databases = (config.d1_databases ?? []).map((/** @type {{ database_name?: string }} */ db) =>
-    db.database_name === wanted.database.database_name ? { ...db, database_id: databaseId } : db,
-  );
-  config.kv_namespaces = (config.kv_namespaces ?? []).map((/** @type {{ id?: string }} */ { id, ...kv }) =>
-    realId(id) ? { ...kv, id } : kv,
-  );
-  writeFileSync(join(ROOT, DEPLOY_CONFIG), JSON.stringify(config, null, 2));
 }
 
 /**
@@ -186,17 +167,25 @@ function writeDeployConfig(wanted, databaseId) {
  * @param {Plan} plan
  */
 async function execute(wanted, plan) {
-  let databaseId = plan.database.id;
-  if (databaseId === null) {
-    await wranglerOk(['d1', 'create', plan.database.name], true);
-    databaseId =
-      parseD1List((await wranglerOk(['d1', 'list', '--json'])).stdout).find((db) => db.name === plan.database.name)
-        ?.uuid ?? null;
-    if (databaseId === null) throw new Error(`D1 database "${plan.database.name}" was created but is not listed.`);
+  /** @type {Map<string, string>} binding → the database's id in the account */
+  const ids = new Map();
+  for (const db of plan.databases) if (db.id !== null) ids.set(db.binding, db.id);
+  const toCreate = plan.databases.filter((db) => db.id === null);
+  for (const db of toCreate) await wranglerOk(['d1', 'create', db.name], true);
+  if (toCreate.length > 0) {
+    // One read for all the new ids (`d1 create` prints its id only inside a config snippet).
+    const listed = parseD1List((await wranglerOk(['d1', 'list', '--json'])).stdout);
+    for (const db of toCreate) {
+      const id = listed.find((l) => l.name === db.name)?.uuid;
+      if (id === undefined) throw new Error(`D1 database "${db.name}" was created but is not listed.`);
+      ids.set(db.binding, id);
+    }
   }
   for (const queue of plan.queuesToCreate) await wranglerOk(['queues', 'create', queue], true);
-  writeDeployConfig(wanted, databaseId);
-  await wranglerOk(['d1', 'migrations', 'apply', wanted.database.binding, '--remote', '--config', DEPLOY_CONFIG], true);
+  writeDeployConfig(ROOT, wanted.rawConfig, ids);
+  // Every database before the deploy: the new code never meets a shard without its schema.
+  for (const db of plan.databases)
+    await wranglerOk(['d1', 'migrations', 'apply', db.binding, '--remote', '--config', DEPLOY_CONFIG], true);
 
   const deployArgs = ['deploy', '--config', DEPLOY_CONFIG];
   /** @type {Partial<Record<SecretName, string>>} */

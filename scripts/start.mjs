@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm start`: migrate and seed the local D1, start `wrangler dev`, print what to curl.
+// `npm start`: migrate every local D1 database (DB and each shard), seed the demo, start
+// `wrangler dev`, print what to curl.
 // Everything is local (Miniflare's D1, KV and Queues under .wrangler/state); no Cloudflare account.
 // Safe to run again: migrations apply once and the seed inserts only what is missing.
 import { DEMO, demoLines } from './demo-data.mjs';

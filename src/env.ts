@@ -73,7 +73,7 @@ export const MOVE_SETTLE_SECONDS = 120;
 /** Rows read and written per statement of a move's copy or clean-up. */
 export const MOVE_CHUNK_ROWS = 100;
 /** Chunks one cron run copies or cleans per move (bounded work per run). */
-export const MOVE_CHUNKS_PER_RUN = 50;
+export const MOVE_CHUNKS_PER_RUN = 200;
 /** Unfinished moves one cron run advances. */
 export const MOVES_PER_RUN = 4;
 /** Retry-After of a management API write refused while a move copies the shop's rows. */

@@ -119,7 +119,13 @@ export function recordingDeliveriesEnv(overrides: Partial<Env> = {}): {
       for (const m of messages) sent.push({ body: m.body, delaySeconds: m.delaySeconds ?? options?.delaySeconds });
     },
   } as unknown as Queue;
-  return { env: { ...env, DELIVERIES: queue, ...overrides }, sent };
+  // Every queue group's deliveries queue (a shop on shard 1 sends to DELIVERIES_1).
+  const groups = Object.fromEntries(
+    Object.keys(env)
+      .filter((name) => /^DELIVERIES(_\d+)?$/.test(name))
+      .map((name) => [name, queue]),
+  );
+  return { env: { ...env, ...groups, ...overrides }, sent };
 }
 
 /** Base64 HMAC-SHA256 as Shopify signs its webhooks (for inbound tests). */

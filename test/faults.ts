@@ -69,7 +69,7 @@ export interface D1Trips {
  * a `db.batch` is one however many statements it holds. `failWhen` makes a round trip fail, as a
  * storage error would, when one of its statements was bound with an argument it matches.
  */
-export function countingDb(trips: D1Trips, failWhen?: (arg: unknown) => boolean): D1Database {
+export function countingDb(trips: D1Trips, failWhen?: (arg: unknown) => boolean, db: D1Database = env.DB): D1Database {
   const real = new WeakMap<object, { statement: D1PreparedStatement; sql: string; args: unknown[] }>();
   const failing = (args: unknown[]) => failWhen !== undefined && args.some(failWhen);
   const wrap = (statement: D1PreparedStatement, sql: string, args: unknown[]): D1PreparedStatement => {
@@ -91,7 +91,7 @@ export function countingDb(trips: D1Trips, failWhen?: (arg: unknown) => boolean)
     real.set(proxy, { statement, sql, args });
     return proxy;
   };
-  return new Proxy(env.DB, {
+  return new Proxy(db, {
     get(target, prop) {
       if (prop === 'prepare') return (query: string) => wrap(target.prepare(query), query, []);
       if (prop === 'batch') {

@@ -1,5 +1,5 @@
 // Local environment steps shared by `npm start`, `npm run bench` and the node-side tests:
-// migrate the local D1, seed the demo, start `wrangler dev`. All state lives under one
+// migrate every local D1 database, seed the demo, start `wrangler dev`. All state lives under one
 // --persist-to directory so the CLI, getPlatformProxy and wrangler dev see the same D1 and KV.
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { getPlatformProxy } from 'wrangler';
 import { DEMO, DEMO_TASK_SCRIPT } from '../demo-data.mjs';
+import { readD1Databases } from './databases.mjs';
 import { stopProcessGroup, trackProcessGroup } from './lifecycle.mjs';
 
 /**
@@ -39,19 +40,26 @@ export function parseDevVars(text) {
 }
 
 /**
- * Applies migrations to the local D1 in `persistDir`; exits the process on failure.
- * @param {string} persistDir
- * @param {{ quiet?: boolean }} [options]
+ * Applies `migrations/` to every local D1 database the config binds (DB, SHARD_1, …; the same
+ * migrations for each), stored under `persistDir` (wrangler's default `.wrangler/state` when
+ * omitted); throws on the first failure. Quiet: prints nothing unless wrangler fails.
+ * @param {string | undefined} persistDir
+ * @param {{ quiet?: boolean; config?: string }} [options] `config`: default wrangler.toml
  */
 export function migrateLocal(persistDir, options = {}) {
-  const result = spawnSync(
-    'npx',
-    ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir],
-    { stdio: options.quiet ? 'pipe' : 'inherit', env: { ...process.env, CI: '1' } },
-  );
-  if (result.status !== 0) {
-    if (options.quiet) process.stderr.write(result.stderr);
-    throw new Error(`migrations failed (exit ${result.status})`);
+  for (const { binding, database_name: name } of readD1Databases(options.config ?? 'wrangler.toml')) {
+    const args = ['wrangler', 'd1', 'migrations', 'apply', binding, '--local'];
+    if (options.config) args.push('--config', options.config);
+    if (persistDir !== undefined) args.push('--persist-to', persistDir);
+    if (!options.quiet) console.log(`D1 ${binding} ("${name}"), local:`);
+    const result = spawnSync('npx', args, {
+      stdio: options.quiet ? 'pipe' : 'inherit',
+      env: { ...process.env, CI: '1' },
+    });
+    if (result.status !== 0) {
+      if (options.quiet) process.stderr.write(result.stderr);
+      throw new Error(`migrations of ${binding} failed (exit ${result.status})`);
+    }
   }
 }
 

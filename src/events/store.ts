@@ -320,14 +320,15 @@ export interface EventFilters {
  */
 export async function listShopEvents(
   db: D1Database,
-  shopId: string,
+  shopId: string | null,
   filters: EventFilters,
   limit: number,
   cursor: Cursor | null,
   withData: boolean,
 ): Promise<EventRecord[]> {
-  const where = ['shop_id = ?1'];
-  const binds: unknown[] = [shopId];
+  // A null shop: every shop's events on this database (the operator's view, one shard at a time).
+  const where = shopId === null ? ['true'] : ['shop_id = ?1'];
+  const binds: unknown[] = shopId === null ? [] : [shopId];
   const add = (sql: string, value: unknown) => {
     binds.push(value);
     where.push(sql.replace('?', `?${binds.length}`));

@@ -34,7 +34,7 @@ import {
   putDeliveryLimit,
   postSubscriptionReplay,
 } from '../delivery/routes';
-import { getEvent, getEvents } from '../events/routes';
+import { getEvent, getEvents, getEventsOfAllShops } from '../events/routes';
 import {
   deleteIngressWebhookRoute,
   getCors,
@@ -279,6 +279,26 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     summary: "List the shop's events, newest first",
     tag: 'Events',
     auth: 'app',
+    status: 200,
+    list: 'events',
+    filters: [
+      text('topic', 'Only events of this topic.'),
+      {
+        name: 'status',
+        description: 'Only events in this state.',
+        schema: { type: 'string', enum: [...EVENT_STATUSES] },
+      },
+      text('webhook_request_id', 'Only the event of this ingress request (the x-request-id answer header).'),
+      timestamp('created_at_min', 'Only events created at or after this time'),
+      timestamp('created_at_max', 'Only events created at or before this time'),
+      { name: 'include', description: "`data` adds each event's data.", schema: { type: 'string', enum: ['data'] } },
+    ],
+  },
+  'GET /api/v1/operator/events': {
+    handler: getEventsOfAllShops,
+    summary: "List every shop's events, newest first, across all shards (for example the dead ones)",
+    tag: 'Events',
+    auth: 'operator',
     status: 200,
     list: 'events',
     filters: [

@@ -21,6 +21,7 @@ import { inShard, primaryDb } from '../shards';
 import { sendEventMessages } from '../queue/producer';
 import type { EventRecord } from '../events/model';
 import { runDueTaskRun } from '../tasks/runner';
+import { lendFollowUpContext } from '../tasks/follow-ups';
 import { processEvents } from './process';
 import { loadEvents, markEventsProcessed, receiveEvents, receiveItemId, type ReceiveItem } from '../events/store';
 
@@ -130,7 +131,15 @@ export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env)
   if (zero && onPrimary) zero.claimed = onPrimary;
   await Promise.all([
     resendLater(env, paused),
-    ...[...shards].map(([shard, group]) => consumeShardWork(inShard(env, shard), group, read.lookups)),
+    ...[...shards].map(([shard, group]) => {
+      const scope = inShard(env, shard);
+      lendFollowUpContext(
+        scope,
+        group.work.map((w) => w.shopId ?? ''),
+        read.lookups.followUps,
+      );
+      return consumeShardWork(scope, group, read.lookups);
+    }),
   ]);
 }
 

@@ -3,6 +3,7 @@ import { subscriptionTopicFor } from '../topics';
 import { activeSubscriptionSql, fanOutTargetsOf, fanOutTargetsStatement, type FanOutTarget } from '../delivery/store';
 import type { SettleRule } from '../events/store';
 import type { EventEnvelope } from '../queue/messages';
+import { followUpContextOf, followUpContextStatements, type FollowUpContext } from '../tasks/follow-ups-store';
 import { subscriptionFiltersOf, subscriptionFiltersStatement } from '../subscriptions/filter-store';
 import {
   enabledTaskSubscribedSql,
@@ -25,6 +26,8 @@ export interface BatchLookups {
   filters: Map<number, string>;
   /** The events' shops (for rendering their tasks). */
   shops: ShopRecord[];
+  /** What follow-up events of the events' shops need from the configuration (follow-ups-store.ts). */
+  followUps: FollowUpContext;
 }
 
 export const pairKey = (shopId: string, topic: string): string => `${shopId}\n${topic}`;
@@ -46,7 +49,17 @@ export function lookupStatements(
     if (topic !== null) targetPairs.set(pairKey(e.shopId, topic), [e.shopId, topic]);
   }
   if (taskPairs.length === 0) {
-    return { statements: [], read: () => ({ covered, subscribed: [], targets: [], filters: new Map(), shops: [] }) };
+    return {
+      statements: [],
+      read: () => ({
+        covered,
+        subscribed: [],
+        targets: [],
+        filters: new Map(),
+        shops: [],
+        followUps: { subscribed: [], taskNames: [] },
+      }),
+    };
   }
   const shopIds = [...new Set(taskPairs.map(([shopId]) => shopId))];
   const statements = [
@@ -54,15 +67,17 @@ export function lookupStatements(
     fanOutTargetsStatement(db, [...targetPairs.values()]),
     findShopsStatement(db, shopIds),
     subscriptionFiltersStatement(db, [...targetPairs.values()]),
+    ...followUpContextStatements(db, shopIds),
   ];
   return {
     statements,
-    read: ([tasks, targets, shops, filters]) => ({
+    read: ([tasks, targets, shops, filters, followUpSubscribed, taskNames]) => ({
       covered,
       subscribed: subscribedTasksOf(tasks!),
       targets: fanOutTargetsOf(targets!),
       shops: shopsOf(shops!),
       filters: subscriptionFiltersOf(filters!),
+      followUps: followUpContextOf([followUpSubscribed!, taskNames!]),
     }),
   };
 }

@@ -19,13 +19,26 @@ import {
  * ingress's pending events. A shop without a subscribed enabled task gets no event and no send.
  */
 
+/** Contexts a consumer batch already read with its lookups, by the shard scope it works in. */
+const known = new WeakMap<Env, { shops: Set<string>; context: FollowUpContext }>();
+
+/**
+ * Lends a shard scope the follow-up context its consumer batch read with its lookups (for these
+ * shops), so its commits do not read it from the primary again. A scope lives for one batch.
+ */
+export function lendFollowUpContext(scope: Env, shopIds: Iterable<string>, context: FollowUpContext): void {
+  if (primaryDb(scope) !== scope.DB) known.set(scope, { shops: new Set(shopIds), context });
+}
+
 /**
  * What follow-up statements on this Env's shard need from the configuration: null on shard 0
- * (they read it in SQL), else read from the primary for these shops in one round trip.
+ * (they read it in SQL); else what the batch lent, or a read from the primary for these shops.
  */
 export async function followUpContext(env: Env, shopIds: readonly string[]): Promise<FollowUpContext | null> {
   const primary = primaryDb(env);
   if (primary === env.DB) return null;
+  const lent = known.get(env);
+  if (lent && shopIds.every((id) => lent.shops.has(id))) return lent.context;
   return followUpContextOf(await primary.batch(followUpContextStatements(primary, shopIds)));
 }
 

@@ -27,7 +27,8 @@ const MAX_ROUND_TRIPS = 8;
 
 let shop: { shopId: string; token: string };
 beforeAll(async () => {
-  shop = await createShopWithApp();
+  // Round trips are counted on shard 0's database (the primary), so these shops live there.
+  shop = await createShopWithApp({ shard: 0 });
 });
 
 interface Run {
@@ -101,6 +102,63 @@ describe('events consumer: set-based processing', () => {
     expect(await d1Value('speed:hits')).toBe(String(BATCH));
     // One KV write for the one key, of the final value.
     expect(puts).toEqual([{ key: cacheEntryKvKey(shop.shopId, 'speed:hits'), value: String(BATCH) }]);
+  });
+
+  it(`spread over 3 shards, ${BATCH} events cost each shard no more D1 round trips than they cost one shard alone`, async () => {
+    const topic = 'user/speed/shards';
+    const script = '{% action "cache", "incr", "speed:shards" %}';
+    // Three shops, one per shard (the Worker binds two; the third database is test-only).
+    const shops = [shop, await createShopWithApp({ shard: 1 }), await createShopWithApp({ shard: 2 })];
+    for (const s of shops) await createTask(s.token, { subscriptions: topic, script });
+    const counted = () => {
+      const trips = [0, 1, 2].map((): D1Trips => ({ roundTrips: 0, trips: [] }));
+      const testEnv = {
+        ...env,
+        DB: countingDb(trips[0]!),
+        SHARD_1: countingDb(trips[1]!, undefined, env.SHARD_1),
+        SHARD_2: countingDb(trips[2]!, undefined, env.TEST_SHARD_2),
+        KV: recordingKv({ refuse: false }).kv,
+      } as Env;
+      return { trips, testEnv };
+    };
+
+    // The same 100 events of one shop on shard 0: today's single-shard cost.
+    const alone = counted();
+    const one = Array.from({ length: BATCH }, () => envelope(shop.shopId, { topic }));
+    expect((await consume(alone.testEnv, one.map(eventMessage))).every((s) => s.acked && !s.retried)).toBe(true);
+    const single = alone.trips[0]!.roundTrips;
+    expect(single).toBeLessThanOrEqual(MAX_ROUND_TRIPS);
+
+    // 100 events spread over the three shops, in one batch.
+    const spread = counted();
+    const mixed = Array.from({ length: BATCH }, (_, i) => envelope(shops[i % 3]!.shopId, { topic }));
+    const settled = await consume(spread.testEnv, mixed.map(eventMessage));
+    expect(settled.every((s) => s.acked && !s.retried)).toBe(true);
+    const perShard = spread.trips.map((t) => t.roundTrips);
+    for (const [shard, n] of perShard.entries()) {
+      expect(
+        n,
+        `shard ${shard}: ${JSON.stringify(spread.trips[shard]!.trips.map((t) => t[0]!.slice(0, 50)))}`,
+      ).toBeLessThanOrEqual(single);
+    }
+    // Every event ran once, on its own shop's shard: each shop's counter counts its own events.
+    const counters = await Promise.all(
+      [env.DB, env.SHARD_1, env.TEST_SHARD_2].map((db, i) =>
+        db
+          .prepare('SELECT value FROM cache_entries WHERE shop_id = ?1 AND key = ?2')
+          .bind(shops[i]!.shopId, 'speed:shards')
+          .first<{ value: string }>(),
+      ),
+    );
+    expect(counters.map((c) => c?.value)).toEqual([String(BATCH + 34), '33', '33']);
+    // No shop's rows landed on another shop's shard.
+    for (const [i, db] of [env.DB, env.SHARD_1, env.TEST_SHARD_2].entries()) {
+      const { results } = await db
+        .prepare('SELECT DISTINCT shop_id FROM events WHERE id IN (SELECT value FROM json_each(?1))')
+        .bind(JSON.stringify(mixed.map((e) => e.id)))
+        .all<{ shop_id: string }>();
+      expect(results.map((r) => r.shop_id)).toEqual([shops[i]!.shopId]);
+    }
   });
 
   it('costs the same number of round trips for 10 events as for 100 (it does not grow with the batch)', async () => {
@@ -288,7 +346,7 @@ describe('events nothing acts on: settled with their persist', () => {
   });
 
   it('settles an event whose only task is disabled or whose only subscription is inactive, and processes the others as before', async () => {
-    const { shopId, appId, token } = await createShopWithApp();
+    const { shopId, appId, token } = await createShopWithApp({ shard: 0 });
     const disabled = await createTask(token, { subscriptions: 'user/settle/disabled', script: '{% log "no" %}' });
     expect((await call(`/api/v1/tasks/${disabled}/disable`, jsonInit('POST', token))).status).toBe(200);
     await createTask(token, { subscriptions: 'user/settle/task', script: '{% log "yes" %}' });
@@ -317,7 +375,7 @@ describe('events nothing acts on: settled with their persist', () => {
   });
 
   it(`fans ${BATCH} events out to two subscriptions with one bulk insert, in three D1 round trips`, async () => {
-    const { shopId, appId } = await createShopWithApp();
+    const { shopId, appId } = await createShopWithApp({ shard: 0 });
     const topic = 'user/speed/fanout';
     const { address } = await receiverAddress();
     const first = await insertSubscription({ shopId, appId, address, topic });
@@ -361,7 +419,7 @@ describe('time-ordered ids for rows written in bulk', () => {
       : NaN;
 
   it('task runs, action runs, child events and deliveries get UUIDs of version 7 made at their time', async () => {
-    const { shopId, appId, token } = await createShopWithApp();
+    const { shopId, appId, token } = await createShopWithApp({ shard: 0 });
     const topic = 'user/speed/ids';
     await createTask(token, {
       subscriptions: topic,

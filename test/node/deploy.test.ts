@@ -13,7 +13,23 @@ const FAKE = resolve('test/node/fake-wrangler.mjs');
 const MIGRATIONS = readdirSync('migrations')
   .filter((f) => f.endsWith('.sql'))
   .sort();
-const QUEUES = ['edgehook-events', 'edgehook-deliveries', 'edgehook-events-dlq', 'edgehook-deliveries-dlq'];
+/** wrangler.toml's D1 databases, binding and name: the primary (shard 0) and shard 1. */
+const DATABASES = [
+  ['DB', 'edgehook'],
+  ['SHARD_1', 'edgehook-shard-1'],
+] as const;
+/**
+ * Every queue wrangler.toml names, in the order deploy creates them: each queue group's events and
+ * deliveries queues (group 0, group 1), then the dead-letter queues the groups share.
+ */
+const QUEUES = [
+  'edgehook-events',
+  'edgehook-deliveries',
+  'edgehook-events-1',
+  'edgehook-deliveries-1',
+  'edgehook-events-dlq',
+  'edgehook-deliveries-dlq',
+];
 const dirs: string[] = [];
 
 afterAll(() => {
@@ -31,7 +47,7 @@ interface Account {
     secrets: Record<string, string>;
     versions: number;
     deployedConfig: {
-      d1_databases: { database_id: string }[];
+      d1_databases: { binding: string; database_id: string }[];
       kv_namespaces: Record<string, unknown>[];
       migrations?: unknown[];
     };
@@ -57,8 +73,12 @@ function fakeAccount(account: Partial<Account> = {}) {
     read: (): Account => JSON.parse(readFileSync(state, 'utf8')) as Account,
     /** Runs the deploy script; returns its output and the wrangler calls it made. */
     deploy(...flags: string[]) {
+      return this.run('scripts/deploy.mjs', ...flags);
+    },
+    /** Runs a script against this account; returns its output and the wrangler calls it made. */
+    run(script: string, ...flags: string[]) {
       writeFileSync(calls, '');
-      const run = spawnSync('node', ['scripts/deploy.mjs', ...flags], {
+      const run = spawnSync('node', [script, ...flags], {
         encoding: 'utf8',
         env: {
           ...process.env,
@@ -82,34 +102,52 @@ const READS = [
   ['queues', 'list', '--page', '1'],
 ];
 const SECRET_LIST = ['secret', 'list', '--name', 'edgehook'];
-const MIGRATE = ['d1', 'migrations', 'apply', 'DB', '--remote', '--config', 'wrangler.deploy.json'];
+const migrate = (binding: string) => [
+  'd1',
+  'migrations',
+  'apply',
+  binding,
+  '--remote',
+  '--config',
+  'wrangler.deploy.json',
+];
+/** Deploy migrates every database, in wrangler.toml's order, before it deploys. */
+const MIGRATE_ALL = DATABASES.map(([binding]) => migrate(binding));
+/** The account's database behind each binding of the deployed config. */
+const deployedIds = (account: Account) =>
+  Object.fromEntries(account.worker!.deployedConfig.d1_databases.map((d) => [d.binding, d.database_id]));
 const DEPLOY = ['deploy', '--config', 'wrangler.deploy.json'];
 
 describe('npm run deploy', () => {
   const account = fakeAccount();
   let adminToken = '';
 
-  it('on a fresh account creates D1, the queues and dead-letter queues, secrets and KV, migrates, deploys, prints the URLs', () => {
+  it('on a fresh account creates every D1 database (shards too), every queue group and the dead-letter queues, secrets and KV, migrates each database, deploys, prints the URLs', () => {
     const run = account.deploy();
     expect(run.status, run.output).toBe(0);
     const secretsFile = run.calls.at(-1)?.at(-1) ?? '';
     expect(run.calls).toEqual([
       ...READS,
       SECRET_LIST,
-      ['d1', 'create', 'edgehook'],
+      ...DATABASES.map(([, name]) => ['d1', 'create', name]),
       ['d1', 'list', '--json'],
       ...QUEUES.map((q) => ['queues', 'create', q]),
-      MIGRATE,
+      ...MIGRATE_ALL,
       [...DEPLOY, '--secrets-file', secretsFile],
     ]);
     const after = account.read();
-    const db = after.databases.find((d) => d.name === 'edgehook')!;
-    expect(db.applied).toEqual(MIGRATIONS);
+    expect(after.databases.map((d) => d.name)).toEqual(DATABASES.map(([, name]) => name));
+    // Every database has every migration, and the deployed config binds each to its own.
+    for (const db of after.databases) expect(db.applied, db.name).toEqual(MIGRATIONS);
+    expect(deployedIds(after)).toEqual(
+      Object.fromEntries(
+        DATABASES.map(([binding, name]) => [binding, after.databases.find((d) => d.name === name)!.uuid]),
+      ),
+    );
     expect(after.queues.sort()).toEqual([...QUEUES].sort());
-    // KV came from wrangler's provisioning: the deployed config carried no KV id, and D1's real id.
+    // KV came from wrangler's provisioning: the deployed config carried no KV id.
     expect(after.kv.map((ns) => ns.title)).toEqual(['edgehook-kv']);
     expect(after.worker?.deployedConfig.kv_namespaces).toEqual([{ binding: 'KV' }]);
-    expect(after.worker?.deployedConfig.d1_databases[0]?.database_id).toBe(db.uuid);
     // Generated secrets, uploaded with the deployment; the file is gone afterwards.
     const secrets = after.worker!.secrets;
     expect(Object.keys(secrets).sort()).toEqual(['ADMIN_TOKEN', 'SECRETS_KEY']);
@@ -131,10 +169,12 @@ describe('npm run deploy', () => {
     expect(run.status, run.output).toBe(0);
     expect(run.calls).toEqual([
       ...READS,
+      // Two queues a page in the fake: six queues, then an empty page.
       ['queues', 'list', '--page', '2'],
       ['queues', 'list', '--page', '3'],
+      ['queues', 'list', '--page', '4'],
       SECRET_LIST,
-      MIGRATE,
+      ...MIGRATE_ALL,
       DEPLOY,
     ]);
     const after = account.read();
@@ -143,7 +183,7 @@ describe('npm run deploy', () => {
     expect(after.kv).toEqual(before.kv);
     expect(after.worker?.secrets).toEqual(before.worker?.secrets);
     expect(after.worker?.kvId).toBe(before.worker?.kvId);
-    expect(run.output).toContain('No migrations to apply');
+    expect(run.output.split('No migrations to apply')).toHaveLength(DATABASES.length + 1);
     expect(run.output).not.toContain(adminToken);
     expect(run.output).toContain('ADMIN_TOKEN was already set and is unchanged.');
   });
@@ -155,14 +195,16 @@ describe('npm run deploy', () => {
     expect(run.calls).toEqual([...READS, SECRET_LIST]);
     expect(fresh.read()).toMatchObject({ databases: [], queues: [], kv: [], worker: null });
     expect(run.output).toContain('Plan (dry run: nothing is changed)');
-    expect(run.output).toContain('+ D1 database "edgehook": create');
+    for (const [binding, name] of DATABASES)
+      expect(run.output).toContain(`+ D1 database "${name}" (${binding}): create`);
+    expect(run.output).toContain('+ D1 migrations: apply those not yet applied to each of DB, SHARD_1 (--remote)');
     for (const q of QUEUES) expect(run.output).toContain(`+ queue "${q}": create`);
     expect(run.output).toContain('+ secret ADMIN_TOKEN: generate and set');
     expect(run.output).toContain('+ KV namespace: created by wrangler deploy (automatic provisioning)');
     expect(run.output).not.toContain('Deployed.');
   });
 
-  it('creates only what is missing: one queue, one secret; an existing database is used, not created', () => {
+  it('creates only what is missing: shard 1, one queue, one secret; the existing database is used, not created', () => {
     const partial = fakeAccount({
       databases: [{ uuid: 'db-existing', name: 'edgehook', applied: MIGRATIONS.slice(0, 2) }],
       queues: QUEUES.filter((q) => q !== 'edgehook-deliveries-dlq'),
@@ -174,19 +216,38 @@ describe('npm run deploy', () => {
         deployedConfig: { d1_databases: [], kv_namespaces: [] },
       },
     });
+    // The dry run tells them apart: shard 0 is there, shard 1 is to be created.
+    const plan = partial.deploy('--dry-run');
+    expect(plan.status, plan.output).toBe(0);
+    // Reads only (five queues: three pages, then an empty one).
+    expect(plan.calls).toEqual([
+      ...READS,
+      ...[2, 3, 4].map((p) => ['queues', 'list', '--page', String(p)]),
+      SECRET_LIST,
+    ]);
+    expect(plan.output).toContain('✓ D1 database "edgehook" (DB) exists (db-existing)');
+    expect(plan.output).toContain('+ D1 database "edgehook-shard-1" (SHARD_1): create');
+    expect(plan.output).toContain('+ queue "edgehook-deliveries-dlq": create');
+    expect(plan.output).toContain('✓ queue "edgehook-events-1" exists');
+
     const run = partial.deploy();
     expect(run.status, run.output).toBe(0);
     const secretsFile = run.calls.at(-1)?.at(-1) ?? '';
     expect(run.calls.filter(([c, s]) => s === 'create' && (c === 'd1' || c === 'queues'))).toEqual([
+      ['d1', 'create', 'edgehook-shard-1'],
       ['queues', 'create', 'edgehook-deliveries-dlq'],
     ]);
-    expect(run.calls.at(-1)).toEqual([...DEPLOY, '--secrets-file', secretsFile]);
+    expect(run.calls.slice(-3)).toEqual([...MIGRATE_ALL, [...DEPLOY, '--secrets-file', secretsFile]]);
     const after = partial.read();
     expect(after.worker?.secrets['SECRETS_KEY']).toBe('kept');
     expect(after.worker?.secrets['ADMIN_TOKEN']).toMatch(/^[0-9a-f]{64}$/);
-    expect(after.databases[0]?.applied).toEqual(MIGRATIONS);
+    // Shard 0 got the migrations it lacked, the new shard 1 all of them.
+    expect(after.databases.map((d) => [d.name, d.applied])).toEqual([
+      ['edgehook', MIGRATIONS],
+      ['edgehook-shard-1', MIGRATIONS],
+    ]);
     expect(after.kv).toEqual([{ id: 'kv-existing', title: 'edgehook-kv' }]);
-    expect(after.worker?.deployedConfig.d1_databases[0]?.database_id).toBe('db-existing');
+    expect(deployedIds(after)).toEqual({ DB: 'db-existing', SHARD_1: after.databases[1]!.uuid });
   });
 
   it('Durable Object migrations reach wrangler deploy: each tag is applied once, by the deploy that brings it', async () => {
@@ -230,6 +291,45 @@ describe('npm run deploy', () => {
     expect(run.calls).toEqual([['d1', 'list', '--json']]);
     expect(run.output).toContain('Deploy stopped: wrangler d1 list --json failed (exit 1)');
     expect(run.output).toContain('You are not authenticated');
+  });
+});
+
+describe('npm run db:migrate:remote', () => {
+  const MIGRATE_REMOTE = 'scripts/migrate.mjs';
+
+  it('migrates every database of wrangler.toml, each found by name in the account, and leaves no config behind', () => {
+    const behind = fakeAccount({
+      databases: [
+        { uuid: 'db-0', name: 'edgehook', applied: MIGRATIONS.slice(0, 3) },
+        { uuid: 'db-1', name: 'edgehook-shard-1', applied: [] },
+      ],
+    });
+    const run = behind.run(MIGRATE_REMOTE, '--remote');
+    expect(run.status, run.output).toBe(0);
+    expect(run.calls).toEqual([['d1', 'list', '--json'], ...MIGRATE_ALL]);
+    expect(behind.read().databases.map((d) => [d.name, d.applied])).toEqual([
+      ['edgehook', MIGRATIONS],
+      ['edgehook-shard-1', MIGRATIONS],
+    ]);
+    expect(run.output).toContain('D1 SHARD_1 ("edgehook-shard-1"), remote:');
+    expect(existsSync('wrangler.deploy.json')).toBe(false);
+  });
+
+  it('stops before migrating anything when a database is missing from the account, and says deploy creates it', () => {
+    const noShard = fakeAccount({ databases: [{ uuid: 'db-0', name: 'edgehook', applied: [] }] });
+    const run = noShard.run(MIGRATE_REMOTE, '--remote');
+    expect(run.status).toBe(1);
+    expect(run.calls).toEqual([['d1', 'list', '--json']]);
+    expect(run.output).toContain('the account has no D1 database "edgehook-shard-1" (SHARD_1)');
+    expect(run.output).toContain('`npm run deploy` creates it');
+    expect(noShard.read().databases[0]?.applied).toEqual([]);
+  });
+
+  it('refuses to guess between local and remote', () => {
+    const run = fakeAccount().run(MIGRATE_REMOTE);
+    expect(run.status).toBe(1);
+    expect(run.calls).toEqual([]);
+    expect(run.output).toContain('--local or --remote');
   });
 });
 

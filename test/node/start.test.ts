@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -41,6 +41,31 @@ async function start(): Promise<Running> {
 }
 
 const auth = { authorization: `Bearer ${DEMO.appToken}` };
+const MIGRATIONS = readdirSync('migrations')
+  .filter((f) => f.endsWith('.sql'))
+  .sort();
+
+/** The migrations wrangler recorded as applied to one local database of the state directory. */
+function appliedMigrations(binding: string): string[] {
+  const run = spawnSync(
+    'npx',
+    [
+      'wrangler',
+      'd1',
+      'execute',
+      binding,
+      '--local',
+      '--persist-to',
+      stateDir,
+      '--json',
+      '--command',
+      'SELECT name FROM d1_migrations ORDER BY name',
+    ],
+    { encoding: 'utf8', env: { ...process.env, CI: '1' } },
+  );
+  if (run.status !== 0) throw new Error(`d1 execute ${binding} failed: ${run.stderr}`);
+  return (JSON.parse(run.stdout) as { results: { name: string }[] }[])[0]!.results.map((r) => r.name);
+}
 
 describe('npm start', () => {
   it('migrates, seeds, serves, and prints commands that work', async () => {
@@ -87,6 +112,9 @@ describe('npm start', () => {
       expect.objectContaining({ task_id: DEMO.taskId, status: 'succeeded', logs: ['Hello, Ada!'] }),
     ]);
     await stop(first);
+    // Every database of wrangler.toml was migrated, the shard as well as the primary.
+    expect(appliedMigrations('DB')).toEqual(MIGRATIONS);
+    expect(appliedMigrations('SHARD_1')).toEqual(MIGRATIONS);
   });
 
   it('runs again on the same state without failing or duplicating the seed', async () => {
