@@ -1,13 +1,21 @@
 import worker from '../../src/index';
 import type { QueueMessage } from '../../src/queue/messages';
 
+// The Durable Objects wrangler.toml binds, from the real Worker.
+export { CacheWaiters, CallLimits } from '../../src/index';
+
 /**
  * The soak's Worker: the real one with faults injected into its bindings. Test-only: it is the
  * `main` of the generated soak config (scripts/soak.mjs), never of wrangler.toml, so a deploy can
  * never run it. Probabilities come from the soak config's vars:
- * - SOAK_FAIL_QUEUE_SEND: an events-queue send from ingress throws (ingress must fall back to D1
- *   `pending`, swept by the cron);
- * - SOAK_FAIL_DB: a D1 call made by a queue consumer throws (the consumer must retry);
+ * - SOAK_FAIL_QUEUE_SEND: an events-queue send from ingress throws, on every queue group's
+ *   `EVENTS`/`EVENTS_g` (ingress must fall back to D1 `pending`, swept by the cron);
+ * - SOAK_FAIL_DB: a D1 call made by a queue consumer throws, on every shard (`DB`, `SHARD_n`; the
+ *   consumer must retry);
+ * - SOAK_FAIL_KV: a KV get or put throws as KV does when rate limited (`429 Too Many Requests`), in
+ *   the consumers and on the public paths (ingress, cache reads): config reads must fall back to
+ *   D1, an `Idempotency-Key` whose record cannot be read or written must still never make a
+ *   second event. The operator and Admin APIs keep a sound KV, so the soak can set itself up;
  * - SOAK_DROP_QUEUE_SEND: an events-queue send from ingress is silently dropped — a bug, not a
  *   fault: it exists to show that the soak notices a lost event (`SOAK_DROP_QUEUE_SEND=0.01 npm
  *   run soak` must fail).
@@ -17,12 +25,27 @@ import type { QueueMessage } from '../../src/queue/messages';
 interface SoakVars {
   SOAK_FAIL_QUEUE_SEND?: string;
   SOAK_FAIL_DB?: string;
+  SOAK_FAIL_KV?: string;
   SOAK_DROP_QUEUE_SEND?: string;
 }
 
-const injected = { queueSend: 0, db: 0, dropped: 0 };
+const injected = { queueSend: 0, db: 0, kv: 0, dropped: 0 };
 
 const roll = (probability: string | undefined) => Math.random() < Number(probability ?? 0);
+
+/** The bindings of every queue group's events queue: EVENTS, EVENTS_1, EVENTS_2, …. */
+const EVENTS_BINDING = /^EVENTS(_\d+)?$/;
+/** The bindings of every shard: DB, SHARD_1, SHARD_2, …. */
+const SHARD_BINDING = /^(DB|SHARD_\d+)$/;
+/** Paths whose KV stays sound: the soak's own set-up and checks go through them. */
+const SOUND_KV_PATHS = /^\/(api|admin)\//;
+
+/** `env` with each binding whose name matches `pattern` replaced by `wrap(binding)`. */
+function wrapBindings<T>(env: Env, pattern: RegExp, wrap: (binding: T) => T): Env {
+  const wrapped: Record<string, unknown> = { ...env };
+  for (const [name, value] of Object.entries(env)) if (pattern.test(name)) wrapped[name] = wrap(value as T);
+  return wrapped as unknown as Env;
+}
 
 function faultyQueue(queue: Queue, probability: string | undefined, dropProbability: string | undefined): Queue {
   const fail = () => {
@@ -74,19 +97,39 @@ function faultyDb(db: D1Database, probability: string | undefined): D1Database {
   });
 }
 
+/** KV whose reads and writes fail with KV's rate-limit error in a share of calls. */
+function faultyKv(kv: KVNamespace, probability: string | undefined): KVNamespace {
+  const FAULTY = new Set(['get', 'getWithMetadata', 'put']);
+  return new Proxy(kv, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop) as unknown;
+      if (typeof value !== 'function') return value;
+      const method = (value as (...a: unknown[]) => unknown).bind(target);
+      if (typeof prop !== 'string' || !FAULTY.has(prop)) return method;
+      return (...args: unknown[]) => {
+        if (!roll(probability)) return method(...args);
+        injected.kv++;
+        return Promise.reject(new Error(`KV ${prop === 'put' ? 'PUT' : 'GET'} failed: 429 Too Many Requests`));
+      };
+    },
+  });
+}
+
 export default {
   async fetch(request, env, ctx) {
-    if (new URL(request.url).pathname === '/__soak/faults') return Response.json(injected);
+    const path = new URL(request.url).pathname;
+    if (path === '/__soak/faults') return Response.json(injected);
     const vars = env as Env & SoakVars;
-    return worker.fetch(
-      request,
-      { ...env, EVENTS: faultyQueue(env.EVENTS, vars.SOAK_FAIL_QUEUE_SEND, vars.SOAK_DROP_QUEUE_SEND) },
-      ctx,
+    let faulty = wrapBindings<Queue>(env, EVENTS_BINDING, (queue) =>
+      faultyQueue(queue, vars.SOAK_FAIL_QUEUE_SEND, vars.SOAK_DROP_QUEUE_SEND),
     );
+    if (!SOUND_KV_PATHS.test(path)) faulty = { ...faulty, KV: faultyKv(env.KV, vars.SOAK_FAIL_KV) };
+    return worker.fetch(request, faulty, ctx);
   },
   async queue(batch, env) {
     const vars = env as Env & SoakVars;
-    return worker.queue(batch, { ...env, DB: faultyDb(env.DB, vars.SOAK_FAIL_DB) });
+    const faulty = wrapBindings<D1Database>(env, SHARD_BINDING, (db) => faultyDb(db, vars.SOAK_FAIL_DB));
+    return worker.queue(batch, { ...faulty, KV: faultyKv(env.KV, vars.SOAK_FAIL_KV) });
   },
   async scheduled(controller, env) {
     return worker.scheduled(controller, env);
