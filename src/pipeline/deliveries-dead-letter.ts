@@ -12,10 +12,18 @@ import { failDelivery } from '../delivery/store';
  * delivery stays `pending` forever. Unreadable messages go to `dead_letters`.
  */
 export async function consumeDeliveriesDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const shops = await readShopMap(
-    primaryDb(env),
-    batch.messages.flatMap((m) => parseDeliveryMessage(m.body)?.shopId ?? []),
-  );
+  let shops: Awaited<ReturnType<typeof readShopMap>>;
+  try {
+    shops = await readShopMap(
+      primaryDb(env),
+      batch.messages.flatMap((m) => parseDeliveryMessage(m.body)?.shopId ?? []),
+    );
+  } catch (err) {
+    // The primary is unreachable: nothing can be recorded now; the queue tries again.
+    log.error('dead-letter batch: shops unreadable; retrying', describeError(err));
+    for (const message of batch.messages) message.retry();
+    return;
+  }
   for (const message of batch.messages) {
     const body = parseDeliveryMessage(message.body);
     if (body === null) {

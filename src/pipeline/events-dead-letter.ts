@@ -16,14 +16,22 @@ import { insertDeadLetter, receiveItemId, recordDeadEvent } from '../events/stor
  */
 export async function consumeEventsDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const reason = `gave up after the events queue's retries (source queue ${batch.queue})`;
-  const shops = await readShopMap(
-    primaryDb(env),
-    batch.messages.flatMap((m) => {
-      const body = parseEventsQueueMessage(m.body);
-      const shopId = body === null ? undefined : body.kind === 'event' ? body.event.shopId : body.shopId;
-      return shopId ?? [];
-    }),
-  );
+  let shops: Awaited<ReturnType<typeof readShopMap>>;
+  try {
+    shops = await readShopMap(
+      primaryDb(env),
+      batch.messages.flatMap((m) => {
+        const body = parseEventsQueueMessage(m.body);
+        const shopId = body === null ? undefined : body.kind === 'event' ? body.event.shopId : body.shopId;
+        return shopId ?? [];
+      }),
+    );
+  } catch (err) {
+    // The primary is unreachable: nothing can be recorded now; the queue tries again.
+    log.error('dead-letter batch: shops unreadable; retrying', describeError(err));
+    for (const message of batch.messages) message.retry();
+    return;
+  }
   for (const message of batch.messages) {
     const body = parseEventsQueueMessage(message.body);
     if (body === null) {

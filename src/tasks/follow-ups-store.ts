@@ -156,7 +156,7 @@ export function deadEventFollowUpStatement(
        ON CONFLICT (id) DO NOTHING
        RETURNING id, shop_id`,
     )
-    .bind(id, eventId, now, ...contextBinds(context));
+    .bind(id, eventId, now, ...contextBinds(context).slice(0, 1));
 }
 
 /** The ids a follow-up statement inserted. */
