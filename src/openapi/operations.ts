@@ -84,6 +84,20 @@ const conflict = (description: string) => ({ status: 409, description });
 const cacheCopyFailed = { status: 503, description: 'The KV copy could not be written; retry (Retry-After).' };
 
 /** Keys are `METHOD path` exactly as mounted in the router (itty-router syntax). */
+/** The filters of an events list, the app's own and the operator's across every shop alike. */
+const EVENT_FILTERS: QueryFilter[] = [
+  text('topic', 'Only events of this topic.'),
+  {
+    name: 'status',
+    description: 'Only events in this state.',
+    schema: { type: 'string', enum: [...EVENT_STATUSES] },
+  },
+  text('webhook_request_id', 'Only the event of this ingress request (the x-request-id answer header).'),
+  timestamp('created_at_min', 'Only events created at or after this time'),
+  timestamp('created_at_max', 'Only events created at or before this time'),
+  { name: 'include', description: "`data` adds each event's data.", schema: { type: 'string', enum: ['data'] } },
+];
+
 export const API_OPERATIONS: Record<string, OperationDescription> = {
   'GET /api/v1/openapi.json': {
     handler: (request) => getOpenApiDocument(request, API_OPERATIONS),
@@ -281,18 +295,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     auth: 'app',
     status: 200,
     list: 'events',
-    filters: [
-      text('topic', 'Only events of this topic.'),
-      {
-        name: 'status',
-        description: 'Only events in this state.',
-        schema: { type: 'string', enum: [...EVENT_STATUSES] },
-      },
-      text('webhook_request_id', 'Only the event of this ingress request (the x-request-id answer header).'),
-      timestamp('created_at_min', 'Only events created at or after this time'),
-      timestamp('created_at_max', 'Only events created at or before this time'),
-      { name: 'include', description: "`data` adds each event's data.", schema: { type: 'string', enum: ['data'] } },
-    ],
+    filters: EVENT_FILTERS,
   },
   'GET /api/v1/operator/events': {
     handler: getEventsOfAllShops,
@@ -301,18 +304,7 @@ export const API_OPERATIONS: Record<string, OperationDescription> = {
     auth: 'operator',
     status: 200,
     list: 'events',
-    filters: [
-      text('topic', 'Only events of this topic.'),
-      {
-        name: 'status',
-        description: 'Only events in this state.',
-        schema: { type: 'string', enum: [...EVENT_STATUSES] },
-      },
-      text('webhook_request_id', 'Only the event of this ingress request (the x-request-id answer header).'),
-      timestamp('created_at_min', 'Only events created at or after this time'),
-      timestamp('created_at_max', 'Only events created at or before this time'),
-      { name: 'include', description: "`data` adds each event's data.", schema: { type: 'string', enum: ['data'] } },
-    ],
+    filters: EVENT_FILTERS,
   },
   'GET /api/v1/events/:id': {
     handler: getEvent,
