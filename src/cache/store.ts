@@ -1,4 +1,5 @@
 import { selectPageAfter } from '../page-store';
+import { shardOfShopColumn } from '../shops/store';
 import type { Cursor } from '../http/pagination';
 
 /** Every SQL statement on `cache_entries` and `cache_endpoints`. */
@@ -196,7 +197,6 @@ export async function insertCacheEndpoint(db: D1Database, endpoint: CacheEndpoin
     .run();
 }
 
-/** An endpoint by token alone: the public read path when KV has no copy. */
 /** An endpoint by token alone, with its shop's shard: the public read's fallback when KV has no copy. */
 export async function findCacheEndpoint(
   db: D1Database,
@@ -204,8 +204,7 @@ export async function findCacheEndpoint(
 ): Promise<{ endpoint: CacheEndpointRecord; shard: number } | null> {
   const row = await db
     .prepare(
-      `SELECT ${ENDPOINT_COLUMNS}, (SELECT shard FROM shops WHERE shops.id = cache_endpoints.shop_id) AS shard
-       FROM cache_endpoints WHERE token = ?1`,
+      `SELECT ${ENDPOINT_COLUMNS}, ${shardOfShopColumn('cache_endpoints.shop_id')} FROM cache_endpoints WHERE token = ?1`,
     )
     .bind(token)
     .first<CacheEndpointRow & { shard: number | null }>();

@@ -1,4 +1,5 @@
 import { selectPageAfter } from '../page-store';
+import { shardOfShopColumn } from '../shops/store';
 import type { Cursor } from '../http/pagination';
 import type { DataMode } from './data';
 
@@ -61,10 +62,7 @@ export async function findWebhook(
   id: string,
 ): Promise<{ webhook: WebhookRecord; shard: number } | null> {
   const row = await db
-    .prepare(
-      `SELECT ${WEBHOOK_COLUMNS}, (SELECT shard FROM shops WHERE shops.id = webhooks.shop_id) AS shard
-              FROM webhooks WHERE id = ?1`,
-    )
+    .prepare(`SELECT ${WEBHOOK_COLUMNS}, ${shardOfShopColumn('webhooks.shop_id')} FROM webhooks WHERE id = ?1`)
     .bind(id)
     .first<WebhookRow & { shard: number | null }>();
   return row && { webhook: toWebhook(row), shard: row.shard ?? 0 };

@@ -16,7 +16,7 @@ import {
   type BatchLookups,
 } from './lookups';
 import { onShardZeroSql } from '../shops/store';
-import { placementOf } from './placement';
+import { groupByShard } from './placement';
 import { inShard, primaryDb } from '../shards';
 import { sendEventMessages } from '../queue/producer';
 import type { EventRecord } from '../events/model';
@@ -37,12 +37,18 @@ interface Work {
   shopId: string | undefined;
 }
 
+/** A message that is not an event: a due task run, or a cache value to copy to the edge. */
+type Other = {
+  message: Message<unknown>;
+  body: Exclude<EventsMessage, { kind: 'event' | 'event-ref' }>;
+  shopId: string | undefined;
+};
+
 interface ShardWork {
   work: Work[];
   /** The claim already made of these events (shard 0's, in the primary's round trip), or null. */
   claimed: Map<string, { claimed: boolean; status: string }> | null;
-  taskRuns: { message: Message<unknown>; runId: string }[];
-  copies: { message: Message<unknown>; ref: { shopId: string; key: string } }[];
+  other: Other[];
 }
 
 /**
@@ -55,7 +61,7 @@ interface ShardWork {
  */
 export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const work: Work[] = [];
-  const other: { message: Message<unknown>; body: EventsMessage; shopId: string | undefined }[] = [];
+  const other: Other[] = [];
   for (const message of batch.messages) {
     const body = parseEventsQueueMessage(message.body);
     if (body === null) {
@@ -106,51 +112,41 @@ export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env)
       return;
     }
   }
-  const shards = new Map<number, ShardWork>();
-  const paused: { message: Message<unknown> }[] = [];
-  const shardOf = (shopId: string | undefined): ShardWork | null => {
-    const placement = placementOf(read.shops, shopId);
-    if (placement.paused) return null;
-    let group = shards.get(placement.shard);
-    if (!group) shards.set(placement.shard, (group = { work: [], taskRuns: [], copies: [], claimed: null }));
-    return group;
-  };
-  for (const w of work) {
-    const group = shardOf(w.shopId);
-    if (group) group.work.push(w);
-    else paused.push(w);
-  }
-  for (const o of other) {
-    const group = shardOf(o.shopId);
-    if (!group) paused.push(o);
-    else if (o.body.kind === 'task-run') group.taskRuns.push({ message: o.message, runId: o.body.runId });
-    else if (o.body.kind === 'cache-copy') group.copies.push({ message: o.message, ref: o.body });
-  }
-  // Shard 0's events were claimed above (unless that batch failed: then they are claimed alone).
-  const zero = shards.get(0);
-  if (zero && onPrimary) zero.claimed = onPrimary;
+  // Each shard's share, handled on that shard; a paused shop's messages wait.
+  const events = groupByShard(read.shops, work, (w) => w.shopId);
+  const others = groupByShard(read.shops, other, (o) => o.shopId);
+  const shards = new Set([...events.byShard.keys(), ...others.byShard.keys()]);
   await Promise.all([
-    resendLater(env, paused),
-    ...[...shards].map(([shard, group]) => {
+    resendLater(env, [...events.paused, ...others.paused]),
+    ...[...shards].map((shard) => {
       const scope = inShard(env, shard);
+      const shardWork = events.byShard.get(shard) ?? [];
       lendFollowUpContext(
         scope,
-        group.work.map((w) => w.shopId ?? ''),
+        shardWork.map((w) => w.shopId ?? ''),
         read.lookups.followUps,
       );
-      return consumeShardWork(scope, group, read.lookups);
+      return consumeShardWork(
+        scope,
+        {
+          work: shardWork,
+          other: others.byShard.get(shard) ?? [],
+          // Shard 0's events were claimed above (unless that batch failed: then they are claimed alone).
+          claimed: shard === 0 ? onPrimary : null,
+        },
+        read.lookups,
+      );
     }),
   ]);
 }
 
 /** One shard's share of a batch, on that shard. */
-async function consumeShardWork(
-  env: Env,
-  { work, taskRuns, copies, claimed }: ShardWork,
-  lookups: BatchLookups,
-): Promise<void> {
-  await consumeCacheCopies(env, copies);
-  for (const { message, runId } of taskRuns) await consumeTaskRunMessage(env, message, runId);
+async function consumeShardWork(env: Env, { work, other, claimed }: ShardWork, lookups: BatchLookups): Promise<void> {
+  await consumeCacheCopies(
+    env,
+    other.flatMap((o) => (o.body.kind === 'cache-copy' ? [{ message: o.message, ref: o.body }] : [])),
+  );
+  for (const o of other) if (o.body.kind === 'task-run') await consumeTaskRunMessage(env, o.message, o.body.runId);
   if (work.length === 0) return;
 
   const received = claimed

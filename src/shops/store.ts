@@ -72,10 +72,14 @@ const pausedSql = (shopExpr: string) =>
 export const onShardZeroSql = (shopExpr: string): string =>
   `coalesce((SELECT shard FROM shops WHERE id = ${shopExpr}), 0) = 0 AND NOT ${pausedSql(shopExpr)}`;
 
+/** SQL column `shard`: the shard of the shop whose id is `shopExpr` (NULL for a shop that is gone). */
+export const shardOfShopColumn = (shopExpr: string): string =>
+  `(SELECT shard FROM shops WHERE shops.id = ${shopExpr}) AS shard`;
+
 const SHOP_SELECT = `${SHOP_COLUMNS}, shopify_secret_ciphertext IS NOT NULL AS shopify_secret_set,
   shopify_access_token_ciphertext IS NOT NULL AS shopify_access_token_set, shard, ${pausedSql('shops.id')} AS paused`;
 const APP_COLUMNS = 'id, shop_id, name, api_version, created_at, updated_at';
-const APP_SELECT = `${APP_COLUMNS}, (SELECT shard FROM shops WHERE shops.id = apps.shop_id) AS shard,
+const APP_SELECT = `${APP_COLUMNS}, ${shardOfShopColumn('apps.shop_id')},
   ${pausedSql('apps.shop_id')} AS paused`;
 
 const toShop = (row: ShopRow): ShopRecord => ({
