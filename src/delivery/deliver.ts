@@ -37,12 +37,13 @@ interface Due {
  * attempts and records every attempt with its consequences. Each delivery stands alone: what its
  * own data breaks fails only that delivery. Returns one settlement per attempt, in input order:
  * `retry` only for attempts whose outcome could not be recorded (the attempt is repeated, never
- * lost; receivers dedupe on the webhook id).
+ * lost; receivers dedupe on the webhook id). `loaded`: the deliveries' work when the caller already
+ * read it (shard 0's, in the consumer's primary round trip); otherwise it is loaded here.
  */
 export async function deliverAttempts(
   env: Env,
   attempts: readonly AttemptRef[],
-  random: RandomSource = Math.random,
+  { loaded, random = Math.random }: { loaded?: readonly DeliveryWork[]; random?: RandomSource } = {},
 ): Promise<Settlement[]> {
   const settlements: Settlement[] = attempts.map(() => 'ack');
   if (attempts.length === 0) return settlements;
@@ -51,11 +52,12 @@ export async function deliverAttempts(
   try {
     work = new Map(
       (
-        await loadDeliveryWork(
+        loaded ??
+        (await loadDeliveryWork(
           env.DB,
           primaryDb(env),
           attempts.map((a) => a.deliveryId),
-        )
+        ))
       ).map((w) => [w.delivery.id, w]),
     );
   } catch (err) {

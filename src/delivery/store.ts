@@ -2,6 +2,7 @@ import { chunkBySize } from '../chunks';
 import { ROWS_PARAM_MAX_CHARS } from '../env';
 import type { Cursor } from '../http/pagination';
 import type { DeliveryFormat } from './payload';
+import { findShopsStatement, shopsOf, type ShopRecord } from '../shops/store';
 
 /**
  * Every SQL statement on `deliveries` and `delivery_attempts`, and the delivery-owned columns of
@@ -295,7 +296,29 @@ export async function loadDeliveryWork(
 }
 
 async function loadDeliveryWorkJoined(db: D1Database, ids: readonly string[]): Promise<DeliveryWork[]> {
-  const { results } = await db
+  return deliveryWorkOf(await deliveryWorkJoinedStatement(db, ids).all());
+}
+
+/**
+ * A deliveries batch's shops and the work of its deliveries on shard 0, in one round trip on the
+ * primary (which is shard 0, so the joins hold). Rows of deliveries on other shards are not there;
+ * rows a move left behind on shard 0 come back too, so callers use this work only for the
+ * deliveries whose shop the returned map places on shard 0.
+ */
+export async function loadShopsAndShardZeroWork(
+  primary: D1Database,
+  shopIds: readonly string[],
+  deliveryIds: readonly string[],
+): Promise<{ shops: ShopRecord[]; work: DeliveryWork[] }> {
+  const [shops, work] = await primary.batch([
+    findShopsStatement(primary, [...new Set(shopIds)]),
+    deliveryWorkJoinedStatement(primary, deliveryIds),
+  ]);
+  return { shops: shopsOf(shops!), work: deliveryWorkOf(work!) };
+}
+
+function deliveryWorkJoinedStatement(db: D1Database, ids: readonly string[]): D1PreparedStatement {
+  return db
     .prepare(
       `SELECT ${DELIVERY_COLUMNS.replace(/(\w+)/g, 'd.$1')}, e.data AS event_data,
               e.created_at AS event_created_at, s.myshopify_domain AS shop_domain,
@@ -307,17 +330,19 @@ async function loadDeliveryWorkJoined(db: D1Database, ids: readonly string[]): P
        LEFT JOIN subscriptions sub ON sub.id = d.subscription_id
        WHERE d.id IN (SELECT value FROM json_each(?1))`,
     )
-    .bind(JSON.stringify(ids))
-    .all<
-      DeliveryRow & {
-        event_data: string;
-        event_created_at: string;
-        shop_domain: string;
-        rate_limit: number | null;
-        subscription_name: string | null;
-      }
-    >();
-  return results.map((r) => ({
+    .bind(JSON.stringify(ids));
+}
+
+type DeliveryWorkRow = DeliveryRow & {
+  event_data: string;
+  event_created_at: string;
+  shop_domain: string;
+  rate_limit: number | null;
+  subscription_name: string | null;
+};
+
+const deliveryWorkOf = (result: D1Result<unknown>): DeliveryWork[] =>
+  (result.results as DeliveryWorkRow[]).map((r) => ({
     delivery: toDelivery(r),
     eventDataJson: r.event_data,
     eventCreatedAt: r.event_created_at,
@@ -325,7 +350,6 @@ async function loadDeliveryWorkJoined(db: D1Database, ids: readonly string[]): P
     rateLimitPerSecond: r.rate_limit,
     subscriptionName: r.subscription_name,
   }));
-}
 
 export interface AttemptOutcome {
   attempt: AttemptRecord;

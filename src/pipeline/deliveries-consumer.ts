@@ -5,7 +5,9 @@ import { sendDeliveryMessages } from '../queue/producer';
 import { inShard, primaryDb } from '../shards';
 import { deliverAttempts } from '../delivery/deliver';
 import { recordUnreadableMessage } from './events-dead-letter';
-import { groupByShard, readShopMap } from './placement';
+import { groupByShard } from './placement';
+import { loadShopsAndShardZeroWork, type DeliveryWork } from '../delivery/store';
+import type { ShopRecord } from '../shops/store';
 
 interface Parsed {
   message: Message<unknown>;
@@ -30,12 +32,18 @@ export async function consumeDeliveriesBatch(batch: MessageBatch<unknown>, env: 
     parsed.push({ message, body });
   }
   if (parsed.length === 0) return;
-  let shops: Awaited<ReturnType<typeof readShopMap>>;
+  // One primary round trip: the batch's shops and, since the primary is shard 0, the work of the
+  // deliveries there (the other shards load theirs on their own database).
+  let shops: Map<string, ShopRecord>;
+  let shardZeroWork: DeliveryWork[];
   try {
-    shops = await readShopMap(
+    const read = await loadShopsAndShardZeroWork(
       primaryDb(env),
       parsed.flatMap((p) => (p.body.shopId === undefined ? [] : [p.body.shopId])),
+      parsed.map((p) => p.body.deliveryId),
     );
+    shops = new Map(read.shops.map((s) => [s.id, s]));
+    shardZeroWork = read.work;
   } catch (err) {
     log.error('could not read the shops of a deliveries batch; retrying it', describeError(err));
     for (const p of parsed) p.message.retry({ delaySeconds: DELIVERY_RECORD_RETRY_DELAY_SECONDS });
@@ -48,6 +56,7 @@ export async function consumeDeliveriesBatch(batch: MessageBatch<unknown>, env: 
       const settlements = await deliverAttempts(
         inShard(env, shard),
         group.map((p) => ({ deliveryId: p.body.deliveryId, attempt: p.body.attempt })),
+        shard === 0 ? { loaded: shardZeroWork } : {},
       );
       group.forEach(({ message }, i) => {
         if (settlements[i] === 'retry') message.retry({ delaySeconds: DELIVERY_RECORD_RETRY_DELAY_SECONDS });

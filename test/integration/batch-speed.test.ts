@@ -2,15 +2,19 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, inject, vi, it } from 'vitest';
 import { D1_BATCH_MAX_STATEMENTS, QUEUE_NAMES } from '../../src/env';
 import { consumeEventsBatch } from '../../src/pipeline/events-consumer';
+import { consumeDeliveriesBatch } from '../../src/pipeline/deliveries-consumer';
 import { cacheEntryKvKey } from '../../src/kv-keys';
 import type { QueueMessage } from '../../src/queue/messages';
 import { countingDb, recordingKv, type D1Trips } from '../faults';
 import { call, createShopWithApp, jsonInit } from '../helpers';
 import {
   deliveriesOfSubscription,
+  fanOutOnShards,
   insertSubscription,
+  receivedBy,
   receiverAddress,
   recordingDeliveriesEnv,
+  storeProcessedEvent,
 } from '../delivery-helpers';
 import { envelope, eventMessage, recordingBatch } from '../queue';
 import { createCacheEndpoint, createTask } from '../task-helpers';
@@ -24,6 +28,11 @@ const BATCH = 100;
 const receiver = `http://127.0.0.1:${inject('receiverPort')}`;
 /** The issue's bound for a batch of 100 events each running one task with one `cache` action. */
 const MAX_ROUND_TRIPS = 8;
+/**
+ * A deliveries batch on shard 0: the shops and the work together; admission by destination and the
+ * signing secrets (at once, two round trips); the records.
+ */
+const DELIVERY_BATCH_ROUND_TRIPS = 4;
 
 let shop: { shopId: string; token: string };
 beforeAll(async () => {
@@ -408,6 +417,40 @@ describe('events nothing acts on: settled with their persist', () => {
     expect(settled).toEqual([{ acked: true, retried: false, delaySeconds: undefined }]);
     expect(trips.roundTrips).toBe(1);
     expect(await runsOf([event.id])).toEqual([]);
+  });
+});
+
+describe('deliveries consumer: round trips', () => {
+  it(`attempts ${BATCH} deliveries of a shop on shard 0 in ${DELIVERY_BATCH_ROUND_TRIPS} D1 round trips, the shop map read with the work`, async () => {
+    const { shopId, appId } = await createShopWithApp({ shard: 0 });
+    const topic = 'user/speed/deliveries';
+    const target = await receiverAddress();
+    const subscription = await insertSubscription({ shopId, appId, address: target.address, topic });
+    // One host for all: a limit above the batch keeps this about round trips, not the rate limit.
+    const fanned = recordingDeliveriesEnv({ DELIVERY_RATE_LIMIT_PER_SECOND: '1000' });
+    const events = await Promise.all(
+      Array.from({ length: BATCH }, (_, n) => storeProcessedEvent(shopId, { n }, topic)),
+    );
+    await fanOutOnShards(fanned.env, events);
+    const messages = fanned.sent.splice(0).map((m) => m.body);
+    expect(messages).toHaveLength(BATCH);
+    const trips: D1Trips = { roundTrips: 0, trips: [] };
+
+    const { batch, settled } = recordingBatch(QUEUE_NAMES.deliveries, messages);
+    await consumeDeliveriesBatch(batch, { ...fanned.env, DB: countingDb(trips) });
+
+    expect(settled.every((s) => s.acked && !s.retried)).toBe(true);
+    expect(await receivedBy(target.key)).toHaveLength(BATCH);
+    const rows = await deliveriesOfSubscription(subscription);
+    expect(rows.map((r) => [r.status, r.attempts])).toEqual(rows.map(() => ['succeeded', 1]));
+    expect(trips.roundTrips, JSON.stringify(trips.trips.map((t) => t.map((sql) => sql.slice(0, 50))))).toBe(
+      DELIVERY_BATCH_ROUND_TRIPS,
+    );
+    // The first: the shops and the deliveries' work, in one batch on the primary.
+    expect(trips.trips[0]).toEqual([
+      expect.stringContaining('FROM shops'),
+      expect.stringContaining('FROM deliveries d'),
+    ]);
   });
 });
 
