@@ -24,13 +24,28 @@ migrateLocal(PERSIST_DIR);
 const added = await seedDemo(PERSIST_DIR);
 console.log(added > 0 ? `Seeded the demo shop (${added} rows).` : 'Demo data already present.');
 
-const dev = await startWranglerDev({ port: PORT, persistDir: PERSIST_DIR });
+const dev = await startWranglerDev({ port: PORT, persistDir: PERSIST_DIR, testScheduled: true });
 await ensureDemoSigningSecret();
 console.log(demoLines(BASE_URL).join('\n'));
 
-// wrangler dev does not fire cron triggers locally; fire the maintenance job as production would.
+// wrangler dev does not fire cron triggers locally; fire the maintenance job as production would:
+// once now, then every minute.
+const fireCron = () => fetch(`${BASE_URL}/__scheduled?cron=*+*+*+*+*`);
+try {
+  const first = await fireCron();
+  await first.arrayBuffer();
+  console.log(
+    first.ok
+      ? `Cron: the maintenance job ran; it runs every ${CRON_INTERVAL_MS / 1000} s while this runs.`
+      : `Cron: the maintenance job could not run (${first.status}); moves, sweeps and the scheduler will not advance.`,
+  );
+} catch (err) {
+  console.warn(`Cron: the maintenance job could not run: ${String(err)}`);
+}
 const cron = setInterval(() => {
-  fetch(`${BASE_URL}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`).catch(() => {});
+  fireCron()
+    .then((res) => res.arrayBuffer())
+    .catch(() => {});
 }, CRON_INTERVAL_MS);
 onShutdown(() => clearInterval(cron));
 // wrangler dev ending by itself (a crash, its own Ctrl-C handling) ends the command too.

@@ -138,10 +138,13 @@ export async function seedDemo(persistDir) {
  * Starts `wrangler dev` in its own process group; resolves once it answers HTTP. `stop()` ends the
  * group (wrangler and its workerd).
  * `vars` override wrangler.toml vars for this run (`--var NAME:value`).
+ * `testScheduled` serves `/__scheduled?cron=…`, which runs the Worker's cron handler
+ * (`--test-scheduled`): wrangler dev fires no cron by itself, and its other trigger,
+ * `/cdn-cgi/handler/scheduled`, answers 500 when Static Assets sit in front of the Worker.
  * `inspector: false` serves the same Worker without wrangler's DevTools inspector
  * (scripts/lib/serve-worker.mjs), which the benchmarks use: the inspector's per-subrequest events
  * are a cost of the dev tool, not of the Worker.
- * @param {{ port: number; persistDir?: string; config?: string; quiet?: boolean; vars?: Record<string, string>; inspector?: boolean }} options
+ * @param {{ port: number; persistDir?: string; config?: string; quiet?: boolean; vars?: Record<string, string>; inspector?: boolean; testScheduled?: boolean }} options
  */
 export async function startWranglerDev(options) {
   const child = options.inspector === false ? spawnWithoutInspector(options) : spawnWranglerDev(options);
@@ -165,6 +168,7 @@ function spawnWranglerDev(options) {
   if (options.config) args.push('--config', options.config);
   if (options.persistDir) args.push('--persist-to', options.persistDir);
   if (options.quiet) args.push('--log-level', 'warn');
+  if (options.testScheduled) args.push('--test-scheduled');
   return spawn('npx', args, {
     stdio: options.quiet ? 'ignore' : 'inherit',
     env: process.env,

@@ -77,6 +77,9 @@ describe('npm start', () => {
       /Demo app signing secret \(shown once; deliveries are signed with it\): whsec_[A-Za-z0-9+/]{32}/,
     );
     expect(printed).toContain(`Authorization: Bearer ${DEMO.appToken}`);
+    // wrangler dev fires no cron: npm start runs the maintenance job itself, and it runs.
+    await eventually(async () => (first.output().includes('Cron: ') ? true : undefined));
+    expect(first.output()).toContain('Cron: the maintenance job ran; it runs every 60 s while this runs.');
     // The console (issue 15) is served at the printed address, with its CSP.
     expect(printed).toContain(`console  ${BASE}/`);
     const consolePage = await fetch(`${BASE}/`);
