@@ -87,6 +87,15 @@ function recordingQueues(): {
   };
 }
 
+/** A shop on `shard` with a webhook on `topic`, a task running `script`, and an endpoint on `key`. */
+async function shopWithTask(shard: number, topic: string, script: string, key: string) {
+  const shop = await createShopWithApp({ shard });
+  const webhook = await createWebhook(shop.token, { topic });
+  await createTask(shop.token, { subscriptions: topic, script });
+  const endpoint = await createCacheEndpoint(shop.token, key);
+  return { shop, webhook, endpoint };
+}
+
 describe('placement', () => {
   it('records each new shop on the shard with the fewest shops, and shows it in the shop', async () => {
     const before = await env.DB.prepare('SELECT shard, COUNT(*) AS n FROM shops GROUP BY shard').all<{
@@ -114,14 +123,13 @@ describe('placement', () => {
 
 describe('a shop on shard 1', () => {
   it("keeps its events, runs, cache values and deliveries on shard 1 and sends to group 1's queues", async () => {
-    const shop = await createShopWithApp({ shard: 1 });
     const topic = 'user/shard/submit';
-    const webhook = await createWebhook(shop.token, { topic });
-    await createTask(shop.token, {
-      subscriptions: topic,
-      script: '{% action "cache", "set", "shard:last", event.data.n %}',
-    });
-    const endpoint = await createCacheEndpoint(shop.token, 'shard:last');
+    const { shop, webhook, endpoint } = await shopWithTask(
+      1,
+      topic,
+      '{% action "cache", "set", "shard:last", event.data.n %}',
+      'shard:last',
+    );
     await insertSubscription({
       shopId: shop.shopId,
       appId: shop.appId,
@@ -170,14 +178,12 @@ describe('a shop on shard 1', () => {
 
 describe('through the real queues', () => {
   it("a shard-1 shop's event goes through group 1's events queue and consumer to its result", async () => {
-    const shop = await createShopWithApp({ shard: 1 });
-    const topic = 'user/shard/real';
-    const webhook = await createWebhook(shop.token, { topic });
-    await createTask(shop.token, {
-      subscriptions: topic,
-      script: '{% action "cache", "set", "real:last", event.data.n %}',
-    });
-    const endpoint = await createCacheEndpoint(shop.token, 'real:last');
+    const { webhook, endpoint } = await shopWithTask(
+      1,
+      'user/shard/real',
+      '{% action "cache", "set", "real:last", event.data.n %}',
+      'real:last',
+    );
     const res = await postWebhook(webhook, { headers: { 'content-type': 'application/json' }, body: '{"n":41.5}' });
     expect(res.status).toBe(204);
     const event = await waitForEvent(res.headers.get('x-request-id')!);
@@ -217,14 +223,17 @@ describe('moving a shop (POST /api/v1/shops/{id}/move)', () => {
   });
 
   it('with traffic running: no event, run, delivery or cache value lost or duplicated; results readable throughout', async () => {
-    const shop = await createShopWithApp({ shard: 0 });
     const topic = 'user/move/submit';
-    const webhook = await createWebhook(shop.token, { topic });
-    await createTask(shop.token, {
-      subscriptions: topic,
-      script: '{% action "cache", "incr", "move:count" %}{% action "cache", "set", event.data.key, event.data.n %}',
-    });
-    const counter = await createCacheEndpoint(shop.token, 'move:count');
+    const {
+      shop,
+      webhook,
+      endpoint: counter,
+    } = await shopWithTask(
+      0,
+      topic,
+      '{% action "cache", "incr", "move:count" %}{% action "cache", "set", event.data.key, event.data.n %}',
+      'move:count',
+    );
     await insertSubscription({
       shopId: shop.shopId,
       appId: shop.appId,
