@@ -163,6 +163,20 @@ function printPlan(wanted, plan) {
 }
 
 /**
+ * A dry run that cannot read the account (not logged in, offline) still shows what the config
+ * declares, marked unchecked: an operator planning a deploy sees every shard database and queue
+ * group before logging in. It is not a plan, so the run still fails.
+ * @param {Wanted} wanted
+ */
+function printDeclared(wanted) {
+  console.log(`Declared by ${sourceConfig} for Worker "${wanted.workerName}" (not checked against an account):`);
+  for (const db of wanted.databases) console.log(`  ? D1 database "${db.database_name}" (${db.binding})`);
+  for (const q of wanted.queues) console.log(`  ? queue "${q}"`);
+  for (const s of Object.keys(REQUIRED_SECRETS)) console.log(`  ? secret ${s}`);
+  console.log('Each is created (secrets generated) by `npm run deploy` if the account lacks it.');
+}
+
+/**
  * @param {Wanted} wanted
  * @param {Plan} plan
  */
@@ -207,7 +221,18 @@ async function execute(wanted, plan) {
 
 try {
   const wanted = await readWanted();
-  const plan = makePlan(wanted, await readAccount(wanted.workerName));
+  /** @type {Account} */
+  let account;
+  try {
+    account = await readAccount(wanted.workerName);
+  } catch (err) {
+    if (dryRun) printDeclared(wanted);
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `${reason}\nThe account could not be read: log in with \`npx wrangler login\` (or set CLOUDFLARE_API_TOKEN) and run it again.`,
+    );
+  }
+  const plan = makePlan(wanted, account);
   printPlan(wanted, plan);
   if (!dryRun) {
     const { urls, adminToken } = await execute(wanted, plan);

@@ -291,6 +291,21 @@ describe('npm run deploy', () => {
     expect(run.calls).toEqual([['d1', 'list', '--json']]);
     expect(run.output).toContain('Deploy stopped: wrangler d1 list --json failed (exit 1)');
     expect(run.output).toContain('You are not authenticated');
+    expect(run.output).toContain('The account could not be read: log in with `npx wrangler login`');
+    expect(run.output).not.toContain('Declared by');
+  });
+
+  it('--dry-run without a login still lists every database and queue group wrangler.toml declares, unchecked, and fails', () => {
+    const loggedOut = fakeAccount({ loggedIn: false });
+    const run = loggedOut.deploy('--dry-run');
+    expect(run.status).toBe(1);
+    expect(run.calls).toEqual([['d1', 'list', '--json']]);
+    expect(run.output).toContain('Declared by wrangler.toml for Worker "edgehook" (not checked against an account):');
+    for (const [binding, name] of DATABASES) expect(run.output).toContain(`? D1 database "${name}" (${binding})`);
+    for (const q of QUEUES) expect(run.output).toContain(`? queue "${q}"`);
+    expect(run.output).toContain('? secret ADMIN_TOKEN');
+    expect(run.output).not.toContain('Plan');
+    expect(run.output).toContain('The account could not be read');
   });
 });
 
