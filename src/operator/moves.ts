@@ -39,9 +39,13 @@ import { requireShop } from '../shops/shops';
  *    the map switches (`shops.shard`), the edge copies of its webhooks and cache endpoints are
  *    written again, and the pause ends.
  * 3. settling (MOVE_SETTLE_SECONDS): writers that still hold the old map (an ingress isolate's edge
- *    copy) may add rows to the old shard.
- * 4. cleaning: what is left in the old shard is copied where missing (the new shard's rows are
- *    newer), then deleted, in chunks, children first.
+ *    copy) may add rows to the old shard. At its end the edge copies are written again (a copy
+ *    rewritten by a stale read-through, or a rewrite that failed at the switch, names the new shard).
+ * 4. cleaning, two passes: (a) parents first, what the old shard holds that the new one lacks is
+ *    copied (the new shard's rows are newer) — except cache values written before the move began,
+ *    which the copy already carried, so a key deleted since is not brought back — and an event that
+ *    was not processed arrives `pending`, so the new shard's sweep sends it again; (b) children
+ *    first, the old shard's rows are deleted in chunks, each chunk copied where missing once more.
  * Throughout, the shop's results stay readable: the map names a shard holding all its rows.
  */
 
@@ -108,6 +112,8 @@ async function advanceMove(env: Env, move: MoveRecord, nowMs: number): Promise<b
       return copyChunks(env, move, now, nowMs);
     case 'settling':
       if (waiting) return false;
+      // Not retried elsewhere: a failure here leaves the move settling, and the next run tries again.
+      await republishShop(env, move);
       return save(env, { ...move, phase: 'cleaning', cursor: null, phaseUntil: null }, 'settling', now);
     case 'cleaning':
       return cleanChunks(env, move, now);
@@ -156,31 +162,54 @@ async function copyChunks(env: Env, move: MoveRecord, now: string, nowMs: number
     switchShardStatement(primary, move.shopId, move.toShard, now),
   ]);
   if (switched!.meta.changes === 0) return false;
-  // The hot paths' edge copies name the shard; until they are rewritten (or for an isolate's memo),
-  // a writer may still use the old shard: settling and cleaning take care of that.
-  await republishShopWebhooks(env, move.shopId);
-  await republishShopCacheEndpoints(env, move.shopId, move.toShard);
   log.info('shop moved', { moveId: move.id, shopId: move.shopId, to: move.toShard, rows: copied });
+  // The hot paths' edge copies name the shard; until they are rewritten (or for an isolate's memo),
+  // a writer may still use the old shard: settling and cleaning take care of that, and the end of
+  // settling writes them again (so a failure here is only logged).
+  try {
+    await republishShop(env, move);
+  } catch (err) {
+    log.warn('edge copies of a moved shop not rewritten yet; the end of settling does it', {
+      moveId: move.id,
+      ...describeError(err),
+    });
+  }
   return true;
 }
 
-/** Copies what is left in the old shard where missing, then deletes it; children first. */
+/** Writes the KV copies of the shop's webhooks and cache endpoints again, naming its new shard. */
+async function republishShop(env: Env, move: MoveRecord): Promise<void> {
+  await republishShopWebhooks(env, move.shopId);
+  await republishShopCacheEndpoints(env, move.shopId, move.toShard);
+}
+
+/**
+ * Cleaning: pass (a) over positions 0 … T−1 copies, table by table parents first, what the old
+ * shard has and the new one lacks; pass (b) over positions T … 2T−1 deletes the old shard's rows,
+ * children first (so no delete cascades), copying each chunk where missing once more for a row a
+ * stale writer added after pass (a) read its table. A copy the new shard refuses fails the move.
+ */
 async function cleanChunks(env: Env, move: MoveRecord, now: string): Promise<boolean> {
   const from = shardDb(env, move.fromShard);
   const to = shardDb(env, move.toShard);
   const appIds = await listShopAppIds(primaryDb(env), move.shopId);
-  // Cleaning walks the tables from the last (children) to the first; `table` counts from the end.
+  const tables = SHOP_TABLES.length;
   let position = positionOf(move.cursor);
   let deleted = move.rowsDeleted;
-  for (let chunk = 0; chunk < MOVE_CHUNKS_PER_RUN && position.table < SHOP_TABLES.length; chunk++) {
-    const tableIndex = SHOP_TABLES.length - 1 - position.table;
-    const rows = await readShopRows(from, tableIndex, move.shopId, appIds, null, MOVE_CHUNK_ROWS);
-    if (rows.length === 0) {
-      position = { table: position.table + 1, after: null };
-      continue;
-    }
+  for (let chunk = 0; chunk < MOVE_CHUNKS_PER_RUN && position.table < 2 * tables; chunk++) {
+    const copying = position.table < tables;
+    const tableIndex = copying ? position.table : 2 * tables - 1 - position.table;
+    const rows = await readShopRows(
+      from,
+      tableIndex,
+      move.shopId,
+      appIds,
+      copying ? position.after : null,
+      MOVE_CHUNK_ROWS,
+    );
+    const missing = leftBehind(tableIndex, rows, move.createdAt);
     try {
-      await writeRows(to, tableIndex, rows, false);
+      if (missing.length > 0) await writeRows(to, tableIndex, missing, false);
     } catch (err) {
       return save(
         env,
@@ -189,14 +218,20 @@ async function cleanChunks(env: Env, move: MoveRecord, now: string): Promise<boo
         now,
       );
     }
-    await deleteRowsStatement(
-      from,
-      tableIndex,
-      rows.map((r) => r.key),
-    ).run();
-    deleted += rows.length;
+    if (!copying && rows.length > 0) {
+      await deleteRowsStatement(
+        from,
+        tableIndex,
+        rows.map((r) => r.key),
+      ).run();
+      deleted += rows.length;
+    }
+    const tableDone = copying ? rows.length < MOVE_CHUNK_ROWS : rows.length === 0;
+    position = tableDone
+      ? { table: position.table + 1, after: null }
+      : { table: position.table, after: copying ? rows.at(-1)!.key : null };
   }
-  const done = position.table >= SHOP_TABLES.length;
+  const done = position.table >= 2 * tables;
   return save(
     env,
     {
@@ -207,6 +242,28 @@ async function cleanChunks(env: Env, move: MoveRecord, now: string): Promise<boo
     },
     'cleaning',
     now,
+  );
+}
+
+/** Event statuses of work not finished: an event left behind in one arrives `pending`. */
+const UNFINISHED_EVENT_STATUSES = new Set(['pending', 'queued', 'received']);
+
+/**
+ * What cleaning copies of the old shard's rows (where the new shard lacks them): cache values only
+ * if written since the move began (an older one was copied, so its absence is a delete); events
+ * not processed become `pending`, since the message that carried them may have been settled on the
+ * new shard before the row arrived there, and the sweep sends a pending event again.
+ */
+function leftBehind<R extends { row: Record<string, unknown> }>(
+  tableIndex: number,
+  rows: readonly R[],
+  since: string,
+): R[] {
+  const { table } = SHOP_TABLES[tableIndex]!;
+  if (table === 'cache_entries') return rows.filter((r) => String(r.row['updated_at']) >= since);
+  if (table !== 'events') return [...rows];
+  return rows.map((r) =>
+    UNFINISHED_EVENT_STATUSES.has(String(r.row['status'])) ? { ...r, row: { ...r.row, status: 'pending' } } : r,
   );
 }
 

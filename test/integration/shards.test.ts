@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { MOVE_DRAIN_SECONDS, MOVE_SETTLE_SECONDS, QUEUE_NAMES } from '../../src/env';
+import { MOVE_CHUNK_ROWS, MOVE_DRAIN_SECONDS, MOVE_SETTLE_SECONDS, QUEUE_NAMES } from '../../src/env';
 import { insertEvent } from '../../src/events/store';
 import { advanceShopMoves } from '../../src/operator/moves';
 import { consumeEventsBatch } from '../../src/pipeline/events-consumer';
@@ -356,6 +356,165 @@ describe('moving a shop (POST /api/v1/shops/{id}/move)', () => {
       .all<{ key: string; value: string }>();
     expect(results.map((r) => r.key).sort()).toEqual([...sentKeys].sort());
     expect(results.find((r) => r.key === 'move:key:stale')?.value).toBe('71');
+  });
+});
+
+/** Copies one row of `table` (the first `where` finds on `from`) into `into`, with `changes`. */
+async function cloneRow(
+  from: D1Database,
+  into: D1Database,
+  table: string,
+  where: string,
+  bind: unknown[],
+  changes: Record<string, unknown>,
+): Promise<void> {
+  const row = await from
+    .prepare(`SELECT * FROM ${table} WHERE ${where} LIMIT 1`)
+    .bind(...bind)
+    .first<Record<string, unknown>>();
+  expect(row).not.toBeNull();
+  const full = { ...row!, ...changes };
+  const columns = Object.keys(full);
+  await into
+    .prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(', ')})`)
+    .bind(...columns.map((c) => full[c]))
+    .run();
+}
+
+describe('moving a shop: what writers holding the old map leave behind', () => {
+  it('is carried over (children with their parents, several chunks), unprocessed events run, deleted values stay deleted, edge copies name the new shard', async () => {
+    const topic = 'user/move/stale';
+    const { shop, webhook } = await shopWithTask(
+      0,
+      topic,
+      '{% action "cache", "set", event.data.key, event.data.n %}',
+      'stale:count',
+    );
+    await insertSubscription({ shopId: shop.shopId, appId: shop.appId, address: 'https://example.com/hook', topic });
+    const { testEnv, events } = recordingQueues();
+    const consumeQueued = async () => {
+      const bodies = events.splice(0).map((e) => e.body);
+      const { batch, settled } = recordingBatch(QUEUE_NAMES.events, bodies);
+      await consumeEventsBatch(batch, testEnv);
+      expect(settled.every((s) => s.acked && !s.retried)).toBe(true);
+    };
+    const res = await callWithEnv(testEnv, `/webhooks/${webhook}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key: 'stale:first', n: 1 }),
+    });
+    expect(res.status).toBe(204);
+    await consumeQueued();
+    // More rows than one chunk (MOVE_CHUNK_ROWS) in the events table.
+    const old = Array.from({ length: MOVE_CHUNK_ROWS + 50 }, () => envelope(shop.shopId, { topic }));
+    await env.DB.batch(
+      old.map((e) =>
+        env.DB.prepare(
+          `INSERT INTO events (id, shop_id, topic, data, source, webhook_id, webhook_request_id, parent_id, created_at, status)
+           VALUES (?1, ?2, ?3, '{}', 'webhook', NULL, ?4, NULL, ?5, 'processed')`,
+        ).bind(e.id, shop.shopId, topic, e.webhookRequestId, e.createdAt),
+      ),
+    );
+    for (const key of ['stale:kept', 'stale:deleted']) {
+      const put = await call(`/api/v1/cache/${key}`, jsonInit('PUT', shop.token, { value: key }));
+      expect(put.status).toBeLessThan(300);
+    }
+
+    const t0 = Date.now();
+    const started = await call(`/api/v1/shops/${shop.shopId}/move`, jsonInit('POST', ADMIN_TOKEN, { shard: 1 }));
+    const { move } = await started.json<{ move: { id: number } }>();
+    await advanceShopMoves(testEnv, t0 + (MOVE_DRAIN_SECONDS + 1) * 1000);
+    await advanceShopMoves(testEnv, t0 + (MOVE_DRAIN_SECONDS + 2) * 1000);
+    expect(await shardOfShop(shop.shopId)).toBe(1);
+
+    // Settling, on the new shard: a value is deleted.
+    expect((await call('/api/v1/cache/stale:deleted', jsonInit('DELETE', shop.token))).status).toBe(204);
+    // Writers holding the old map, on the old shard: a task run with its action run, a delivery
+    // with its attempt (children whose parents exist only there), a value, and an event stored
+    // `queued` whose message was settled on the new shard before the row got there.
+    const runId = crypto.randomUUID();
+    const deliveryId = crypto.randomUUID();
+    await cloneRow(env.SHARD_1, env.DB, 'task_runs', 'shop_id = ?1', [shop.shopId], {
+      id: runId,
+      event_id: crypto.randomUUID(),
+    });
+    await cloneRow(
+      env.SHARD_1,
+      env.DB,
+      'action_runs',
+      'task_run_id IN (SELECT id FROM task_runs WHERE shop_id = ?1)',
+      [shop.shopId],
+      { id: crypto.randomUUID(), task_run_id: runId },
+    );
+    await cloneRow(env.SHARD_1, env.DB, 'deliveries', 'shop_id = ?1', [shop.shopId], {
+      id: deliveryId,
+      event_id: crypto.randomUUID(),
+    });
+    await env.DB.prepare(
+      `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, status_code, duration_ms, error)
+       VALUES (?1, 1, ?2, 200, 12, NULL)`,
+    )
+      .bind(deliveryId, new Date().toISOString())
+      .run();
+    await env.DB.prepare(
+      `INSERT INTO cache_entries (shop_id, key, value, expires_at, updated_at) VALUES (?1, 'stale:late', '"late"', ?2, ?3)`,
+    )
+      .bind(shop.shopId, new Date(Date.now() + 3_600_000).toISOString(), new Date().toISOString())
+      .run();
+    const late = envelope(shop.shopId, { topic, dataJson: JSON.stringify({ key: 'stale:event', n: 7 }) });
+    await insertEvent(env.DB, late, 'queued');
+    const ref = recordingBatch(QUEUE_NAMES.events, [{ kind: 'event-ref', eventId: late.id, shopId: shop.shopId }]);
+    await consumeEventsBatch(ref.batch, testEnv);
+    expect(ref.settled[0]!.acked).toBe(true);
+    // A read-through that read the map before the switch rewrote the webhook's edge copy after it.
+    const kvKey = `wh:${webhook}`;
+    const copy = JSON.parse((await env.KV.get(kvKey))!) as { shard: number };
+    expect(copy.shard).toBe(1);
+    await env.KV.put(kvKey, JSON.stringify({ ...copy, shard: 0 }));
+
+    // The end of settling, then cleaning until done.
+    let at = t0 + (MOVE_DRAIN_SECONDS + MOVE_SETTLE_SECONDS + 3) * 1000;
+    await advanceShopMoves(testEnv, at);
+    expect((JSON.parse((await env.KV.get(kvKey))!) as { shard: number }).shard).toBe(1);
+    let phase = 'cleaning';
+    for (let run = 0; run < 5 && phase === 'cleaning'; run++) {
+      await advanceShopMoves(testEnv, (at += 1000));
+      const shown = await call(`/api/v1/shops/${shop.shopId}/moves/${move.id}`, jsonInit('GET', ADMIN_TOKEN));
+      phase = (await shown.json<{ move: { phase: string; error: string | null } }>()).move.phase;
+    }
+    expect(phase).toBe('done');
+
+    expect(await rowCounts(env.DB, shop.shopId)).toEqual({
+      events: 0,
+      task_runs: 0,
+      deliveries: 0,
+      cache_entries: 0,
+      action_runs: 0,
+    });
+    const onNew = (sql: string, ...binds: unknown[]) =>
+      env.SHARD_1.prepare(sql)
+        .bind(...binds)
+        .first<Record<string, unknown>>();
+    expect(await onNew('SELECT COUNT(*) AS n FROM events WHERE shop_id = ?1', shop.shopId)).toEqual({
+      n: 1 + old.length + 1,
+    });
+    expect(await onNew('SELECT COUNT(*) AS n FROM action_runs WHERE task_run_id = ?1', runId)).toEqual({ n: 1 });
+    expect(await onNew('SELECT COUNT(*) AS n FROM delivery_attempts WHERE delivery_id = ?1', deliveryId)).toEqual({
+      n: 1,
+    });
+    const keys = await env.SHARD_1.prepare('SELECT key FROM cache_entries WHERE shop_id = ?1 ORDER BY key')
+      .bind(shop.shopId)
+      .all<{ key: string }>();
+    expect(keys.results.map((r) => r.key)).toEqual(['stale:first', 'stale:kept', 'stale:late']);
+
+    // The event left behind is pending on the new shard: the sweep sends it again, and it runs.
+    expect(await onNew('SELECT status FROM events WHERE id = ?1', late.id)).toEqual({ status: 'pending' });
+    expect(await sweepPendingEvents(inShard(testEnv, 1))).toBe(1);
+    await consumeQueued();
+    expect(await onNew('SELECT status FROM events WHERE id = ?1', late.id)).toEqual({ status: 'processed' });
+    expect(
+      await onNew("SELECT value FROM cache_entries WHERE shop_id = ?1 AND key = 'stale:event'", shop.shopId),
+    ).toEqual({ value: '7' });
   });
 });
 
