@@ -321,7 +321,6 @@ export async function runTogether(db: D1Database, statements: D1PreparedStatemen
   if (statements.length > 0) await db.batch(statements);
 }
 
-/** Fails a run the queue gave up on, unless it finished meanwhile. */
 /** Fails a run the queue gave up on; true when it was still unfinished (false: nothing changed). */
 export async function failAbandonedTaskRun(db: D1Database, id: string, error: string, now: string): Promise<boolean> {
   const result = await db
