@@ -66,7 +66,29 @@ export const EVENTS_RETRY_MAX_DELAY_SECONDS = 300;
  * later (a new message, not a retry: the move's pause never uses up a message's retries).
  */
 export const PAUSED_SHOP_RESEND_DELAY_SECONDS = 15;
-/** Shop moves (shops/moves.ts): how long a paused shop's in-flight work gets to finish before the copy. */
+/**
+ * A dead-letter message of a shop a move has paused is retried this much later (a dead-letter
+ * queue has no producer to send it again), up to the dead-letter consumers' `max_retries`
+ * (wrangler.toml, DEAD_LETTER_MAX_RETRIES): ten tries five minutes apart outlast a move of some
+ * 900,000 rows; after them the message is kept in `dead_letters`.
+ */
+export const PAUSED_SHOP_DEAD_LETTER_DELAY_SECONDS = 300;
+/** The dead-letter queues' consumers' `max_retries` in wrangler.toml (a test keeps them equal). */
+export const DEAD_LETTER_MAX_RETRIES = 10;
+/**
+ * A consumer invocation starts no new outbound request (delivery, task action) this long after it
+ * read the shop map; what is left goes back to the queue as new messages (no retry used up). With
+ * the longest request timeout (HTTP_ACTION_TIMEOUT_MS, SHOPIFY_ACTION_TIMEOUT_MS) and its records,
+ * its last write of a shop's rows comes well inside MOVE_DRAIN_SECONDS (a test keeps them so).
+ */
+export const CONSUMER_WORK_DEADLINE_SECONDS = 20;
+/** What MOVE_DRAIN_SECONDS leaves, past the deadline and the longest request, for the last records. */
+export const MOVE_DRAIN_RECORD_MARGIN_SECONDS = 30;
+/**
+ * Shop moves (operator/moves.ts): how long a paused shop's in-flight work gets to finish before the
+ * copy: a consumer that read the map before the pause writes nothing after CONSUMER_WORK_DEADLINE_SECONDS,
+ * its longest request and MOVE_DRAIN_RECORD_MARGIN_SECONDS.
+ */
 export const MOVE_DRAIN_SECONDS = 60;
 /** After the switch, how long writers holding the old map (an edge copy, an isolate's memo) get. */
 export const MOVE_SETTLE_SECONDS = 120;

@@ -93,19 +93,34 @@ export const SHARD_FAN_OUT_CONCURRENCY = 4;
  * `DELIVERIES` are its queue group's, so the stores of per-shop tables (events, runs, deliveries,
  * cache values) need no shard argument; every other binding is the deployment's. Configuration
  * tables (shops, apps, tasks, subscriptions, …) are read through `primaryDb`, which is the
- * deployment's `DB` in or out of a scope. Shard 0 in group 0 is the deployment's Env itself.
+ * deployment's `DB` in or out of a scope. Shard 0 in group 0 is the deployment's Env itself,
+ * unless a consumer gives its scope a work deadline (`pastWorkDeadline`).
  */
-export function inShard(env: Env, shard: number): Env {
+export function inShard(env: Env, shard: number, workDeadlineMs?: number): Env {
   const root = rootOf(env);
-  if (shard === 0) return root;
+  if (shard === 0 && workDeadlineMs === undefined) return root;
   const scoped = Object.create(root) as Env;
   Object.defineProperties(scoped, {
     [ROOT]: { value: root },
+    [DEADLINE]: { value: workDeadlineMs },
     DB: { value: shardDb(root, shard), enumerable: true },
     EVENTS: { value: eventsQueueFor(root, shard), enumerable: true },
     DELIVERIES: { value: deliveriesQueueFor(root, shard), enumerable: true },
   });
   return scoped;
+}
+
+/** Where a consumer's shard scope keeps its work deadline (epoch ms). */
+const DEADLINE = Symbol('work deadline');
+
+/**
+ * Whether the work deadline of a consumer's scope has passed: it then starts no new outbound
+ * request (a delivery, a task action) and hands what is left back to the queue. This bounds how
+ * long after reading the shop map a consumer can still write a shop's rows (MOVE_DRAIN_SECONDS).
+ */
+export function pastWorkDeadline(env: Env, nowMs: number = Date.now()): boolean {
+  const deadline = (env as unknown as { [DEADLINE]?: number })[DEADLINE];
+  return deadline !== undefined && nowMs >= deadline;
 }
 
 /** The primary database (configuration tables), from the deployment's Env or a shard scope. */

@@ -1,4 +1,4 @@
-import { primaryDb } from '../shards';
+import { pastWorkDeadline, primaryDb } from '../shards';
 import { DELIVERY_CONCURRENCY } from '../env';
 import { mapWithConcurrency } from '../concurrency';
 import { describeError, log } from '../log';
@@ -21,8 +21,11 @@ export interface AttemptRef {
   attempt: number;
 }
 
-/** What the caller does with the message of each attempt: ack it, or have the queue redeliver it. */
-export type Settlement = 'ack' | 'retry';
+/**
+ * What the caller does with the message of each attempt: ack it, have the queue redeliver it, or
+ * (`later`: not started, the consumer's work deadline had passed) send it again as a new message.
+ */
+export type Settlement = 'ack' | 'retry' | 'later';
 
 interface Due {
   index: number;
@@ -37,7 +40,8 @@ interface Due {
  * attempts and records every attempt with its consequences. Each delivery stands alone: what its
  * own data breaks fails only that delivery. Returns one settlement per attempt, in input order:
  * `retry` only for attempts whose outcome could not be recorded (the attempt is repeated, never
- * lost; receivers dedupe on the webhook id). `loaded`: the deliveries' work when the caller already
+ * lost; receivers dedupe on the webhook id); `later` for attempts not started because the
+ * consumer's work deadline had passed (`pastWorkDeadline`). `loaded`: the deliveries' work when the caller already
  * read it (shard 0's, in the consumer's primary round trip); otherwise it is loaded here.
  */
 export async function deliverAttempts(
@@ -105,7 +109,11 @@ export async function deliverAttempts(
 
   const allowInsecure = allowsInsecureAddresses(env);
   let finished = 0;
-  const made = await mapWithConcurrency(due, DELIVERY_CONCURRENCY, async (d): Promise<MadeAttempt> => {
+  const results = await mapWithConcurrency(due, DELIVERY_CONCURRENCY, async (d): Promise<MadeAttempt | null> => {
+    if (pastWorkDeadline(env)) {
+      settlements[d.index] = 'later';
+      return null;
+    }
     const prepared = await prepareDeliveryRequest(d.item, secrets.get(d.item.delivery.appId) ?? [], allowInsecure);
     const startedAt = nowIso();
     const started = Date.now();
@@ -127,6 +135,7 @@ export async function deliverAttempts(
     );
     return { ...d, ...decided, sent: !('refused' in prepared), finished: finished++ };
   });
+  const made = results.filter((m): m is MadeAttempt => m !== null);
 
   for (const index of await recordMadeAttempts(env, made)) settlements[index] = 'retry';
   for (const m of made) {

@@ -1,4 +1,8 @@
-import { DELIVERY_RECORD_RETRY_DELAY_SECONDS, PAUSED_SHOP_RESEND_DELAY_SECONDS } from '../env';
+import {
+  CONSUMER_WORK_DEADLINE_SECONDS,
+  DELIVERY_RECORD_RETRY_DELAY_SECONDS,
+  PAUSED_SHOP_RESEND_DELAY_SECONDS,
+} from '../env';
 import { describeError, log } from '../log';
 import { parseDeliveryMessage, type DeliveryMessage } from '../queue/messages';
 import { sendDeliveryMessages } from '../queue/producer';
@@ -19,9 +23,11 @@ interface Parsed {
  * batch from the primary (their shards, and whether a move has paused them), hand each shard's
  * attempts to delivery/ on that shard (which sends, schedules the next attempts and records
  * everything), then settle every message as it says: ack, or retry when its attempt could not be
- * recorded. A paused shop's messages are sent again a little later.
+ * recorded. A paused shop's messages are sent again a little later, and attempts not started by
+ * the work deadline (CONSUMER_WORK_DEADLINE_SECONDS after the batch began) at once.
  */
 export async function consumeDeliveriesBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const deadlineMs = Date.now() + CONSUMER_WORK_DEADLINE_SECONDS * 1000;
   const parsed: Parsed[] = [];
   for (const message of batch.messages) {
     const body = parseDeliveryMessage(message.body);
@@ -51,33 +57,40 @@ export async function consumeDeliveriesBatch(batch: MessageBatch<unknown>, env: 
   }
   const { byShard, paused } = groupByShard(shops, parsed, (p) => p.body.shopId);
   await Promise.all([
-    resendLater(env, paused),
+    resendLater(env, paused, PAUSED_SHOP_RESEND_DELAY_SECONDS),
     ...[...byShard].map(async ([shard, group]) => {
+      const scope = inShard(env, shard, deadlineMs);
       const settlements = await deliverAttempts(
-        inShard(env, shard),
+        scope,
         group.map((p) => ({ deliveryId: p.body.deliveryId, attempt: p.body.attempt })),
         shard === 0 ? { loaded: shardZeroWork } : {},
       );
-      group.forEach(({ message }, i) => {
-        if (settlements[i] === 'retry') message.retry({ delaySeconds: DELIVERY_RECORD_RETRY_DELAY_SECONDS });
-        else message.ack();
+      const later: Parsed[] = [];
+      group.forEach((p, i) => {
+        if (settlements[i] === 'retry') p.message.retry({ delaySeconds: DELIVERY_RECORD_RETRY_DELAY_SECONDS });
+        else if (settlements[i] === 'later') later.push(p);
+        else p.message.ack();
       });
+      await resendLater(scope, later, 0);
     }),
   ]);
 }
 
-/** A paused shop's attempts: sent again later as new messages (no retry used up), then acked. */
-async function resendLater(env: Env, paused: readonly Parsed[]): Promise<void> {
-  if (paused.length === 0) return;
+/**
+ * Attempts not made now (a paused shop's, or those past the work deadline): sent again as new
+ * messages (no retry used up), then acked; if the queue refuses, the messages are retried.
+ */
+async function resendLater(env: Env, items: readonly Parsed[], delaySeconds: number): Promise<void> {
+  if (items.length === 0) return;
   try {
     await sendDeliveryMessages(
       env,
-      paused.map((p) => ({ body: p.body, delaySeconds: PAUSED_SHOP_RESEND_DELAY_SECONDS })),
+      items.map((p) => ({ body: p.body, delaySeconds })),
     );
   } catch (err) {
-    log.warn('attempts of a paused shop could not be sent again; retrying them', describeError(err));
-    for (const p of paused) p.message.retry({ delaySeconds: DELIVERY_RECORD_RETRY_DELAY_SECONDS });
+    log.warn('attempts not made now could not be sent again; retrying them', describeError(err));
+    for (const p of items) p.message.retry({ delaySeconds: DELIVERY_RECORD_RETRY_DELAY_SECONDS });
     return;
   }
-  for (const p of paused) p.message.ack();
+  for (const p of items) p.message.ack();
 }

@@ -1,6 +1,6 @@
 import { inShard, primaryDb } from '../shards';
 import { placementOf, readShopMap } from './placement';
-import { recordUnreadableMessage } from './events-dead-letter';
+import { recordUnreadableMessage, waitForMove } from './events-dead-letter';
 import { describeError, log } from '../log';
 import { parseDeliveryMessage } from '../queue/messages';
 import { nowIso } from '../time';
@@ -9,7 +9,8 @@ import { failDelivery } from '../delivery/store';
 /**
  * The deliveries dead-letter consumer: a delivery whose messages kept failing to be handled (not
  * a receiver failure: those are recorded attempts) is marked `failed` with the reason, so no
- * delivery stays `pending` forever. Unreadable messages go to `dead_letters`.
+ * delivery stays `pending` forever. Unreadable messages go to `dead_letters`; a shop a move has paused
+ * waits (its delivery is marked on the shard the move leaves it on).
  */
 export async function consumeDeliveriesDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   let shops: Awaited<ReturnType<typeof readShopMap>>;
@@ -30,9 +31,14 @@ export async function consumeDeliveriesDeadLetters(batch: MessageBatch<unknown>,
       await recordUnreadableMessage(env, batch.queue, message, 'unknown message shape');
       continue;
     }
+    const placement = placementOf(shops, body.shopId);
+    if (placement.paused) {
+      await waitForMove(env, batch.queue, message);
+      continue;
+    }
     try {
       await failDelivery(
-        inShard(env, placementOf(shops, body.shopId).shard).DB,
+        inShard(env, placement.shard).DB,
         body.deliveryId,
         `gave up after the deliveries queue's retries (attempt ${body.attempt})`,
         nowIso(),

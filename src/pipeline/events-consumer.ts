@@ -1,5 +1,6 @@
 import { consumeCacheCopies } from '../cache/copies';
 import {
+  CONSUMER_WORK_DEADLINE_SECONDS,
   EVENTS_RETRY_BASE_DELAY_SECONDS,
   EVENTS_RETRY_MAX_DELAY_SECONDS,
   PAUSED_SHOP_RESEND_DELAY_SECONDS,
@@ -60,6 +61,7 @@ interface ShardWork {
  * shop a move has paused gets its messages sent again a little later.
  */
 export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const deadlineMs = Date.now() + CONSUMER_WORK_DEADLINE_SECONDS * 1000;
   const work: Work[] = [];
   const other: Other[] = [];
   for (const message of batch.messages) {
@@ -119,7 +121,7 @@ export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env)
   await Promise.all([
     resendLater(env, [...events.paused, ...others.paused]),
     ...[...shards].map((shard) => {
-      const scope = inShard(env, shard);
+      const scope = inShard(env, shard, deadlineMs);
       const shardWork = events.byShard.get(shard) ?? [];
       lendFollowUpContext(
         scope,

@@ -1,6 +1,6 @@
 import { inShard, primaryDb } from '../shards';
 import { placementOf, readShopMap } from './placement';
-import { DEAD_LETTER_BODY_MAX_CHARS } from '../env';
+import { DEAD_LETTER_BODY_MAX_CHARS, DEAD_LETTER_MAX_RETRIES, PAUSED_SHOP_DEAD_LETTER_DELAY_SECONDS } from '../env';
 import { describeError, errorText, log } from '../log';
 import { parseEventsQueueMessage } from '../queue/messages';
 import { nowIso } from '../time';
@@ -39,7 +39,12 @@ export async function consumeEventsDeadLetters(batch: MessageBatch<unknown>, env
       continue;
     }
     // The records of a message are made on its shop's shard (dead letters themselves on the primary).
-    const shard = inShard(env, placementOf(shops, body.kind === 'event' ? body.event.shopId : body.shopId).shard);
+    const placement = placementOf(shops, body.kind === 'event' ? body.event.shopId : body.shopId);
+    if (placement.paused) {
+      await waitForMove(env, batch.queue, message);
+      continue;
+    }
+    const shard = inShard(env, placement.shard);
     if (body.kind === 'task-run') {
       await recordDeadTaskRun(shard, message, body.shopId ?? '', body.runId, reason);
       continue;
@@ -103,6 +108,23 @@ async function recordDeadTaskRun(
   // A run that had already ended (a duplicate message died) reported its end then.
   if (!failedNow) return message.ack();
   await reportThenAck(message, () => reportAbandonedRun(env, shopId, runId, nowIso()));
+}
+
+/**
+ * A dead-letter message whose shop a move has paused: recording it now would write rows the copy
+ * may already have passed, so it is retried later; on its last try it is kept in `dead_letters`.
+ */
+export async function waitForMove(env: Env, queue: string, message: Message<unknown>): Promise<void> {
+  if (message.attempts <= DEAD_LETTER_MAX_RETRIES) {
+    message.retry({ delaySeconds: PAUSED_SHOP_DEAD_LETTER_DELAY_SECONDS });
+    return;
+  }
+  await recordUnreadableMessage(
+    env,
+    queue,
+    message,
+    'its shop was being moved through every retry of the dead-letter queue',
+  );
 }
 
 /**

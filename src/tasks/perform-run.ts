@@ -10,6 +10,7 @@ import { loadEventAncestors, loadEvents } from '../events/store';
 import { describeError, log } from '../log';
 import { sendEventMessages } from '../queue/producer';
 import { nowIso } from '../time';
+import { pastWorkDeadline } from '../shards';
 import { type CacheReader } from './engine';
 import type { ActionType } from './output';
 import {
@@ -97,9 +98,23 @@ export async function eventDepth(env: Env, eventId: string): Promise<number> {
 }
 
 /**
+ * The consumer's work deadline passed before the run's next action: the run goes back to
+ * `scheduled`, due now, and a task-run message carries it on from that action (no retry used up).
+ */
+async function continueLater(env: Env, run: TaskRunRecord): Promise<void> {
+  const nowMs = Date.now();
+  const now = new Date(nowMs).toISOString();
+  await runTogether(env.DB, [rescheduleTaskRunStatement(env.DB, run.id, now, 'queue', now)]);
+  if ((await scheduleOnQueue(env, [{ ...run, runAt: now }], nowMs)).length > 0) {
+    throw new Error(`task run ${run.id} could not be scheduled to continue`);
+  }
+}
+
+/**
  * Performs the actions not yet finished, in order. A transient failure with attempts left
  * reschedules the run (the remaining actions wait behind it, keeping the order); after the last
- * action the run is finished in the same transaction as that action's record. `memo` shares
+ * action the run is finished in the same transaction as that action's record. Past the consumer's
+ * work deadline no further action starts (`continueLater`). `memo` shares
  * lookups (a shop's Shopify credentials) between the runs of one consumer invocation.
  */
 export async function performActions(
@@ -138,6 +153,7 @@ export async function performActions(
     return sendFollowUps(env, results.at(-1));
   }
   for (const [i, action] of pending.entries()) {
+    if (pastWorkDeadline(env)) return continueLater(env, run);
     if (action.type === 'event' && depth === undefined) depth = await depthOf();
     const startedAt = nowIso();
     const ctx = {

@@ -2,7 +2,8 @@ import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { consumeDeliveriesBatch } from '../../src/pipeline/deliveries-consumer';
 import { consumeDeliveriesDeadLetters } from '../../src/pipeline/deliveries-dead-letter';
-import { QUEUE_NAMES } from '../../src/env';
+import { consumeEventsDeadLetters } from '../../src/pipeline/events-dead-letter';
+import { DEAD_LETTER_MAX_RETRIES, PAUSED_SHOP_DEAD_LETTER_DELAY_SECONDS, QUEUE_NAMES } from '../../src/env';
 import { shardDb } from '../../src/shards';
 import type { EventRecord } from '../../src/events/model';
 import {
@@ -18,8 +19,8 @@ import {
   subscriptionRow,
 } from '../delivery-helpers';
 import { createShopWithApp, createWebhook, jsonInit, call, postWebhook, ADMIN_TOKEN } from '../helpers';
-import { recordingBatch } from '../queue';
-import { shardOfShop } from '../shards';
+import { envelope, eventMessage, recordingBatch } from '../queue';
+import { rowsOnAllShards, shardOfShop } from '../shards';
 
 const TOPIC = 'user/order/submit';
 /** The largest number Math.random can return, near enough: full jitter then draws each delay's cap. */
@@ -385,6 +386,66 @@ describe('retries, timeouts, 410 and removal', () => {
       .bind(QUEUE_NAMES.deliveriesDeadLetter)
       .all();
     expect(dead.results).toContainEqual({ error: 'unknown message shape' });
+  });
+
+  it('starts no attempt after the work deadline: it goes back to the queue as a new message, then is made once', async () => {
+    const t = await setup({ then: { status: 200 } });
+    // The batch's deadline counts from its first clock read: make that read an hour old.
+    const realNow = Date.now.bind(Date);
+    let first = true;
+    vi.spyOn(Date, 'now').mockImplementation(() => {
+      if (!first) return realNow();
+      first = false;
+      return realNow() - 3_600_000;
+    });
+    const message = t.sent[0]!.body;
+    expect(await deliverRecorded(t.env, t.sent)).toEqual([{ acked: true, retried: false, delaySeconds: undefined }]);
+    vi.restoreAllMocks();
+    expect(t.sent.map((m) => m.body)).toEqual([message]);
+    expect(t.sent[0]!.delaySeconds ?? 0).toBe(0);
+    expect(await receivedBy(t.target.key)).toHaveLength(0);
+    expect((await deliveriesOfSubscription(t.subscriptionId))[0]).toMatchObject({ status: 'pending', attempts: 0 });
+
+    expect(await deliverRecorded(t.env, t.sent)).toEqual([{ acked: true, retried: false, delaySeconds: undefined }]);
+    expect(await receivedBy(t.target.key)).toHaveLength(1);
+    expect((await deliveriesOfSubscription(t.subscriptionId))[0]).toMatchObject({ status: 'succeeded', attempts: 1 });
+  });
+
+  it('the dead-letter consumers wait while a move pauses the shop, and keep the message after their last retry', async () => {
+    const t = await setup({});
+    const shard = await shardOfShop(t.shop.shopId);
+    const started = await call(
+      `/api/v1/shops/${t.shop.shopId}/move`,
+      jsonInit('POST', ADMIN_TOKEN, { shard: 1 - shard }),
+    );
+    expect(started.status).toBe(202);
+    const message = t.sent[0]!.body;
+
+    const waiting = recordingBatch(QUEUE_NAMES.deliveriesDeadLetter, [message], DEAD_LETTER_MAX_RETRIES);
+    await consumeDeliveriesDeadLetters(waiting.batch, env);
+    expect(waiting.settled).toEqual([
+      { acked: false, retried: true, delaySeconds: PAUSED_SHOP_DEAD_LETTER_DELAY_SECONDS },
+    ]);
+    const event = envelope(t.shop.shopId, { topic: TOPIC });
+    const events = recordingBatch(QUEUE_NAMES.eventsDeadLetter, [eventMessage(event)]);
+    await consumeEventsDeadLetters(events.batch, env);
+    expect(events.settled).toEqual([
+      { acked: false, retried: true, delaySeconds: PAUSED_SHOP_DEAD_LETTER_DELAY_SECONDS },
+    ]);
+    expect((await deliveriesOfSubscription(t.subscriptionId))[0]).toMatchObject({ status: 'pending' });
+    expect(await rowsOnAllShards('SELECT id FROM events WHERE id = ?1', event.id)).toEqual([]);
+
+    // The last try: kept whole in dead_letters, nothing written to a shard the move may have passed.
+    const last = recordingBatch(QUEUE_NAMES.deliveriesDeadLetter, [message], DEAD_LETTER_MAX_RETRIES + 1);
+    await consumeDeliveriesDeadLetters(last.batch, env);
+    expect(last.settled[0]).toMatchObject({ acked: true, retried: false });
+    expect((await deliveriesOfSubscription(t.subscriptionId))[0]).toMatchObject({ status: 'pending' });
+    const kept = await env.DB.prepare(
+      `SELECT body, error FROM dead_letters WHERE queue = ?1 AND error LIKE 'its shop%'`,
+    )
+      .bind(QUEUE_NAMES.deliveriesDeadLetter)
+      .all<{ body: string; error: string }>();
+    expect(kept.results.map((r) => JSON.parse(r.body) as unknown)).toEqual([message]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { readCacheEntry } from '../../src/cache/cache';
 import { ACTION_RETRY_DELAYS_SECONDS, MAX_ACTION_ATTEMPTS, QUEUE_NAMES } from '../../src/env';
 import { consumeEventsBatch } from '../../src/pipeline/events-consumer';
@@ -392,6 +392,54 @@ describe('transient action failures', () => {
     });
     expect(run!.action_runs[1]).toMatchObject({ status: 'succeeded', attempts: 1, result: 'after' });
     expect(sent).toHaveLength(MAX_ACTION_ATTEMPTS - 1);
+  });
+});
+
+/** Makes the next `Date.now()` (a consumer batch's start) an hour old, so its work deadline has passed. */
+function batchStartedAnHourAgo(): void {
+  const realNow = Date.now.bind(Date);
+  let first = true;
+  vi.spyOn(Date, 'now').mockImplementation(() => {
+    if (!first) return realNow();
+    first = false;
+    return realNow() - 3_600_000;
+  });
+}
+
+describe('the consumer work deadline', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('starts no action after it: the run goes back to scheduled and a task-run message carries it on, once each', async () => {
+    const topic = 'user/runner/deadline';
+    await createTask(shop.token, {
+      subscriptions: topic,
+      script: `{% action "http", method: "GET", url: "${receiver}/status/200" %}{% action "echo", "after" %}`,
+    });
+    const event = newEvent(topic);
+    const { testEnv, sent } = recordingEnv();
+    batchStartedAnHourAgo();
+    const settled = await consume(testEnv, [eventMessage(event)]);
+    vi.restoreAllMocks();
+    expect(settled[0]).toMatchObject({ acked: true, retried: false });
+    const [run] = await taskRunsOf(shop.token, event.id);
+    expect(run!.status).toBe('scheduled');
+    expect(run!.action_runs.map((a) => [a.status, a.attempts])).toEqual([
+      ['scheduled', 0],
+      ['scheduled', 0],
+    ]);
+    expect(sent.map((m) => m.body)).toEqual([{ kind: 'task-run', runId: run!.id, shopId: shop.shopId }]);
+    expect(sent[0]!.delaySeconds ?? 0).toBe(0);
+    expect(await eventStatus(event.id)).toBe('processed');
+
+    expect((await consume(testEnv, [sent[0]!.body]))[0]).toMatchObject({ acked: true, retried: false });
+    const [done] = await taskRunsOf(shop.token, event.id);
+    expect(done!.status).toBe('succeeded');
+    expect(done!.action_runs.map((a) => [a.status, a.attempts])).toEqual([
+      ['succeeded', 1],
+      ['succeeded', 1],
+    ]);
   });
 });
 

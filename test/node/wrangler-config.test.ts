@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { unstable_readConfig } from 'wrangler';
+import { readFileSync } from 'node:fs';
 
 // Deployment settings issue 12 depends on, read as wrangler reads them.
 const config = unstable_readConfig({ config: './wrangler.toml' });
@@ -24,5 +25,15 @@ describe('wrangler.toml', () => {
     expect(config.migrations).toContainEqual(
       expect.objectContaining({ tag: 'v1', new_sqlite_classes: ['CacheWaiters'] }),
     );
+  });
+
+  it('every dead-letter queue consumer retries as many times as the code counts on (a moving shop waits that long)', () => {
+    // src/env.ts is Worker code (not this project's module graph): its constant is read as written.
+    const declared = /export const DEAD_LETTER_MAX_RETRIES = (\d+);/.exec(readFileSync('src/env.ts', 'utf8'));
+    expect(declared).not.toBeNull();
+    const DEAD_LETTER_MAX_RETRIES = Number(declared![1]);
+    const dlqs = (config.queues.consumers ?? []).filter((c: { queue: string }) => c.queue.endsWith('-dlq'));
+    expect(dlqs.length).toBe(2);
+    for (const c of dlqs) expect(c.max_retries).toBe(DEAD_LETTER_MAX_RETRIES);
   });
 });
