@@ -43,7 +43,7 @@ import { requireShop } from '../shops/shops';
  *    rewritten by a stale read-through, or a rewrite that failed at the switch, names the new shard).
  * 4. cleaning, two passes: (a) parents first, what the old shard holds that the new one lacks is
  *    copied (the new shard's rows are newer) — except cache values written before the move began,
- *    which the copy already carried, so a key deleted since is not brought back — and an event that
+ *    which the copy already carried (written before the drain ended), so a key deleted since is not brought back — and an event that
  *    was not processed arrives `pending`, so the new shard's sweep sends it again; (b) children
  *    first, the old shard's rows are deleted in chunks, each chunk copied where missing once more.
  * Throughout, the shop's results stay readable: the map names a shard holding all its rows.
@@ -194,6 +194,9 @@ async function cleanChunks(env: Env, move: MoveRecord, now: string): Promise<boo
   const to = shardDb(env, move.toShard);
   const appIds = await listShopAppIds(primaryDb(env), move.shopId);
   const tables = SHOP_TABLES.length;
+  // No cache value is written between the drain's end and the copy, so one written before this
+  // was on the old shard when the copy began, and the copy carried it.
+  const copyBegan = new Date(Date.parse(move.createdAt) + MOVE_DRAIN_SECONDS * 1000).toISOString();
   let position = positionOf(move.cursor);
   let deleted = move.rowsDeleted;
   for (let chunk = 0; chunk < MOVE_CHUNKS_PER_RUN && position.table < 2 * tables; chunk++) {
@@ -207,7 +210,7 @@ async function cleanChunks(env: Env, move: MoveRecord, now: string): Promise<boo
       copying ? position.after : null,
       MOVE_CHUNK_ROWS,
     );
-    const missing = leftBehind(tableIndex, rows, move.createdAt);
+    const missing = leftBehind(tableIndex, rows, copyBegan);
     try {
       if (missing.length > 0) await writeRows(to, tableIndex, missing, false);
     } catch (err) {
@@ -250,7 +253,7 @@ const UNFINISHED_EVENT_STATUSES = new Set(['pending', 'queued', 'received']);
 
 /**
  * What cleaning copies of the old shard's rows (where the new shard lacks them): cache values only
- * if written since the move began (an older one was copied, so its absence is a delete); events
+ * if written after the drain (an older one was copied, so its absence is a delete); events
  * not processed become `pending`, since the message that carried them may have been settled on the
  * new shard before the row arrived there, and the sweep sends a pending event again.
  */

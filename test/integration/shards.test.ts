@@ -456,10 +456,12 @@ describe('moving a shop: what writers holding the old map leave behind', () => {
     )
       .bind(deliveryId, new Date().toISOString())
       .run();
+    // (Written after the switch: this test's clock for the move runs ahead of the real one.)
+    const afterSwitch = new Date(t0 + (MOVE_DRAIN_SECONDS + 3) * 1000).toISOString();
     await env.DB.prepare(
       `INSERT INTO cache_entries (shop_id, key, value, expires_at, updated_at) VALUES (?1, 'stale:late', '"late"', ?2, ?3)`,
     )
-      .bind(shop.shopId, new Date(Date.now() + 3_600_000).toISOString(), new Date().toISOString())
+      .bind(shop.shopId, new Date(Date.now() + 3_600_000).toISOString(), afterSwitch)
       .run();
     const late = envelope(shop.shopId, { topic, dataJson: JSON.stringify({ key: 'stale:event', n: 7 }) });
     await insertEvent(env.DB, late, 'queued');
