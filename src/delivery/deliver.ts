@@ -78,12 +78,17 @@ export async function deliverAttempts(
     waiting.push({ index, item, attempt });
   });
   if (waiting.length === 0) return settlements;
+  // Past the work deadline before admission: nothing is admitted (no rate or probe spent).
+  if (pastWorkDeadline(env)) {
+    for (const d of waiting) settlements[d.index] = 'later';
+    return settlements;
+  }
 
   // Admission by destination (rate limit, circuit breaker) and the signing secrets, together.
-  let holds: (Hold | null)[];
+  let admission: { holds: (Hold | null)[]; probes: ReadonlySet<number> };
   let secrets: Map<string, string[]>;
   try {
-    [holds, secrets] = await Promise.all([
+    [admission, secrets] = await Promise.all([
       admitAttempts(
         env,
         waiting.map((d) => ({
@@ -102,7 +107,11 @@ export async function deliverAttempts(
     log.error('could not admit deliveries; retrying the batch', describeError(err));
     return attempts.map(() => 'retry');
   }
-  const due = waiting.filter((_, i) => holds[i] === null);
+  const { holds, probes } = admission;
+  // A paused destination's probe goes first, so the work deadline does not leave it unsent.
+  const probing = new Set(waiting.filter((_, i) => probes.has(i)));
+  const admitted = waiting.filter((_, i) => holds[i] === null);
+  const due = [...admitted.filter((d) => probing.has(d)), ...admitted.filter((d) => !probing.has(d))];
   const held = waiting.flatMap((d, i) => (holds[i] === null ? [] : [{ ...d, ...holds[i]! }]));
   for (const index of await settleHeldAttempts(env, held)) settlements[index] = 'retry';
   if (due.length === 0) return settlements;

@@ -59,9 +59,14 @@ export interface Hold {
  * comes back when its destination can take it (the next second's window, or the next probe of a
  * paused destination), the held ones of one destination spread at its rate so they do not all
  * return in the same second. Attempts without a destination (an unparsable address, which the
- * send-time guard refuses) always go.
+ * send-time guard refuses) always go. `probes`: the admitted attempts that are a paused
+ * destination's probe (granted once per probe interval, so the caller sends them first).
  */
-export async function admitAttempts(env: Env, attempts: readonly Gated[], now: Date): Promise<(Hold | null)[]> {
+export async function admitAttempts(
+  env: Env,
+  attempts: readonly Gated[],
+  now: Date,
+): Promise<{ holds: (Hold | null)[]; probes: ReadonlySet<number> }> {
   const deployment = deliveryRateLimitPerSecond(env);
   const groups = new Map<string, { appId: string; host: string; indexes: number[]; limit: number | null }>();
   attempts.forEach(({ appId, host, limitPerSecond }, i) => {
@@ -74,7 +79,8 @@ export async function admitAttempts(env: Env, attempts: readonly Gated[], now: D
     groups.set(key, group);
   });
   const holds: (Hold | null)[] = attempts.map(() => null);
-  if (groups.size === 0) return holds;
+  const probes = new Set<number>();
+  if (groups.size === 0) return { holds, probes };
   const admissions = await admitToDestinations(
     env.DB,
     [...groups.values()].map((g) => ({
@@ -93,6 +99,7 @@ export async function admitAttempts(env: Env, attempts: readonly Gated[], now: D
       admission.nextProbeAt === null
         ? 1
         : Math.max(1, Math.ceil((Date.parse(admission.nextProbeAt) - now.getTime()) / 1000));
+    if (admission.nextProbeAt !== null) group.indexes.slice(0, admission.granted).forEach((i) => probes.add(i));
     group.indexes.slice(admission.granted).forEach((index, k) => {
       holds[index] = {
         delaySeconds: Math.min(MAX_QUEUE_DELAY_SECONDS, untilProbe + Math.floor(k / limit)),
@@ -100,7 +107,7 @@ export async function admitAttempts(env: Env, attempts: readonly Gated[], now: D
       };
     });
   }
-  return holds;
+  return { holds, probes };
 }
 
 /** One attempt that reached its destination (refused attempts made no request and count for nothing). */

@@ -18,7 +18,7 @@ import {
 } from './lookups';
 import { onShardZeroSql } from '../shops/store';
 import { groupByShard } from './placement';
-import { inShard, primaryDb } from '../shards';
+import { inShard, pastWorkDeadline, primaryDb } from '../shards';
 import { sendEventMessages } from '../queue/producer';
 import type { EventRecord } from '../events/model';
 import { runDueTaskRun } from '../tasks/runner';
@@ -148,7 +148,15 @@ async function consumeShardWork(env: Env, { work, other, claimed }: ShardWork, l
     env,
     other.flatMap((o) => (o.body.kind === 'cache-copy' ? [{ message: o.message, ref: o.body }] : [])),
   );
-  for (const o of other) if (o.body.kind === 'task-run') await consumeTaskRunMessage(env, o.message, o.body.runId);
+  // One run after another; past the work deadline the rest go back to the queue untouched.
+  const runs = other.flatMap((o) => (o.body.kind === 'task-run' ? [{ message: o.message, runId: o.body.runId }] : []));
+  for (const [i, run] of runs.entries()) {
+    if (pastWorkDeadline(env)) {
+      await resendLater(env, runs.slice(i), 0);
+      break;
+    }
+    await consumeTaskRunMessage(env, run.message, run.runId);
+  }
   if (work.length === 0) return;
 
   const received = claimed
@@ -191,22 +199,23 @@ async function consumeShardWork(env: Env, { work, other, claimed }: ShardWork, l
  * Messages of a shop a move has paused: sent again PAUSED_SHOP_RESEND_DELAY_SECONDS later as new
  * messages (the pause uses up none of their retries), then acked; retried if the send fails.
  */
-async function resendLater(env: Env, paused: readonly { message: Message<unknown> }[]): Promise<void> {
-  if (paused.length === 0) return;
+async function resendLater(
+  env: Env,
+  items: readonly { message: Message<unknown> }[],
+  delaySeconds: number = PAUSED_SHOP_RESEND_DELAY_SECONDS,
+): Promise<void> {
+  if (items.length === 0) return;
   try {
     await sendEventMessages(
       env,
-      paused.map(({ message }) => ({
-        body: message.body as EventsMessage,
-        delaySeconds: PAUSED_SHOP_RESEND_DELAY_SECONDS,
-      })),
+      items.map(({ message }) => ({ body: message.body as EventsMessage, delaySeconds })),
     );
   } catch (err) {
-    log.warn('messages of a paused shop could not be sent again; retrying them', describeError(err));
-    for (const { message } of paused) retry(message);
+    log.warn('messages not handled now could not be sent again; retrying them', describeError(err));
+    for (const { message } of items) retry(message);
     return;
   }
-  for (const { message } of paused) message.ack();
+  for (const { message } of items) message.ack();
 }
 
 /**

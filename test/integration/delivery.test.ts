@@ -20,7 +20,8 @@ import {
 } from '../delivery-helpers';
 import { createShopWithApp, createWebhook, jsonInit, call, postWebhook, ADMIN_TOKEN } from '../helpers';
 import { envelope, eventMessage, recordingBatch } from '../queue';
-import { rowsOnAllShards, shardOfShop } from '../shards';
+import { dbOfShop, rowsOnAllShards, shardOfShop } from '../shards';
+import { destinationHost } from '../../src/delivery/destinations';
 
 const TOPIC = 'user/order/submit';
 /** The largest number Math.random can return, near enough: full jitter then draws each delay's cap. */
@@ -388,8 +389,26 @@ describe('retries, timeouts, 410 and removal', () => {
     expect(dead.results).toContainEqual({ error: 'unknown message shape' });
   });
 
-  it('starts no attempt after the work deadline: it goes back to the queue as a new message, then is made once', async () => {
+  it('starts no attempt after the work deadline, spending no probe: it goes back to the queue as a new message, then is made once', async () => {
     const t = await setup({ then: { status: 200 } });
+    // Its destination is paused with a probe due: admission would spend that probe.
+    const db = await dbOfShop(t.shop.shopId);
+    const host = destinationHost(t.target.address)!;
+    const due = new Date(Date.now() - 1000).toISOString();
+    await db
+      .prepare(
+        `INSERT INTO delivery_destinations (app_id, host, rate_limit_per_second, window_second, window_count, requested,
+           granted, consecutive_failures, paused_at, next_probe_at, probe_interval_seconds, created_at, updated_at)
+         VALUES (?1, ?2, 10, 0, 0, 0, 0, 10, ?3, ?3, 60, ?3, ?3)`,
+      )
+      .bind(t.shop.appId, host, due)
+      .run();
+    const destination = () =>
+      db
+        .prepare('SELECT paused_at, next_probe_at, probe_interval_seconds FROM delivery_destinations WHERE app_id = ?1')
+        .bind(t.shop.appId)
+        .first();
+    const before = await destination();
     // The batch's deadline counts from its first clock read: make that read an hour old.
     const realNow = Date.now.bind(Date);
     let first = true;
@@ -405,10 +424,13 @@ describe('retries, timeouts, 410 and removal', () => {
     expect(t.sent[0]!.delaySeconds ?? 0).toBe(0);
     expect(await receivedBy(t.target.key)).toHaveLength(0);
     expect((await deliveriesOfSubscription(t.subscriptionId))[0]).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await destination()).toEqual(before);
 
     expect(await deliverRecorded(t.env, t.sent)).toEqual([{ acked: true, retried: false, delaySeconds: undefined }]);
     expect(await receivedBy(t.target.key)).toHaveLength(1);
     expect((await deliveriesOfSubscription(t.subscriptionId))[0]).toMatchObject({ status: 'succeeded', attempts: 1 });
+    // The probe went and succeeded: the destination is open again.
+    expect(await destination()).toMatchObject({ paused_at: null });
   });
 
   it('the dead-letter consumers wait while a move pauses the shop, and keep the message after their last retry', async () => {

@@ -433,6 +433,16 @@ describe('the consumer work deadline', () => {
     expect(sent[0]!.delaySeconds ?? 0).toBe(0);
     expect(await eventStatus(event.id)).toBe('processed');
 
+    // A task-run message met past the deadline goes back to the queue as it is; the run is not touched.
+    const message = sent.splice(0)[0]!.body;
+    batchStartedAnHourAgo();
+    expect((await consume(testEnv, [message]))[0]).toMatchObject({ acked: true, retried: false });
+    vi.restoreAllMocks();
+    expect(sent.map((m) => m.body)).toEqual([message]);
+    expect(sent[0]!.delaySeconds ?? 0).toBe(0);
+    const [untouched] = await taskRunsOf(shop.token, event.id);
+    expect(untouched).toEqual(run);
+
     expect((await consume(testEnv, [sent[0]!.body]))[0]).toMatchObject({ acked: true, retried: false });
     const [done] = await taskRunsOf(shop.token, event.id);
     expect(done!.status).toBe('succeeded');
