@@ -1,3 +1,4 @@
+import { vi } from 'vitest';
 import type { EventEnvelope, QueueMessage } from '../src/queue/messages';
 
 /** How a consumer settled one message. */
@@ -55,3 +56,17 @@ export function envelope(shopId: string, overrides: Partial<EventEnvelope> = {})
 
 export const eventMessage = (event: EventEnvelope): QueueMessage => ({ kind: 'event', event });
 export const refMessage = (eventId: string): QueueMessage => ({ kind: 'event-ref', eventId });
+
+/**
+ * Makes the next `Date.now()` (a consumer batch's start) an hour old, so the batch's work deadline
+ * has passed from the start; undo with `vi.restoreAllMocks()`.
+ */
+export function batchStartedAnHourAgo(): void {
+  const realNow = Date.now.bind(Date);
+  let first = true;
+  vi.spyOn(Date, 'now').mockImplementation(() => {
+    if (!first) return realNow();
+    first = false;
+    return realNow() - 3_600_000;
+  });
+}

@@ -19,7 +19,7 @@ import {
   subscriptionRow,
 } from '../delivery-helpers';
 import { createShopWithApp, createWebhook, jsonInit, call, postWebhook, ADMIN_TOKEN } from '../helpers';
-import { envelope, eventMessage, recordingBatch } from '../queue';
+import { batchStartedAnHourAgo, envelope, eventMessage, recordingBatch } from '../queue';
 import { dbOfShop, rowsOnAllShards, shardOfShop } from '../shards';
 import { destinationHost } from '../../src/delivery/destinations';
 
@@ -409,14 +409,7 @@ describe('retries, timeouts, 410 and removal', () => {
         .bind(t.shop.appId)
         .first();
     const before = await destination();
-    // The batch's deadline counts from its first clock read: make that read an hour old.
-    const realNow = Date.now.bind(Date);
-    let first = true;
-    vi.spyOn(Date, 'now').mockImplementation(() => {
-      if (!first) return realNow();
-      first = false;
-      return realNow() - 3_600_000;
-    });
+    batchStartedAnHourAgo();
     const message = t.sent[0]!.body;
     expect(await deliverRecorded(t.env, t.sent)).toEqual([{ acked: true, retried: false, delaySeconds: undefined }]);
     vi.restoreAllMocks();

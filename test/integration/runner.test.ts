@@ -7,7 +7,7 @@ import { consumeEventsDeadLetters } from '../../src/pipeline/events-dead-letter'
 import { runMaintenance } from '../../src/pipeline/maintenance';
 import type { EventEnvelope, QueueMessage } from '../../src/queue/messages';
 import { call, createShopWithApp, jsonInit } from '../helpers';
-import { envelope, eventMessage, recordingBatch } from '../queue';
+import { batchStartedAnHourAgo, envelope, eventMessage, recordingBatch } from '../queue';
 import { createTask, taskRunsOf } from '../task-helpers';
 
 const receiver = `http://127.0.0.1:${inject('receiverPort')}`;
@@ -394,17 +394,6 @@ describe('transient action failures', () => {
     expect(sent).toHaveLength(MAX_ACTION_ATTEMPTS - 1);
   });
 });
-
-/** Makes the next `Date.now()` (a consumer batch's start) an hour old, so its work deadline has passed. */
-function batchStartedAnHourAgo(): void {
-  const realNow = Date.now.bind(Date);
-  let first = true;
-  vi.spyOn(Date, 'now').mockImplementation(() => {
-    if (!first) return realNow();
-    first = false;
-    return realNow() - 3_600_000;
-  });
-}
 
 describe('the consumer work deadline', () => {
   afterEach(() => {

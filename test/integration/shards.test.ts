@@ -31,6 +31,9 @@ import { createCacheEndpoint, createTask } from '../task-helpers';
 
 const PER_SHOP_TABLES = ['events', 'task_runs', 'deliveries', 'cache_entries'] as const;
 
+/** What `rowCounts` gives for a database holding none of the shop's rows. */
+const NO_ROWS = { events: 0, task_runs: 0, deliveries: 0, cache_entries: 0, action_runs: 0 };
+
 /** Counts of a shop's rows per per-shop table in one database. */
 async function rowCounts(db: D1Database, shopId: string): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
@@ -159,13 +162,7 @@ describe('a shop on shard 1', () => {
       cache_entries: 1,
       action_runs: 1,
     });
-    expect(await rowCounts(env.DB, shop.shopId)).toEqual({
-      events: 0,
-      task_runs: 0,
-      deliveries: 0,
-      cache_entries: 0,
-      action_runs: 0,
-    });
+    expect(await rowCounts(env.DB, shop.shopId)).toEqual(NO_ROWS);
     expect(deliveries).toEqual([expect.objectContaining({ kind: 'delivery', shopId: shop.shopId, attempt: 1 })]);
     // Read back from the shard, exactly (KV has no copy when we clear it, D1 answers).
     const read = await call(`/cache/${endpoint.token}`);
@@ -325,13 +322,7 @@ describe('moving a shop (POST /api/v1/shops/{id}/move)', () => {
     expect(events).toHaveLength(0);
 
     // Nothing left behind, nothing lost or doubled.
-    expect(await rowCounts(env.DB, shop.shopId)).toEqual({
-      events: 0,
-      task_runs: 0,
-      deliveries: 0,
-      cache_entries: 0,
-      action_runs: 0,
-    });
+    expect(await rowCounts(env.DB, shop.shopId)).toEqual(NO_ROWS);
     expect(await rowCounts(env.SHARD_1, shop.shopId)).toEqual({
       events: 71,
       task_runs: 71,
@@ -486,13 +477,7 @@ describe('moving a shop: what writers holding the old map leave behind', () => {
     }
     expect(phase).toBe('done');
 
-    expect(await rowCounts(env.DB, shop.shopId)).toEqual({
-      events: 0,
-      task_runs: 0,
-      deliveries: 0,
-      cache_entries: 0,
-      action_runs: 0,
-    });
+    expect(await rowCounts(env.DB, shop.shopId)).toEqual(NO_ROWS);
     const onNew = (sql: string, ...binds: unknown[]) =>
       env.SHARD_1.prepare(sql)
         .bind(...binds)
