@@ -98,14 +98,21 @@ export async function eventDepth(env: Env, eventId: string): Promise<number> {
 }
 
 /**
- * The consumer's work deadline passed before the run's next action: the run goes back to
- * `scheduled`, due now, and a task-run message carries it on from that action (no retry used up).
+ * Puts a run back to `scheduled` at `runAt` (with `statements` in the same transaction) and wakes
+ * it then with a task-run message: an action's retry, or the rest of a run whose consumer passed its
+ * work deadline (no retry used up). If neither a message nor the sweep would wake the run, it
+ * throws, so the message in hand is redelivered.
  */
-async function continueLater(env: Env, run: TaskRunRecord): Promise<void> {
-  const nowMs = Date.now();
+async function continueAt(
+  env: Env,
+  run: TaskRunRecord,
+  runAt: string,
+  nowMs: number,
+  statements: D1PreparedStatement[] = [],
+): Promise<void> {
   const now = new Date(nowMs).toISOString();
-  await runTogether(env.DB, [rescheduleTaskRunStatement(env.DB, run.id, now, 'queue', now)]);
-  if ((await scheduleOnQueue(env, [{ ...run, runAt: now }], nowMs)).length > 0) {
+  await runTogether(env.DB, [...statements, rescheduleTaskRunStatement(env.DB, run.id, runAt, 'queue', now)]);
+  if ((await scheduleOnQueue(env, [{ ...run, runAt }], nowMs)).length > 0) {
     throw new Error(`task run ${run.id} could not be scheduled to continue`);
   }
 }
@@ -114,7 +121,7 @@ async function continueLater(env: Env, run: TaskRunRecord): Promise<void> {
  * Performs the actions not yet finished, in order. A transient failure with attempts left
  * reschedules the run (the remaining actions wait behind it, keeping the order); after the last
  * action the run is finished in the same transaction as that action's record. Past the consumer's
- * work deadline no further action starts (`continueLater`). `memo` shares
+ * work deadline no further action starts (`continueAt`). `memo` shares
  * lookups (a shop's Shopify credentials) between the runs of one consumer invocation.
  */
 export async function performActions(
@@ -153,7 +160,10 @@ export async function performActions(
     return sendFollowUps(env, results.at(-1));
   }
   for (const [i, action] of pending.entries()) {
-    if (pastWorkDeadline(env)) return continueLater(env, run);
+    if (pastWorkDeadline(env)) {
+      const nowMs = Date.now();
+      return continueAt(env, run, new Date(nowMs).toISOString(), nowMs);
+    }
     if (action.type === 'event' && depth === undefined) depth = await depthOf();
     const startedAt = nowIso();
     const ctx = {
@@ -178,15 +188,9 @@ export async function performActions(
         throttledWait ?? ACTION_RETRY_DELAYS_SECONDS[Math.min(attempts, ACTION_RETRY_DELAYS_SECONDS.length) - 1]!;
       const retryAt = new Date(nowMs + delay * 1000).toISOString();
       attempt = { status: 'scheduled', error: outcome.error, nextAttemptAt: retryAt };
-      await runTogether(env.DB, [
+      return continueAt(env, run, retryAt, nowMs, [
         recordActionAttemptStatement(env.DB, action.id, attempt, startedAt, now),
-        rescheduleTaskRunStatement(env.DB, run.id, retryAt, 'queue', now),
       ]);
-      // Neither a message nor the sweep would wake the run: fail the message so it is redelivered.
-      if ((await scheduleOnQueue(env, [{ ...run, runAt: retryAt }], nowMs)).length > 0) {
-        throw new Error(`task run ${run.id} could not be scheduled for its retry`);
-      }
-      return;
     } else attempt = { status: 'failed', error: outcome.error, result: outcome.result };
     outcomes.set(action.id, attempt.status);
 
