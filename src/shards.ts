@@ -16,6 +16,8 @@ type Bindings = Record<string, unknown>;
 const counted = new WeakMap<object, { shards: D1Database[]; events: Queue[]; deliveries: Queue[] }>();
 /** Where a shard scope keeps the deployment's own Env. */
 const ROOT = Symbol('root env');
+/** Where a consumer's shard scope keeps its work deadline (epoch ms). */
+const DEADLINE = Symbol('work deadline');
 
 /** The deployment's Env behind a shard scope (or env itself). */
 const rootOf = (env: Env): Env => (env as unknown as { [ROOT]?: Env })[ROOT] ?? env;
@@ -109,9 +111,6 @@ export function inShard(env: Env, shard: number, workDeadlineMs?: number): Env {
   });
   return scoped;
 }
-
-/** Where a consumer's shard scope keeps its work deadline (epoch ms). */
-const DEADLINE = Symbol('work deadline');
 
 /**
  * Whether the work deadline of a consumer's scope has passed: it then starts no new outbound

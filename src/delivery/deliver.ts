@@ -41,8 +41,9 @@ interface Due {
  * own data breaks fails only that delivery. Returns one settlement per attempt, in input order:
  * `retry` only for attempts whose outcome could not be recorded (the attempt is repeated, never
  * lost; receivers dedupe on the webhook id); `later` for attempts not started because the
- * consumer's work deadline had passed (`pastWorkDeadline`). `loaded`: the deliveries' work when the caller already
- * read it (shard 0's, in the consumer's primary round trip); otherwise it is loaded here.
+ * consumer's work deadline had passed (`pastWorkDeadline`). `loaded`: the deliveries' work when
+ * the caller already read it (shard 0's, in the consumer's primary round trip); otherwise it is
+ * loaded here.
  */
 export async function deliverAttempts(
   env: Env,

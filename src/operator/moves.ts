@@ -42,10 +42,10 @@ import { requireShop } from '../shops/shops';
  *    copy) may add rows to the old shard. At its end the edge copies are written again (a copy
  *    rewritten by a stale read-through, or a rewrite that failed at the switch, names the new shard).
  * 4. cleaning, two passes: (a) parents first, what the old shard holds that the new one lacks is
- *    copied (the new shard's rows are newer) — except cache values written before the move began,
- *    which the copy already carried (written before the drain ended), so a key deleted since is not brought back — and an event that
- *    was not processed arrives `pending`, so the new shard's sweep sends it again; (b) children
- *    first, the old shard's rows are deleted in chunks, each chunk copied where missing once more.
+ *    copied (the new shard's rows are newer) — except cache values written before the drain ended,
+ *    which the copy carried, so a key deleted since is not brought back — and an event that was
+ *    not processed arrives `pending`, so the new shard's sweep sends it again; (b) children first,
+ *    the old shard's rows are deleted in chunks, each chunk copied where missing once more.
  * Throughout, the shop's results stay readable: the map names a shard holding all its rows.
  */
 

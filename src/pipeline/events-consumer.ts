@@ -119,7 +119,7 @@ export async function consumeEventsBatch(batch: MessageBatch<unknown>, env: Env)
   const others = groupByShard(read.shops, other, (o) => o.shopId);
   const shards = new Set([...events.byShard.keys(), ...others.byShard.keys()]);
   await Promise.all([
-    resendLater(env, [...events.paused, ...others.paused]),
+    resendLater(env, [...events.paused, ...others.paused], PAUSED_SHOP_RESEND_DELAY_SECONDS),
     ...[...shards].map((shard) => {
       const scope = inShard(env, shard, deadlineMs);
       const shardWork = events.byShard.get(shard) ?? [];
@@ -196,13 +196,13 @@ async function consumeShardWork(env: Env, { work, other, claimed }: ShardWork, l
 }
 
 /**
- * Messages of a shop a move has paused: sent again PAUSED_SHOP_RESEND_DELAY_SECONDS later as new
- * messages (the pause uses up none of their retries), then acked; retried if the send fails.
+ * Messages not handled now (a paused shop's, or task runs past the work deadline): sent again
+ * `delaySeconds` later as new messages (no retry used up), then acked; retried if the send fails.
  */
 async function resendLater(
   env: Env,
   items: readonly { message: Message<unknown> }[],
-  delaySeconds: number = PAUSED_SHOP_RESEND_DELAY_SECONDS,
+  delaySeconds: number,
 ): Promise<void> {
   if (items.length === 0) return;
   try {
